@@ -1,0 +1,403 @@
+// Batcher: coalesces concurrent predict/infer calls into few native runs.
+//
+// Continuous batching: when the engine is idle, a call is dispatched at the end of the current
+// event-loop turn (so calls that arrived in the same turn go together, and a lone call goes
+// alone, at once). While `concurrency` runs are in flight, arrivals queue and the next run takes
+// everything queued, up to `maxBatchRows`. `maxWaitMs` > 0 adds a fixed window as a fallback.
+//
+// Rows are written straight into the batch's column buffers (validated on the way), and those
+// buffers are handed to the run as views: nothing copies them again before ONNX Runtime reads
+// them, and a batch's buffers are never written while its run is in flight (each batch owns its
+// buffers; they return to a pool only after the run settles).
+import { ScorerError } from './errors.js';
+import type { Model } from './model.js';
+import { allocateColumns, type Columns, type FeatureSchema, inputWidth, invalidFeatures, type FeatureIssue } from './schema.js';
+import type { Feed, Feeds, Output, TensorInfo } from './types.js';
+
+export interface BatcherOptions {
+  /** Most rows in one native run. A single call with more rows runs alone. Default 1024. */
+  readonly maxBatchRows?: number;
+  /** Most rows waiting (not yet running); past it calls fail with QUEUE_FULL. Default 65536. */
+  readonly maxQueueRows?: number;
+  /** 0 (default): continuous batching. > 0: an idle engine waits up to this long to fill a batch. */
+  readonly maxWaitMs?: number;
+  /** Native runs in flight at once. Match the model's `sessions`. Default 1. */
+  readonly concurrency?: number;
+  /** The output `predict` reads its score from, and which column of it. Default: first output, column 0 (or 1 when it has two columns: the positive class). */
+  readonly output?: { readonly name: string; readonly index: number };
+  /** Called after each run with its row count and duration; for metrics. */
+  readonly onBatch?: (rows: number, durationMs: number) => void;
+}
+
+export interface BatcherStats {
+  /** Rows queued and not yet dispatched. */
+  readonly queueRows: number;
+  /** Native runs in flight. */
+  readonly inFlight: number;
+  /** Runs completed or failed so far. */
+  readonly runs: number;
+  /** Rows dispatched so far. */
+  readonly rowsRun: number;
+}
+
+interface Job {
+  readonly rows: number;
+  readonly offset: number;
+  readonly resolve: (outputs: Record<string, Output>, offset: number, rows: number) => void;
+  readonly reject: (err: unknown) => void;
+}
+
+interface Batch {
+  cols: Columns;
+  readonly capacity: number;
+  rows: number;
+  readonly jobs: Job[];
+  readonly createdAt: number;
+}
+
+const DEFAULTS = { maxBatchRows: 1024, maxQueueRows: 65536, maxWaitMs: 0, concurrency: 1 };
+
+export class Batcher {
+  private readonly model: Model;
+  private readonly schema: FeatureSchema | undefined;
+  private readonly inputs: readonly TensorInfo[];
+  private readonly widths: ReadonlyMap<string, number>;
+  private readonly maxBatchRows: number;
+  private readonly maxQueueRows: number;
+  private readonly maxWaitMs: number;
+  private readonly concurrency: number;
+  private readonly scoreOutput: string;
+  private readonly scoreIndex: number;
+  private readonly scoreWidth: number;
+  private readonly onBatch: BatcherOptions['onBatch'];
+
+  private readonly queue: Batch[] = [];
+  private readonly pool: Columns[] = [];
+  private queued = 0;
+  private running = 0;
+  private runCount = 0;
+  private rowCount = 0;
+  private scheduled = false;
+  private timer: NodeJS.Timeout | undefined;
+  private closing = false;
+  private drained: (() => void) | undefined;
+
+  constructor(model: Model, schema?: FeatureSchema, options: BatcherOptions = {}) {
+    checkOptions(options);
+    this.model = model;
+    this.schema = schema;
+    this.inputs = model.inputs;
+    this.widths = new Map(this.inputs.map((i) => [i.name, inputWidth(i)]));
+    // Fail at construction, not on the first call, when an input cannot be batched.
+    allocateColumns(this.inputs, 0);
+    this.maxBatchRows = options.maxBatchRows ?? DEFAULTS.maxBatchRows;
+    this.maxQueueRows = options.maxQueueRows ?? DEFAULTS.maxQueueRows;
+    this.maxWaitMs = options.maxWaitMs ?? DEFAULTS.maxWaitMs;
+    this.concurrency = options.concurrency ?? DEFAULTS.concurrency;
+    this.onBatch = options.onBatch;
+
+    const out = options.output ?? defaultScoreOutput(model.outputs);
+    const info = model.outputs.find((o) => o.name === out.name);
+    if (!info) {
+      throw new ScorerError('INVALID_OPTION', `output "${out.name}" is not an output of the model (outputs: ${model.outputs.map((o) => o.name).join(', ')})`, { option: 'output' });
+    }
+    const width = info.shape.slice(1).reduce<number>((a, d) => a * (d ?? -1), 1);
+    if (!(width >= 1) || out.index < 0 || out.index >= width) {
+      throw new ScorerError('INVALID_OPTION', `output "${out.name}" with shape [${info.shape.join(', ')}] has no column ${out.index}`, { option: 'output' });
+    }
+    this.scoreOutput = out.name;
+    this.scoreIndex = out.index;
+    this.scoreWidth = width;
+  }
+
+  get stats(): BatcherStats {
+    return { queueRows: this.queued, inFlight: this.running, runs: this.runCount, rowsRun: this.rowCount };
+  }
+
+  /**
+   * Scores records: one probability (or score) per record, in order. Validation failures reject
+   * at once with INVALID_FEATURES, listing every bad field of every row; nothing is queued.
+   */
+  predict(records: readonly unknown[]): Promise<Float64Array> {
+    const schema = this.schema;
+    if (!schema) return Promise.reject(new ScorerError('INVALID_OPTION', 'predict needs a FeatureSchema; construct the Batcher with one, or use infer()', { option: 'schema' }));
+    const n = records.length;
+    const admitted = this.admit(n);
+    if (admitted) return Promise.reject(admitted);
+    if (n === 0) return Promise.resolve(new Float64Array(0));
+
+    const batch = this.batchFor(n);
+    const issues: FeatureIssue[] = [];
+    schema.write(records, batch.cols, batch.rows, issues);
+    if (issues.length > 0) {
+      this.abandon(batch);
+      return Promise.reject(invalidFeatures(issues));
+    }
+    const { scoreOutput, scoreIndex, scoreWidth } = this;
+    return new Promise<Float64Array>((resolve, reject) => {
+      this.enqueue(batch, n, (outputs, offset, rows) => {
+        const data = outputs[scoreOutput]!.data as ArrayLike<number>;
+        const scores = new Float64Array(rows);
+        for (let i = 0, j = offset * scoreWidth + scoreIndex; i < rows; i++, j += scoreWidth) scores[i] = data[j]!;
+        resolve(scores);
+      }, reject);
+    });
+  }
+
+  /**
+   * Runs raw column feeds (one block per input, `rows` x width values each), coalesced with
+   * every other call. Resolves with every output, cut to this call's rows.
+   */
+  infer(feeds: Feeds, rows: number): Promise<Record<string, Output>> {
+    if (!Number.isSafeInteger(rows) || rows < 0) {
+      return Promise.reject(new ScorerError('INVALID_ROWS', `rows must be a non-negative integer, got ${String(rows)}`));
+    }
+    const invalid = this.checkFeeds(feeds, rows);
+    if (invalid) return Promise.reject(invalid);
+    const admitted = this.admit(rows);
+    if (admitted) return Promise.reject(admitted);
+    if (rows === 0) return this.model.run(feeds, 0);
+
+    const batch = this.batchFor(rows);
+    for (const input of this.inputs) {
+      const w = this.widths.get(input.name)!;
+      const src = feeds[input.name]!;
+      const dst = batch.cols[input.name]!;
+      const at = batch.rows * w;
+      if (Array.isArray(dst)) {
+        const s = src as string[];
+        for (let i = 0; i < s.length; i++) dst[at + i] = s[i]!;
+      } else {
+        (dst as Float32Array).set(src as Float32Array, at);
+      }
+    }
+    return new Promise((resolve, reject) => {
+      this.enqueue(batch, rows, (outputs, offset, n) => resolve(sliceOutputs(outputs, offset, n)), reject);
+    });
+  }
+
+  /** Stops taking calls, then resolves once everything queued and in flight has settled. */
+  close(): Promise<void> {
+    this.closing = true;
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    this.pump(true);
+    if (this.queue.length === 0 && this.running === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const previous = this.drained;
+      this.drained = () => {
+        previous?.();
+        resolve();
+      };
+    });
+  }
+
+  private admit(rows: number): ScorerError | undefined {
+    if (this.closing) return new ScorerError('BATCHER_CLOSED', 'the batcher is closed and takes no more calls');
+    if (this.queued + rows > this.maxQueueRows) {
+      return new ScorerError('QUEUE_FULL', `queue full: ${this.queued} rows waiting, ${rows} more would pass the limit of ${this.maxQueueRows}`, {
+        queueRows: this.queued,
+        maxQueueRows: this.maxQueueRows,
+      });
+    }
+    return undefined;
+  }
+
+  private checkFeeds(feeds: Feeds, rows: number): ScorerError | undefined {
+    if (feeds === null || typeof feeds !== 'object') return new ScorerError('INVALID_FEEDS', 'feeds must be an object of input name -> column block');
+    for (const name of Object.keys(feeds)) {
+      if (!this.widths.has(name)) {
+        return new ScorerError('UNKNOWN_INPUT', `"${name}" is not an input of the model (inputs: ${this.inputs.map((i) => i.name).join(', ')})`, { input: name });
+      }
+    }
+    for (const input of this.inputs) {
+      const feed: Feed | undefined = feeds[input.name];
+      if (feed === undefined) return new ScorerError('MISSING_INPUT', `input "${input.name}" is missing`, { input: input.name });
+      const got = feedType(feed);
+      if (got !== input.type) {
+        return new ScorerError('INPUT_TYPE_MISMATCH', `input "${input.name}" expects ${input.type}, got ${got}`, { input: input.name, expected: input.type, got });
+      }
+      if (got === 'string' && (feed as unknown[]).some((s) => typeof s !== 'string')) {
+        return new ScorerError('INPUT_TYPE_MISMATCH', `input "${input.name}" expects strings, got a non-string element`, { input: input.name, expected: 'string', got: 'mixed' });
+      }
+      const want = rows * this.widths.get(input.name)!;
+      if (feed.length !== want) {
+        return new ScorerError('INPUT_SHAPE_MISMATCH', `input "${input.name}" needs ${want} values (${rows} rows x ${this.widths.get(input.name)}), got ${feed.length}`, {
+          input: input.name,
+          expected: want,
+          got: feed.length,
+        });
+      }
+    }
+    return undefined;
+  }
+
+  /** The batch a call of `rows` rows is written into: the open tail batch if it has room. */
+  private batchFor(rows: number): Batch {
+    const tail = this.queue[this.queue.length - 1];
+    if (tail && tail.rows + rows <= tail.capacity) return tail;
+    const capacity = Math.max(rows, this.maxBatchRows);
+    const cols = capacity === this.maxBatchRows && this.pool.length > 0 ? this.pool.pop()! : allocateColumns(this.inputs, capacity);
+    const batch: Batch = { cols, capacity, rows: 0, jobs: [], createdAt: performance.now() };
+    this.queue.push(batch);
+    return batch;
+  }
+
+  /** Undoes batchFor for a call that failed validation: an empty new batch goes back. */
+  private abandon(batch: Batch): void {
+    if (batch.rows === 0 && this.queue[this.queue.length - 1] === batch) {
+      this.queue.pop();
+      this.recycle(batch);
+    }
+  }
+
+  private enqueue(batch: Batch, rows: number, resolve: Job['resolve'], reject: Job['reject']): void {
+    batch.jobs.push({ rows, offset: batch.rows, resolve, reject });
+    batch.rows += rows;
+    this.queued += rows;
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.running >= this.concurrency) return; // the settling run pumps
+    if (this.maxWaitMs > 0) {
+      const head = this.queue[0];
+      if (head && head.rows >= head.capacity) this.pump(false);
+      else if (!this.timer) this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.pump(true);
+      }, this.maxWaitMs);
+      return;
+    }
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => {
+        this.scheduled = false;
+        this.pump(true);
+      });
+    }
+  }
+
+  /** Dispatches queued batches while run slots are free. */
+  private pump(force: boolean): void {
+    while (this.running < this.concurrency && this.queue.length > 0) {
+      const head = this.queue[0]!;
+      if (!force && this.maxWaitMs > 0 && head.rows < head.capacity && performance.now() - head.createdAt < this.maxWaitMs) {
+        if (!this.timer) {
+          const wait = Math.max(0, this.maxWaitMs - (performance.now() - head.createdAt));
+          this.timer = setTimeout(() => {
+            this.timer = undefined;
+            this.pump(true);
+          }, wait);
+        }
+        return;
+      }
+      this.queue.shift();
+      this.dispatch(head);
+    }
+    if (this.running === 0 && this.queue.length === 0) this.drained?.();
+  }
+
+  private dispatch(batch: Batch): void {
+    const rows = batch.rows;
+    this.queued -= rows;
+    this.running++;
+    this.rowCount += rows;
+    const feeds: Feeds = {};
+    for (const input of this.inputs) {
+      const col = batch.cols[input.name]!;
+      const n = rows * this.widths.get(input.name)!;
+      // Views, not copies: the batch owns these buffers until the run settles.
+      feeds[input.name] = Array.isArray(col) ? (col.length === n ? col : col.slice(0, n)) : (col.subarray(0, n) as Feed);
+    }
+    const started = performance.now();
+    this.model.run(feeds, rows).then(
+      (outputs) => {
+        this.settle(batch, started);
+        for (const job of batch.jobs) {
+          try {
+            job.resolve(outputs, job.offset, job.rows);
+          } catch (err) {
+            job.reject(err);
+          }
+        }
+      },
+      (err: unknown) => {
+        this.settle(batch, started);
+        for (const job of batch.jobs) job.reject(err);
+      },
+    );
+  }
+
+  private settle(batch: Batch, started: number): void {
+    this.running--;
+    this.runCount++;
+    this.onBatch?.(batch.rows, performance.now() - started);
+    this.recycle(batch);
+    // Everything that queued during the run goes now, in as few runs as the limits allow.
+    this.pump(this.closing || this.maxWaitMs === 0);
+    if (this.maxWaitMs > 0 && this.queue.length > 0) this.schedule();
+  }
+
+  private recycle(batch: Batch): void {
+    if (batch.capacity === this.maxBatchRows && this.pool.length < this.concurrency + 2) this.pool.push(batch.cols);
+  }
+}
+
+function feedType(feed: Feed): string {
+  if (feed instanceof Float32Array) return 'float32';
+  if (feed instanceof Float64Array) return 'float64';
+  if (feed instanceof Int32Array) return 'int32';
+  if (feed instanceof BigInt64Array) return 'int64';
+  if (Array.isArray(feed)) return 'string';
+  return Object.prototype.toString.call(feed).slice(8, -1);
+}
+
+function defaultScoreOutput(outputs: readonly TensorInfo[]): { name: string; index: number } {
+  const first = outputs.find((o) => o.type === 'float32' || o.type === 'float64') ?? outputs[0];
+  if (!first) throw new ScorerError('INVALID_OPTION', 'the model has no outputs', { option: 'output' });
+  const width = first.shape.slice(1).reduce<number>((a, d) => a * (d ?? 1), 1);
+  return { name: first.name, index: width === 2 ? 1 : 0 };
+}
+
+function sliceOutputs(outputs: Record<string, Output>, offset: number, rows: number): Record<string, Output> {
+  const out: Record<string, Output> = {};
+  for (const [name, o] of Object.entries(outputs)) {
+    const total = o.shape[0] ?? 0;
+    const width = total > 0 ? o.data.length / total : 0;
+    const data = Array.isArray(o.data)
+      ? o.data.slice(offset * width, (offset + rows) * width)
+      : (o.data as Float32Array).slice(offset * width, (offset + rows) * width);
+    out[name] = { ...o, shape: [rows, ...o.shape.slice(1)], data } as Output;
+  }
+  return out;
+}
+
+function checkOptions(options: BatcherOptions): void {
+  const known = new Set(['maxBatchRows', 'maxQueueRows', 'maxWaitMs', 'concurrency', 'output', 'onBatch']);
+  for (const key of Object.keys(options)) {
+    if (!known.has(key)) throw new ScorerError('INVALID_OPTION', `unknown Batcher option "${key}"`, { option: key });
+  }
+  const int = (key: 'maxBatchRows' | 'maxQueueRows' | 'concurrency', min: number) => {
+    const v = options[key];
+    if (v !== undefined && (!Number.isSafeInteger(v) || v < min)) {
+      throw new ScorerError('INVALID_OPTION', `${key} must be an integer >= ${min}, got ${String(v)}`, { option: key });
+    }
+  };
+  int('maxBatchRows', 1);
+  int('maxQueueRows', 1);
+  int('concurrency', 1);
+  const w = options.maxWaitMs;
+  if (w !== undefined && (typeof w !== 'number' || !Number.isFinite(w) || w < 0)) {
+    throw new ScorerError('INVALID_OPTION', `maxWaitMs must be a number >= 0, got ${String(w)}`, { option: 'maxWaitMs' });
+  }
+  const o = options.output;
+  if (o !== undefined && (typeof o !== 'object' || o === null || typeof o.name !== 'string' || !Number.isSafeInteger(o.index))) {
+    throw new ScorerError('INVALID_OPTION', 'output must be { name: string, index: integer }', { option: 'output' });
+  }
+  if (options.onBatch !== undefined && typeof options.onBatch !== 'function') {
+    throw new ScorerError('INVALID_OPTION', 'onBatch must be a function', { option: 'onBatch' });
+  }
+}

@@ -1,0 +1,433 @@
+// FeatureSchema: JSON records -> the model's column feeds, with every bad field of every row
+// reported at once. The schema comes from the model artifact (model card, then the ONNX file's
+// own metadata, then its input signature), never from code: one source of truth for training
+// and serving.
+import { ScorerError } from './errors.js';
+import type { Model } from './model.js';
+import type { ElementType, Feeds, TensorInfo } from './types.js';
+
+export type FeatureKind = 'numeric' | 'categorical';
+
+/** One feature, as the training pipeline writes it into model.json (`features`). */
+export interface FeatureSpec {
+  readonly name: string;
+  readonly kind: FeatureKind;
+  /** Element type of the ONNX input this feature feeds. */
+  readonly dtype: ElementType;
+  /** Numeric only: the value must be a whole number. */
+  readonly integer?: boolean;
+  readonly required: boolean;
+  /**
+   * Used when an optional feature is missing (absent or null). For a numeric feature, `null`
+   * means "send NaN": the model imputes it inside its own graph.
+   */
+  readonly default?: number | string | null;
+  /** Hard validity bounds (inclusive); null or absent means unbounded. */
+  readonly min?: number | null;
+  readonly max?: number | null;
+  /** Categorical only: the allowed values. Absent means any string is accepted. */
+  readonly categories?: readonly string[];
+}
+
+export type FeatureIssueCode =
+  | 'not_an_object'
+  | 'missing'
+  | 'unknown_field'
+  | 'wrong_type'
+  | 'not_finite'
+  | 'not_integer'
+  | 'out_of_range'
+  | 'unknown_category';
+
+/** One problem with one field of one row. `got` is a short JSON rendering of the value. */
+export interface FeatureIssue {
+  readonly row: number;
+  readonly field: string;
+  readonly code: FeatureIssueCode;
+  readonly expected: string;
+  readonly got: string;
+  readonly message: string;
+}
+
+/** Column buffers a schema writes into: one per model input, sized for `capacity` rows. */
+export type Columns = Record<string, Float32Array | Float64Array | Int32Array | BigInt64Array | string[]>;
+
+export interface SchemaOptions {
+  /**
+   * Fields that may appear in a record without being features (ids such as `customer_id`). They
+   * are neither validated nor sent to the model. Any other unknown field is an `unknown_field`
+   * issue: a misspelt optional feature must not be silently imputed.
+   */
+  readonly passthrough?: readonly string[];
+}
+
+/** The parts of a model card (model.json) the schema reads. */
+export interface ModelCardLike {
+  readonly features?: readonly FeatureSpec[];
+}
+
+const NUMERIC_TYPES = new Set<ElementType>(['float32', 'float64', 'int32', 'int64']);
+const MAX_GOT = 60;
+
+function render(value: unknown): string {
+  let s: string;
+  if (value === undefined) s = 'undefined';
+  else if (typeof value === 'number') s = Number.isNaN(value) ? 'NaN' : String(value);
+  else if (typeof value === 'bigint') s = `${value}n`;
+  else {
+    try {
+      s = JSON.stringify(value) ?? String(value);
+    } catch {
+      s = Object.prototype.toString.call(value);
+    }
+  }
+  return s.length > MAX_GOT ? `${s.slice(0, MAX_GOT - 1)}…` : s;
+}
+
+function typeName(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  return typeof value;
+}
+
+type Writer = (value: unknown, at: number, row: number, issues: FeatureIssue[]) => void;
+
+interface CompiledFeature {
+  readonly spec: FeatureSpec;
+  readonly write: Writer;
+  /** Writes the missing-value outcome, or records a `missing` issue. */
+  readonly writeMissing: (at: number, row: number, issues: FeatureIssue[]) => void;
+}
+
+export class FeatureSchema {
+  readonly features: readonly FeatureSpec[];
+  readonly passthrough: ReadonlySet<string>;
+  private readonly byName: ReadonlyMap<string, number>;
+  private readonly inputs: readonly TensorInfo[];
+
+  private constructor(features: readonly FeatureSpec[], inputs: readonly TensorInfo[], options: SchemaOptions) {
+    this.features = Object.freeze(features.map((f) => Object.freeze({ ...f })));
+    this.inputs = inputs;
+    this.byName = new Map(features.map((f, i) => [f.name, i]));
+    this.passthrough = new Set(options.passthrough ?? []);
+    for (const p of this.passthrough) {
+      if (this.byName.has(p)) {
+        throw new ScorerError('INVALID_SCHEMA', `passthrough field "${p}" is also a feature`, { field: p });
+      }
+    }
+  }
+
+  /**
+   * The schema of a loaded model: the model card's `features` when given, else the
+   * `ortline.features` metadata the training pipeline embeds in the ONNX file, else one feature
+   * per [N,1] input of the ONNX signature (no categories, no bounds: only types are checked).
+   */
+  static fromModel(model: Pick<Model, 'inputs' | 'metadata'>, card?: ModelCardLike | null, options: SchemaOptions = {}): FeatureSchema {
+    let specs: readonly FeatureSpec[] | undefined = card?.features;
+    let source = 'model card';
+    if (!specs) {
+      const embedded = model.metadata.custom['ortline.features'];
+      if (embedded !== undefined) {
+        source = 'ONNX metadata ortline.features';
+        try {
+          specs = JSON.parse(embedded) as FeatureSpec[];
+        } catch (err) {
+          throw new ScorerError('INVALID_SCHEMA', `ONNX metadata "ortline.features" is not valid JSON: ${(err as Error).message}`, { cause: err });
+        }
+      }
+    }
+    if (!specs) {
+      source = 'ONNX input signature';
+      specs = model.inputs.map((input) => specFromInput(input));
+    }
+    return FeatureSchema.fromSpecs(specs, model.inputs, options, source);
+  }
+
+  /** A schema from explicit specs, checked against the model's inputs. */
+  static fromSpecs(specs: readonly FeatureSpec[], inputs: readonly TensorInfo[], options: SchemaOptions = {}, source = 'feature specs'): FeatureSchema {
+    if (!Array.isArray(specs) || specs.length === 0) {
+      throw new ScorerError('INVALID_SCHEMA', `${source}: "features" must be a non-empty array`);
+    }
+    const inputByName = new Map(inputs.map((i) => [i.name, i]));
+    const seen = new Set<string>();
+    for (const [i, spec] of specs.entries()) {
+      const where = `${source}: features[${i}]${spec && typeof spec.name === 'string' ? ` ("${spec.name}")` : ''}`;
+      checkSpec(spec, where);
+      if (seen.has(spec.name)) throw new ScorerError('INVALID_SCHEMA', `${where}: duplicate feature name`, { field: spec.name });
+      seen.add(spec.name);
+      const input = inputByName.get(spec.name);
+      if (!input) {
+        throw new ScorerError('INVALID_SCHEMA', `${where}: the model has no input named "${spec.name}"`, { field: spec.name });
+      }
+      if (input.type !== spec.dtype) {
+        throw new ScorerError('INVALID_SCHEMA', `${where}: dtype "${spec.dtype}" but the model input is "${input.type}"`, { field: spec.name });
+      }
+      if (inputWidth(input) !== 1) {
+        throw new ScorerError('INVALID_SCHEMA', `${where}: input "${input.name}" has shape [${input.shape.join(', ')}]; a record feature needs one value per row ([N] or [N,1])`, { field: spec.name });
+      }
+    }
+    for (const input of inputs) {
+      if (!seen.has(input.name)) {
+        throw new ScorerError('INVALID_SCHEMA', `${source}: model input "${input.name}" has no feature`, { field: input.name });
+      }
+    }
+    return new FeatureSchema(specs, inputs, options);
+  }
+
+  /** Allocates empty column buffers for `capacity` rows, one per model input. */
+  allocate(capacity: number): Columns {
+    return allocateColumns(this.inputs, capacity);
+  }
+
+  /** Every issue of every row; an empty array means the records are valid. */
+  validate(records: readonly unknown[]): FeatureIssue[] {
+    const issues: FeatureIssue[] = [];
+    // Validation writes into scratch columns of one row: the same code path as columnize, so the
+    // two cannot disagree.
+    const scratch = this.allocate(1);
+    for (let r = 0; r < records.length; r++) this.writeRow(records[r], scratch, 0, r, issues);
+    return issues;
+  }
+
+  /** Records -> feeds for `model.run`. Throws INVALID_FEATURES listing every issue. */
+  columnize(records: readonly unknown[]): { feeds: Feeds; rows: number } {
+    const rows = records.length;
+    const cols = this.allocate(rows);
+    const issues: FeatureIssue[] = [];
+    this.write(records, cols, 0, issues);
+    if (issues.length > 0) throw invalidFeatures(issues);
+    return { feeds: cols as Feeds, rows };
+  }
+
+  /**
+   * Writes `records` into `cols` starting at row `offset`, appending issues (row numbers are
+   * indexes into `records`). Rows with issues are still written as far as they go; the caller
+   * discards the whole write when `issues` grew.
+   */
+  write(records: readonly unknown[], cols: Columns, offset: number, issues: FeatureIssue[]): void {
+    for (let r = 0; r < records.length; r++) this.writeRow(records[r], cols, offset + r, r, issues);
+  }
+
+  private compiledCache: CompiledFeature[] | undefined;
+  private compiledFor: Columns | undefined;
+
+  private writeRow(record: unknown, cols: Columns, at: number, row: number, issues: FeatureIssue[]): void {
+    if (record === null || typeof record !== 'object' || Array.isArray(record)) {
+      issues.push({
+        row,
+        field: '',
+        code: 'not_an_object',
+        expected: 'an object of feature values',
+        got: render(record),
+        message: `row ${row}: expected an object of feature values, got ${typeName(record)}`,
+      });
+      return;
+    }
+    const rec = record as Record<string, unknown>;
+    const compiled = this.compile(cols);
+    let known = 0;
+    for (const f of compiled) {
+      const value = rec[f.spec.name];
+      if (value === undefined || value === null) {
+        if (value === null || Object.prototype.hasOwnProperty.call(rec, f.spec.name)) known++;
+        f.writeMissing(at, row, issues);
+      } else {
+        known++;
+        f.write(value, at, row, issues);
+      }
+    }
+    // Unknown fields: only look when the record has more keys than the features it holds.
+    const keys = Object.keys(rec);
+    if (keys.length > known) {
+      for (const k of keys) {
+        if (!this.byName.has(k) && !this.passthrough.has(k)) {
+          issues.push({
+            row,
+            field: k,
+            code: 'unknown_field',
+            expected: 'a feature of the model',
+            got: render(rec[k]),
+            message: `row ${row}: "${k}" is not a feature of this model`,
+          });
+        }
+      }
+    }
+  }
+
+  /** Per-feature writers bound to one set of columns; rebuilt only when the columns change. */
+  private compile(cols: Columns): CompiledFeature[] {
+    if (this.compiledFor === cols && this.compiledCache) return this.compiledCache;
+    this.compiledCache = this.features.map((spec) => compileFeature(spec, cols[spec.name]!));
+    this.compiledFor = cols;
+    return this.compiledCache;
+  }
+}
+
+export function invalidFeatures(issues: FeatureIssue[]): ScorerError {
+  const first = issues[0]!;
+  const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
+  return new ScorerError('INVALID_FEATURES', `invalid features: ${first.message}${more}`, { issues });
+}
+
+/** Product of the non-batch dimensions: how many values one row has in this input. */
+export function inputWidth(input: TensorInfo): number {
+  let w = 1;
+  for (let i = 1; i < input.shape.length; i++) {
+    const d = input.shape[i];
+    if (d === null || d === undefined || d < 0) {
+      throw new ScorerError('UNSUPPORTED_INPUT', `input "${input.name}" has a dynamic non-batch dimension ${i}: [${input.shape.join(', ')}]`, { input: input.name });
+    }
+    w *= d;
+  }
+  return w;
+}
+
+export function allocateColumns(inputs: readonly TensorInfo[], capacity: number): Columns {
+  const cols: Columns = {};
+  for (const input of inputs) {
+    const n = capacity * inputWidth(input);
+    switch (input.type) {
+      case 'float32': cols[input.name] = new Float32Array(n); break;
+      case 'float64': cols[input.name] = new Float64Array(n); break;
+      case 'int32': cols[input.name] = new Int32Array(n); break;
+      case 'int64': cols[input.name] = new BigInt64Array(n); break;
+      case 'string': cols[input.name] = new Array<string>(n).fill(''); break;
+      default:
+        throw new ScorerError('UNSUPPORTED_INPUT', `input "${input.name}" has element type ${input.type}; batching supports float32, float64, int32, int64 and string`, { input: input.name });
+    }
+  }
+  return cols;
+}
+
+function specFromInput(input: TensorInfo): FeatureSpec {
+  if (input.type === 'string') return { name: input.name, kind: 'categorical', dtype: 'string', required: true };
+  if (NUMERIC_TYPES.has(input.type)) {
+    const integer = input.type === 'int32' || input.type === 'int64';
+    return { name: input.name, kind: 'numeric', dtype: input.type, integer, required: true };
+  }
+  throw new ScorerError('UNSUPPORTED_INPUT', `input "${input.name}" has element type ${input.type}, which has no feature mapping`, { input: input.name });
+}
+
+function checkSpec(spec: FeatureSpec, where: string): void {
+  const bad = (msg: string): never => {
+    throw new ScorerError('INVALID_SCHEMA', `${where}: ${msg}`, { field: spec?.name });
+  };
+  if (spec === null || typeof spec !== 'object') bad('must be an object');
+  if (typeof spec.name !== 'string' || spec.name === '') bad('"name" must be a non-empty string');
+  if (typeof spec.required !== 'boolean') bad('"required" must be a boolean');
+  if (spec.kind === 'numeric') {
+    if (!NUMERIC_TYPES.has(spec.dtype)) bad(`numeric feature with dtype "${spec.dtype}"`);
+    for (const k of ['min', 'max'] as const) {
+      const v = spec[k];
+      if (v !== undefined && v !== null && (typeof v !== 'number' || !Number.isFinite(v))) bad(`"${k}" must be a finite number or null`);
+    }
+    if (spec.min != null && spec.max != null && spec.min > spec.max) bad('"min" is greater than "max"');
+    if (spec.default !== undefined && spec.default !== null && typeof spec.default !== 'number') bad('"default" must be a number or null');
+    if ((spec.dtype === 'int32' || spec.dtype === 'int64') && !spec.required && spec.default == null) {
+      bad('an optional integer-typed feature needs a numeric default (NaN does not exist in integer tensors)');
+    }
+  } else if (spec.kind === 'categorical') {
+    if (spec.dtype !== 'string') bad(`categorical feature with dtype "${spec.dtype}"; expected "string"`);
+    if (spec.categories !== undefined && (!Array.isArray(spec.categories) || spec.categories.some((c) => typeof c !== 'string'))) {
+      bad('"categories" must be an array of strings');
+    }
+    if (!spec.required) {
+      if (typeof spec.default !== 'string') bad('an optional categorical feature needs a string default');
+      if (spec.categories && !spec.categories.includes(spec.default)) bad(`default "${spec.default}" is not one of its categories`);
+    }
+  } else {
+    bad(`"kind" must be "numeric" or "categorical", got ${render(spec.kind)}`);
+  }
+}
+
+function compileFeature(spec: FeatureSpec, col: Columns[string]): CompiledFeature {
+  const name = spec.name;
+  const issue = (row: number, code: FeatureIssueCode, expected: string, value: unknown, message: string, issues: FeatureIssue[]) => {
+    issues.push({ row, field: name, code, expected, got: render(value), message: `row ${row}: "${name}" ${message}` });
+  };
+
+  if (spec.kind === 'categorical') {
+    const column = col as string[];
+    const allowed = spec.categories ? new Set(spec.categories) : undefined;
+    const expected = spec.categories ? `one of ${JSON.stringify(spec.categories)}` : 'a string';
+    return {
+      spec,
+      write(value, at, row, issues) {
+        if (typeof value !== 'string') {
+          issue(row, 'wrong_type', expected, value, `must be a string, got ${typeName(value)}`, issues);
+        } else if (allowed && !allowed.has(value)) {
+          issue(row, 'unknown_category', expected, value, `has unknown category ${render(value)}; expected ${expected}`, issues);
+        } else {
+          column[at] = value;
+        }
+      },
+      writeMissing(at, row, issues) {
+        if (spec.required) issue(row, 'missing', expected, undefined, 'is required', issues);
+        else column[at] = spec.default as string;
+      },
+    };
+  }
+
+  const min = spec.min ?? -Infinity;
+  const max = spec.max ?? Infinity;
+  const integer = spec.integer === true || spec.dtype === 'int32' || spec.dtype === 'int64';
+  let expected = integer ? 'an integer' : 'a finite number';
+  if (spec.min != null && spec.max != null) expected += ` in [${spec.min}, ${spec.max}]`;
+  else if (spec.min != null) expected += ` >= ${spec.min}`;
+  else if (spec.max != null) expected += ` <= ${spec.max}`;
+  // int32/int64 tensors cannot hold NaN: schemas for them must carry a default (checked above).
+  const missingValue = spec.default ?? NaN;
+
+  const check = (value: unknown, row: number, issues: FeatureIssue[]): value is number => {
+    if (typeof value !== 'number') {
+      issue(row, 'wrong_type', expected, value, `must be a number, got ${typeName(value)}`, issues);
+      return false;
+    }
+    if (!Number.isFinite(value)) {
+      issue(row, 'not_finite', expected, value, `must be finite, got ${render(value)}`, issues);
+      return false;
+    }
+    if (integer && !Number.isInteger(value)) {
+      issue(row, 'not_integer', expected, value, `must be an integer, got ${value}`, issues);
+      return false;
+    }
+    if (value < min || value > max) {
+      issue(row, 'out_of_range', expected, value, `is out of range: ${value}; expected ${expected}`, issues);
+      return false;
+    }
+    if (spec.dtype === 'int32' && (value < -2147483648 || value > 2147483647)) {
+      issue(row, 'out_of_range', 'a 32-bit integer', value, `does not fit a 32-bit integer: ${value}`, issues);
+      return false;
+    }
+    if (spec.dtype === 'int64' && !Number.isSafeInteger(value)) {
+      issue(row, 'out_of_range', 'a safe integer', value, `is beyond 2^53 and would lose precision: ${value}`, issues);
+      return false;
+    }
+    return true;
+  };
+
+  if (spec.dtype === 'int64') {
+    const column = col as BigInt64Array;
+    return {
+      spec,
+      write(value, at, row, issues) {
+        if (check(value, row, issues)) column[at] = BigInt(value);
+      },
+      writeMissing(at, row, issues) {
+        if (spec.required) issue(row, 'missing', expected, undefined, 'is required', issues);
+        else column[at] = BigInt(missingValue);
+      },
+    };
+  }
+  const column = col as Float32Array | Float64Array | Int32Array;
+  return {
+    spec,
+    write(value, at, row, issues) {
+      if (check(value, row, issues)) column[at] = value;
+    },
+    writeMissing(at, row, issues) {
+      if (spec.required) issue(row, 'missing', expected, undefined, 'is required', issues);
+      else column[at] = missingValue;
+    },
+  };
+}

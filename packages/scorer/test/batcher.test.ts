@@ -1,0 +1,208 @@
+// The Batcher against the real churn model (models/churn/<active>) and real ONNX Runtime. The
+// parity rows were scored by the scikit-learn pipeline at training time: reproducing them through
+// coalesced runs proves both the batching and the serving path.
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Batcher, FeatureSchema, Model, ScorerError, type Feeds } from '../src/index.js';
+import { activeModelDir } from './helpers.js';
+
+interface ParityRow {
+  customerID: string;
+  features: Record<string, unknown>;
+  probability: number;
+}
+
+const dir = activeModelDir('churn');
+const card = JSON.parse(readFileSync(`${dir}/model.json`, 'utf8'));
+const parity = JSON.parse(readFileSync(`${dir}/parity.json`, 'utf8')) as { tolerance: number; rows: ParityRow[] };
+const output = card.output as { name: string; index: number };
+
+let model: Model;
+let schema: FeatureSchema;
+
+beforeAll(async () => {
+  model = await Model.load(`${dir}/model.onnx`);
+  schema = FeatureSchema.fromModel(model, card, { passthrough: ['customerID'] });
+});
+afterAll(() => model?.close());
+
+function rowsSeen(opts: ConstructorParameters<typeof Batcher>[2] = {}) {
+  const batches: number[] = [];
+  const batcher = new Batcher(model, schema, { output, ...opts, onBatch: (rows) => batches.push(rows) });
+  return { batcher, batches };
+}
+
+describe('Batcher.predict', () => {
+  it('coalesces many concurrent calls into few runs, and every caller gets its own row', async () => {
+    const { batcher, batches } = rowsSeen();
+    const rows = parity.rows;
+    const results = await Promise.all(rows.map((r) => batcher.predict([r.features])));
+    for (const [i, r] of rows.entries()) {
+      expect(results[i]!.length).toBe(1);
+      expect(Math.abs(results[i]![0]! - r.probability)).toBeLessThanOrEqual(parity.tolerance);
+    }
+    expect(batches.reduce((a, b) => a + b, 0)).toBe(rows.length);
+    // All calls arrived in one turn: the first run takes them together.
+    expect(batches.length).toBeLessThan(rows.length / 10);
+    expect(batcher.stats).toMatchObject({ queueRows: 0, inFlight: 0, runs: batches.length, rowsRun: rows.length });
+  });
+
+  it('sends a lone call at once, in a batch of one', async () => {
+    const { batcher, batches } = rowsSeen();
+    const [p] = await batcher.predict([parity.rows[0]!.features]);
+    expect(Math.abs(p! - parity.rows[0]!.probability)).toBeLessThanOrEqual(parity.tolerance);
+    expect(batches).toEqual([1]);
+  });
+
+  it('queues arrivals while a run is in flight and sends them together next', async () => {
+    const { batcher, batches } = rowsSeen();
+    const first = batcher.predict([parity.rows[0]!.features]);
+    // Let the first call be dispatched, then pile up calls while it runs.
+    await new Promise((r) => setImmediate(r));
+    expect(batcher.stats.inFlight).toBe(1);
+    const rest = parity.rows.slice(1, 101).map((r) => batcher.predict([r.features]));
+    expect(batcher.stats.queueRows).toBe(100);
+    await Promise.all([first, ...rest]);
+    expect(batches).toEqual([1, 100]);
+  });
+
+  it('never puts more than maxBatchRows in a run, except a single larger call which runs alone', async () => {
+    const { batcher, batches } = rowsSeen({ maxBatchRows: 16 });
+    const singles = parity.rows.slice(0, 100).map((r) => batcher.predict([r.features]));
+    const big = batcher.predict(parity.rows.slice(0, 40).map((r) => r.features));
+    const [bigResult] = await Promise.all([big, ...singles]);
+    expect(Array.from(bigResult).map((p, i) => Math.abs(p - parity.rows[i]!.probability) <= parity.tolerance)).toEqual(new Array(40).fill(true));
+    expect(batches.filter((n) => n > 16)).toEqual([40]);
+    expect(batches.reduce((a, b) => a + b, 0)).toBe(140);
+  });
+
+  it('rejects with QUEUE_FULL past maxQueueRows, and still answers everything it accepted', async () => {
+    const { batcher } = rowsSeen({ maxQueueRows: 50 });
+    const settled = await Promise.allSettled(parity.rows.slice(0, 120).map((r) => batcher.predict([r.features])));
+    const full = settled.filter((s) => s.status === 'rejected');
+    const ok = settled.filter((s) => s.status === 'fulfilled');
+    expect(ok.length).toBe(50);
+    expect(full.length).toBe(70);
+    for (const s of full) expect(((s as PromiseRejectedResult).reason as ScorerError).code).toBe('QUEUE_FULL');
+    settled.forEach((s, i) => {
+      if (s.status === 'fulfilled') expect(Math.abs(s.value[0]! - parity.rows[i]!.probability)).toBeLessThanOrEqual(parity.tolerance);
+    });
+  });
+
+  it('rejects an invalid call alone; the valid calls around it in the same batch are answered', async () => {
+    const { batcher, batches } = rowsSeen();
+    const a = batcher.predict([parity.rows[0]!.features]);
+    const bad = batcher.predict([parity.rows[1]!.features, { ...parity.rows[2]!.features, tenure: -5, Contract: 'Weekly' }]);
+    const c = batcher.predict([parity.rows[3]!.features]);
+    await expect(bad).rejects.toMatchObject({ code: 'INVALID_FEATURES' });
+    const err = await bad.catch((e: ScorerError) => e);
+    const issues = (err.details as { issues: { row: number; field: string }[] }).issues;
+    expect(issues.map((i) => `${i.row}:${i.field}`).sort()).toEqual(['1:Contract', '1:tenure']);
+    expect(Math.abs((await a)[0]! - parity.rows[0]!.probability)).toBeLessThanOrEqual(parity.tolerance);
+    expect(Math.abs((await c)[0]! - parity.rows[3]!.probability)).toBeLessThanOrEqual(parity.tolerance);
+    expect(batches).toEqual([2]);
+  });
+
+  it('never writes into buffers that a run in flight is reading', async () => {
+    // The model is observed, not replaced: every run is real, and its feeds are compared after
+    // it settles with what they held when it started, while other calls keep arriving.
+    const changed: string[] = [];
+    const observed = {
+      inputs: model.inputs,
+      outputs: model.outputs,
+      run: async (feeds: Feeds, rows: number) => {
+        const before = Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, Array.from(v as ArrayLike<unknown>, String).join()]));
+        const out = await model.run(feeds, rows);
+        for (const [k, v] of Object.entries(feeds)) {
+          if (Array.from(v as ArrayLike<unknown>, String).join() !== before[k]) changed.push(k);
+        }
+        return out;
+      },
+    } as unknown as Model;
+    const batcher = new Batcher(observed, schema, { output, maxBatchRows: 8 });
+    const calls: Promise<Float64Array>[] = [];
+    for (let wave = 0; wave < 6; wave++) {
+      for (const r of parity.rows.slice(wave * 20, wave * 20 + 20)) calls.push(batcher.predict([r.features]));
+      await new Promise((r) => setImmediate(r));
+    }
+    const results = await Promise.all(calls);
+    expect(changed).toEqual([]);
+    results.forEach((res, i) => expect(Math.abs(res[0]! - parity.rows[i]!.probability)).toBeLessThanOrEqual(parity.tolerance));
+  });
+
+  it('with maxWaitMs, an idle engine waits to fill a batch instead of sending a lone call', async () => {
+    const spaced = async (batcher: Batcher) => {
+      const calls = [];
+      for (const r of parity.rows.slice(0, 5)) {
+        calls.push(batcher.predict([r.features]));
+        await new Promise((res) => setImmediate(res));
+      }
+      return Promise.all(calls);
+    };
+    const continuous = rowsSeen();
+    await spaced(continuous.batcher);
+    expect(continuous.batches[0]).toBe(1);
+
+    const windowed = rowsSeen({ maxWaitMs: 1000 });
+    await spaced(windowed.batcher);
+    expect(windowed.batches).toEqual([5]);
+  });
+
+  it('close() finishes queued and in-flight calls, then refuses new ones', async () => {
+    const { batcher } = rowsSeen();
+    const pending = parity.rows.slice(0, 30).map((r) => batcher.predict([r.features]));
+    await batcher.close();
+    const results = await Promise.all(pending);
+    expect(results.length).toBe(30);
+    await expect(batcher.predict([parity.rows[0]!.features])).rejects.toMatchObject({ code: 'BATCHER_CLOSED' });
+  });
+
+  it('rejects every call of a run that fails, and keeps working for the next', async () => {
+    const other = await Model.load(`${dir}/model.onnx`);
+    const s = FeatureSchema.fromModel(other, card);
+    const batcher = new Batcher(other, s, { output });
+    other.close();
+    const settled = await Promise.allSettled([batcher.predict([parity.rows[0]!.features]), batcher.predict([parity.rows[1]!.features])]);
+    expect(settled.map((r) => r.status === 'rejected' && (r.reason as ScorerError).code)).toEqual(['MODEL_CLOSED', 'MODEL_CLOSED']);
+    expect(batcher.stats).toMatchObject({ queueRows: 0, inFlight: 0 });
+  });
+
+  it('validates its options strictly', () => {
+    expect(() => new Batcher(model, schema, { maxBatchRows: 0 })).toThrow(/maxBatchRows must be an integer >= 1/);
+    expect(() => new Batcher(model, schema, { maxWaitMs: -1 })).toThrow(/maxWaitMs/);
+    expect(() => new Batcher(model, schema, { output: { name: 'nope', index: 0 } })).toThrow(/not an output/);
+    expect(() => new Batcher(model, schema, { output: { name: output.name, index: 5 } })).toThrow(/no column 5/);
+    expect(() => new Batcher(model, schema, { maxBatch: 5 } as never)).toThrow(/unknown Batcher option "maxBatch"/);
+  });
+});
+
+describe('Batcher.infer', () => {
+  it('coalesces raw column feeds and cuts every output to the caller rows', async () => {
+    const { batcher, batches } = rowsSeen();
+    const chunks = [parity.rows.slice(0, 3), parity.rows.slice(3, 4), parity.rows.slice(4, 11)];
+    const results = await Promise.all(chunks.map((chunk) => batcher.infer(schema.columnize(chunk.map((r) => r.features)).feeds, chunk.length)));
+    expect(batches).toEqual([11]);
+    let i = 0;
+    for (const [c, res] of results.entries()) {
+      const probs = res[output.name]!;
+      expect(probs.shape[0]).toBe(chunks[c]!.length);
+      const width = probs.data.length / chunks[c]!.length;
+      for (let r = 0; r < chunks[c]!.length; r++, i++) {
+        expect(Math.abs(Number(probs.data[r * width + output.index]) - parity.rows[i]!.probability)).toBeLessThanOrEqual(parity.tolerance);
+      }
+      if (card.output.label) expect(res[card.output.label]!.shape[0]).toBe(chunks[c]!.length);
+    }
+  });
+
+  it('names the input in every feed error, before anything is queued', async () => {
+    const batcher = new Batcher(model, schema, { output });
+    const { feeds } = schema.columnize([parity.rows[0]!.features]);
+    const first = model.inputs.find((i) => i.type !== 'string')!;
+    await expect(batcher.infer({ ...feeds, bogus: new Float32Array(1) }, 1)).rejects.toMatchObject({ code: 'UNKNOWN_INPUT', message: expect.stringContaining('bogus') });
+    const { [first.name]: _dropped, ...missing } = feeds;
+    await expect(batcher.infer(missing as Feeds, 1)).rejects.toMatchObject({ code: 'MISSING_INPUT', message: expect.stringContaining(first.name) });
+    await expect(batcher.infer({ ...feeds, [first.name]: new Int32Array(1) }, 1)).rejects.toMatchObject({ code: 'INPUT_TYPE_MISMATCH' });
+    await expect(batcher.infer(feeds, 2)).rejects.toMatchObject({ code: 'INPUT_SHAPE_MISMATCH' });
+    expect(batcher.stats).toMatchObject({ queueRows: 0, runs: 0 });
+  });
+});

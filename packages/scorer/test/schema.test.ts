@@ -1,0 +1,152 @@
+import { describe, expect, it } from 'vitest';
+import { FeatureSchema, type FeatureSpec, ScorerError, type TensorInfo } from '../src/index.js';
+
+const specs: FeatureSpec[] = [
+  { name: 'tenure', kind: 'numeric', dtype: 'float32', integer: true, required: true, min: 0, max: null },
+  { name: 'MonthlyCharges', kind: 'numeric', dtype: 'float32', required: true, min: 0, max: 1000 },
+  { name: 'TotalCharges', kind: 'numeric', dtype: 'float32', required: false, default: null, min: 0 },
+  { name: 'Discount', kind: 'numeric', dtype: 'float64', required: false, default: 0.5 },
+  { name: 'Lines', kind: 'numeric', dtype: 'int64', required: false, default: 1, min: 0 },
+  { name: 'Contract', kind: 'categorical', dtype: 'string', required: true, categories: ['Month-to-month', 'One year', 'Two year'] },
+  { name: 'Region', kind: 'categorical', dtype: 'string', required: false, default: 'none', categories: ['none', 'north', 'south'] },
+];
+const inputs: TensorInfo[] = specs.map((s) => ({ name: s.name, type: s.dtype, shape: [null, 1] }));
+const good = { tenure: 24, MonthlyCharges: 70.5, TotalCharges: 1692, Discount: 0.25, Lines: 2, Contract: 'One year', Region: 'north' };
+
+function issuesOf(fn: () => unknown) {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ScorerError);
+    expect((err as ScorerError).code).toBe('INVALID_FEATURES');
+    return (err as ScorerError & { details: { issues: { row: number; field: string; code: string; expected: string; got: string }[] } }).details.issues;
+  }
+  throw new Error('expected INVALID_FEATURES');
+}
+
+describe('FeatureSchema.columnize', () => {
+  const schema = FeatureSchema.fromSpecs(specs, inputs, { passthrough: ['customer_id'] });
+
+  it('writes each feature into its own typed column, row by row', () => {
+    const { feeds, rows } = schema.columnize([good, { ...good, tenure: 1, Contract: 'Two year', Lines: 7 }]);
+    expect(rows).toBe(2);
+    expect(feeds.tenure).toBeInstanceOf(Float32Array);
+    expect(Array.from(feeds.tenure as Float32Array)).toEqual([24, 1]);
+    expect((feeds.MonthlyCharges as Float32Array)[0]).toBeCloseTo(70.5, 5);
+    expect(feeds.Discount).toBeInstanceOf(Float64Array);
+    expect(feeds.Lines).toEqual(new BigInt64Array([2n, 7n]));
+    expect(feeds.Contract).toEqual(['One year', 'Two year']);
+  });
+
+  it('fills optional features: NaN for a null numeric default, the default otherwise; null counts as missing', () => {
+    const { feeds } = schema.columnize([{ tenure: 0, MonthlyCharges: 20, Contract: 'One year', TotalCharges: null }]);
+    expect(Number.isNaN((feeds.TotalCharges as Float32Array)[0])).toBe(true);
+    expect((feeds.Discount as Float64Array)[0]).toBe(0.5);
+    expect((feeds.Lines as BigInt64Array)[0]).toBe(1n);
+    expect((feeds.Region as string[])[0]).toBe('none');
+  });
+
+  it('accepts passthrough ids without sending them to the model', () => {
+    const { feeds } = schema.columnize([{ ...good, customer_id: 'C1' }]);
+    expect(Object.keys(feeds).sort()).toEqual(specs.map((s) => s.name).sort());
+  });
+
+  it('reports every bad field of every row at once, with row, field, expected and got', () => {
+    const issues = issuesOf(() =>
+      schema.columnize([
+        good,
+        { MonthlyCharges: '70', Contract: 'Weekly', tenure: 1.5, extra: true },
+        { ...good, tenure: -1, MonthlyCharges: 1000.01, Lines: 2.5, Region: 7 },
+        'not a record',
+      ]),
+    );
+    const brief = issues.map((i) => `${i.row}:${i.field}:${i.code}`).sort();
+    expect(brief).toEqual(
+      [
+        '1:MonthlyCharges:wrong_type',
+        '1:Contract:unknown_category',
+        '1:tenure:not_integer',
+        '1:extra:unknown_field',
+        '2:tenure:out_of_range',
+        '2:MonthlyCharges:out_of_range',
+        '2:Lines:not_integer',
+        '2:Region:wrong_type',
+        '3::not_an_object',
+      ].sort(),
+    );
+    const contract = issues.find((i) => i.field === 'Contract')!;
+    expect(contract.got).toBe('"Weekly"');
+    expect(contract.expected).toContain('Month-to-month');
+    const charges = issues.find((i) => i.row === 1 && i.field === 'MonthlyCharges')!;
+    expect(charges.got).toBe('"70"');
+  });
+
+  it('rejects a missing required field and never coerces', () => {
+    const issues = issuesOf(() => schema.columnize([{ MonthlyCharges: 5, Contract: 'One year', tenure: true }, { tenure: 3, Contract: 'One year' }]));
+    expect(issues.map((i) => `${i.row}:${i.field}:${i.code}`)).toEqual(['0:tenure:wrong_type', '1:MonthlyCharges:missing']);
+  });
+
+  it('rejects NaN and Infinity (which JSON cannot carry but msgpack and JS callers can)', () => {
+    const issues = issuesOf(() => schema.columnize([{ ...good, MonthlyCharges: NaN, TotalCharges: Infinity, Discount: -Infinity }]));
+    expect(issues.map((i) => i.field + ':' + i.code).sort()).toEqual(['Discount:not_finite', 'MonthlyCharges:not_finite', 'TotalCharges:not_finite']);
+  });
+
+  it('rejects integers that int64 columns would round', () => {
+    const issues = issuesOf(() => schema.columnize([{ ...good, Lines: 2 ** 53 + 2 }]));
+    expect(issues[0]).toMatchObject({ field: 'Lines', code: 'out_of_range' });
+  });
+
+  it('validate() returns the same issues without throwing; [] for good rows', () => {
+    expect(schema.validate([good, good])).toEqual([]);
+    expect(schema.validate([{ ...good, Contract: 'x' }]).map((i) => i.code)).toEqual(['unknown_category']);
+  });
+});
+
+describe('FeatureSchema construction', () => {
+  it('falls back to the ONNX signature: one feature per [N,1] input, types only', () => {
+    const schema = FeatureSchema.fromModel({
+      inputs: [
+        { name: 'a', type: 'float32', shape: [null, 1] },
+        { name: 'b', type: 'string', shape: [null, 1] },
+        { name: 'c', type: 'int64', shape: [null] },
+      ],
+      metadata: { producerName: '', graphName: '', domain: '', description: '', version: null, custom: {} },
+    } as never);
+    expect(schema.features.map((f) => [f.name, f.kind, f.required])).toEqual([
+      ['a', 'numeric', true],
+      ['b', 'categorical', true],
+      ['c', 'numeric', true],
+    ]);
+    expect(schema.validate([{ a: 1, b: 'anything', c: 1.5 }]).map((i) => i.code)).toEqual(['not_integer']);
+  });
+
+  it('reads ortline.features from the ONNX metadata when there is no card', () => {
+    const schema = FeatureSchema.fromModel({
+      inputs,
+      metadata: { producerName: '', graphName: '', domain: '', description: '', version: null, custom: { 'ortline.features': JSON.stringify(specs) } },
+    } as never);
+    expect(schema.features.find((f) => f.name === 'Contract')?.categories).toEqual(['Month-to-month', 'One year', 'Two year']);
+  });
+
+  it.each([
+    ['a feature with no input', [...specs, { name: 'ghost', kind: 'numeric', dtype: 'float32', required: true }], /no input named "ghost"/],
+    ['an input with no feature', specs.slice(1), /input "tenure" has no feature/],
+    ['a dtype that differs from the input', [{ ...specs[0]!, dtype: 'float64' }, ...specs.slice(1)], /dtype "float64" but the model input is "float32"/],
+    ['an optional categorical without a default', [...specs.slice(0, 5), { ...specs[5]!, required: false }, specs[6]!], /needs a string default/],
+    ['a bad kind', [{ ...specs[0]!, kind: 'ordinal' }, ...specs.slice(1)], /"kind" must be/],
+  ])('rejects %s with INVALID_SCHEMA', (_what, bad, message) => {
+    let err: unknown;
+    try {
+      FeatureSchema.fromSpecs(bad as FeatureSpec[], inputs);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ScorerError);
+    expect((err as ScorerError).code).toBe('INVALID_SCHEMA');
+    expect((err as Error).message).toMatch(message);
+  });
+
+  it('rejects an input whose rows hold more than one value', () => {
+    expect(() => FeatureSchema.fromSpecs([specs[0]!], [{ name: 'tenure', type: 'float32', shape: [null, 3] }])).toThrow(/one value per row/);
+  });
+});
