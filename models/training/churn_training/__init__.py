@@ -1,0 +1,1 @@
+"""Training pipeline for the ortline churn model: validate -> train -> export ONNX -> check parity -> card."""
