@@ -333,7 +333,7 @@ function checkSpec(spec: FeatureSpec, where: string): void {
     }
     if (!spec.required) {
       if (typeof spec.default !== 'string') bad('an optional categorical feature needs a string default');
-      if (spec.categories && !spec.categories.includes(spec.default)) bad(`default "${spec.default}" is not one of its categories`);
+      if (spec.categories && !spec.categories.includes(spec.default as string)) bad(`default "${spec.default}" is not one of its categories`);
     }
   } else {
     bad(`"kind" must be "numeric" or "categorical", got ${render(spec.kind)}`);
@@ -376,7 +376,7 @@ function compileFeature(spec: FeatureSpec, col: Columns[string]): CompiledFeatur
   else if (spec.min != null) expected += ` >= ${spec.min}`;
   else if (spec.max != null) expected += ` <= ${spec.max}`;
   // int32/int64 tensors cannot hold NaN: schemas for them must carry a default (checked above).
-  const missingValue = spec.default ?? NaN;
+  const missingValue = (spec.default ?? NaN) as number; // checkSpec: a numeric default is a number
 
   const check = (value: unknown, row: number, issues: FeatureIssue[]): value is number => {
     if (typeof value !== 'number') {

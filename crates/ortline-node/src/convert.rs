@@ -1,0 +1,433 @@
+//! JavaScript values <-> core types for runs: feeds in (pinned typed arrays, packed strings),
+//! outputs out (typed arrays over the Rust buffers), and errors.
+
+use std::ops::Range;
+use std::ptr;
+
+use napi::bindgen_prelude::*;
+use napi::sys;
+use ortline_core::{ElementType, ErrorCode, Input, Model, Output, StringColumn, TensorData};
+
+/// A core error as a JS error: `[CODE] message` (see the crate docs).
+pub(crate) fn core_error(e: ortline_core::Error) -> Error {
+    Error::new(Status::GenericFailure, format!("[{}] {}", e.code().as_str(), e.message()))
+}
+
+fn error(code: ErrorCode, message: String) -> Error {
+    core_error(ortline_core::Error::new(code, message))
+}
+
+fn check(status: sys::napi_status, what: &str) -> Result<()> {
+    if status == sys::Status::napi_ok {
+        Ok(())
+    } else {
+        Err(error(ErrorCode::Internal, format!("{what} failed (napi status {status})")))
+    }
+}
+
+/// The feeds array as JS gave it; converted once the model's input types are at hand.
+pub struct JsFeeds {
+    env: sys::napi_env,
+    array: sys::napi_value,
+}
+
+impl TypeName for JsFeeds {
+    fn type_name() -> &'static str {
+        "Array"
+    }
+
+    fn value_type() -> ValueType {
+        ValueType::Object
+    }
+}
+
+impl ValidateNapiValue for JsFeeds {}
+
+impl FromNapiValue for JsFeeds {
+    unsafe fn from_napi_value(env: sys::napi_env, array: sys::napi_value) -> Result<Self> {
+        let mut is_array = false;
+        check(unsafe { sys::napi_is_array(env, array, &mut is_array) }, "napi_is_array")?;
+        if !is_array {
+            return Err(error(ErrorCode::MissingInput, "feeds must be an array, one entry per model input in the model's order".to_owned()));
+        }
+        Ok(Self { env, array })
+    }
+}
+
+/// One input's data, kept alive for an async run: typed arrays hold a reference to the JS array
+/// (its memory is read in place, never copied); a string input is a range of the run's packed
+/// string column.
+pub enum PinnedFeed {
+    Float32(Float32Array),
+    Float64(Float64Array),
+    Int32(Int32Array),
+    Int64(BigInt64Array),
+    Uint8(Uint8Array),
+    Int8(Int8Array),
+    Int16(Int16Array),
+    Uint16(Uint16Array),
+    Uint32(Uint32Array),
+    Uint64(BigUint64Array),
+    Bool(Uint8Array),
+    Float16(Uint16Array),
+    Bfloat16(Uint16Array),
+    String(Range<usize>),
+}
+
+impl PinnedFeed {
+    pub fn as_input<'a>(&'a self, strings: &'a StringColumn) -> Input<'a> {
+        match self {
+            Self::Float32(a) => Input::Float32(a),
+            Self::Float64(a) => Input::Float64(a),
+            Self::Int32(a) => Input::Int32(a),
+            Self::Int64(a) => Input::Int64(a),
+            Self::Uint8(a) => Input::Uint8(a),
+            Self::Int8(a) => Input::Int8(a),
+            Self::Int16(a) => Input::Int16(a),
+            Self::Uint16(a) => Input::Uint16(a),
+            Self::Uint32(a) => Input::Uint32(a),
+            Self::Uint64(a) => Input::Uint64(a),
+            Self::Bool(a) => Input::Bool(a),
+            Self::Float16(a) => Input::Float16(a),
+            Self::Bfloat16(a) => Input::Bfloat16(a),
+            // Ranges were cut from this column's length.
+            Self::String(r) => Input::String(strings.slice(r.clone()).unwrap_or(strings.view())),
+        }
+    }
+}
+
+/// The JS class a feed of this element type must be.
+fn js_class(ty: ElementType) -> &'static str {
+    match ty {
+        ElementType::Float32 => "Float32Array",
+        ElementType::Float64 => "Float64Array",
+        ElementType::Int32 => "Int32Array",
+        ElementType::Int64 => "BigInt64Array",
+        ElementType::Uint8 | ElementType::Bool => "Uint8Array",
+        ElementType::Int8 => "Int8Array",
+        ElementType::Int16 => "Int16Array",
+        ElementType::Uint16 | ElementType::Float16 | ElementType::Bfloat16 => "Uint16Array",
+        ElementType::Uint32 => "Uint32Array",
+        ElementType::Uint64 => "BigUint64Array",
+        ElementType::String => "string",
+        ElementType::Other(_) => "nothing",
+    }
+}
+
+fn typed_array_type(ty: ElementType) -> Option<TypedArrayType> {
+    Some(match ty {
+        ElementType::Float32 => TypedArrayType::Float32,
+        ElementType::Float64 => TypedArrayType::Float64,
+        ElementType::Int32 => TypedArrayType::Int32,
+        ElementType::Int64 => TypedArrayType::BigInt64,
+        ElementType::Uint8 | ElementType::Bool => TypedArrayType::Uint8,
+        ElementType::Int8 => TypedArrayType::Int8,
+        ElementType::Int16 => TypedArrayType::Int16,
+        ElementType::Uint16 | ElementType::Float16 | ElementType::Bfloat16 => TypedArrayType::Uint16,
+        ElementType::Uint32 => TypedArrayType::Uint32,
+        ElementType::Uint64 => TypedArrayType::BigUint64,
+        ElementType::String | ElementType::Other(_) => return None,
+    })
+}
+
+struct Args<'m> {
+    env: sys::napi_env,
+    model: &'m Model,
+    types: &'m [ElementType],
+    array: sys::napi_value,
+}
+
+impl<'m> Args<'m> {
+    fn new(feeds: JsFeeds, model: &'m Model, types: &'m [ElementType]) -> Result<Self> {
+        let env = feeds.env;
+        let mut len = 0u32;
+        check(unsafe { sys::napi_get_array_length(env, feeds.array, &mut len) }, "napi_get_array_length")?;
+        let inputs = model.inputs();
+        let len = len as usize;
+        if len < inputs.len() {
+            return Err(error(ErrorCode::MissingInput, format!("input \"{}\" is missing: the model takes {} inputs, {len} were given", inputs[len].name, inputs.len())));
+        }
+        if len > inputs.len() {
+            return Err(error(ErrorCode::UnknownInput, format!("{len} inputs were given, but the model takes {}", inputs.len())));
+        }
+        Ok(Self { env, model, types, array: feeds.array })
+    }
+
+    fn element(&self, i: usize) -> Result<sys::napi_value> {
+        let mut value = ptr::null_mut();
+        check(unsafe { sys::napi_get_element(self.env, self.array, i as u32, &mut value) }, "napi_get_element")?;
+        Ok(value)
+    }
+
+    fn mismatch(&self, i: usize) -> Error {
+        let ty = self.types[i];
+        error(ErrorCode::InputTypeMismatch, format!("input \"{}\" expects {ty} (a {}), got something else", self.model.inputs()[i].name, js_class(ty)))
+    }
+
+    fn unsupported(&self, i: usize) -> Error {
+        error(ErrorCode::UnsupportedInput, format!("input \"{}\" has type {}, which ortline cannot feed", self.model.inputs()[i].name, self.types[i]))
+    }
+
+    /// Splits the packed string column among the string inputs.
+    fn string_ranges(&self, rows: usize, strings: &StringColumn) -> Result<Vec<Option<Range<usize>>>> {
+        // Each string input takes its count (the one the core checks) from the column, in order.
+        let mut at = 0usize;
+        let ranges: Vec<Option<Range<usize>>> = self
+            .types
+            .iter()
+            .enumerate()
+            .map(|(i, &ty)| {
+                (ty == ElementType::String).then(|| {
+                    let r = at..at.saturating_add(self.model.input_len(i, rows).unwrap_or(0));
+                    at = r.end;
+                    r
+                })
+            })
+            .collect();
+        let any = ranges.iter().any(Option::is_some);
+        if any && at != strings.len() {
+            return Err(error(
+                ErrorCode::InputTypeMismatch,
+                format!(
+                    "the string inputs need {at} values for {rows} rows, and the joined strings hold {} (a value holding a NUL character, which ONNX Runtime strings cannot hold, reads as two)",
+                    strings.len()
+                ),
+            ));
+        }
+        Ok(ranges)
+    }
+
+    /// Async runs: pins each typed array (a reference keeps it alive until the task drops).
+    fn pin(&self, rows: usize, strings: &StringColumn) -> Result<Vec<PinnedFeed>> {
+        let env = self.env;
+        let ranges = self.string_ranges(rows, strings)?;
+        let mut feeds = Vec::with_capacity(self.types.len());
+        for (i, (&ty, range)) in self.types.iter().zip(ranges).enumerate() {
+            if let Some(range) = range {
+                feeds.push(PinnedFeed::String(range));
+                continue;
+            }
+            let value = self.element(i)?;
+            let bad = |_| self.mismatch(i);
+            // SAFETY: `value` is a live handle in this call's scope; each conversion checks the
+            // JS type and fails (without side effects) on a mismatch.
+            let feed = unsafe {
+                match ty {
+                    ElementType::Float32 => PinnedFeed::Float32(Float32Array::from_napi_value(env, value).map_err(bad)?),
+                    ElementType::Float64 => PinnedFeed::Float64(Float64Array::from_napi_value(env, value).map_err(bad)?),
+                    ElementType::Int32 => PinnedFeed::Int32(Int32Array::from_napi_value(env, value).map_err(bad)?),
+                    ElementType::Int64 => PinnedFeed::Int64(BigInt64Array::from_napi_value(env, value).map_err(bad)?),
+                    ElementType::Uint8 => PinnedFeed::Uint8(Uint8Array::from_napi_value(env, value).map_err(bad)?),
+                    ElementType::Bool => PinnedFeed::Bool(Uint8Array::from_napi_value(env, value).map_err(bad)?),
+                    ElementType::Int8 => PinnedFeed::Int8(Int8Array::from_napi_value(env, value).map_err(bad)?),
+                    ElementType::Int16 => PinnedFeed::Int16(Int16Array::from_napi_value(env, value).map_err(bad)?),
+                    ElementType::Uint16 => PinnedFeed::Uint16(Uint16Array::from_napi_value(env, value).map_err(bad)?),
+                    ElementType::Float16 => PinnedFeed::Float16(Uint16Array::from_napi_value(env, value).map_err(bad)?),
+                    ElementType::Bfloat16 => PinnedFeed::Bfloat16(Uint16Array::from_napi_value(env, value).map_err(bad)?),
+                    ElementType::Uint32 => PinnedFeed::Uint32(Uint32Array::from_napi_value(env, value).map_err(bad)?),
+                    ElementType::Uint64 => PinnedFeed::Uint64(BigUint64Array::from_napi_value(env, value).map_err(bad)?),
+                    ElementType::String | ElementType::Other(_) => return Err(self.unsupported(i)),
+                }
+            };
+            feeds.push(feed);
+        }
+        Ok(feeds)
+    }
+
+    /// Sync runs: views straight over each typed array's memory, no reference (JS cannot run,
+    /// so nothing can collect or detach the buffers, until the call returns).
+    fn borrow<'s>(&self, rows: usize, strings: &'s StringColumn) -> Result<Vec<Input<'s>>> {
+        let ranges = self.string_ranges(rows, strings)?;
+        let mut inputs = Vec::with_capacity(self.types.len());
+        for (i, (&ty, range)) in self.types.iter().zip(ranges).enumerate() {
+            if let Some(range) = range {
+                inputs.push(Input::String(strings.slice(range).unwrap_or(strings.view())));
+                continue;
+            }
+            let want = typed_array_type(ty).ok_or_else(|| self.unsupported(i))?;
+            let value = self.element(i)?;
+            let mut kind = 0;
+            let mut length = 0usize;
+            let mut data: *mut std::ffi::c_void = ptr::null_mut();
+            let status = unsafe { sys::napi_get_typedarray_info(self.env, value, &mut kind, &mut length, &mut data, ptr::null_mut(), ptr::null_mut()) };
+            if status != sys::Status::napi_ok || kind != want as i32 {
+                return Err(self.mismatch(i));
+            }
+            // SAFETY: napi reports `length` elements of the checked type at `data` (null only
+            // for an empty or detached array); the memory outlives this synchronous call.
+            unsafe fn view<'v, T>(data: *mut std::ffi::c_void, length: usize) -> &'v [T] {
+                if data.is_null() || length == 0 {
+                    &[]
+                } else {
+                    unsafe { std::slice::from_raw_parts(data.cast::<T>(), length) }
+                }
+            }
+            let input = unsafe {
+                match ty {
+                    ElementType::Float32 => Input::Float32(view(data, length)),
+                    ElementType::Float64 => Input::Float64(view(data, length)),
+                    ElementType::Int32 => Input::Int32(view(data, length)),
+                    ElementType::Int64 => Input::Int64(view(data, length)),
+                    ElementType::Uint8 => Input::Uint8(view(data, length)),
+                    ElementType::Bool => Input::Bool(view(data, length)),
+                    ElementType::Int8 => Input::Int8(view(data, length)),
+                    ElementType::Int16 => Input::Int16(view(data, length)),
+                    ElementType::Uint16 => Input::Uint16(view(data, length)),
+                    ElementType::Float16 => Input::Float16(view(data, length)),
+                    ElementType::Bfloat16 => Input::Bfloat16(view(data, length)),
+                    ElementType::Uint32 => Input::Uint32(view(data, length)),
+                    ElementType::Uint64 => Input::Uint64(view(data, length)),
+                    ElementType::String | ElementType::Other(_) => return Err(self.unsupported(i)),
+                }
+            };
+            inputs.push(input);
+        }
+        Ok(inputs)
+    }
+}
+
+impl JsFeeds {
+    pub fn pin(self, model: &Model, types: &[ElementType], rows: usize, strings: &StringColumn) -> Result<Vec<PinnedFeed>> {
+        Args::new(self, model, types)?.pin(rows, strings)
+    }
+
+    pub fn borrow<'s>(self, model: &Model, types: &[ElementType], rows: usize, strings: &'s StringColumn) -> Result<Vec<Input<'s>>> {
+        Args::new(self, model, types)?.borrow(rows, strings)
+    }
+}
+
+/// Every string input's values in one JS string, in input order, joined by NUL: one UTF-8 copy
+/// out of V8 and no per-value allocation. Absent (undefined/null) when the model has none.
+pub struct JoinedStrings(pub StringColumn);
+
+impl TypeName for JoinedStrings {
+    fn type_name() -> &'static str {
+        "string"
+    }
+
+    fn value_type() -> ValueType {
+        ValueType::String
+    }
+}
+
+impl ValidateNapiValue for JoinedStrings {}
+
+impl FromNapiValue for JoinedStrings {
+    unsafe fn from_napi_value(env: sys::napi_env, value: sys::napi_value) -> Result<Self> {
+        let mut t = 0;
+        check(unsafe { sys::napi_typeof(env, value, &mut t) }, "napi_typeof")?;
+        if t == sys::ValueType::napi_undefined || t == sys::ValueType::napi_null {
+            return Ok(Self(StringColumn::default()));
+        }
+        let mut len = 0usize;
+        if unsafe { sys::napi_get_value_string_utf8(env, value, ptr::null_mut(), 0, &mut len) } != sys::Status::napi_ok {
+            return Err(error(ErrorCode::InputTypeMismatch, "the string inputs must come as one string".to_owned()));
+        }
+        // Room for the terminating NUL napi writes, which the column keeps as its last terminator.
+        let mut bytes = Vec::<u8>::with_capacity(len + 1);
+        let mut written = 0usize;
+        check(unsafe { sys::napi_get_value_string_utf8(env, value, bytes.as_mut_ptr().cast(), len + 1, &mut written) }, "napi_get_value_string_utf8")?;
+        // SAFETY: napi wrote `written` bytes (<= len) of UTF-8 into the buffer.
+        unsafe { bytes.set_len(written) };
+        Ok(Self(StringColumn::from_nul_separated(bytes)))
+    }
+}
+
+/// A run's outputs for JS: `[data0, shape0, data1, shape1, ...]`. Numeric data becomes typed
+/// arrays over the Rust `Vec`s themselves (external array buffers, freed by V8's GC), strings
+/// become a `string[]`, shapes `number[]`.
+pub struct RunOutputs(pub Vec<Output>);
+
+impl TypeName for RunOutputs {
+    fn type_name() -> &'static str {
+        "Array"
+    }
+
+    fn value_type() -> ValueType {
+        ValueType::Object
+    }
+}
+
+impl ToNapiValue for RunOutputs {
+    unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
+        let mut array = ptr::null_mut();
+        check(unsafe { sys::napi_create_array_with_length(env, val.0.len() * 2, &mut array) }, "napi_create_array_with_length")?;
+        for (i, out) in val.0.into_iter().enumerate() {
+            let shape = unsafe { shape_array(env, &out.shape)? };
+            let data = unsafe { data_value(env, out.data)? };
+            check(unsafe { sys::napi_set_element(env, array, (2 * i) as u32, data) }, "napi_set_element")?;
+            check(unsafe { sys::napi_set_element(env, array, (2 * i + 1) as u32, shape) }, "napi_set_element")?;
+        }
+        Ok(array)
+    }
+}
+
+unsafe fn shape_array(env: sys::napi_env, shape: &[usize]) -> Result<sys::napi_value> {
+    let mut array = ptr::null_mut();
+    check(unsafe { sys::napi_create_array_with_length(env, shape.len(), &mut array) }, "napi_create_array_with_length")?;
+    for (i, &d) in shape.iter().enumerate() {
+        let mut n = ptr::null_mut();
+        check(unsafe { sys::napi_create_double(env, d as f64, &mut n) }, "napi_create_double")?;
+        check(unsafe { sys::napi_set_element(env, array, i as u32, n) }, "napi_set_element")?;
+    }
+    Ok(array)
+}
+
+/// Outputs up to this many bytes are copied into a V8-owned buffer: for a few bytes the copy
+/// costs less than an external buffer's bookkeeping (a backing-store registration and a GC
+/// finalizer per buffer). Larger outputs are handed over without a copy.
+const COPY_MAX_BYTES: usize = 4096;
+
+/// A typed array of `kind` holding a copy of `data` (for small outputs).
+unsafe fn copied<T: Copy>(env: sys::napi_env, kind: TypedArrayType, data: &[T]) -> Result<sys::napi_value> {
+    let bytes = std::mem::size_of_val(data);
+    let mut buffer_data: *mut std::ffi::c_void = ptr::null_mut();
+    let mut buffer = ptr::null_mut();
+    check(unsafe { sys::napi_create_arraybuffer(env, bytes, &mut buffer_data, &mut buffer) }, "napi_create_arraybuffer")?;
+    if bytes > 0 {
+        // SAFETY: V8 just allocated `bytes` bytes at `buffer_data`.
+        unsafe { ptr::copy_nonoverlapping(data.as_ptr().cast::<u8>(), buffer_data.cast::<u8>(), bytes) };
+    }
+    let mut array = ptr::null_mut();
+    check(unsafe { sys::napi_create_typedarray(env, kind as i32, data.len(), buffer, 0, &mut array) }, "napi_create_typedarray")?;
+    Ok(array)
+}
+
+unsafe fn data_value(env: sys::napi_env, data: TensorData) -> Result<sys::napi_value> {
+    macro_rules! typed {
+        ($v:expr, $class:ident, $kind:expr) => {{
+            let v = $v;
+            if std::mem::size_of_val(&v[..]) <= COPY_MAX_BYTES {
+                copied(env, $kind, &v)
+            } else {
+                // `new(vec)` hands the Vec's allocation to V8 as an external buffer: no copy.
+                $class::to_napi_value(env, $class::new(v))
+            }
+        }};
+    }
+    unsafe {
+        match data {
+            TensorData::Float32(v) => typed!(v, Float32Array, TypedArrayType::Float32),
+            TensorData::Float64(v) => typed!(v, Float64Array, TypedArrayType::Float64),
+            TensorData::Int32(v) => typed!(v, Int32Array, TypedArrayType::Int32),
+            TensorData::Int64(v) => typed!(v, BigInt64Array, TypedArrayType::BigInt64),
+            TensorData::Uint8(v) | TensorData::Bool(v) => typed!(v, Uint8Array, TypedArrayType::Uint8),
+            TensorData::Int8(v) => typed!(v, Int8Array, TypedArrayType::Int8),
+            TensorData::Int16(v) => typed!(v, Int16Array, TypedArrayType::Int16),
+            TensorData::Uint16(v) | TensorData::Float16(v) | TensorData::Bfloat16(v) => typed!(v, Uint16Array, TypedArrayType::Uint16),
+            TensorData::Uint32(v) => typed!(v, Uint32Array, TypedArrayType::Uint32),
+            TensorData::Uint64(v) => typed!(v, BigUint64Array, TypedArrayType::BigUint64),
+            TensorData::String(s) => {
+                let mut array = ptr::null_mut();
+                check(sys::napi_create_array_with_length(env, s.len(), &mut array), "napi_create_array_with_length")?;
+                for (i, bytes) in s.iter().enumerate() {
+                    let mut js = ptr::null_mut();
+                    // napi replaces invalid UTF-8 rather than failing.
+                    check(sys::napi_create_string_utf8(env, bytes.as_ptr().cast(), bytes.len() as isize, &mut js), "napi_create_string_utf8")?;
+                    check(sys::napi_set_element(env, array, i as u32, js), "napi_set_element")?;
+                }
+                Ok(array)
+            }
+        }
+    }
+}

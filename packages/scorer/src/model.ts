@@ -1,0 +1,459 @@
+// Model: a loaded ONNX model over the native addon. Validates everything JavaScript hands it
+// (options once at load; feeds on every run, cheaply: names resolved to input positions at
+// load, types checked by constructor, lengths by arithmetic), then calls the addon with the
+// feeds as an array in the model's input order.
+import { resolve } from 'node:path';
+import { fromNative, ScorerError } from './errors.js';
+import { loadBinding, ortLibraryCandidates, type NativeModel, type NativeOptions, type RunHandle } from './native.js';
+import type { ElementType, Feeds, GraphOptimizationLevel, ModelMetadata, ModelOptions, Output, OutputData, RunOptions, TensorInfo } from './types.js';
+
+/** Every option's default. */
+export const MODEL_DEFAULTS = Object.freeze({
+  intraOpThreads: 1,
+  interOpThreads: 1,
+  graphOptimizationLevel: 'all' as GraphOptimizationLevel,
+  executionProviders: Object.freeze(['cpu']) as readonly string[],
+  sessions: 1,
+});
+
+/** The options a model was loaded with, defaults filled in. */
+export type ResolvedModelOptions = Readonly<{
+  intraOpThreads: number;
+  interOpThreads: number;
+  graphOptimizationLevel: GraphOptimizationLevel;
+  executionProviders: readonly string[];
+  sessions: number;
+  ortLibraryPath?: string;
+}>;
+
+const OPTION_KEYS = new Set(['intraOpThreads', 'interOpThreads', 'graphOptimizationLevel', 'executionProviders', 'sessions', 'ortLibraryPath']);
+const LEVELS = new Set(['disable', 'basic', 'extended', 'all']);
+const RUN_OPTION_KEYS = new Set(['signal', 'outputs']);
+const MAX_SESSIONS = 64;
+const MAX_THREADS = 1024;
+/** rows crosses into Rust as a u32. */
+const MAX_ROWS = 2 ** 32 - 1;
+
+type TypedArrayClass =
+  | Float32ArrayConstructor
+  | Float64ArrayConstructor
+  | Int32ArrayConstructor
+  | BigInt64ArrayConstructor
+  | Uint8ArrayConstructor
+  | Int8ArrayConstructor
+  | Int16ArrayConstructor
+  | Uint16ArrayConstructor
+  | Uint32ArrayConstructor
+  | BigUint64ArrayConstructor;
+
+/** The typed array each element type is fed and returned as. */
+const ARRAY_CLASS: Partial<Record<ElementType, TypedArrayClass>> = {
+  float32: Float32Array,
+  float64: Float64Array,
+  int32: Int32Array,
+  int64: BigInt64Array,
+  uint8: Uint8Array,
+  bool: Uint8Array,
+  int8: Int8Array,
+  int16: Int16Array,
+  uint16: Uint16Array,
+  float16: Uint16Array,
+  bfloat16: Uint16Array,
+  uint32: Uint32Array,
+  uint64: BigUint64Array,
+};
+
+interface InputPlan {
+  readonly name: string;
+  readonly type: ElementType;
+  /** The typed array class, or null for strings. */
+  readonly cls: TypedArrayClass | null;
+  /** Values per row: product of the static non-batch dims. */
+  readonly width: number;
+  /** 'rows': first dim is the batch; a number: a fixed first dim; 'scalar': rank 0. */
+  readonly batch: 'rows' | 'scalar' | number;
+  /** Why the input cannot be fed, if it cannot. */
+  readonly unsupported: string | undefined;
+}
+
+function plan(info: TensorInfo): InputPlan {
+  const cls = ARRAY_CLASS[info.type] ?? null;
+  let unsupported: string | undefined;
+  if (cls === null && info.type !== 'string') unsupported = `input "${info.name}" has type ${info.type}, which ortline cannot feed`;
+  let width = 1;
+  for (let i = 1; i < info.shape.length; i++) {
+    const d = info.shape[i];
+    if (d === null || d === undefined) {
+      unsupported ??= `input "${info.name}" has a dynamic non-batch dimension ${i} in [${info.shape.map((x) => x ?? '?').join(', ')}]; ortline feeds [rows, static dims...]`;
+      break;
+    }
+    width *= d;
+  }
+  const first = info.shape[0];
+  const batch = info.shape.length === 0 ? 'scalar' : first === null || first === undefined ? 'rows' : first;
+  return { name: info.name, type: info.type, cls, width, batch, unsupported };
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (ArrayBuffer.isView(value)) return value.constructor.name;
+  return typeof value === 'object' ? 'an object' : typeof value;
+}
+
+function option(key: string, message: string): ScorerError {
+  return new ScorerError('INVALID_OPTION', `${key} ${message}`, { option: key });
+}
+
+function integerOption(options: ModelOptions, key: 'intraOpThreads' | 'interOpThreads' | 'sessions', min: number, max: number): number {
+  const v = options[key];
+  if (v === undefined) return MODEL_DEFAULTS[key];
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw option(key, `must be an integer from ${min} to ${max}, got ${String(v)}`);
+  return v;
+}
+
+/** Strict: unknown keys, wrong types and out-of-range values are INVALID_OPTION naming the option. */
+export function resolveModelOptions(options: ModelOptions | undefined): ResolvedModelOptions {
+  if (options === undefined) return Object.freeze({ ...MODEL_DEFAULTS });
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new ScorerError('INVALID_OPTION', `options must be an object, got ${describe(options)}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (!OPTION_KEYS.has(key)) throw option(key, `is not an option of Model.load (options: ${[...OPTION_KEYS].join(', ')})`);
+  }
+  const level = options.graphOptimizationLevel ?? MODEL_DEFAULTS.graphOptimizationLevel;
+  if (!LEVELS.has(level)) throw option('graphOptimizationLevel', `must be one of ${[...LEVELS].join(', ')}, got ${JSON.stringify(level)}`);
+  const eps = options.executionProviders ?? MODEL_DEFAULTS.executionProviders;
+  if (!Array.isArray(eps) || eps.length === 0 || eps.some((e) => typeof e !== 'string' || e === '')) {
+    throw option('executionProviders', `must be a non-empty array of provider names (e.g. ["cpu"]), got ${JSON.stringify(eps)}`);
+  }
+  const lib = options.ortLibraryPath;
+  if (lib !== undefined && (typeof lib !== 'string' || lib === '')) throw option('ortLibraryPath', `must be a non-empty string, got ${describe(lib)}`);
+  return Object.freeze({
+    intraOpThreads: integerOption(options, 'intraOpThreads', 0, MAX_THREADS),
+    interOpThreads: integerOption(options, 'interOpThreads', 0, MAX_THREADS),
+    graphOptimizationLevel: level,
+    executionProviders: Object.freeze([...eps]),
+    sessions: integerOption(options, 'sessions', 1, MAX_SESSIONS),
+    ...(lib === undefined ? {} : { ortLibraryPath: resolve(lib) }),
+  });
+}
+
+function nativeOptions(o: ResolvedModelOptions): NativeOptions {
+  return {
+    intraOpThreads: o.intraOpThreads,
+    interOpThreads: o.interOpThreads,
+    graphOptimizationLevel: o.graphOptimizationLevel,
+    executionProviders: [...o.executionProviders],
+    sessions: o.sessions,
+  };
+}
+
+function checkSource(source: unknown): string | Uint8Array {
+  if (typeof source === 'string' && source !== '') return resolve(source);
+  if (source instanceof Uint8Array) return source;
+  throw new ScorerError('MODEL_INVALID', `a model is a file path or its bytes (a Uint8Array), got ${describe(source)}`);
+}
+
+function closedError(): ScorerError {
+  return new ScorerError('MODEL_CLOSED', 'the model is closed');
+}
+
+function abortedError(signal: AbortSignal): ScorerError {
+  return new ScorerError('RUN_ABORTED', 'the run was aborted', { cause: signal.reason });
+}
+
+/**
+ * What the addon takes: one entry per input, in input order (null for a string input), and every
+ * string input's values joined by NUL into one string: one crossing for all strings instead of
+ * one per value.
+ */
+type NativeFeeds = Parameters<NativeModel['runSync']>[0];
+interface Prepared {
+  readonly feeds: NativeFeeds;
+  readonly strings: string | undefined;
+}
+type NativeOutputs = ReturnType<NativeModel['runSync']>;
+
+export class Model {
+  readonly inputs: readonly TensorInfo[];
+  readonly outputs: readonly TensorInfo[];
+  readonly metadata: ModelMetadata;
+  /** The options it was loaded with, defaults filled in. */
+  readonly options: ResolvedModelOptions;
+  readonly #native: NativeModel;
+  readonly #plans: readonly InputPlan[];
+  readonly #planByName: ReadonlyMap<string, InputPlan>;
+  readonly #outputIndex: ReadonlyMap<string, number>;
+  #closed = false;
+  /** Async runs handed to the addon and not yet settled. */
+  #inFlight = 0;
+  /** Async runs waiting for one of those to settle, first come first served. */
+  readonly #waiting: ((handedOver: boolean) => void)[] = [];
+
+  private constructor(native: NativeModel, options: ResolvedModelOptions) {
+    this.#native = native;
+    this.options = options;
+    this.inputs = Object.freeze(native.inputs.map(freezeInfo));
+    this.outputs = Object.freeze(native.outputs.map(freezeInfo));
+    const m = native.metadata;
+    this.metadata = Object.freeze({
+      producerName: m.producerName,
+      producerVersion: m.producerVersion,
+      graphName: m.graphName,
+      domain: m.domain,
+      description: m.description,
+      version: m.version,
+      custom: Object.freeze(Object.fromEntries(m.custom.map(([k, v]) => [k!, v!]))),
+    });
+    this.#plans = Object.freeze(this.inputs.map(plan));
+    this.#planByName = new Map(this.#plans.map((p) => [p.name, p]));
+    this.#outputIndex = new Map(this.outputs.map((o, i) => [o.name, i]));
+  }
+
+  /** Loads a model (a file path or its bytes) on the libuv thread pool. */
+  static async load(pathOrBytes: string | Uint8Array, options?: ModelOptions): Promise<Model> {
+    const source = checkSource(pathOrBytes);
+    const resolved = resolveModelOptions(options);
+    const binding = loadBinding();
+    try {
+      return new Model(await binding.loadModel(source, nativeOptions(resolved), ortLibraryCandidates(resolved.ortLibraryPath)), resolved);
+    } catch (err) {
+      throw fromNative(err);
+    }
+  }
+
+  /** `load` on the calling thread. */
+  static loadSync(pathOrBytes: string | Uint8Array, options?: ModelOptions): Model {
+    const source = checkSource(pathOrBytes);
+    const resolved = resolveModelOptions(options);
+    const binding = loadBinding();
+    try {
+      return new Model(binding.loadModelSync(source, nativeOptions(resolved), ortLibraryCandidates(resolved.ortLibraryPath)), resolved);
+    } catch (err) {
+      throw fromNative(err);
+    }
+  }
+
+  /**
+   * Runs `rows` rows on the libuv thread pool; the event loop stays free. Each feed holds rows x
+   * (its input's static non-batch dims) values and is read in place: do not write to a typed
+   * array until the promise settles. Zero rows resolves empty outputs without running.
+   */
+  async run(feeds: Feeds, rows: number, options?: RunOptions): Promise<Record<string, Output>> {
+    const { signal, selection } = this.#runOptions(options);
+    const args = this.#prepare(feeds, rows);
+    if (rows === 0) return this.#empty(selection);
+    if (signal?.aborted) throw abortedError(signal);
+    // Past `sessions` runs in flight, wait here rather than on a libuv worker: a worker blocked
+    // waiting for a session is one the rest of the process (fs, dns, zlib) cannot use.
+    if (this.#inFlight >= this.options.sessions) await this.#turn(signal);
+    else this.#inFlight++;
+    let onAbort: (() => void) | undefined;
+    let raw: NativeOutputs;
+    try {
+      let handle: RunHandle | undefined;
+      if (signal) {
+        const h = (handle = new (loadBinding().RunHandle)());
+        onAbort = () => h.abort();
+        signal.addEventListener('abort', onAbort, { once: true });
+      }
+      raw = await this.#native.run(args.feeds, rows, args.strings, selection, handle);
+    } catch (err) {
+      const e = this.#nativeError(err, feeds);
+      throw e.code === 'RUN_ABORTED' && signal ? abortedError(signal) : e;
+    } finally {
+      if (signal && onAbort) signal.removeEventListener('abort', onAbort);
+      this.#release();
+    }
+    return this.#collect(raw, selection);
+  }
+
+  /** Hands this run's place to the first waiting run, or frees it. */
+  #release(): void {
+    const next = this.#waiting.shift();
+    if (next) next(true);
+    else this.#inFlight--;
+  }
+
+  /**
+   * Resolves when a finishing run hands over its place; rejects if the model closes or the
+   * signal aborts first.
+   */
+  #turn(signal: AbortSignal | undefined): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = () => {
+        const i = this.#waiting.indexOf(wake);
+        if (i >= 0) this.#waiting.splice(i, 1);
+        reject(abortedError(signal!));
+      };
+      const wake = (handedOver: boolean) => {
+        signal?.removeEventListener('abort', onAbort);
+        if (!this.#closed) return resolve();
+        if (handedOver) this.#release();
+        reject(closedError());
+      };
+      this.#waiting.push(wake);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** `run` on the calling thread (blocks the event loop for the run; fastest for tiny batches). */
+  runSync(feeds: Feeds, rows: number, options?: Omit<RunOptions, 'signal'>): Record<string, Output> {
+    const { signal, selection } = this.#runOptions(options);
+    if (signal) throw option('signal', 'is for run(); runSync cannot be aborted');
+    const args = this.#prepare(feeds, rows);
+    if (rows === 0) return this.#empty(selection);
+    let raw: NativeOutputs;
+    try {
+      raw = this.#native.runSync(args.feeds, rows, args.strings, selection);
+    } catch (err) {
+      throw this.#nativeError(err, feeds);
+    }
+    return this.#collect(raw, selection);
+  }
+
+  /**
+   * Releases the model. Runs in flight finish; runs not yet started and every later call fail
+   * with MODEL_CLOSED. Idempotent.
+   */
+  close(): void {
+    this.#closed = true;
+    this.#native.close();
+    for (const wake of this.#waiting.splice(0)) wake(false);
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  #runOptions(options: RunOptions | undefined): { signal: AbortSignal | undefined; selection: number[] | undefined } {
+    if (options === undefined) return { signal: undefined, selection: undefined };
+    if (options === null || typeof options !== 'object') throw new ScorerError('INVALID_OPTION', `run options must be an object, got ${describe(options)}`);
+    for (const key in options) {
+      if (!RUN_OPTION_KEYS.has(key)) throw option(key, 'is not a run option (options: signal, outputs)');
+    }
+    const { signal, outputs } = options;
+    if (signal !== undefined && (signal === null || typeof signal !== 'object' || typeof signal.addEventListener !== 'function' || typeof signal.aborted !== 'boolean')) {
+      throw option('signal', 'must be an AbortSignal');
+    }
+    if (outputs === undefined) return { signal, selection: undefined };
+    if (!Array.isArray(outputs) || outputs.length === 0) throw option('outputs', 'must be a non-empty array of output names');
+    const selection: number[] = [];
+    for (const name of outputs) {
+      const i = this.#outputIndex.get(name);
+      if (i === undefined) throw option('outputs', `names "${String(name)}", which is not an output of the model (outputs: ${this.outputs.map((o) => o.name).join(', ')})`);
+      if (selection.includes(i)) throw option('outputs', `names "${name}" twice`);
+      selection.push(i);
+    }
+    return { signal, selection };
+  }
+
+  /** Validates the feeds and lays them out for the addon. */
+  #prepare(feeds: Feeds, rows: number): Prepared {
+    if (this.#closed) throw closedError();
+    if (typeof rows !== 'number' || !Number.isInteger(rows) || rows < 0 || rows > MAX_ROWS) {
+      throw new ScorerError('INVALID_ROWS', `rows must be an integer from 0 to ${MAX_ROWS}, got ${String(rows)}`);
+    }
+    if (feeds === null || typeof feeds !== 'object' || Array.isArray(feeds) || ArrayBuffer.isView(feeds)) {
+      throw new ScorerError('INVALID_FEEDS', `feeds must be an object of input name -> column block, got ${describe(feeds)}`);
+    }
+    const plans = this.#plans;
+    const args: NativeFeeds = new Array(plans.length);
+    let strings: string | undefined;
+    let known = 0;
+    for (const key in feeds) {
+      if (!this.#planByName.has(key)) throw this.#unknownInput(key);
+      known++;
+    }
+    for (let i = 0; i < plans.length; i++) {
+      const p = plans[i]!;
+      const feed = feeds[p.name];
+      if (feed === undefined) throw new ScorerError('MISSING_INPUT', `input "${p.name}" is missing`, { input: p.name });
+      if (p.unsupported !== undefined) throw new ScorerError('UNSUPPORTED_INPUT', p.unsupported, { input: p.name });
+      let want: number;
+      if (p.batch === 'scalar') want = 1;
+      else if (typeof p.batch === 'number' && p.batch !== rows) {
+        throw new ScorerError('INVALID_ROWS', `input "${p.name}" has a fixed batch dimension of ${p.batch}, so rows must be ${p.batch}, got ${rows}`, { input: p.name });
+      } else want = rows * p.width;
+      if (p.cls !== null) {
+        if (!(feed instanceof p.cls)) throw this.#typeMismatch(p, feed);
+        args[i] = feed;
+      } else {
+        if (!Array.isArray(feed)) throw this.#typeMismatch(p, feed);
+        for (let j = 0; j < feed.length; j++) {
+          if (typeof feed[j] !== 'string') {
+            throw new ScorerError('INPUT_TYPE_MISMATCH', `input "${p.name}" expects strings, got ${describe(feed[j])} at index ${j}`, { input: p.name, expected: 'string', got: describe(feed[j]), index: j });
+          }
+        }
+        // NUL cannot occur inside an ORT string, so it can separate the values.
+        const joined = feed.join('\0');
+        strings = strings === undefined ? joined : `${strings}\0${joined}`;
+        args[i] = null;
+      }
+      if (feed.length !== want) {
+        const how = p.batch === 'scalar' ? 'a scalar' : `${rows} rows x ${p.width}`;
+        throw new ScorerError('INPUT_SHAPE_MISMATCH', `input "${p.name}" needs ${want} values (${how}), got ${feed.length}`, { input: p.name, expected: want, got: feed.length });
+      }
+    }
+    if (known !== plans.length) {
+      // An own key holding undefined counted but was not fed.
+      for (const p of plans) if (feeds[p.name] === undefined) throw new ScorerError('MISSING_INPUT', `input "${p.name}" is missing`, { input: p.name });
+    }
+    return { feeds: args, strings };
+  }
+
+  #unknownInput(name: string): ScorerError {
+    return new ScorerError('UNKNOWN_INPUT', `"${name}" is not an input of the model (inputs: ${this.inputs.map((i) => i.name).join(', ')})`, { input: name });
+  }
+
+  #typeMismatch(p: InputPlan, feed: unknown): ScorerError {
+    const expected = p.cls === null ? 'string[]' : p.cls.name;
+    return new ScorerError('INPUT_TYPE_MISMATCH', `input "${p.name}" expects ${p.type} (${expected}), got ${describe(feed)}`, { input: p.name, expected: p.type, got: describe(feed) });
+  }
+
+  #nativeError(err: unknown, feeds: Feeds): ScorerError {
+    const e = fromNative(err);
+    if (e.code === 'MODEL_CLOSED') this.#closed = true;
+    if (e.code === 'INPUT_TYPE_MISMATCH' && e.message.startsWith('the string inputs need')) {
+      // Lengths were checked above, so the addon counted more strings: a value holds a NUL.
+      // Only this error path pays for finding which.
+      for (const p of this.#plans) {
+        const col = p.cls === null ? (feeds[p.name] as string[]) : undefined;
+        const j = col?.findIndex((v) => v.includes('\0')) ?? -1;
+        if (j >= 0) {
+          return new ScorerError('INPUT_TYPE_MISMATCH', `input "${p.name}": the value at index ${j} holds a NUL character ("\\0"), which ONNX Runtime strings cannot hold`, { input: p.name, index: j, cause: e });
+        }
+      }
+    }
+    return e;
+  }
+
+  #collect(raw: NativeOutputs, selection: number[] | undefined): Record<string, Output> {
+    const out: Record<string, Output> = {};
+    const n = raw.length >> 1;
+    for (let k = 0; k < n; k++) {
+      const info = this.outputs[selection === undefined ? k : selection[k]!]!;
+      out[info.name] = { type: info.type, shape: raw[2 * k + 1] as number[], data: raw[2 * k] as OutputData };
+    }
+    return out;
+  }
+
+  #empty(selection: number[] | undefined): Record<string, Output> {
+    const out: Record<string, Output> = {};
+    const infos = selection === undefined ? this.outputs : selection.map((i) => this.outputs[i]!);
+    for (const info of infos) {
+      const cls = ARRAY_CLASS[info.type];
+      if (cls === undefined && info.type !== 'string') {
+        throw new ScorerError('UNSUPPORTED_INPUT', `output "${info.name}" has type ${info.type}, which ortline cannot return`, { output: info.name });
+      }
+      const shape = info.shape.length === 0 ? [] : [0, ...info.shape.slice(1).map((d) => d ?? 0)];
+      out[info.name] = { type: info.type, shape, data: cls ? new cls(0) : [] };
+    }
+    return out;
+  }
+}
+
+function freezeInfo(info: { name: string; type: string; shape: (number | null | undefined)[] }): TensorInfo {
+  return Object.freeze({ name: info.name, type: info.type as ElementType, shape: Object.freeze(info.shape.map((d) => d ?? null)) });
+}
