@@ -1,0 +1,50 @@
+// Shared by the benchmarks: where things are, what machine this is, small statistics.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+/** models/<name>/<version>: the version in models/<name>/ACTIVE, else the highest number. */
+export function activeModelDir(name) {
+  const base = join(repoRoot, 'models', name);
+  const pointer = join(base, 'ACTIVE');
+  if (existsSync(pointer)) return join(base, readFileSync(pointer, 'utf8').trim());
+  const versions = readdirSync(base).filter((d) => /^\d+$/.test(d)).map(Number).sort((a, b) => b - a);
+  if (versions.length === 0) throw new Error(`no model versions under ${base}`);
+  return join(base, String(versions[0]));
+}
+
+/** The pure-Rust floor (crates/ortline-core/examples/floor.rs), built on first use. */
+export function floorBinary() {
+  const bin = join(repoRoot, 'target/release/examples/floor');
+  const r = spawnSync('cargo', ['build', '--quiet', '--release', '--example', 'floor', '-p', 'ortline-core'], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  if (r.status !== 0 || !existsSync(bin)) throw new Error('could not build the Rust floor (cargo build --release --example floor -p ortline-core)');
+  return bin;
+}
+
+export function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+export function machineInfo() {
+  const c = cpus();
+  return { cpu: c[0]?.model.trim() ?? 'unknown', cores: c.length, memory_gib: Math.round(totalmem() / 2 ** 30), platform: `${process.platform}-${process.arch}` };
+}
+
+export function versions() {
+  const pkg = (p) => JSON.parse(readFileSync(join(repoRoot, p), 'utf8')).version;
+  return {
+    node: process.version,
+    'onnxruntime-node': pkg('bench/node_modules/onnxruntime-node/package.json'),
+    tinybench: pkg('bench/node_modules/tinybench/package.json'),
+    '@ortline/scorer': pkg('packages/scorer/package.json'),
+  };
+}
