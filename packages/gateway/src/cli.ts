@@ -1,0 +1,157 @@
+// `ortline serve | config | help`. Flags come from the option table (config/options.ts).
+import { renderConfigMarkdown } from './config/doc.js';
+import { ConfigError, resolveConfig } from './config/load.js';
+import { flagOf, OPTIONS, type GatewayConfig, type OptionSpec } from './config/options.js';
+import { createLogger } from './log.js';
+import { GATEWAY_VERSION } from './version.js';
+
+const SHORT: Readonly<Record<string, string>> = { '-p': '--port', '-H': '--host', '-m': '--models-dir', '-c': '--config' };
+
+export interface ParsedArgs {
+  readonly command: string;
+  readonly flags: Record<string, string>;
+  readonly configFile: string | undefined;
+  readonly markdown: boolean;
+}
+
+export function parseArgs(argv: readonly string[]): ParsedArgs {
+  const byFlag = new Map<string, OptionSpec>(OPTIONS.map((o) => [flagOf(o), o]));
+  const flags: Record<string, string> = {};
+  let command = '';
+  let configFile: string | undefined;
+  let markdown = false;
+  for (let i = 0; i < argv.length; i++) {
+    let arg = argv[i]!;
+    if (!arg.startsWith('-')) {
+      if (command !== '') throw new ConfigError(`unexpected argument "${arg}"`);
+      command = arg;
+      continue;
+    }
+    arg = SHORT[arg] ?? arg;
+    if (arg === '--help' || arg === '-h') {
+      command = 'help';
+      continue;
+    }
+    if (arg === '--version' || arg === '-v') {
+      command = 'version';
+      continue;
+    }
+    if (arg === '--markdown') {
+      markdown = true;
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    const name = eq < 0 ? arg : arg.slice(0, eq);
+    let value: string | undefined = eq < 0 ? undefined : arg.slice(eq + 1);
+    if (name === '--config') {
+      configFile = value ?? argv[++i];
+      if (!configFile) throw new ConfigError('--config needs a file');
+      continue;
+    }
+    const negated = name.startsWith('--no-') ? byFlag.get(`--${name.slice(5)}`) : undefined;
+    if (negated && negated.type === 'boolean' && value === undefined) {
+      flags[negated.key] = 'false';
+      continue;
+    }
+    const spec = byFlag.get(name);
+    if (!spec) throw new ConfigError(`unknown flag ${name} (see ortline --help)`);
+    if (value === undefined) {
+      const next = argv[i + 1];
+      if (spec.type === 'boolean' && (next === undefined || next.startsWith('-') || !/^(true|false|1|0|yes|no|on|off)$/i.test(next))) value = 'true';
+      else {
+        if (next === undefined) throw new ConfigError(`${name} needs a value`);
+        value = next;
+        i++;
+      }
+    }
+    flags[spec.key] = value;
+  }
+  return { command: command || 'help', flags, configFile, markdown };
+}
+
+function usage(): string {
+  const lines = [
+    `ortline ${GATEWAY_VERSION}: real-time ONNX scoring gateway`,
+    '',
+    'Usage:',
+    '  ortline serve [flags]          start the gateway (defaults: models/ on port 8080)',
+    '  ortline config [flags]         print the resolved configuration as JSON',
+    '  ortline config --markdown      print CONFIG.md (every option, its default, its meaning)',
+    '',
+    'Flags (every option; see CONFIG.md):',
+    '  -c, --config <file>            JSON config file (also ORTLINE_CONFIG)',
+  ];
+  for (const o of OPTIONS) {
+    const short = Object.entries(SHORT).find(([, long]) => long === flagOf(o))?.[0];
+    const flag = `${short ? `${short}, ` : '    '}${flagOf(o)}${o.type === 'boolean' ? '' : ' <value>'}`;
+    lines.push(`  ${flag.padEnd(40)} ${o.env ? `[${o.env}] ` : ''}default ${JSON.stringify(o.default)}`);
+  }
+  return lines.join('\n');
+}
+
+export function loadCliConfig(args: ParsedArgs, env: NodeJS.ProcessEnv): GatewayConfig {
+  return resolveConfig({ file: args.configFile ?? env.ORTLINE_CONFIG, env, flags: args.flags });
+}
+
+/** Runs a command; resolves with the exit code (serve resolves only once the server stopped). */
+export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  let args: ParsedArgs;
+  let config: GatewayConfig;
+  try {
+    args = parseArgs(argv);
+    if (args.command === 'help') {
+      process.stdout.write(`${usage()}\n`);
+      return 0;
+    }
+    if (args.command === 'version') {
+      process.stdout.write(`${GATEWAY_VERSION}\n`);
+      return 0;
+    }
+    if (args.command === 'config' && args.markdown) {
+      process.stdout.write(renderConfigMarkdown());
+      return 0;
+    }
+    config = loadCliConfig(args, env);
+  } catch (err) {
+    process.stderr.write(`ortline: ${(err as Error).message}\n`);
+    return 2;
+  }
+  if (args.command === 'config') {
+    process.stdout.write(`${JSON.stringify(config, null, 2)}\n`);
+    return 0;
+  }
+  if (args.command !== 'serve') {
+    process.stderr.write(`ortline: unknown command "${args.command}"\n\n${usage()}\n`);
+    return 2;
+  }
+  return serve(config);
+}
+
+async function serve(config: GatewayConfig): Promise<number> {
+  const log = createLogger(config);
+  const flushed = (code: number) => new Promise<number>((resolve) => log.flush(() => resolve(code)));
+  let gateway;
+  try {
+    // Loaded here, not at the top: `ortline config` and `--help` need no native modules.
+    const { startGateway } = await import('./server.js');
+    gateway = await startGateway({ config, logger: log });
+  } catch (err) {
+    log.fatal({ err }, 'start-up failed');
+    return flushed(1);
+  }
+  const g = gateway;
+  return new Promise<number>((resolve) => {
+    const stop = (signal: string) => {
+      log.info({ signal }, 'shutting down');
+      g.close().then(
+        (drained) => flushed(drained ? 0 : 1).then(resolve),
+        (err: unknown) => {
+          log.error({ err }, 'shutdown failed');
+          flushed(1).then(resolve);
+        },
+      );
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+}

@@ -1,0 +1,134 @@
+// Every option of the gateway, its default and its documentation, in one table. The config
+// loader validates against it, the CLI derives its flags from it, and CONFIG.md is generated from
+// it: nothing about an option is written down twice.
+
+export type OptionType = 'string' | 'nullable-string' | 'port' | 'int' | 'number' | 'boolean' | 'enum' | 'string-list';
+
+export interface OptionSpec {
+  /** Dotted path in the config object (and the config file), e.g. `batcher.maxBatchRows`. */
+  readonly key: string;
+  readonly type: OptionType;
+  readonly default: unknown;
+  readonly doc: string;
+  /** Environment variable that sets it, if any. */
+  readonly env?: string;
+  /** CLI flag that sets it; every option has one, derived from the key unless given. */
+  readonly flag?: string;
+  readonly min?: number;
+  readonly max?: number;
+  readonly values?: readonly string[];
+}
+
+export const OPTIONS: readonly OptionSpec[] = [
+  // Listening
+  { key: 'host', type: 'string', default: '0.0.0.0', env: 'HOST', doc: 'Address to listen on.' },
+  { key: 'port', type: 'port', default: 8080, env: 'PORT', doc: 'TCP port to listen on; 0 picks a free port (logged at start).' },
+
+  // Models
+  {
+    key: 'modelsDir',
+    type: 'string',
+    default: 'models',
+    env: 'MODELS_DIR',
+    doc: 'Model repository: `<dir>/<name>/<version>/{model.onnx, model.json}`. Every version of every model is loaded; the active one is the version in `<dir>/<name>/ACTIVE`, else the highest number. Relative paths resolve against the working directory; the default `models`, when the working directory has none, means the repository\'s bundled models/.',
+  },
+  { key: 'warmup', type: 'boolean', default: true, doc: 'Score one synthetic row per model version before reporting ready, so the first request does not pay for lazy initialisation.' },
+  {
+    key: 'passthroughFields',
+    type: 'string-list',
+    default: ['customer_id', 'customerID'],
+    doc: 'Record fields that are ids, not features: accepted, never sent to the model. The first one present is echoed as `customer_id` in v1 answers.',
+  },
+
+  // Request limits
+  { key: 'maxBodyBytes', type: 'int', default: 16 * 1024 * 1024, min: 1024, doc: 'Largest HTTP request body; larger ones get 413 BODY_TOO_LARGE before being read.' },
+  { key: 'maxInstances', type: 'int', default: 10_000, min: 1, doc: 'Most records in one v1 `instances` request (or WebSocket frame); more gets 413 TOO_MANY_INSTANCES.' },
+
+  // Micro-batching (per model version, passed to the scorer's Batcher)
+  { key: 'batcher.maxBatchRows', type: 'int', default: 1024, min: 1, doc: 'Most rows in one native run. A single request with more rows runs alone.' },
+  { key: 'batcher.maxQueueRows', type: 'int', default: 65_536, min: 1, doc: 'Most rows waiting per model version; past it requests are refused with QUEUE_FULL (see `overloadStatus`).' },
+  { key: 'batcher.maxWaitMs', type: 'number', default: 0, min: 0, doc: '0: continuous batching (an idle engine runs at once; arrivals during a run go together next). > 0: an idle engine waits up to this long to fill a batch.' },
+
+  // ONNX Runtime sessions (per model version, passed to the scorer's Model.load)
+  { key: 'model.sessions', type: 'int', default: 1, min: 1, max: 64, doc: 'Sessions per model version: native runs that may be in flight at once (the Batcher dispatches up to this many).' },
+  { key: 'model.intraOpThreads', type: 'int', default: 1, min: 0, max: 1024, doc: 'Threads one run may use inside an operator (0: ONNX Runtime picks). On a small machine 1 leaves the cores to the event loop and the other sessions.' },
+  { key: 'overloadStatus', type: 'enum', default: '503', values: ['429', '503'], doc: 'HTTP status for QUEUE_FULL: 503 (the server is overloaded) or 429 (the client should slow down). Either carries Retry-After.' },
+  { key: 'retryAfterSeconds', type: 'int', default: 1, min: 0, doc: 'Retry-After value sent with QUEUE_FULL and while shutting down.' },
+
+  // WebSocket /v1/stream
+  { key: 'ws.maxPayloadBytes', type: 'int', default: 16 * 1024 * 1024, min: 1024, doc: 'Largest WebSocket frame; larger closes the connection (uWebSockets.js `maxPayloadLength`).' },
+  {
+    key: 'ws.sendCapBytes',
+    type: 'int',
+    default: 1024 * 1024,
+    min: 1024,
+    doc: 'Backpressure: answers are sent while the socket buffers less than this; beyond it they wait in a per-connection queue until the socket drains.',
+  },
+  { key: 'ws.maxInFlight', type: 'int', default: 8192, min: 1, doc: 'Most frames being scored or waiting to be sent per connection; a frame past it is answered at once with error STREAM_OVERLOADED.' },
+  { key: 'ws.maxBackpressureBytes', type: 'int', default: 64 * 1024 * 1024, min: 1024, doc: 'Hard cap on bytes buffered for a client that does not read; past it the connection is closed.' },
+  { key: 'ws.idleTimeoutSeconds', type: 'int', default: 120, min: 0, doc: 'Close a WebSocket silent for this long (0: never). uWebSockets.js sends pings on its own.' },
+
+  // Shutdown
+  { key: 'shutdown.drainTimeoutMs', type: 'int', default: 30_000, min: 0, doc: 'On SIGTERM/SIGINT: stop accepting, then wait at most this long for in-flight requests before exiting anyway (exit code 1).' },
+
+  // Observability
+  { key: 'log.level', type: 'enum', default: 'info', env: 'LOG_LEVEL', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], doc: 'pino log level. Logs are JSON lines on stdout.' },
+  { key: 'log.requests', type: 'boolean', default: false, doc: 'Log every request (method, url, status, duration, request id) at info. Off by default: it costs throughput; errors are always logged.' },
+  { key: 'metrics.enabled', type: 'boolean', default: true, doc: 'Serve Prometheus metrics on /metrics and record them. When off, the request path skips all instrumentation.' },
+  { key: 'metrics.defaultMetrics', type: 'boolean', default: true, doc: 'Also export prom-client default process metrics (CPU, memory, GC, event-loop lag percentiles).' },
+  { key: 'docs.enabled', type: 'boolean', default: true, doc: 'Serve /openapi.json and the Swagger UI on /docs.' },
+
+  // Reserved for the cache tiers (issue 5)
+  { key: 'redisUrl', type: 'nullable-string', default: null, env: 'REDIS_URL', doc: 'Reserved for the L2 cache (Redis). Accepted and ignored for now.' },
+
+  // Runtime
+  {
+    key: 'allowUwsFallback',
+    type: 'boolean',
+    default: false,
+    doc: 'Start even when the uWebSockets.js native binding cannot load and the package falls back to a pure-JS server. Off: refuse to start, since that fallback is several times slower.',
+  },
+];
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+/** The resolved configuration: every option present, validated, deeply frozen. */
+export interface GatewayConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly modelsDir: string;
+  readonly warmup: boolean;
+  readonly passthroughFields: readonly string[];
+  readonly maxBodyBytes: number;
+  readonly maxInstances: number;
+  readonly batcher: {
+    readonly maxBatchRows: number;
+    readonly maxQueueRows: number;
+    readonly maxWaitMs: number;
+  };
+  readonly model: { readonly sessions: number; readonly intraOpThreads: number };
+  readonly overloadStatus: '429' | '503';
+  readonly retryAfterSeconds: number;
+  readonly ws: {
+    readonly maxPayloadBytes: number;
+    readonly sendCapBytes: number;
+    readonly maxInFlight: number;
+    readonly maxBackpressureBytes: number;
+    readonly idleTimeoutSeconds: number;
+  };
+  readonly shutdown: { readonly drainTimeoutMs: number };
+  readonly log: { readonly level: LogLevel; readonly requests: boolean };
+  readonly metrics: { readonly enabled: boolean; readonly defaultMetrics: boolean };
+  readonly docs: { readonly enabled: boolean };
+  readonly redisUrl: string | null;
+  readonly allowUwsFallback: boolean;
+}
+
+/** A partial configuration, as a config file or a caller of `createGateway` gives it. */
+export type GatewayConfigInput = DeepPartial<GatewayConfig>;
+type DeepPartial<T> = { -readonly [K in keyof T]?: T[K] extends readonly unknown[] ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K] };
+
+/** `batcher.maxBatchRows` -> `--batcher-max-batch-rows`. */
+export function flagOf(spec: OptionSpec): string {
+  return spec.flag ?? `--${spec.key.replace(/\./g, '-').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}

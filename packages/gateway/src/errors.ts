@@ -1,0 +1,105 @@
+// One table from error code to HTTP status, and one error body shape:
+//   {"error": {"code": "...", "message": "...", "details": {...}}}
+// Codes raised by the scorer (ScorerError) and by the gateway itself share the table; a code
+// missing from it is a bug and answers 500 INTERNAL.
+
+export interface ErrorInfo {
+  readonly status: number;
+  readonly doc: string;
+}
+
+export const ERROR_TABLE = {
+  // 400: the request cannot be read or does not have the expected shape
+  MALFORMED_BODY: { status: 400, doc: 'The body is not valid JSON / MessagePack, or the binary tensor data does not match its header.' },
+  INVALID_REQUEST: { status: 400, doc: 'The body parsed but has the wrong shape (e.g. `instances` not an array, an OIP tensor without `shape`).' },
+  UNKNOWN_INPUT: { status: 400, doc: 'OIP: a tensor names no input of the model.' },
+  MISSING_INPUT: { status: 400, doc: 'OIP: an input of the model has no tensor.' },
+  UNKNOWN_OUTPUT: { status: 400, doc: 'OIP: a requested output is not an output of the model.' },
+  INPUT_TYPE_MISMATCH: { status: 400, doc: 'OIP: a tensor has a datatype the input does not take.' },
+  INPUT_SHAPE_MISMATCH: { status: 400, doc: 'OIP: a tensor has the wrong shape or element count.' },
+  INVALID_ROWS: { status: 400, doc: 'OIP: the batch dimension is not a non-negative integer.' },
+  // 404 / 405
+  MODEL_NOT_FOUND: { status: 404, doc: 'No model of that name in the repository.' },
+  VERSION_NOT_FOUND: { status: 404, doc: 'The model has no such version.' },
+  ROUTE_NOT_FOUND: { status: 404, doc: 'No such endpoint.' },
+  METHOD_NOT_ALLOWED: { status: 405, doc: 'The endpoint exists but not for this method; `Allow` lists the ones it takes.' },
+  // 413 / 415 / 422
+  BODY_TOO_LARGE: { status: 413, doc: 'The body is larger than `maxBodyBytes`.' },
+  TOO_MANY_INSTANCES: { status: 413, doc: 'More records in one request than `maxInstances`.' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, doc: 'Content-Type is not JSON or MessagePack (or OIP binary tensors), or the body is compressed.' },
+  INVALID_FEATURES: { status: 422, doc: 'Records failed the feature schema; `details.issues` lists every bad field of every row.' },
+  // 429 / 503
+  QUEUE_FULL: { status: 503, doc: 'The model\'s queue is full; retry after `Retry-After` seconds (status 429 or 503, see `overloadStatus`).' },
+  MODEL_NOT_READY: { status: 503, doc: 'The model version is not loaded and warmed yet.' },
+  SHUTTING_DOWN: { status: 503, doc: 'The gateway is draining before exit.' },
+  BATCHER_CLOSED: { status: 503, doc: 'The model version stopped taking requests (shutdown).' },
+  STREAM_OVERLOADED: { status: 503, doc: 'WebSocket: too many frames in flight on this connection (`ws.maxInFlight`).' },
+  // 500
+  INTERNAL: { status: 500, doc: 'A bug or a native failure; logged with the request id.' },
+} as const satisfies Record<string, ErrorInfo>;
+
+export type ErrorCode = keyof typeof ERROR_TABLE;
+
+/** An error meant for the client: a stable code, a message naming the field, details. */
+export class GatewayError extends Error {
+  override readonly name = 'GatewayError';
+  readonly code: string;
+  readonly details: Record<string, unknown>;
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}) {
+    super(message);
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export interface ClientError {
+  readonly status: number;
+  readonly code: string;
+  readonly message: string;
+  readonly details: Record<string, unknown>;
+  /** The original error when it was not one meant for the client (logged, not sent). */
+  readonly internal?: unknown;
+}
+
+/** Any thrown value -> what the client is told. Unknown codes and non-errors become INTERNAL. */
+export function toClientError(err: unknown, overloadStatus: number): ClientError {
+  if (err !== null && typeof err === 'object' && typeof (err as { code?: unknown }).code === 'string') {
+    const e = err as { code: string; message?: unknown; details?: unknown };
+    const info = (ERROR_TABLE as Record<string, ErrorInfo>)[e.code];
+    if (info) {
+      const details = e.details !== null && typeof e.details === 'object' ? (e.details as Record<string, unknown>) : {};
+      const status = e.code === 'QUEUE_FULL' ? overloadStatus : info.status;
+      return { status, code: e.code, message: String(e.message ?? e.code), details: stripCause(details) };
+    }
+  }
+  return { status: 500, code: 'INTERNAL', message: 'internal error', details: {}, internal: err };
+}
+
+function stripCause(details: Record<string, unknown>): Record<string, unknown> {
+  if (!('cause' in details)) return details;
+  const { cause: _cause, ...rest } = details;
+  return rest;
+}
+
+export function errorBody(e: Pick<ClientError, 'code' | 'message' | 'details'>): { error: { code: string; message: string; details: Record<string, unknown> } } {
+  return { error: { code: e.code, message: e.message, details: e.details } };
+}
+
+const REASONS: Record<number, string> = {
+  200: 'OK',
+  400: 'Bad Request',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Entity',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+/** Pre-built status lines: `200 OK`, ... (uWebSockets.js writes the string as is). */
+export function statusLine(status: number): string {
+  return STATUS_LINES.get(status) ?? `${status} ${REASONS[status] ?? 'Unknown'}`;
+}
+const STATUS_LINES = new Map(Object.entries(REASONS).map(([s, r]) => [Number(s), `${s} ${r}`]));

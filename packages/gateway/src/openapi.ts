@@ -1,0 +1,163 @@
+// The OpenAPI 3 document, built at start-up from the loaded models: each model's record schema
+// comes from its feature schema (model.json), so the docs cannot drift from what is validated.
+import type { FeatureSpec } from '@ortline/scorer';
+import { ERROR_TABLE } from './errors.js';
+import type { ModelRegistry } from './registry/registry.js';
+
+type Json = Record<string, unknown>;
+
+function featureSchema(f: FeatureSpec): Json {
+  if (f.kind === 'categorical') return f.categories ? { type: 'string', enum: [...f.categories] } : { type: 'string' };
+  const s: Json = { type: f.integer || f.dtype === 'int32' || f.dtype === 'int64' ? 'integer' : 'number' };
+  if (f.min != null) s.minimum = f.min;
+  if (f.max != null) s.maximum = f.max;
+  if (!f.required) s.nullable = true;
+  return s;
+}
+
+function recordSchema(features: readonly FeatureSpec[], idFields: readonly string[], example?: Json): Json {
+  const properties: Json = {};
+  for (const id of idFields) properties[id] = { type: 'string', description: 'Record id: echoed as customer_id, never sent to the model.' };
+  for (const f of features) properties[f.name] = featureSchema(f);
+  const s: Json = { type: 'object', additionalProperties: false, required: features.filter((f) => f.required).map((f) => f.name), properties };
+  if (example) s.example = example;
+  return s;
+}
+
+const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
+
+export function buildOpenApi(registry: ModelRegistry, version: string): Json {
+  const schemas: Json = {
+    Error: {
+      type: 'object',
+      required: ['error'],
+      properties: {
+        error: {
+          type: 'object',
+          required: ['code', 'message', 'details'],
+          properties: {
+            code: { type: 'string', enum: Object.keys(ERROR_TABLE) },
+            message: { type: 'string' },
+            details: { type: 'object', description: 'For INVALID_FEATURES: {"issues": [{row, field, code, expected, got, message}]}, every bad field of every row.' },
+          },
+        },
+      },
+    },
+    Prediction: {
+      type: 'object',
+      properties: {
+        customer_id: { type: 'string', nullable: true },
+        churn_probability: { type: 'number', minimum: 0, maximum: 1 },
+        risk_category: { type: 'string', nullable: true, description: 'From the model card\'s risk_thresholds.' },
+        model_version: { type: 'string' },
+        prediction_id: { type: 'string', description: 'Unique per prediction.' },
+      },
+    },
+    Predictions: { type: 'object', properties: { predictions: { type: 'array', items: { $ref: '#/components/schemas/Prediction' } } } },
+    OipTensor: {
+      type: 'object',
+      required: ['name', 'shape', 'datatype'],
+      properties: {
+        name: { type: 'string' },
+        shape: { type: 'array', items: { type: 'integer' } },
+        datatype: { type: 'string', enum: ['BOOL', 'UINT8', 'UINT16', 'UINT32', 'UINT64', 'INT8', 'INT16', 'INT32', 'INT64', 'FP16', 'FP32', 'FP64', 'BYTES'] },
+        parameters: { type: 'object', properties: { binary_data_size: { type: 'integer' } } },
+        data: { type: 'array', items: {} },
+      },
+    },
+    OipInferRequest: {
+      type: 'object',
+      required: ['inputs'],
+      properties: {
+        id: { type: 'string' },
+        parameters: { type: 'object', properties: { binary_data_output: { type: 'boolean' } } },
+        inputs: { type: 'array', items: { $ref: '#/components/schemas/OipTensor' } },
+        outputs: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, parameters: { type: 'object', properties: { binary_data: { type: 'boolean' } } } } } },
+      },
+    },
+    OipInferResponse: {
+      type: 'object',
+      properties: { model_name: { type: 'string' }, model_version: { type: 'string' }, id: { type: 'string' }, outputs: { type: 'array', items: { $ref: '#/components/schemas/OipTensor' } } },
+    },
+  };
+
+  const names = registry.names();
+  const recordRefs: Json[] = [];
+  for (const name of names) {
+    const mv = registry.entry(name)!.active;
+    const key = `${name.replace(/[^A-Za-z0-9_]/g, '_')}_record`;
+    schemas[key] = recordSchema(mv.schema.features, [...mv.schema.passthrough], exampleRecord(mv.schema.features));
+    recordRefs.push({ $ref: `#/components/schemas/${key}` });
+  }
+  const record = recordRefs.length === 1 ? recordRefs[0]! : { oneOf: recordRefs };
+  const modelParam = { name: 'name', in: 'path', required: true, schema: { type: 'string', enum: names } };
+  const versionParam = { name: 'version', in: 'path', required: true, schema: { type: 'string' } };
+  const bodyTypes = (schema: Json) => ({ 'application/json': { schema }, 'application/msgpack': { schema } });
+
+  const predictOp = (summary: string, params: Json[]) => ({
+    post: {
+      tags: ['v1'],
+      summary,
+      parameters: params,
+      requestBody: { required: true, content: bodyTypes({ oneOf: [record, { type: 'object', required: ['instances'], properties: { instances: { type: 'array', items: record } } }] }) },
+      responses: {
+        200: { description: 'One prediction for a record; {"predictions": [...]} for instances.', content: bodyTypes({ oneOf: [{ $ref: '#/components/schemas/Prediction' }, { $ref: '#/components/schemas/Predictions' }] }) },
+        400: errorResponse('Malformed body'),
+        404: errorResponse('Unknown model or version'),
+        413: errorResponse('Body too large, or too many instances'),
+        415: errorResponse('Unsupported Content-Type'),
+        422: errorResponse('Invalid features: every bad field listed'),
+        503: errorResponse('Queue full (or 429, see overloadStatus); Retry-After set'),
+      },
+    },
+  });
+  const inferOp = (params: Json[]) => ({
+    post: {
+      tags: ['v2 (Open Inference Protocol)'],
+      summary: 'Inference on tensors (JSON, or the binary tensor data extension with Inference-Header-Content-Length)',
+      parameters: params,
+      requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/OipInferRequest' } }, 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
+      responses: {
+        200: { description: 'Outputs', content: { 'application/json': { schema: { $ref: '#/components/schemas/OipInferResponse' } }, 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
+        400: errorResponse('Malformed request or tensors'),
+        404: errorResponse('Unknown model or version'),
+        503: errorResponse('Queue full; Retry-After set'),
+      },
+    },
+  });
+  const get = (tag: string, summary: string, params: Json[] = []) => ({ get: { tags: [tag], summary, parameters: params, responses: { 200: { description: 'OK' }, 404: errorResponse('Unknown model or version'), 503: { description: 'Not ready' } } } });
+
+  return {
+    openapi: '3.0.3',
+    info: { title: 'ortline gateway', version, description: 'Real-time scoring of tabular ONNX models. Bodies are JSON or MessagePack (Content-Type / Accept). WebSocket: /v1/stream (frames {"id", "record"|"instances", "model"?}).' },
+    paths: {
+      '/v1/models/{name}/predict': predictOp('Score one record or many with the active version', [modelParam]),
+      '/v1/models/{name}/versions/{version}/predict': predictOp('Score with a given version', [modelParam, versionParam]),
+      '/v1/predict/{name}': predictOp('Alias of /v1/models/{name}/predict', [modelParam]),
+      '/v1/models': get('v1', 'Loaded models'),
+      '/v1/models/{name}': get('v1', 'A model: versions, feature schema, risk thresholds', [modelParam]),
+      '/v2': get('v2 (Open Inference Protocol)', 'Server metadata'),
+      '/v2/health/live': get('v2 (Open Inference Protocol)', 'Liveness'),
+      '/v2/health/ready': get('v2 (Open Inference Protocol)', 'Readiness'),
+      '/v2/models/{name}': get('v2 (Open Inference Protocol)', 'Model metadata', [modelParam]),
+      '/v2/models/{name}/versions/{version}': get('v2 (Open Inference Protocol)', 'Model version metadata', [modelParam, versionParam]),
+      '/v2/models/{name}/ready': get('v2 (Open Inference Protocol)', 'Model readiness', [modelParam]),
+      '/v2/models/{name}/versions/{version}/ready': get('v2 (Open Inference Protocol)', 'Model version readiness', [modelParam, versionParam]),
+      '/v2/models/{name}/infer': inferOp([modelParam]),
+      '/v2/models/{name}/versions/{version}/infer': inferOp([modelParam, versionParam]),
+      '/healthz': get('operations', 'The process is alive'),
+      '/readyz': get('operations', 'Models loaded and warmed'),
+      '/metrics': get('operations', 'Prometheus metrics'),
+    },
+    components: { schemas },
+  };
+}
+
+function exampleRecord(features: readonly FeatureSpec[]): Json {
+  const ex: Json = { customer_id: 'C12345' };
+  for (const f of features) {
+    if (f.kind === 'categorical') ex[f.name] = typeof f.default === 'string' ? f.default : (f.categories?.[0] ?? '');
+    else ex[f.name] = typeof f.default === 'number' ? f.default : (f.min ?? 0);
+  }
+  return ex;
+}

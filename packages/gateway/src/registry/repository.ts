@@ -1,0 +1,87 @@
+// The model repository on disk: <dir>/<name>/<version>/{model.onnx, model.json}, numeric
+// versions, an optional <dir>/<name>/ACTIVE file holding the active version (Triton/KServe
+// layout). Only reads the directory tree; loading is the registry's job.
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface VersionDir {
+  readonly version: string;
+  readonly dir: string;
+  readonly onnxPath: string;
+  /** model.json, when present. */
+  readonly cardPath: string | undefined;
+}
+
+export interface ModelDir {
+  readonly name: string;
+  readonly dir: string;
+  /** Ascending by version number. */
+  readonly versions: readonly VersionDir[];
+  readonly active: string;
+  /** Why a subdirectory was skipped (no model.onnx, ...), for the start-up log. */
+  readonly skipped: readonly string[];
+}
+
+export class RepositoryError extends Error {
+  override readonly name = 'RepositoryError';
+}
+
+/** The repository's own models/ (this package lives in <repo>/packages/gateway). */
+const REPO_MODELS = fileURLToPath(new URL('../../../../models', import.meta.url));
+
+/**
+ * The directory to serve. The default, `models`, means ./models, or, when the working directory
+ * has none, the models/ of the repository this package is in (so `pnpm --filter
+ * @ortline/gateway exec ortline serve` serves the bundled models).
+ */
+export function resolveModelsDir(configured: string, isDefault: boolean): string {
+  const local = resolve(configured);
+  if (isDefault && !existsSync(local) && existsSync(REPO_MODELS)) return REPO_MODELS;
+  return local;
+}
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+const VERSION = /^[0-9]+$/;
+
+/** Every model with at least one numeric version holding a model.onnx. Other folders are ignored. */
+export function scanRepository(modelsDir: string): { models: ModelDir[]; ignored: string[] } {
+  const root = resolve(modelsDir);
+  if (!existsSync(root) || !statSync(root).isDirectory()) throw new RepositoryError(`models directory ${root} does not exist or is not a directory`);
+  const models: ModelDir[] = [];
+  const ignored: string[] = [];
+  for (const name of readdirSync(root).sort()) {
+    const dir = join(root, name);
+    if (!statSync(dir).isDirectory()) continue;
+    const skipped: string[] = [];
+    const versions: VersionDir[] = [];
+    for (const v of readdirSync(dir)) {
+      const vdir = join(dir, v);
+      if (!VERSION.test(v) || !statSync(vdir).isDirectory()) continue;
+      const onnxPath = join(vdir, 'model.onnx');
+      if (!existsSync(onnxPath)) {
+        skipped.push(`${name}/${v}: no model.onnx`);
+        continue;
+      }
+      const cardPath = join(vdir, 'model.json');
+      versions.push({ version: String(Number(v)), dir: vdir, onnxPath, cardPath: existsSync(cardPath) ? cardPath : undefined });
+    }
+    if (versions.length === 0) {
+      ignored.push(name);
+      continue;
+    }
+    if (!NAME.test(name)) throw new RepositoryError(`model directory "${name}" is not a usable model name (letters, digits, "_", ".", "-")`);
+    versions.sort((a, b) => Number(a.version) - Number(b.version));
+    let active = versions[versions.length - 1]!.version;
+    const pointer = join(dir, 'ACTIVE');
+    if (existsSync(pointer)) {
+      const wanted = readFileSync(pointer, 'utf8').trim();
+      if (!VERSION.test(wanted) || !versions.some((x) => x.version === String(Number(wanted)))) {
+        throw new RepositoryError(`${pointer} names version "${wanted}", which is not a loadable version of ${name} (have: ${versions.map((x) => x.version).join(', ')})`);
+      }
+      active = String(Number(wanted));
+    }
+    models.push({ name, dir, versions, active, skipped });
+  }
+  return { models, ignored };
+}

@@ -1,0 +1,27 @@
+// Operations: /healthz (the process answers), /readyz (models loaded and warmed, not draining),
+// /metrics (Prometheus text).
+import { GatewayError } from '../errors.js';
+import { Exchange } from '../http/exchange.js';
+import type { Router, ServerParts } from './parts.js';
+
+export function mountOps(router: Router, parts: ServerParts): void {
+  const health = parts.metrics.route('health');
+  router.get('/healthz', (res, req) => new Exchange(res, req, parts.ctx, health, false).sendJson(200, '{"status":"alive"}'));
+  router.get('/readyz', (res, req) => {
+    const ex = new Exchange(res, req, parts.ctx, health, false);
+    const registry = parts.registry;
+    const models = registry ? registry.all().map((m) => ({ name: m.name, version: m.version, active: m.active, ready: m.ready })) : [];
+    if (parts.ready) ex.sendValue(200, { status: 'ready', models });
+    else ex.sendRaw(503, 'application/json', JSON.stringify({ status: parts.ctx.draining ? 'draining' : 'loading', models }), ['retry-after', parts.ctx.retryAfter]);
+  });
+
+  if (!parts.metrics.enabled) return;
+  const scrape = parts.metrics.route('metrics');
+  router.get('/metrics', (res, req) => {
+    const ex = new Exchange(res, req, parts.ctx, scrape, false);
+    parts.metrics.render().then(
+      (text) => ex.sendRaw(200, parts.metrics.contentType, text),
+      (err: unknown) => ex.fail(new GatewayError('INTERNAL', `metrics: ${(err as Error).message}`)),
+    );
+  });
+}

@@ -1,0 +1,95 @@
+// What route modules share, and the router wrapper that turns the table of (method, pattern)
+// into uWebSockets.js handlers plus 405 (with Allow) for known paths and 404 for the rest.
+import type { GatewayConfig } from '../config/options.js';
+import { GatewayError } from '../errors.js';
+import { Exchange, type ExchangeContext } from '../http/exchange.js';
+import type { Logger } from '../log.js';
+import type { Metrics, RouteMetric } from '../metrics.js';
+import type { ModelRegistry, ModelVersion } from '../registry/registry.js';
+import type { HttpRequest, HttpResponse, TemplatedApp } from '../uws.js';
+
+export interface ServerParts {
+  readonly app: TemplatedApp;
+  readonly config: GatewayConfig;
+  readonly ctx: ExchangeContext;
+  readonly metrics: Metrics;
+  readonly log: Logger;
+  readonly version: string;
+  /** Undefined while models are loading. */
+  registry: ModelRegistry | undefined;
+  /** True once every model version is loaded and warmed, until shutdown starts. */
+  ready: boolean;
+}
+
+type Method = 'get' | 'post';
+type Handler = (res: HttpResponse, req: HttpRequest) => void;
+
+export class Router {
+  private readonly app: TemplatedApp;
+  private readonly allowed = new Map<string, Set<string>>();
+  constructor(app: TemplatedApp) {
+    this.app = app;
+  }
+
+  get(pattern: string, handler: Handler): this {
+    return this.on('get', pattern, handler);
+  }
+  post(pattern: string, handler: Handler): this {
+    return this.on('post', pattern, handler);
+  }
+
+  private on(method: Method, pattern: string, handler: Handler): this {
+    this.app[method](pattern, handler);
+    let set = this.allowed.get(pattern);
+    if (!set) this.allowed.set(pattern, (set = new Set()));
+    set.add(method.toUpperCase());
+    return this;
+  }
+
+  /** Registers 405 for every known pattern and 404 for everything else; call last. */
+  finish(parts: ServerParts): void {
+    const route405 = parts.metrics.route('method_not_allowed');
+    for (const [pattern, methods] of this.allowed) {
+      const allow = [...methods].join(', ');
+      const headers = ['allow', allow];
+      // uWebSockets.js prefers a method's own handler over `any` on the same pattern.
+      this.app.any(pattern, (res, req) => {
+        const ex = new Exchange(res, req, parts.ctx, route405, false);
+        ex.fail(new GatewayError('METHOD_NOT_ALLOWED', `${req.getCaseSensitiveMethod()} is not allowed on ${req.getUrl()}; allowed: ${allow}`, { allow: [...methods] }), false, undefined, headers);
+      });
+    }
+    const route404 = parts.metrics.route('not_found');
+    this.app.any('/*', (res, req) => {
+      const ex = new Exchange(res, req, parts.ctx, route404, false);
+      ex.fail(new GatewayError('ROUTE_NOT_FOUND', `no endpoint ${req.getCaseSensitiveMethod()} ${req.getUrl()}`, { method: req.getCaseSensitiveMethod(), path: req.getUrl() }));
+    });
+  }
+}
+
+/**
+ * The model version a request is for, or undefined after answering 404 or 503. Sets the
+ * exchange's metric labels.
+ */
+export function resolveModel(parts: ServerParts, ex: Exchange, name: string, version: string): ModelVersion | undefined {
+  const registry = parts.registry;
+  if (registry === undefined) {
+    ex.fail(new GatewayError('MODEL_NOT_READY', 'models are still loading'));
+    return undefined;
+  }
+  let mv: ModelVersion;
+  try {
+    mv = registry.resolve(name, version);
+  } catch (err) {
+    ex.fail(err);
+    return undefined;
+  }
+  ex.labels = mv.labels;
+  ex.model = mv;
+  if (!mv.ready) {
+    ex.fail(new GatewayError('MODEL_NOT_READY', `model "${mv.name}" version ${mv.version} is not ready`, { model: mv.name, version: mv.version }));
+    return undefined;
+  }
+  return mv;
+}
+
+export type { RouteMetric };

@@ -1,0 +1,114 @@
+// v1: predictions for records.
+//   POST /v1/models/{name}/predict                 (active version)
+//   POST /v1/models/{name}/versions/{v}/predict
+//   POST /v1/predict/{name}                        (alias)
+//   GET  /v1/models, /v1/models/{name}             (what is loaded, feature schemas)
+// One record answers one prediction object; {"instances": [...]} answers {"predictions": [...]}.
+import { GatewayError } from '../errors.js';
+import { decodeBody, DecodeError, JSON_FORMAT, UNSUPPORTED } from '../http/codec.js';
+import { Exchange } from '../http/exchange.js';
+import { recordId } from '../predict/answer.js';
+import type { ModelVersion } from '../registry/registry.js';
+import type { HttpRequest, HttpResponse } from '../uws.js';
+import { resolveModel, type Router, type RouteMetric, type ServerParts } from './parts.js';
+
+export function mountV1(router: Router, parts: ServerParts): void {
+  const route = parts.metrics.route('v1_predict');
+  const ids = parts.config.passthroughFields;
+  const maxInstances = parts.config.maxInstances;
+
+  function onBody(ex: Exchange, bytes: Uint8Array): void {
+    let value: unknown;
+    try {
+      value = decodeBody(bytes, ex.format);
+    } catch (err) {
+      ex.fail(new GatewayError('MALFORMED_BODY', (err as DecodeError).message), false, ex.format);
+      return;
+    }
+    void score(ex, ex.model!, value);
+  }
+
+  async function score(ex: Exchange, mv: ModelVersion, value: unknown): Promise<void> {
+    try {
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+        throw new GatewayError('INVALID_REQUEST', 'expected one record (a JSON object of feature values) or {"instances": [records]}', { got: value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value });
+      }
+      const instances = (value as { instances?: unknown }).instances;
+      if (instances === undefined) {
+        const scores = await mv.scorer.score([value]);
+        if (ex.aborted) return;
+        if (ex.answerFormat(ex.format) === JSON_FORMAT) ex.sendJson(200, mv.answers.json(recordId(value, ids), scores[0]!));
+        else ex.sendValue(200, mv.answers.object(recordId(value, ids), scores[0]!), ex.format);
+        return;
+      }
+      if (!Array.isArray(instances)) throw new GatewayError('INVALID_REQUEST', '"instances" must be an array of records', { field: 'instances' });
+      if (instances.length > maxInstances) {
+        throw new GatewayError('TOO_MANY_INSTANCES', `${instances.length} instances in one request; the limit is ${maxInstances}`, { count: instances.length, limit: maxInstances });
+      }
+      const scores = await mv.scorer.score(instances);
+      if (ex.aborted) return;
+      if (ex.answerFormat(ex.format) === JSON_FORMAT) {
+        let json = '{"predictions":[';
+        for (let i = 0; i < scores.length; i++) json += (i === 0 ? '' : ',') + mv.answers.json(recordId(instances[i], ids), scores[i]!);
+        ex.sendJson(200, `${json}]}`);
+      } else {
+        const predictions = new Array(scores.length);
+        for (let i = 0; i < scores.length; i++) predictions[i] = mv.answers.object(recordId(instances[i], ids), scores[i]!);
+        ex.sendValue(200, { predictions }, ex.format);
+      }
+    } catch (err) {
+      ex.fail(err, false, ex.format);
+    }
+  }
+
+  function predict(res: HttpResponse, req: HttpRequest, route: RouteMetric, name: string, version: string): void {
+    const ex = new Exchange(res, req, parts.ctx, route, true);
+    if (resolveModel(parts, ex, name, version) === undefined) return;
+    const format = ex.bodyFormat();
+    if (format === UNSUPPORTED) {
+      ex.fail(unsupported(ex));
+      return;
+    }
+    ex.format = format;
+    ex.readBody(onBody);
+  }
+
+  router.post('/v1/models/:name/predict', (res, req) => predict(res, req, route, req.getParameter(0), ''));
+  router.post('/v1/models/:name/versions/:version/predict', (res, req) => predict(res, req, route, req.getParameter(0), req.getParameter(1)));
+  router.post('/v1/predict/:name', (res, req) => predict(res, req, route, req.getParameter(0), ''));
+
+  const info = parts.metrics.route('v1_models');
+  router.get('/v1/models', (res, req) => {
+    const ex = new Exchange(res, req, parts.ctx, info, false);
+    const registry = parts.registry;
+    const models = registry ? registry.names().map((n) => describe(registry.entry(n)!.active, [...registry.entry(n)!.versions.keys()])) : [];
+    ex.sendValue(200, { models });
+  });
+  router.get('/v1/models/:name', (res, req) => {
+    const ex = new Exchange(res, req, parts.ctx, info, false);
+    const mv = resolveModel(parts, ex, req.getParameter(0), '');
+    if (!mv) return;
+    ex.sendValue(200, describe(mv, [...parts.registry!.entry(mv.name)!.versions.keys()], true));
+  });
+}
+
+export function unsupported(ex: Exchange): GatewayError {
+  if (ex.contentEncoding !== '' && ex.contentEncoding !== 'identity') {
+    return new GatewayError('UNSUPPORTED_MEDIA_TYPE', `Content-Encoding "${ex.contentEncoding}" is not supported; send the body uncompressed`, { contentEncoding: ex.contentEncoding });
+  }
+  return new GatewayError('UNSUPPORTED_MEDIA_TYPE', `Content-Type "${ex.contentType}" is not supported; use application/json or application/msgpack`, {
+    contentType: ex.contentType,
+    supported: ['application/json', 'application/msgpack'],
+  });
+}
+
+function describe(mv: ModelVersion, versions: string[], full = false): Record<string, unknown> {
+  const out: Record<string, unknown> = { name: mv.name, active_version: mv.version, versions, ready: mv.ready };
+  if (full) {
+    out.features = mv.schema.features;
+    out.risk_thresholds = mv.card.risk_thresholds ?? [];
+    out.output = mv.card.output ?? null;
+    out.id_fields = [...mv.schema.passthrough];
+  }
+  return out;
+}

@@ -1,0 +1,172 @@
+// The gateway: one uWebSockets.js app, the routes, the model registry, and the way it stops.
+//
+// Start: listen first (so /healthz answers and /readyz says "loading"), then load and warm every
+// model, then report ready. Stop (SIGTERM): stop listening, answer every HTTP request and
+// WebSocket frame already received (HTTP answers closing their connection; later frames are
+// answered SHUTTING_DOWN), wait for a quiet spell, close the WebSockets with 1001, let the
+// batchers drain, free the models, close what is left.
+import { randomBytes } from 'node:crypto';
+import { resolveConfig } from './config/load.js';
+import type { GatewayConfig, GatewayConfigInput } from './config/options.js';
+import type { ExchangeContext } from './http/exchange.js';
+import { createLogger, IdSource, requestLogger, type Logger } from './log.js';
+import { createMetrics } from './metrics.js';
+import { ModelRegistry } from './registry/registry.js';
+import { mountDocs } from './routes/docs.js';
+import { mountOps } from './routes/ops.js';
+import { Router, type ServerParts } from './routes/parts.js';
+import { mountStream, type StreamControl } from './routes/stream.js';
+import { mountV1 } from './routes/v1.js';
+import { mountV2 } from './routes/v2.js';
+import { closeApp, uWS, uwsBinding, type UwsBinding, type us_listen_socket } from './uws.js';
+
+import { GATEWAY_VERSION } from './version.js';
+
+export { GATEWAY_VERSION };
+
+export interface GatewayStartOptions {
+  /** A resolved configuration (from `resolveConfig`); else `overrides` on top of the defaults. */
+  readonly config?: GatewayConfig;
+  readonly overrides?: GatewayConfigInput;
+  readonly logger?: Logger;
+}
+
+export interface Gateway {
+  readonly config: GatewayConfig;
+  /** The port actually listened on (useful with port 0). */
+  readonly port: number;
+  /** `http://<host>:<port>`, with 127.0.0.1 for a wildcard host. */
+  readonly url: string;
+  readonly binding: UwsBinding;
+  readonly registry: ModelRegistry;
+  readonly log: Logger;
+  /** HTTP requests received and not yet answered. */
+  readonly inFlight: number;
+  /** Graceful stop; resolves `true` when everything in flight finished within the drain timeout. */
+  close(): Promise<boolean>;
+}
+
+export class StartupError extends Error {
+  override readonly name = 'StartupError';
+}
+
+export async function startGateway(options: GatewayStartOptions = {}): Promise<Gateway> {
+  const config = options.config ?? resolveConfig({ overrides: options.overrides });
+  const log = options.logger ?? createLogger(config);
+
+  const binding = uwsBinding();
+  if (!binding.native) {
+    if (!config.allowUwsFallback) {
+      throw new StartupError('uWebSockets.js could not load its native binding for this Node.js build and fell back to a slow JS implementation; set allowUwsFallback to run anyway');
+    }
+    log.warn('uWebSockets.js native binding not loaded: running on its JS fallback');
+  }
+
+  const app = uWS.App();
+  let registry: ModelRegistry | undefined;
+  let stream: StreamControl | undefined;
+  const metrics = createMetrics({
+    enabled: config.metrics.enabled,
+    defaultMetrics: config.metrics.defaultMetrics,
+    models: () => registry?.all() ?? [],
+    wsPending: () => stream?.pending() ?? 0,
+  });
+  const requestIds = new IdSource(`${randomBytes(4).toString('hex')}-`);
+  const ctx: ExchangeContext = {
+    overloadStatus: Number(config.overloadStatus),
+    retryAfter: String(config.retryAfterSeconds),
+    maxBodyBytes: config.maxBodyBytes,
+    logRequest: requestLogger(config, log),
+    logError: (err, ex, client) => log.error({ err: client.internal ?? err, reqId: ex.reqId, method: ex.method, url: ex.url, status: client.status, code: client.code }, 'request failed'),
+    nextRequestId: () => requestIds.next(),
+    draining: false,
+    inFlight: 0,
+  };
+  const parts: ServerParts = { app, config, ctx, metrics, log, version: GATEWAY_VERSION, registry: undefined, ready: false };
+
+  const router = new Router(app);
+  mountV1(router, parts);
+  mountV2(router, parts);
+  mountOps(router, parts);
+  mountDocs(router, parts);
+  stream = mountStream(parts);
+  router.finish(parts);
+
+  const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
+    app.listen(config.host, config.port, (socket) => {
+      if (socket) resolve(socket);
+      else reject(new StartupError(`cannot listen on ${config.host}:${config.port} (in use, or not an address of this host)`));
+    });
+  });
+  const port = uWS.us_socket_local_port(listenSocket as never);
+  const url = `http://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${port}`;
+  log.info({ host: config.host, port, native: binding.native, version: GATEWAY_VERSION }, 'listening');
+
+  try {
+    registry = await ModelRegistry.load(config, metrics, log);
+  } catch (err) {
+    uWS.us_listen_socket_close(listenSocket);
+    closeApp(app);
+    metrics.close();
+    throw err;
+  }
+  parts.registry = registry;
+  parts.ready = registry.ready;
+  log.info({ url, models: registry.names() }, 'ready');
+
+  let closing: Promise<boolean> | undefined;
+  const gateway: Gateway = {
+    config,
+    port,
+    url,
+    binding,
+    registry,
+    log,
+    get inFlight() {
+      return ctx.inFlight;
+    },
+    close() {
+      closing ??= shutdown(app, listenSocket, parts, stream!, registry!, config.shutdown.drainTimeoutMs);
+      return closing;
+    },
+  };
+  return gateway;
+}
+
+async function shutdown(app: ReturnType<typeof uWS.App>, listenSocket: us_listen_socket, parts: ServerParts, stream: StreamControl, registry: ModelRegistry, timeoutMs: number): Promise<boolean> {
+  const { ctx, log } = parts;
+  const started = performance.now();
+  parts.ready = false;
+  ctx.draining = true;
+  uWS.us_listen_socket_close(listenSocket);
+  stream.stopAccepting();
+  log.info({ inFlight: ctx.inFlight, wsInFlight: stream.inFlight() }, 'draining: stopped accepting connections');
+
+  // In flight: HTTP requests received and WebSocket frames not yet answered. Requests that still
+  // arrive on open keep-alive connections are served too, each answer closing its connection;
+  // wait for a short quiet spell so the last of those are not cut off.
+  const deadline = started + timeoutMs;
+  let quietSince = -1;
+  let drained = false;
+  while (performance.now() < deadline) {
+    if (ctx.inFlight === 0 && stream.inFlight() === 0) {
+      if (quietSince < 0) quietSince = performance.now();
+      if (performance.now() - quietSince >= 100) {
+        drained = true;
+        break;
+      }
+    } else {
+      quietSince = -1;
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  if (!drained) log.error({ inFlight: ctx.inFlight, wsInFlight: stream.inFlight(), timeoutMs }, 'drain timed out');
+  // WebSockets: every frame is answered; say goodbye and give the close handshake a moment.
+  stream.endAll();
+  for (let i = 0; i < 50 && stream.connections.size > 0; i++) await new Promise((r) => setTimeout(r, 10));
+  await registry.close();
+  closeApp(app);
+  parts.metrics.close();
+  log.info({ drained, ms: Math.round(performance.now() - started) }, 'stopped');
+  return drained;
+}

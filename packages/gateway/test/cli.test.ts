@@ -1,0 +1,159 @@
+// The `ortline` command as users run it (a child process on the built package): configuration
+// from env and flags, start-up failures, and graceful shutdown under load.
+import { spawnSync } from 'node:child_process';
+import { Agent, request } from 'node:http';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { ensureBuilt, packageDir, parity, repoRoot, startChild, testModelsDir, type Child } from './helpers.js';
+
+const models = testModelsDir();
+afterAll(() => models.cleanup());
+const { rows, tolerance } = parity();
+const bin = join(packageDir, 'bin', 'ortline.js');
+
+function run(args: string[], env: Record<string, string> = {}) {
+  ensureBuilt();
+  return spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60_000 });
+}
+
+describe('ortline CLI', () => {
+  it('`ortline config` prints the resolved configuration; env and flags apply', () => {
+    const r = run(['config', '--batcher-max-batch-rows', '128'], { PORT: '9123', MODELS_DIR: '/srv/models', REDIS_URL: 'redis://cache:6379' });
+    expect(r.status).toBe(0);
+    const c = JSON.parse(r.stdout);
+    expect(c.port).toBe(9123);
+    expect(c.modelsDir).toBe('/srv/models');
+    expect(c.redisUrl).toBe('redis://cache:6379');
+    expect(c.batcher.maxBatchRows).toBe(128);
+  });
+
+  it('rejects a bad flag or value with exit code 2 and a message naming it', () => {
+    const a = run(['serve', '--prot', '1']);
+    expect(a.status).toBe(2);
+    expect(a.stderr).toContain('unknown flag --prot');
+    const b = run(['serve', '--max-instances', '0']);
+    expect(b.status).toBe(2);
+    expect(b.stderr).toContain('maxInstances');
+  });
+
+  it('exits 1 with a fatal log line when the models directory is missing', () => {
+    const r = run(['serve', '--port', '0', '--host', '127.0.0.1', '--models-dir', '/nonexistent/models']);
+    expect(r.status).toBe(1);
+    const fatal = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((l) => l.level === 60);
+    expect(fatal.msg).toBe('start-up failed');
+    expect(fatal.err.message).toContain('/nonexistent/models');
+  });
+
+  it('serves with MODELS_DIR from the environment, answers requests, logs JSON lines with request ids', async () => {
+    const child = await startChild(['--log-requests'], { MODELS_DIR: models.dir });
+    try {
+      expect(child.lines.find((l) => l.msg === 'listening')).toMatchObject({ native: true });
+      const r = await fetch(`${child.url}/v1/models/churn/predict`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': 'trace-42' }, body: JSON.stringify(rows[0]!.features) });
+      expect(r.status).toBe(200);
+      expect(Math.abs((await r.json()).churn_probability - rows[0]!.probability)).toBeLessThanOrEqual(tolerance);
+      expect((await fetch(`${child.url}/v1/models/nope/predict`, { method: 'POST', body: '{}' })).status).toBe(404);
+    } finally {
+      child.proc.kill('SIGTERM');
+      expect(await child.exited).toBe(0);
+    }
+    const requests = child.lines.filter((l) => l.msg === 'request');
+    expect(requests[0]).toMatchObject({ reqId: 'trace-42', method: 'POST', url: '/v1/models/churn/predict', status: 200 });
+    expect(requests[1]).toMatchObject({ reqId: expect.any(String), status: 404 });
+  });
+
+  it('by default serves the repository\'s models/, also from the package directory (pnpm --filter ... exec)', async () => {
+    // An empty MODELS_DIR counts as unset.
+    const child = await startChild([], { MODELS_DIR: '' }, packageDir);
+    try {
+      const loading = child.lines.find((l) => l.msg === 'loading models')!;
+      expect(loading.modelsDir).toBe(join(repoRoot, 'models'));
+      expect((await fetch(`${child.url}/readyz`)).status).toBe(200);
+    } finally {
+      child.proc.kill('SIGTERM');
+      expect(await child.exited).toBe(0);
+    }
+  });
+});
+
+describe('graceful shutdown', () => {
+  /**
+   * Workers each hold one keep-alive connection and send requests back to back. After SIGTERM
+   * the server answers what it received (closing each connection with its answer), so every
+   * request a worker sent must come back 200: zero failures.
+   */
+  async function loadUntilClosed(child: Child, workers: number, onStarted: () => void) {
+    const results = { ok: 0, failed: [] as string[], afterSignal: 0 };
+    let signalled = false;
+    let started = 0;
+    const body = JSON.stringify({ customer_id: 'x', ...rows[0]!.features });
+    const batch = JSON.stringify({ instances: rows.slice(0, 200).map((r) => r.features) });
+    const worker = (w: number) =>
+      new Promise<void>((resolve) => {
+        const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+        const next = (i: number) => {
+          const payload = (w + i) % 10 === 0 ? batch : body;
+          const sentAfterSignal = signalled;
+          const req = request(`${child.url}/v1/models/churn/predict`, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } }, (res) => {
+            let text = '';
+            res.on('data', (d) => (text += d));
+            res.on('end', () => {
+              if (res.statusCode === 200) {
+                results.ok++;
+                if (sentAfterSignal) results.afterSignal++;
+              } else results.failed.push(`status ${res.statusCode}: ${text}`);
+              if (++started === workers * 5) onStarted();
+              if (res.headers.connection === 'close') {
+                agent.destroy();
+                resolve();
+              } else next(i + 1);
+            });
+          });
+          req.on('error', (err) => {
+            results.failed.push(`${err.message} (sent ${sentAfterSignal ? 'after' : 'before'} SIGTERM)`);
+            agent.destroy();
+            resolve();
+          });
+          req.end(payload);
+        };
+        next(0);
+      });
+    const all = Promise.all(Array.from({ length: workers }, (_, w) => worker(w)));
+    return { all, results, signal: () => (signalled = true) };
+  }
+
+  it('SIGTERM under load: stops accepting, answers everything in flight, exits 0 with zero failed requests', async () => {
+    const child = await startChild(['--models-dir', models.dir]);
+    let fire!: () => void;
+    const warmedUp = new Promise<void>((r) => (fire = r));
+    const load = await loadUntilClosed(child, 64, () => fire());
+
+    // A WebSocket with frames in flight too.
+    const ws = new WebSocket(`${child.url.replace('http', 'ws')}/v1/stream`);
+    await new Promise((r) => ws.once('open', r));
+    const wsAnswers: { id: number; prediction?: unknown; error?: { code: string } }[] = [];
+    const wsClosed = new Promise<number>((r) => ws.once('close', (code) => r(code)));
+    ws.on('message', (d: Buffer) => wsAnswers.push(JSON.parse(d.toString())));
+
+    await warmedUp;
+    for (let i = 0; i < 500; i++) ws.send(JSON.stringify({ id: i, record: rows[i % rows.length]!.features }));
+    load.signal();
+    child.proc.kill('SIGTERM');
+    await load.all;
+    const code = await child.exited;
+    const wsCode = await wsClosed;
+
+    expect(load.results.failed).toEqual([]);
+    expect(load.results.ok).toBeGreaterThan(64 * 5);
+    expect(load.results.afterSignal).toBeGreaterThan(0);
+    expect(code).toBe(0);
+    // Every frame sent got an answer before the socket closed with "going away".
+    expect(wsAnswers).toHaveLength(500);
+    expect(wsAnswers.filter((a) => a.error && a.error.code !== 'SHUTTING_DOWN')).toEqual([]);
+    expect(wsCode).toBe(1001);
+    // Nothing accepts connections afterwards.
+    await expect(fetch(`${child.url}/healthz`)).rejects.toThrow();
+    const stopped = child.lines.find((l) => l.msg === 'stopped');
+    expect(stopped).toMatchObject({ drained: true });
+  });
+});

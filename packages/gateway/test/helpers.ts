@@ -1,0 +1,142 @@
+// Test helpers: the real gateway on port 0, in this process or as a child process running the
+// built CLI (packages/gateway/dist), and the model repository the tests serve.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startGateway, type Gateway, type GatewayConfigInput } from '../src/index.js';
+
+export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+export const packageDir = fileURLToPath(new URL('../', import.meta.url));
+
+/** The churn model's active version directory in the repository. */
+export function churnDir(): string {
+  const base = join(repoRoot, 'models', 'churn');
+  const pointer = join(base, 'ACTIVE');
+  if (existsSync(pointer)) return join(base, readFileSync(pointer, 'utf8').trim());
+  const versions = readdirSync(base).filter((d) => /^\d+$/.test(d)).map(Number).sort((a, b) => b - a);
+  return join(base, String(versions[0]));
+}
+
+export interface ParityRow {
+  customerID: string;
+  features: Record<string, unknown>;
+  probability: number;
+}
+
+export function parity(): { tolerance: number; rows: ParityRow[] } {
+  return JSON.parse(readFileSync(join(churnDir(), 'parity.json'), 'utf8'));
+}
+
+export function card(): { version: unknown; risk_thresholds: { category: string; max: number }[]; features: { name: string }[] } {
+  return JSON.parse(readFileSync(join(churnDir(), 'model.json'), 'utf8'));
+}
+
+/**
+ * A model repository for the tests: churn twice (versions 1 and 2, both the repository's active
+ * churn artifact), with ACTIVE pointing at 1, so version routing and the ACTIVE file are
+ * exercised. ORTLINE_TEST_MODELS_DIR overrides it.
+ */
+export function testModelsDir(): { dir: string; cleanup: () => void } {
+  if (process.env.ORTLINE_TEST_MODELS_DIR) return { dir: process.env.ORTLINE_TEST_MODELS_DIR, cleanup: () => {} };
+  const dir = mkdtempSync(join(tmpdir(), 'ortline-models-'));
+  mkdirSync(join(dir, 'churn'));
+  symlinkSync(churnDir(), join(dir, 'churn', '1'));
+  symlinkSync(churnDir(), join(dir, 'churn', '2'));
+  writeFileSync(join(dir, 'churn', 'ACTIVE'), '1\n');
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export async function startInProcess(overrides: GatewayConfigInput = {}): Promise<{ gateway: Gateway; url: string; close: () => Promise<void> }> {
+  const models = testModelsDir();
+  const gateway = await startGateway({
+    overrides: { host: '127.0.0.1', port: 0, modelsDir: models.dir, ...overrides, log: { level: 'silent', ...(overrides.log ?? {}) } },
+  });
+  return {
+    gateway,
+    url: gateway.url,
+    close: async () => {
+      await gateway.close();
+      models.cleanup();
+    },
+  };
+}
+
+/** Builds dist/ when any source file is newer than it (the CLI runs from dist). */
+export function ensureBuilt(): void {
+  const out = join(packageDir, 'dist', 'cli.js');
+  const newest = (dir: string): number =>
+    Math.max(0, ...readdirSync(dir).map((f) => {
+      const p = join(dir, f);
+      const s = statSync(p);
+      return s.isDirectory() ? newest(p) : s.mtimeMs;
+    }));
+  if (existsSync(out) && statSync(out).mtimeMs >= newest(join(packageDir, 'src'))) return;
+  const r = spawnSync(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', join(packageDir, 'tsconfig.json')], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`tsc failed:\n${r.stdout}\n${r.stderr}`);
+}
+
+export interface Child {
+  readonly proc: ChildProcess;
+  readonly url: string;
+  readonly port: number;
+  readonly lines: Record<string, unknown>[];
+  /** Resolves with the exit code. */
+  readonly exited: Promise<number | null>;
+}
+
+/** `ortline serve --port 0 ...` as a child process; resolves once it logged "ready". */
+export async function startChild(args: string[] = [], env: Record<string, string> = {}, cwd = repoRoot): Promise<Child> {
+  ensureBuilt();
+  const proc = spawn(process.execPath, [join(packageDir, 'bin', 'ortline.js'), 'serve', '--host', '127.0.0.1', '--port', '0', ...args], {
+    cwd,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: Record<string, unknown>[] = [];
+  let stderr = '';
+  const exited = new Promise<number | null>((resolve) => proc.on('close', (code) => resolve(code)));
+  const port = await new Promise<number>((resolve, reject) => {
+    let buf = '';
+    let port = -1;
+    const timer = setTimeout(() => reject(new Error(`gateway did not get ready in time; stderr: ${stderr}`)), 60_000);
+    proc.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        try {
+          const j = JSON.parse(line) as Record<string, unknown>;
+          lines.push(j);
+          if (j.msg === 'listening') port = j.port as number;
+          if (j.msg === 'ready') {
+            clearTimeout(timer);
+            resolve(port);
+          }
+        } catch {
+          // not a log line
+        }
+      }
+    });
+    proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`gateway exited with ${code} before ready; stderr: ${stderr}; log: ${JSON.stringify(lines)}`));
+    });
+  });
+  return { proc, url: `http://127.0.0.1:${port}`, port, lines, exited };
+}
+
+export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; json: any }> {
+  const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const text = await r.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = text;
+  }
+  return { status: r.status, headers: r.headers, json };
+}
