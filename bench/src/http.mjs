@@ -1,22 +1,22 @@
 // HTTP and WebSocket throughput of the gateway, with the load generator on the same machine.
 //
-//   node packages/gateway/bench/http.mjs [--duration 10] [--rounds 3] [--connections 64,256,2100]
-//                                        [--ws-connections 4] [--ws-window 512] [--out results.json]
+//   node bench/src/http.mjs [--duration 10] [--rounds 3] [--connections 64,256,2100]
+//                           [--ws-connections 4] [--ws-window 512] [--out DIR]
 //
 // Contenders: the gateway (`ortline serve`, caches off: there are none yet, metrics on) and a
-// uWebSockets.js server that only parses the JSON and answers a constant (echo-server.mjs).
+// uWebSockets.js server that only parses the JSON and answers a constant (bench/peers/echo-server.mjs).
 // Before timing, both must answer a parity row (the gateway within the model's tolerance).
 // Rounds interleave the contenders; the median round is reported. Load generator: wrk (Debian
 // package) when installed, else autocannon. Nothing is asserted: figures are reported.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const repoRoot = join(here, '..', '..', '..');
+const repoRoot = join(here, '..', '..');
 const args = Object.fromEntries(
   process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),
 );
@@ -130,7 +130,7 @@ async function wsPipelined(url) {
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 const gateway = await start(process.execPath, [join(repoRoot, 'packages/gateway/bin/ortline.js'), 'serve', '--host', '127.0.0.1', '--port', '0', '--models-dir', join(repoRoot, 'models')]);
-const echo = await start(process.execPath, [join(here, 'echo-server.mjs')]);
+const echo = await start(process.execPath, [join(repoRoot, 'bench/peers/echo-server.mjs')]);
 try {
   await sanity('gateway', gateway.url, (j) => Math.abs(j.churn_probability - row.probability) <= parity.tolerance);
   await sanity('echo', echo.url, (j) => typeof j.churn_probability === 'number');
@@ -159,6 +159,8 @@ try {
   const sum = [...metrics.matchAll(/ortline_batch_rows_sum\{[^}]*\} ([\d.e+]+)/g)].reduce((a, m) => a + Number(m[1]), 0);
   const count = [...metrics.matchAll(/ortline_batch_rows_count\{[^}]*\} ([\d.e+]+)/g)].reduce((a, m) => a + Number(m[1]), 0);
   const report = {
+    created: new Date().toISOString(),
+    command: `node bench/src/http.mjs ${process.argv.slice(2).join(' ')}`.trim(),
     machine: { cpu: cpus()[0]?.model.trim(), cores: cpus().length, memory_gib: Math.round(totalmem() / 2 ** 30), node: process.version },
     settings: { duration_s: duration, rounds, load_generator: haveWrk ? 'wrk' : 'autocannon', body_bytes: body.length },
     http: results,
@@ -166,7 +168,10 @@ try {
     mean_batch_rows: count ? Number((sum / count).toFixed(1)) : null,
   };
   const text = JSON.stringify(report, null, 2);
-  if (args.out) writeFileSync(args.out, `${text}\n`);
+  const outDir = args.out ?? join(repoRoot, 'bench/results/http');
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, `${report.created.replace(/[:.]/g, '-')}.json`), `${text}\n`);
+  writeFileSync(join(outDir, 'latest.json'), `${text}\n`);
   console.log(text);
 } finally {
   rmSync(WRK_LUA, { force: true });
