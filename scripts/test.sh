@@ -9,6 +9,10 @@ OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 
 bash scripts/setup.sh || { echo "test: set-up failed" >&2; exit 1; }
+# Test-only prerequisites: Debian's redis-server (the cache tests start their own on a free port)
+# and the deploy checkers (helm, kube-score, kubernetes-validate, hadolint) under .tools/.
+bash scripts/install-redis.sh || { echo "test: could not install redis-server" >&2; exit 1; }
+bash scripts/install-deploy-tools.sh || { echo "test: could not install the deploy tools" >&2; exit 1; }
 
 ORT_LIB="$ROOT/packages/scorer/node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1"
 status=0

@@ -89,6 +89,15 @@ function usage(): string {
   return lines.join('\n');
 }
 
+/** The configuration with its secrets masked (admin token, passwords in the Redis URL and options), for printing. */
+export function redacted(config: GatewayConfig): unknown {
+  const mask = (v: unknown) => (v === null || v === undefined ? v : '***');
+  const url = config.redisUrl === null ? null : config.redisUrl.replace(/^(\w+:\/\/[^:@/]*:)[^@/]*@/, '$1***@');
+  const ro = config.cache.l2.redisOptions as Record<string, unknown>;
+  const redisOptions = 'password' in ro ? { ...ro, password: mask(ro.password) } : ro;
+  return { ...config, redisUrl: url, cache: { ...config.cache, l2: { ...config.cache.l2, redisOptions } }, admin: { ...config.admin, token: mask(config.admin.token) } };
+}
+
 export function loadCliConfig(args: ParsedArgs, env: NodeJS.ProcessEnv): GatewayConfig {
   return resolveConfig({ file: args.configFile ?? env.ORTLINE_CONFIG, env, flags: args.flags });
 }
@@ -117,7 +126,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
     return 2;
   }
   if (args.command === 'config') {
-    process.stdout.write(`${JSON.stringify(config, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify(redacted(config), null, 2)}\n`);
     return 0;
   }
   if (args.command !== 'serve') {

@@ -18,6 +18,9 @@ export const ERROR_TABLE = {
   INPUT_TYPE_MISMATCH: { status: 400, doc: 'OIP: a tensor has a datatype the input does not take.' },
   INPUT_SHAPE_MISMATCH: { status: 400, doc: 'OIP: a tensor has the wrong shape or element count.' },
   INVALID_ROWS: { status: 400, doc: 'OIP: the batch dimension is not a non-negative integer.' },
+  // 401 / 403: admin routes
+  UNAUTHORIZED: { status: 401, doc: 'Admin route without the right `Authorization: Bearer <admin.token>`.' },
+  ADMIN_DISABLED: { status: 403, doc: 'Admin routes are off because no `admin.token` is configured.' },
   // 404 / 405
   MODEL_NOT_FOUND: { status: 404, doc: 'No model of that name in the repository.' },
   VERSION_NOT_FOUND: { status: 404, doc: 'The model has no such version.' },
@@ -34,6 +37,7 @@ export const ERROR_TABLE = {
   SHUTTING_DOWN: { status: 503, doc: 'The gateway is draining before exit.' },
   BATCHER_CLOSED: { status: 503, doc: 'The model version stopped taking requests (shutdown).' },
   STREAM_OVERLOADED: { status: 503, doc: 'WebSocket: too many frames in flight on this connection (`ws.maxInFlight`).' },
+  CACHE_UNAVAILABLE: { status: 503, doc: 'Admin cache flush: L1 was flushed but Redis could not be (not connected, or too slow); `details.l1_deleted` says how many L1 entries went.' },
   // 500
   INTERNAL: { status: 500, doc: 'A bug or a native failure; logged with the request id.' },
 } as const satisfies Record<string, ErrorInfo>;
@@ -88,6 +92,8 @@ export function errorBody(e: Pick<ClientError, 'code' | 'message' | 'details'>):
 const REASONS: Record<number, string> = {
   200: 'OK',
   400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
   413: 'Payload Too Large',

@@ -4,6 +4,9 @@
 // handle is a no-op chosen at start-up.
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { Counter, Gauge, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
+import type { BreakerState } from './cache/breaker.js';
+import { BREAKER_GAUGE } from './cache/breaker.js';
+import { FastCounter } from './fast-counter.js';
 import { FastHistogram, type HistogramChild } from './fast-histogram.js';
 
 /** Label values of one model version, created once when it is loaded. */
@@ -30,11 +33,46 @@ export interface ModelGaugeSource {
   readonly inFlight: number;
 }
 
+/** The cache stage of one model version. Counts are rows (one row = one prediction). */
+export interface CacheMetric {
+  /** One request through L1: rows that hit and missed, and the time of the L1 stage (validate, key, look up). */
+  l1(hits: number, misses: number, seconds: number): void;
+  /** L2's answer for this model version's rows in one lookup. */
+  l2(hits: number, misses: number): void;
+  /** Rows that did not ask L2: its breaker is open, or the client is not connected. */
+  l2Skipped(rows: number, reason: L2SkipReason): void;
+  /** A request that opted out (`Cache-Control: no-cache | no-store`, or the WebSocket flag). */
+  bypass(directive: 'no-cache' | 'no-store'): void;
+}
+
+export type L2SkipReason = 'breaker_open' | 'not_connected';
+export type L2Op = 'lookup' | 'store' | 'flush';
+export type L2ErrorReason = 'timeout' | 'error' | 'not_connected' | 'backlog';
+
+/** The Redis tier, shared by all model versions. */
+export interface L2Metric {
+  /** One MGET: time until the batch moved on (its answer, its error, or the budget). */
+  lookup(seconds: number): void;
+  error(op: L2Op, reason: L2ErrorReason): void;
+  breaker(to: BreakerState): void;
+}
+
+/** What the cache gauges read at scrape time. */
+export interface CacheGaugeSource {
+  readonly l1Entries: number;
+  readonly l1Bytes: number;
+  /** Undefined when there is no L2. */
+  readonly l2Connected: boolean | undefined;
+  readonly breaker: BreakerState | undefined;
+}
+
 export interface Metrics {
   readonly enabled: boolean;
   readonly contentType: string;
   route(name: string): RouteMetric;
   batch(labels: ModelLabels): BatchMetric;
+  cache(labels: ModelLabels): CacheMetric;
+  readonly l2: L2Metric;
   wsConnections(delta: number): void;
   render(): Promise<string>;
   close(): void;
@@ -44,16 +82,31 @@ const REQUEST_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.
 const INFERENCE_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
 const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 10_000];
 
+// From an L1 lookup (microseconds) to an L2 lookup that ran into its budget (milliseconds).
+const CACHE_BUCKETS = [0.000001, 0.0000025, 0.000005, 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
+
 const NOOP_ROUTE: RouteMetric = { observe() {} };
 const NOOP_BATCH: BatchMetric = () => {};
+const NOOP_CACHE: CacheMetric = { l1() {}, l2() {}, l2Skipped() {}, bypass() {} };
+const NOOP_L2: L2Metric = { lookup() {}, error() {}, breaker() {} };
 
-export function createMetrics(options: { enabled: boolean; defaultMetrics: boolean; models: () => Iterable<ModelGaugeSource>; wsPending: () => number }): Metrics {
+export function createMetrics(options: {
+  enabled: boolean;
+  defaultMetrics: boolean;
+  models: () => Iterable<ModelGaugeSource>;
+  wsPending: () => number;
+  cache?: () => CacheGaugeSource | undefined;
+  /** Whether an L2 is configured: its gauges exist only then. */
+  l2?: boolean;
+}): Metrics {
   if (!options.enabled) {
     return {
       enabled: false,
       contentType: 'text/plain',
       route: () => NOOP_ROUTE,
       batch: () => NOOP_BATCH,
+      cache: () => NOOP_CACHE,
+      l2: NOOP_L2,
       wsConnections() {},
       render: () => Promise.resolve(''),
       close() {},
@@ -138,6 +191,74 @@ export function createMetrics(options: { enabled: boolean; defaultMetrics: boole
     },
   });
 
+  // Cache tiers. Row counts per tier and model version; L2 errors and the breaker per process.
+  const counter = (name: string, help: string) => {
+    const c = new FastCounter(name, help);
+    registry.registerMetric(c as unknown as Metric);
+    return c;
+  };
+  const hits = counter('ortline_cache_hits_total', 'Rows answered from a cache tier (tier="l1" in process, "l2" Redis), per model version.');
+  const misses = counter('ortline_cache_misses_total', 'Rows a cache tier did not have (an L1 miss goes on to L2 when there is one, an L2 miss to inference).');
+  const skipped = counter('ortline_cache_l2_skipped_total', 'Rows that went to inference without asking L2: reason="breaker_open" or "not_connected".');
+  const bypassed = counter('ortline_cache_bypass_total', 'Requests that opted out of the cache: directive="no-cache" (fresh score, cache refreshed) or "no-store" (not read, not written).');
+  const l2Errors = counter('ortline_cache_errors_total', 'Failed Redis calls: op="lookup" | "store" | "flush", reason="timeout" (past cache.l2.timeoutMs) | "error" | "not_connected" | "backlog" (a store dropped: too many still unanswered). None of them fails a request.');
+  const breakerMoves = counter('ortline_cache_breaker_transitions_total', 'Circuit breaker state changes, by the state entered.');
+  const lookupTime = histogram(
+    'ortline_cache_lookup_duration_seconds',
+    'Cache lookup time: tier="l1" per request (validate, hash, look up), tier="l2" per micro-batch MGET (until its answer, its error, or the budget cache.l2.timeoutMs).',
+    CACHE_BUCKETS,
+  );
+  const l1TimeChild = lookupTime.child({ tier: 'l1' });
+  const l2TimeChild = lookupTime.child({ tier: 'l2' });
+  const cacheSource = options.cache ?? (() => undefined);
+  new Gauge({
+    name: 'ortline_cache_l1_entries',
+    help: 'Predictions held in L1.',
+    registers: [registry],
+    collect() {
+      this.set(cacheSource()?.l1Entries ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'ortline_cache_l1_bytes',
+    help: 'Estimated bytes held in L1 (key length + a fixed per-entry overhead; see cache.l1.maxBytes).',
+    registers: [registry],
+    collect() {
+      this.set(cacheSource()?.l1Bytes ?? 0);
+    },
+  });
+  if (options.l2) {
+    new Gauge({
+      name: 'ortline_cache_l2_connected',
+      help: '1 when the Redis client is connected and ready, 0 when not; absent without L2.',
+      registers: [registry],
+      collect() {
+        const c = cacheSource()?.l2Connected;
+        if (c !== undefined) this.set(c ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'ortline_cache_breaker_state',
+      help: 'L2 circuit breaker: 0 closed (Redis used), 1 half-open (one probe in flight), 2 open (Redis not called); absent without L2.',
+      registers: [registry],
+      collect() {
+        const b = cacheSource()?.breaker;
+        if (b !== undefined) this.set(BREAKER_GAUGE[b]);
+      },
+    });
+  }
+  const l2Metric: L2Metric = {
+    lookup(seconds) {
+      l2TimeChild.observe(seconds);
+    },
+    error(op, reason) {
+      l2Errors.child({ tier: 'l2', op, reason }).inc();
+    },
+    breaker(to) {
+      breakerMoves.child({ to }).inc();
+    },
+  };
+
   return {
     enabled: true,
     contentType: registry.contentType,
@@ -166,6 +287,35 @@ export function createMetrics(options: { enabled: boolean; defaultMetrics: boole
         scored.inc(n);
       };
     },
+    cache(labels) {
+      const mv = { model: labels.model, version: labels.version };
+      const h1 = hits.child({ tier: 'l1', ...mv });
+      const m1 = misses.child({ tier: 'l1', ...mv });
+      const h2 = hits.child({ tier: 'l2', ...mv });
+      const m2 = misses.child({ tier: 'l2', ...mv });
+      const skipOpen = skipped.child({ reason: 'breaker_open', ...mv });
+      const skipDown = skipped.child({ reason: 'not_connected', ...mv });
+      const noCache = bypassed.child({ directive: 'no-cache', ...mv });
+      const noStore = bypassed.child({ directive: 'no-store', ...mv });
+      return {
+        l1(hit, miss, seconds) {
+          h1.value += hit;
+          m1.value += miss;
+          l1TimeChild.observe(seconds);
+        },
+        l2(hit, miss) {
+          h2.value += hit;
+          m2.value += miss;
+        },
+        l2Skipped(rows, reason) {
+          (reason === 'breaker_open' ? skipOpen : skipDown).value += rows;
+        },
+        bypass(directive) {
+          (directive === 'no-cache' ? noCache : noStore).value++;
+        },
+      };
+    },
+    l2: l2Metric,
     wsConnections(delta) {
       ws.inc(delta);
     },

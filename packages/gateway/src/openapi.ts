@@ -94,14 +94,22 @@ export function buildOpenApi(registry: ModelRegistry, version: string): Json {
   const versionParam = { name: 'version', in: 'path', required: true, schema: { type: 'string' } };
   const bodyTypes = (schema: Json) => ({ 'application/json': { schema }, 'application/msgpack': { schema } });
 
+  const cacheControl = {
+    name: 'Cache-Control',
+    in: 'header',
+    required: false,
+    description: '`no-cache`: score fresh (no cache lookups), then refresh the caches. `no-store`: score fresh and store nothing.',
+    schema: { type: 'string' },
+  };
+  const cacheHeader = { 'x-ortline-cache': { description: 'Where the scores came from: l1, l2, miss (computed), mixed (instances), bypass (opted out). Absent when no cache tier is on.', schema: { type: 'string', enum: ['l1', 'l2', 'miss', 'mixed', 'bypass'] } } };
   const predictOp = (summary: string, params: Json[]) => ({
     post: {
       tags: ['v1'],
       summary,
-      parameters: params,
+      parameters: [...params, cacheControl],
       requestBody: { required: true, content: bodyTypes({ oneOf: [record, { type: 'object', required: ['instances'], properties: { instances: { type: 'array', items: record } } }] }) },
       responses: {
-        200: { description: 'One prediction for a record; {"predictions": [...]} for instances.', content: bodyTypes({ oneOf: [{ $ref: '#/components/schemas/Prediction' }, { $ref: '#/components/schemas/Predictions' }] }) },
+        200: { description: 'One prediction for a record; {"predictions": [...]} for instances.', headers: cacheHeader, content: bodyTypes({ oneOf: [{ $ref: '#/components/schemas/Prediction' }, { $ref: '#/components/schemas/Predictions' }] }) },
         400: errorResponse('Malformed body'),
         404: errorResponse('Unknown model or version'),
         413: errorResponse('Body too large, or too many instances'),
@@ -125,11 +133,26 @@ export function buildOpenApi(registry: ModelRegistry, version: string): Json {
       },
     },
   });
+  const flushOp = (params: Json[]) => ({
+    delete: {
+      tags: ['admin'],
+      summary: "Flush a model's cached predictions: this gateway's L1 and the shared L2 (Redis). Needs Authorization: Bearer <admin.token>.",
+      parameters: params,
+      security: [{ adminToken: [] }],
+      responses: {
+        200: { description: 'Flushed: {"model", "version", "l1_deleted", "l2_deleted"} (l2_deleted null without L2)' },
+        401: errorResponse('Missing or wrong admin token'),
+        403: errorResponse('Admin routes are off (no admin.token configured)'),
+        404: errorResponse('Unknown model or version'),
+        503: errorResponse('L1 flushed, Redis not reachable (CACHE_UNAVAILABLE)'),
+      },
+    },
+  });
   const get = (tag: string, summary: string, params: Json[] = []) => ({ get: { tags: [tag], summary, parameters: params, responses: { 200: { description: 'OK' }, 404: errorResponse('Unknown model or version'), 503: { description: 'Not ready' } } } });
 
   return {
     openapi: '3.0.3',
-    info: { title: 'ortline gateway', version, description: 'Real-time scoring of tabular ONNX models. Bodies are JSON or MessagePack (Content-Type / Accept). WebSocket: /v1/stream (frames {"id", "record"|"instances", "model"?}).' },
+    info: { title: 'ortline gateway', version, description: 'Real-time scoring of tabular ONNX models. Bodies are JSON or MessagePack (Content-Type / Accept). WebSocket: /v1/stream (frames {"id", "record"|"instances", "model"?, "cache"?}).' },
     paths: {
       '/v1/models/{name}/predict': predictOp('Score one record or many with the active version', [modelParam]),
       '/v1/models/{name}/versions/{version}/predict': predictOp('Score with a given version', [modelParam, versionParam]),
@@ -148,8 +171,10 @@ export function buildOpenApi(registry: ModelRegistry, version: string): Json {
       '/healthz': get('operations', 'The process is alive'),
       '/readyz': get('operations', 'Models loaded and warmed'),
       '/metrics': get('operations', 'Prometheus metrics'),
+      '/admin/v1/models/{name}/cache': flushOp([modelParam]),
+      '/admin/v1/models/{name}/versions/{version}/cache': flushOp([modelParam, versionParam]),
     },
-    components: { schemas },
+    components: { schemas, securitySchemes: { adminToken: { type: 'http', scheme: 'bearer' } } },
   };
 }
 

@@ -10,8 +10,11 @@ import { resolveConfig } from './config/load.js';
 import type { GatewayConfig, GatewayConfigInput } from './config/options.js';
 import type { ExchangeContext } from './http/exchange.js';
 import { createLogger, IdSource, requestLogger, type Logger } from './log.js';
+import { l2Configured } from './cache/l2.js';
+import { CacheTiers } from './cache/tiers.js';
 import { createMetrics } from './metrics.js';
 import { ModelRegistry } from './registry/registry.js';
+import { mountAdmin } from './routes/admin.js';
 import { mountDocs } from './routes/docs.js';
 import { mountOps } from './routes/ops.js';
 import { Router, type ServerParts } from './routes/parts.js';
@@ -39,6 +42,8 @@ export interface Gateway {
   readonly url: string;
   readonly binding: UwsBinding;
   readonly registry: ModelRegistry;
+  /** The cache tiers, when any is on. */
+  readonly cache: CacheTiers | undefined;
   readonly log: Logger;
   /** HTTP requests received and not yet answered. */
   readonly inFlight: number;
@@ -65,12 +70,16 @@ export async function startGateway(options: GatewayStartOptions = {}): Promise<G
   const app = uWS.App();
   let registry: ModelRegistry | undefined;
   let stream: StreamControl | undefined;
+  let cache: CacheTiers | undefined;
   const metrics = createMetrics({
     enabled: config.metrics.enabled,
     defaultMetrics: config.metrics.defaultMetrics,
     models: () => registry?.all() ?? [],
     wsPending: () => stream?.pending() ?? 0,
+    cache: () => cache,
+    l2: l2Configured({ url: config.redisUrl, cluster: config.cache.l2.cluster, redisOptions: config.cache.l2.redisOptions }),
   });
+  cache = CacheTiers.create(config, metrics, log);
   const requestIds = new IdSource(`${randomBytes(4).toString('hex')}-`);
   const ctx: ExchangeContext = {
     overloadStatus: Number(config.overloadStatus),
@@ -82,32 +91,41 @@ export async function startGateway(options: GatewayStartOptions = {}): Promise<G
     draining: false,
     inFlight: 0,
   };
-  const parts: ServerParts = { app, config, ctx, metrics, log, version: GATEWAY_VERSION, registry: undefined, ready: false };
+  const parts: ServerParts = { app, config, ctx, metrics, log, version: GATEWAY_VERSION, registry: undefined, ready: false, cache };
 
   const router = new Router(app);
   mountV1(router, parts);
   mountV2(router, parts);
   mountOps(router, parts);
   mountDocs(router, parts);
+  mountAdmin(router, parts);
   stream = mountStream(parts);
   router.finish(parts);
 
-  const listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
-    app.listen(config.host, config.port, (socket) => {
-      if (socket) resolve(socket);
-      else reject(new StartupError(`cannot listen on ${config.host}:${config.port} (in use, or not an address of this host)`));
+  let listenSocket: us_listen_socket;
+  try {
+    listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
+      app.listen(config.host, config.port, (socket) => {
+        if (socket) resolve(socket);
+        else reject(new StartupError(`cannot listen on ${config.host}:${config.port} (in use, or not an address of this host)`));
+      });
     });
-  });
+  } catch (err) {
+    metrics.close();
+    await cache?.close();
+    throw err;
+  }
   const port = uWS.us_socket_local_port(listenSocket as never);
   const url = `http://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${port}`;
   log.info({ host: config.host, port, native: binding.native, version: GATEWAY_VERSION }, 'listening');
 
   try {
-    registry = await ModelRegistry.load(config, metrics, log);
+    registry = await ModelRegistry.load(config, metrics, log, cache);
   } catch (err) {
     uWS.us_listen_socket_close(listenSocket);
     closeApp(app);
     metrics.close();
+    await cache?.close();
     throw err;
   }
   parts.registry = registry;
@@ -121,6 +139,7 @@ export async function startGateway(options: GatewayStartOptions = {}): Promise<G
     url,
     binding,
     registry,
+    cache,
     log,
     get inFlight() {
       return ctx.inFlight;
@@ -165,6 +184,7 @@ async function shutdown(app: ReturnType<typeof uWS.App>, listenSocket: us_listen
   stream.endAll();
   for (let i = 0; i < 50 && stream.connections.size > 0; i++) await new Promise((r) => setTimeout(r, 10));
   await registry.close();
+  await parts.cache?.close();
   closeApp(app);
   parts.metrics.close();
   log.info({ drained, ms: Math.round(performance.now() - started) }, 'stopped');

@@ -4,7 +4,8 @@ import { OPTIONS, flagOf, type OptionSpec } from './options.js';
 
 function renderDefault(o: OptionSpec): string {
   if (o.default === null) return '`null`';
-  if (Array.isArray(o.default)) return `\`${o.default.join(',')}\``;
+  if (Array.isArray(o.default)) return o.default.length === 0 ? 'none' : `\`${o.default.join(',')}\``;
+  if (typeof o.default === 'object') return `\`${JSON.stringify(o.default)}\``;
   if (typeof o.default === 'number' && o.default >= 1024 && o.default % 1024 === 0 && o.key.endsWith('Bytes')) {
     const mib = o.default / (1024 * 1024);
     return Number.isInteger(mib) ? `\`${o.default}\` (${mib} MiB)` : `\`${o.default}\` (${o.default / 1024} KiB)`;
@@ -20,6 +21,8 @@ function renderType(o: OptionSpec): string {
       return 'list of strings (comma-separated as a flag)';
     case 'nullable-string':
       return 'string or null';
+    case 'object':
+      return 'JSON object';
     case 'port':
       return 'integer 0–65535';
     case 'int':

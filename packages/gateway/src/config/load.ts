@@ -21,7 +21,13 @@ export interface ConfigSources {
 }
 
 const BY_KEY: ReadonlyMap<string, OptionSpec> = new Map(OPTIONS.map((o) => [o.key, o]));
-const GROUPS: ReadonlySet<string> = new Set(OPTIONS.filter((o) => o.key.includes('.')).map((o) => o.key.split('.')[0]!));
+/** Every proper prefix of a dotted key (`cache`, `cache.l1`, ...): the nested objects of a config. */
+const GROUPS: ReadonlySet<string> = new Set(
+  OPTIONS.flatMap((o) => {
+    const parts = o.key.split('.');
+    return parts.slice(1).map((_, i) => parts.slice(0, i + 1).join('.'));
+  }),
+);
 
 /** The defaults, as one nested object (what CONFIG.md documents). */
 export function defaultConfig(): GatewayConfig {
@@ -71,15 +77,13 @@ export function resolveConfig(sources: ConfigSources = {}): GatewayConfig {
   return build(flat);
 }
 
-function mergeTyped(flat: Map<string, unknown>, input: unknown, source: string): void {
-  if (input === null || typeof input !== 'object' || Array.isArray(input)) throw new ConfigError(`${source}: must be an object`);
+function mergeTyped(flat: Map<string, unknown>, input: unknown, source: string, prefix = ''): void {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) throw new ConfigError(`${source}: ${prefix === '' ? 'must be an object' : `"${prefix.slice(0, -1)}" must be an object`}`);
   for (const [k, v] of Object.entries(input)) {
-    if (GROUPS.has(k)) {
-      if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new ConfigError(`${source}: "${k}" must be an object`);
-      for (const [k2, v2] of Object.entries(v)) setTyped(flat, `${k}.${k2}`, v2, source);
-    } else {
-      setTyped(flat, k, v, source);
-    }
+    const key = prefix + k;
+    // An option's own key wins over a group of the same name (an object-typed option is a leaf).
+    if (!BY_KEY.has(key) && GROUPS.has(key)) mergeTyped(flat, v, source, `${key}.`);
+    else setTyped(flat, key, v, source);
   }
 }
 
@@ -109,6 +113,15 @@ function parseRaw(o: OptionSpec, raw: string, source: string): unknown {
       return check(o, raw.split(',').map((s) => s.trim()).filter((s) => s !== ''), source);
     case 'nullable-string':
       return check(o, raw, source);
+    case 'object': {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(raw);
+      } catch (err) {
+        throw new ConfigError(`${source}: "${raw}" is not a JSON object (${(err as Error).message})`);
+      }
+      return check(o, parsed, source);
+    }
     default:
       return check(o, raw, source);
   }
@@ -148,19 +161,28 @@ function check(o: OptionSpec, v: unknown, source: string): unknown {
     case 'string-list':
       if (!Array.isArray(v) || v.some((s) => typeof s !== 'string' || s === '')) fail('an array of non-empty strings');
       return Object.freeze([...(v as string[])]);
+    case 'object':
+      if (v === null || typeof v !== 'object' || Array.isArray(v)) fail('a JSON object');
+      return deepFreeze(structuredClone(v));
   }
+}
+
+function deepFreeze<T>(v: T): T {
+  if (v !== null && typeof v === 'object' && !Object.isFrozen(v)) {
+    for (const x of Object.values(v)) deepFreeze(x);
+    Object.freeze(v);
+  }
+  return v;
 }
 
 function build(flat: ReadonlyMap<string, unknown>): GatewayConfig {
   const out: Record<string, unknown> = {};
   for (const [key, value] of flat) {
-    const dot = key.indexOf('.');
-    if (dot < 0) out[key] = value;
-    else {
-      const group = key.slice(0, dot);
-      ((out[group] ??= {}) as Record<string, unknown>)[key.slice(dot + 1)] = value;
-    }
+    const path = key.split('.');
+    let node = out;
+    for (let i = 0; i < path.length - 1; i++) node = (node[path[i]!] ??= {}) as Record<string, unknown>;
+    node[path[path.length - 1]!] = value;
   }
-  for (const v of Object.values(out)) if (v !== null && typeof v === 'object') Object.freeze(v);
-  return Object.freeze(out) as unknown as GatewayConfig;
+  // Deeply: the groups, and default values (arrays, objects) shared with the option table.
+  return deepFreeze(out) as unknown as GatewayConfig;
 }

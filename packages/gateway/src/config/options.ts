@@ -2,7 +2,7 @@
 // loader validates against it, the CLI derives its flags from it, and CONFIG.md is generated from
 // it: nothing about an option is written down twice.
 
-export type OptionType = 'string' | 'nullable-string' | 'port' | 'int' | 'number' | 'boolean' | 'enum' | 'string-list';
+export type OptionType = 'string' | 'nullable-string' | 'port' | 'int' | 'number' | 'boolean' | 'enum' | 'string-list' | 'object';
 
 export interface OptionSpec {
   /** Dotted path in the config object (and the config file), e.g. `batcher.maxBatchRows`. */
@@ -78,8 +78,45 @@ export const OPTIONS: readonly OptionSpec[] = [
   { key: 'metrics.defaultMetrics', type: 'boolean', default: true, doc: 'Also export prom-client default process metrics (CPU, memory, GC, event-loop lag percentiles).' },
   { key: 'docs.enabled', type: 'boolean', default: true, doc: 'Serve /openapi.json and the Swagger UI on /docs.' },
 
-  // Reserved for the cache tiers (issue 5)
-  { key: 'redisUrl', type: 'nullable-string', default: null, env: 'REDIS_URL', doc: 'Reserved for the L2 cache (Redis). Accepted and ignored for now.' },
+  // Cache tiers: L1 in process (per request), L2 Redis (per micro-batch). See the README's "Caching".
+  { key: 'cache.l1.enabled', type: 'boolean', default: true, doc: 'L1: an in-process LRU of predictions (lru-cache), looked up per request before anything queues. A request whose rows all hit never reaches the batcher.' },
+  { key: 'cache.l1.maxEntries', type: 'int', default: 100_000, min: 1, doc: 'L1: most predictions held (one per row), over all models.' },
+  {
+    key: 'cache.l1.maxBytes',
+    type: 'int',
+    default: 32 * 1024 * 1024,
+    min: 1024,
+    doc: 'L1: most memory held, estimated per entry as its key length plus 150 bytes (the score, lru-cache\'s bookkeeping, the Map entry). The least recently used entries go first when either bound is reached.',
+  },
+  { key: 'cache.l1.ttlMs', type: 'int', default: 60_000, min: 0, doc: 'L1: an entry expires this long after it was stored (0: never; only evicted). Bounds how long an admin flush on one replica leaves other replicas serving their own copies.' },
+  {
+    key: 'redisUrl',
+    type: 'nullable-string',
+    default: null,
+    env: 'REDIS_URL',
+    doc: 'L2: the Redis server (`redis://[user:password@]host:port[/db]`, `rediss://` for TLS), read by ioredis. Setting it (or `cache.l2.cluster`, or `sentinels` in `cache.l2.redisOptions`) turns L2 on; unset, there is no L2. The gateway starts and stays ready whether or not Redis answers.',
+  },
+  { key: 'cache.l2.cluster', type: 'string-list', default: [], doc: 'L2 on Redis Cluster: startup nodes as `host:port` (ioredis `Cluster`). Takes the place of `redisUrl`.' },
+  {
+    key: 'cache.l2.redisOptions',
+    type: 'object',
+    default: {},
+    doc: 'L2: ioredis options, passed through (a JSON object; config file, or JSON on the flag). For Sentinel: `{"sentinels": [{"host": "s1", "port": 26379}], "name": "mymaster"}`; also `password`, `tls`, `db`, ... With `cache.l2.cluster` they are the Cluster options. The gateway then sets `enableOfflineQueue: false`, `maxRetriesPerRequest: 0` and `autoResendUnfulfilledCommands: false`, which the degradation promise depends on.',
+  },
+  { key: 'cache.l2.timeoutMs', type: 'number', default: 5, min: 0.1, max: 10_000, doc: 'L2 budget: the longest a micro-batch waits for its Redis lookup (one MGET). Past it, or on any error, the batch goes straight to inference; the request never fails because of Redis.' },
+  { key: 'cache.l2.ttlMs', type: 'int', default: 3_600_000, min: 0, doc: 'L2: Redis expiry of a stored prediction (`SET ... PX`); 0: no expiry (rely on Redis\'s maxmemory policy).' },
+  { key: 'cache.l2.keyPrefix', type: 'string', default: 'ortline:', doc: 'L2: prefix of every key: `<prefix>{<model>:<version>}:<hash>`. The braces are a Redis Cluster hash tag: one model version\'s keys share a slot, so one MGET serves a batch.' },
+  { key: 'cache.l2.breakerThreshold', type: 'int', default: 3, min: 1, doc: 'Circuit breaker: consecutive failed or timed-out Redis calls that open it. While open, no Redis calls at all: requests go straight to L1 and inference.' },
+  { key: 'cache.l2.breakerCooldownMs', type: 'int', default: 1000, min: 10, doc: 'Circuit breaker: how long it stays open before one probe (the next lookup) may go; success closes it, failure opens it again.' },
+
+  // Administration
+  {
+    key: 'admin.token',
+    type: 'nullable-string',
+    default: null,
+    env: 'ORTLINE_ADMIN_TOKEN',
+    doc: 'Bearer token for the admin routes (`DELETE /admin/v1/models/{name}/cache`). Unset: admin routes answer 403 ADMIN_DISABLED. Requests must send `Authorization: Bearer <token>`.',
+  },
 
   // Runtime
   {
@@ -120,13 +157,26 @@ export interface GatewayConfig {
   readonly log: { readonly level: LogLevel; readonly requests: boolean };
   readonly metrics: { readonly enabled: boolean; readonly defaultMetrics: boolean };
   readonly docs: { readonly enabled: boolean };
+  readonly cache: {
+    readonly l1: { readonly enabled: boolean; readonly maxEntries: number; readonly maxBytes: number; readonly ttlMs: number };
+    readonly l2: {
+      readonly cluster: readonly string[];
+      readonly redisOptions: Readonly<Record<string, unknown>>;
+      readonly timeoutMs: number;
+      readonly ttlMs: number;
+      readonly keyPrefix: string;
+      readonly breakerThreshold: number;
+      readonly breakerCooldownMs: number;
+    };
+  };
   readonly redisUrl: string | null;
+  readonly admin: { readonly token: string | null };
   readonly allowUwsFallback: boolean;
 }
 
 /** A partial configuration, as a config file or a caller of `createGateway` gives it. */
 export type GatewayConfigInput = DeepPartial<GatewayConfig>;
-type DeepPartial<T> = { -readonly [K in keyof T]?: T[K] extends readonly unknown[] ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K] };
+type DeepPartial<T> = { -readonly [K in keyof T]?: T[K] extends readonly unknown[] ? T[K] : K extends 'redisOptions' ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K] };
 
 /** `batcher.maxBatchRows` -> `--batcher-max-batch-rows`. */
 export function flagOf(spec: OptionSpec): string {

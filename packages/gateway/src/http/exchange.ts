@@ -58,6 +58,8 @@ export class Exchange {
   readonly contentEncoding: string;
   readonly accept: string;
   readonly inferenceHeaderLength: string;
+  /** `Cache-Control` of a request with a body ('' when absent): the per-request cache opt-out. */
+  readonly cacheControl: string;
   /** The client's x-request-id, else '' until an id is needed (errors, request log). */
   reqId: string;
   readonly clientReqId: boolean;
@@ -90,7 +92,9 @@ export class Exchange {
       this.contentLength = cl === '' ? -1 : Number(cl);
       this.contentEncoding = req.getHeader('content-encoding');
       this.inferenceHeaderLength = oip ? req.getHeader('inference-header-content-length') : '';
+      this.cacheControl = req.getHeader('cache-control');
     } else {
+      this.cacheControl = '';
       this.contentType = '';
       this.contentLength = -1;
       this.contentEncoding = '';
@@ -162,15 +166,15 @@ export class Exchange {
     });
   }
 
-  /** A pre-rendered JSON body. */
-  sendJson(status: number, json: string): void {
-    this.writeWith(status, CT_JSON, json, undefined, false);
+  /** A pre-rendered JSON body. `extraHeaders`: name, value, name, value, ... */
+  sendJson(status: number, json: string, extraHeaders?: readonly string[]): void {
+    this.writeWith(status, CT_JSON, json, extraHeaders, false);
   }
 
   /** Any value, in the format the client accepts (JSON unless it asks for MessagePack). */
-  sendValue(status: number, value: unknown, fallback: Format = JSON_FORMAT): void {
-    if (this.answerFormat(fallback) === MSGPACK_FORMAT) this.writeWith(status, CT_MSGPACK, packMsgpack(value), undefined, false);
-    else this.writeWith(status, CT_JSON, JSON.stringify(value), undefined, false);
+  sendValue(status: number, value: unknown, fallback: Format = JSON_FORMAT, extraHeaders?: readonly string[]): void {
+    if (this.answerFormat(fallback) === MSGPACK_FORMAT) this.writeWith(status, CT_MSGPACK, packMsgpack(value), extraHeaders, false);
+    else this.writeWith(status, CT_JSON, JSON.stringify(value), extraHeaders, false);
   }
 
   sendRaw(status: number, contentType: string, body: string | Uint8Array, extraHeaders?: readonly string[]): void {

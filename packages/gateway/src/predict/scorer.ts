@@ -1,33 +1,53 @@
 // The scoring stages of one model version, as the routes see them: records in, one score per
 // record out (v1, WebSocket), or raw tensors in, outputs out (OIP v2).
 //
-// Today there is one stage: the scorer's Batcher (validate + columnize into the next
-// micro-batch, one native run per batch, off the event loop). The cache tiers (issue 5) go here
-// as wrappers with the same interface, so no route changes:
-//   L1 (in-process LRU): per request, in front of the batcher; a full hit never queues.
-//   L2 (Redis): per micro-batch, between the queue flush and the native run (one MGET per
-//   batch); that needs a per-batch hook in the Batcher, see the gateway README.
+// Two implementations, chosen per gateway at start-up:
+//   BatcherScorer: straight to the scorer's Batcher (no cache tier configured).
+//   CachedScorer (cache/stage.ts): L1 per request, then L2 once per tick for the L1 misses of
+//   every request of that tick, then only the remaining misses to the Batcher.
+// The scorer package knows nothing of caches: the dependency points one way.
 import type { Batcher, Feeds, Output } from '@ortline/scorer';
+
+/**
+ * A request's cache directive: from `Cache-Control` over HTTP, the `cache` flag on WebSocket.
+ * `internal`: the gateway's own calls (the warm-up row): not read, not stored, not counted.
+ */
+export type CacheDirective = 'default' | 'no-cache' | 'no-store' | 'internal';
+
+/**
+ * Where a request's scores came from: every row from one tier (`l1`, `l2`), every row computed
+ * (`miss`), some of each (`mixed`), the client opted out (`bypass`), or no cache configured (`off`).
+ * Sent as the `x-ortline-cache` response header.
+ */
+export type CacheSource = 'l1' | 'l2' | 'miss' | 'mixed' | 'bypass' | 'off';
+
+export interface Scored {
+  readonly scores: Float64Array;
+  readonly source: CacheSource;
+}
 
 export interface Scorer {
   /** One score per record, in order. Rejects with INVALID_FEATURES (every bad field), QUEUE_FULL, BATCHER_CLOSED. */
-  score(records: readonly unknown[]): Promise<Float64Array>;
+  score(records: readonly unknown[], directive?: CacheDirective): Promise<Scored>;
   /** Raw column feeds (OIP tensors). Not cached: the caller asked for tensors, not predictions. */
   infer(feeds: Feeds, rows: number): Promise<Record<string, Output>>;
+  /** Rows waiting: for a lookup or in the batcher's queue. */
   readonly queueRows: number;
   readonly inFlight: number;
   /** Stops taking calls; resolves when everything accepted has been answered. */
   close(): Promise<void>;
 }
 
-/** The only stage today: straight to the Batcher. */
+const off = (scores: Float64Array): Scored => ({ scores, source: 'off' });
+
+/** No cache: straight to the Batcher. */
 export class BatcherScorer implements Scorer {
   private readonly batcher: Batcher;
   constructor(batcher: Batcher) {
     this.batcher = batcher;
   }
-  score(records: readonly unknown[]): Promise<Float64Array> {
-    return this.batcher.predict(records);
+  score(records: readonly unknown[]): Promise<Scored> {
+    return this.batcher.predict(records).then(off);
   }
   infer(feeds: Feeds, rows: number): Promise<Record<string, Output>> {
     return this.batcher.infer(feeds, rows);

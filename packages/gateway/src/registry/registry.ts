@@ -9,6 +9,9 @@ import type { Metrics, ModelGaugeSource, ModelLabels } from '../metrics.js';
 import { oipDatatype, oipShape } from '../oip/datatypes.js';
 import { AnswerRenderer, parseRiskBands, PredictionIds, type RiskBand } from '../predict/answer.js';
 import { BatcherScorer, type Scorer } from '../predict/scorer.js';
+import { RowKeys } from '../cache/key.js';
+import { CachedScorer } from '../cache/stage.js';
+import type { CacheTiers } from '../cache/tiers.js';
 import { OPTIONS } from '../config/options.js';
 import { resolveModelsDir, scanRepository, type VersionDir } from './repository.js';
 
@@ -91,7 +94,7 @@ export class ModelRegistry {
   }
 
   /** Loads everything; fails (closing what it loaded) if any version cannot be loaded. */
-  static async load(config: GatewayConfig, metrics: Metrics, log: Logger): Promise<ModelRegistry> {
+  static async load(config: GatewayConfig, metrics: Metrics, log: Logger, cache?: CacheTiers): Promise<ModelRegistry> {
     const dir = resolveModelsDir(config.modelsDir, config.modelsDir === OPTIONS.find((o) => o.key === 'modelsDir')!.default);
     const { models, ignored } = scanRepository(dir);
     log.info({ modelsDir: dir }, 'loading models');
@@ -105,7 +108,7 @@ export class ModelRegistry {
         for (const s of m.skipped) log.warn({ model: m.name }, `skipped ${s}`);
         const versions = new Map<string, ModelVersion>();
         for (const v of m.versions) {
-          const mv = await loadVersion(m.name, v, config, metrics, ids);
+          const mv = await loadVersion(m.name, v, config, metrics, ids, cache);
           loaded.push(mv);
           versions.set(v.version, mv);
           log.info({ model: m.name, version: v.version, inputs: mv.inputs.length, outputs: mv.outputs.map((o) => o.name) }, 'model version loaded');
@@ -163,7 +166,7 @@ export class ModelRegistry {
   }
 }
 
-async function loadVersion(name: string, v: VersionDir, config: GatewayConfig, metrics: Metrics, ids: PredictionIds): Promise<ModelVersion> {
+async function loadVersion(name: string, v: VersionDir, config: GatewayConfig, metrics: Metrics, ids: PredictionIds, cache: CacheTiers | undefined): Promise<ModelVersion> {
   const where = `${name}/${v.version}`;
   let card: ModelCard = {};
   if (v.cardPath) {
@@ -186,7 +189,17 @@ async function loadVersion(name: string, v: VersionDir, config: GatewayConfig, m
       ...(metrics.enabled ? { onBatch: metrics.batch(labels) } : {}),
     });
     const answers = new AnswerRenderer(v.version, parseRiskBands(card.risk_thresholds, `${where}/model.json`), ids);
-    return new ModelVersion({ name, version: v.version, dir: v.dir, model, card, schema, scorer: new BatcherScorer(batcher), answers });
+    const scorer = cache
+      ? new CachedScorer({
+          batcher,
+          schema: FeatureSchema.fromModel(model, card, { passthrough }),
+          keys: new RowKeys(schema, cache.keyPrefix, name, v.version),
+          l1: cache.l1,
+          l2: cache.l2,
+          metric: metrics.cache(labels),
+        })
+      : new BatcherScorer(batcher);
+    return new ModelVersion({ name, version: v.version, dir: v.dir, model, card, schema, scorer, answers });
   } catch (err) {
     model.close();
     throw err;
@@ -200,6 +213,7 @@ async function warm(mv: ModelVersion): Promise<void> {
     if (f.kind === 'categorical') row[f.name] = typeof f.default === 'string' ? f.default : (f.categories?.[0] ?? '');
     else row[f.name] = typeof f.default === 'number' ? f.default : (f.min ?? (f.max != null && f.max < 0 ? f.max : 0));
   }
-  const [p] = await mv.scorer.score([row]);
+  // Not cached: a synthetic row is nobody's answer.
+  const [p] = (await mv.scorer.score([row], 'internal')).scores;
   if (p === undefined) throw new Error(`${mv.name}/${mv.version}: warm-up run returned no score`);
 }

@@ -1,5 +1,6 @@
 // What route modules share, and the router wrapper that turns the table of (method, pattern)
 // into uWebSockets.js handlers plus 405 (with Allow) for known paths and 404 for the rest.
+import type { CacheTiers } from '../cache/tiers.js';
 import type { GatewayConfig } from '../config/options.js';
 import { GatewayError } from '../errors.js';
 import { Exchange, type ExchangeContext } from '../http/exchange.js';
@@ -19,9 +20,11 @@ export interface ServerParts {
   registry: ModelRegistry | undefined;
   /** True once every model version is loaded and warmed, until shutdown starts. */
   ready: boolean;
+  /** The cache tiers, when any is on (for the admin flush). */
+  readonly cache: CacheTiers | undefined;
 }
 
-type Method = 'get' | 'post';
+type Method = 'get' | 'post' | 'del';
 type Handler = (res: HttpResponse, req: HttpRequest) => void;
 
 export class Router {
@@ -37,12 +40,15 @@ export class Router {
   post(pattern: string, handler: Handler): this {
     return this.on('post', pattern, handler);
   }
+  del(pattern: string, handler: Handler): this {
+    return this.on('del', pattern, handler);
+  }
 
   private on(method: Method, pattern: string, handler: Handler): this {
     this.app[method](pattern, handler);
     let set = this.allowed.get(pattern);
     if (!set) this.allowed.set(pattern, (set = new Set()));
-    set.add(method.toUpperCase());
+    set.add(method === 'del' ? 'DELETE' : method.toUpperCase());
     return this;
   }
 

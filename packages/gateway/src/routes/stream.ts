@@ -10,6 +10,7 @@
 // Backpressure: answers are sent while the socket buffers less than `ws.sendCapBytes`; the rest
 // wait in the connection's outbox and go out on `drain`. Answers of one micro-batch are sent
 // together in one cork.
+import { frameDirective } from '../cache/directive.js';
 import { errorBody, GatewayError, toClientError } from '../errors.js';
 import { decodeBody, JSON_FORMAT, MSGPACK_FORMAT, packMsgpack, type Format } from '../http/codec.js';
 import { NO_MODEL, type ModelLabels } from '../metrics.js';
@@ -109,9 +110,10 @@ export function mountStream(parts: ServerParts): StreamControl {
     try {
       const instances = frame.instances;
       const idJson = format === JSON_FORMAT ? JSON.stringify(id ?? null) : '';
+      const directive = frameDirective(frame.cache);
       if (instances === undefined) {
         const record = frame.record;
-        const scores = await mv.scorer.score([record]);
+        const { scores } = await mv.scorer.score([record], directive);
         if (format === JSON_FORMAT) answer(c, `{"id":${idJson},"prediction":${mv.answers.json(recordId(record, ids), scores[0]!)}}`, false, mv.labels, 200, start);
         else answer(c, packMsgpack({ id: id ?? null, prediction: mv.answers.object(recordId(record, ids), scores[0]!) }), true, mv.labels, 200, start);
         return;
@@ -120,7 +122,7 @@ export function mountStream(parts: ServerParts): StreamControl {
       if (instances.length > maxInstances) {
         throw new GatewayError('TOO_MANY_INSTANCES', `${instances.length} instances in one frame; the limit is ${maxInstances}`, { count: instances.length, limit: maxInstances });
       }
-      const scores = await mv.scorer.score(instances);
+      const { scores } = await mv.scorer.score(instances, directive);
       if (format === JSON_FORMAT) {
         let json = `{"id":${idJson},"predictions":[`;
         for (let i = 0; i < scores.length; i++) json += (i === 0 ? '' : ',') + mv.answers.json(recordId(instances[i], ids), scores[i]!);

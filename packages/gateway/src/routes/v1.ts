@@ -4,6 +4,7 @@
 //   POST /v1/predict/{name}                        (alias)
 //   GET  /v1/models, /v1/models/{name}             (what is loaded, feature schemas)
 // One record answers one prediction object; {"instances": [...]} answers {"predictions": [...]}.
+import { CACHE_HEADERS, directiveOf } from '../cache/directive.js';
 import { GatewayError } from '../errors.js';
 import { decodeBody, DecodeError, JSON_FORMAT, UNSUPPORTED } from '../http/codec.js';
 import { Exchange } from '../http/exchange.js';
@@ -34,27 +35,28 @@ export function mountV1(router: Router, parts: ServerParts): void {
         throw new GatewayError('INVALID_REQUEST', 'expected one record (a JSON object of feature values) or {"instances": [records]}', { got: value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value });
       }
       const instances = (value as { instances?: unknown }).instances;
+      const directive = directiveOf(ex.cacheControl);
       if (instances === undefined) {
-        const scores = await mv.scorer.score([value]);
+        const { scores, source } = await mv.scorer.score([value], directive);
         if (ex.aborted) return;
-        if (ex.answerFormat(ex.format) === JSON_FORMAT) ex.sendJson(200, mv.answers.json(recordId(value, ids), scores[0]!));
-        else ex.sendValue(200, mv.answers.object(recordId(value, ids), scores[0]!), ex.format);
+        if (ex.answerFormat(ex.format) === JSON_FORMAT) ex.sendJson(200, mv.answers.json(recordId(value, ids), scores[0]!), CACHE_HEADERS[source]);
+        else ex.sendValue(200, mv.answers.object(recordId(value, ids), scores[0]!), ex.format, CACHE_HEADERS[source]);
         return;
       }
       if (!Array.isArray(instances)) throw new GatewayError('INVALID_REQUEST', '"instances" must be an array of records', { field: 'instances' });
       if (instances.length > maxInstances) {
         throw new GatewayError('TOO_MANY_INSTANCES', `${instances.length} instances in one request; the limit is ${maxInstances}`, { count: instances.length, limit: maxInstances });
       }
-      const scores = await mv.scorer.score(instances);
+      const { scores, source } = await mv.scorer.score(instances, directive);
       if (ex.aborted) return;
       if (ex.answerFormat(ex.format) === JSON_FORMAT) {
         let json = '{"predictions":[';
         for (let i = 0; i < scores.length; i++) json += (i === 0 ? '' : ',') + mv.answers.json(recordId(instances[i], ids), scores[i]!);
-        ex.sendJson(200, `${json}]}`);
+        ex.sendJson(200, `${json}]}`, CACHE_HEADERS[source]);
       } else {
         const predictions = new Array(scores.length);
         for (let i = 0; i < scores.length; i++) predictions[i] = mv.answers.object(recordId(instances[i], ids), scores[i]!);
-        ex.sendValue(200, { predictions }, ex.format);
+        ex.sendValue(200, { predictions }, ex.format, CACHE_HEADERS[source]);
       }
     } catch (err) {
       ex.fail(err, false, ex.format);
