@@ -240,46 +240,56 @@ pub enum Input<'a> {
     String(StringsRef<'a>),
 }
 
+/// `element_type`, `len` and `is_empty` for [`Input`] (borrowed) and [`TensorData`] (owned):
+/// the two enums have the same variants, so one body serves both.
+macro_rules! impl_tensor_accessors {
+    ($($ty:tt)+) => {
+        impl $($ty)+ {
+            pub fn element_type(&self) -> ElementType {
+                match self {
+                    Self::Float32(_) => ElementType::Float32,
+                    Self::Float64(_) => ElementType::Float64,
+                    Self::Int32(_) => ElementType::Int32,
+                    Self::Int64(_) => ElementType::Int64,
+                    Self::Uint8(_) => ElementType::Uint8,
+                    Self::Int8(_) => ElementType::Int8,
+                    Self::Int16(_) => ElementType::Int16,
+                    Self::Uint16(_) => ElementType::Uint16,
+                    Self::Uint32(_) => ElementType::Uint32,
+                    Self::Uint64(_) => ElementType::Uint64,
+                    Self::Bool(_) => ElementType::Bool,
+                    Self::Float16(_) => ElementType::Float16,
+                    Self::Bfloat16(_) => ElementType::Bfloat16,
+                    Self::String(_) => ElementType::String,
+                }
+            }
+
+            pub fn len(&self) -> usize {
+                match self {
+                    Self::Float32(d) => d.len(),
+                    Self::Float64(d) => d.len(),
+                    Self::Int32(d) => d.len(),
+                    Self::Int64(d) => d.len(),
+                    Self::Uint8(d) | Self::Bool(d) => d.len(),
+                    Self::Int8(d) => d.len(),
+                    Self::Int16(d) => d.len(),
+                    Self::Uint16(d) | Self::Float16(d) | Self::Bfloat16(d) => d.len(),
+                    Self::Uint32(d) => d.len(),
+                    Self::Uint64(d) => d.len(),
+                    Self::String(c) => c.len(),
+                }
+            }
+
+            pub fn is_empty(&self) -> bool {
+                self.len() == 0
+            }
+        }
+    };
+}
+
+impl_tensor_accessors!(Input<'_>);
+
 impl Input<'_> {
-    pub fn element_type(&self) -> ElementType {
-        match self {
-            Self::Float32(_) => ElementType::Float32,
-            Self::Float64(_) => ElementType::Float64,
-            Self::Int32(_) => ElementType::Int32,
-            Self::Int64(_) => ElementType::Int64,
-            Self::Uint8(_) => ElementType::Uint8,
-            Self::Int8(_) => ElementType::Int8,
-            Self::Int16(_) => ElementType::Int16,
-            Self::Uint16(_) => ElementType::Uint16,
-            Self::Uint32(_) => ElementType::Uint32,
-            Self::Uint64(_) => ElementType::Uint64,
-            Self::Bool(_) => ElementType::Bool,
-            Self::Float16(_) => ElementType::Float16,
-            Self::Bfloat16(_) => ElementType::Bfloat16,
-            Self::String(_) => ElementType::String,
-        }
-    }
-
-    pub fn len(&self) -> usize {
-        match self {
-            Self::Float32(d) => d.len(),
-            Self::Float64(d) => d.len(),
-            Self::Int32(d) => d.len(),
-            Self::Int64(d) => d.len(),
-            Self::Uint8(d) | Self::Bool(d) => d.len(),
-            Self::Int8(d) => d.len(),
-            Self::Int16(d) => d.len(),
-            Self::Uint16(d) | Self::Float16(d) | Self::Bfloat16(d) => d.len(),
-            Self::Uint32(d) => d.len(),
-            Self::Uint64(d) => d.len(),
-            Self::String(c) => c.len(),
-        }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// Pointer and byte length of a numeric view; `None` for strings.
     pub(crate) fn raw_bytes(&self) -> Option<(*const std::ffi::c_void, usize)> {
         fn raw<T>(d: &[T]) -> Option<(*const std::ffi::c_void, usize)> {
@@ -360,46 +370,9 @@ pub enum TensorData {
     String(Strings),
 }
 
+impl_tensor_accessors!(TensorData);
+
 impl TensorData {
-    pub fn element_type(&self) -> ElementType {
-        match self {
-            Self::Float32(_) => ElementType::Float32,
-            Self::Float64(_) => ElementType::Float64,
-            Self::Int32(_) => ElementType::Int32,
-            Self::Int64(_) => ElementType::Int64,
-            Self::Uint8(_) => ElementType::Uint8,
-            Self::Int8(_) => ElementType::Int8,
-            Self::Int16(_) => ElementType::Int16,
-            Self::Uint16(_) => ElementType::Uint16,
-            Self::Uint32(_) => ElementType::Uint32,
-            Self::Uint64(_) => ElementType::Uint64,
-            Self::Bool(_) => ElementType::Bool,
-            Self::Float16(_) => ElementType::Float16,
-            Self::Bfloat16(_) => ElementType::Bfloat16,
-            Self::String(_) => ElementType::String,
-        }
-    }
-
-    pub fn len(&self) -> usize {
-        match self {
-            Self::Float32(d) => d.len(),
-            Self::Float64(d) => d.len(),
-            Self::Int32(d) => d.len(),
-            Self::Int64(d) => d.len(),
-            Self::Uint8(d) | Self::Bool(d) => d.len(),
-            Self::Int8(d) => d.len(),
-            Self::Int16(d) => d.len(),
-            Self::Uint16(d) | Self::Float16(d) | Self::Bfloat16(d) => d.len(),
-            Self::Uint32(d) => d.len(),
-            Self::Uint64(d) => d.len(),
-            Self::String(s) => s.len(),
-        }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// Empty data of a type (for zero-row runs).
     pub(crate) fn empty(ty: ElementType) -> Option<Self> {
         Some(match ty {
