@@ -48,3 +48,18 @@ export function versions() {
     '@ortline/scorer': pkg('packages/scorer/package.json'),
   };
 }
+
+/** The active churn model's directory, card and parity rows (sklearn's probabilities). */
+export function churnParity() {
+  const dir = activeModelDir('churn');
+  return {
+    dir,
+    card: JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')),
+    parity: JSON.parse(readFileSync(join(dir, 'parity.json'), 'utf8')),
+  };
+}
+
+/** One v1 request body per parity row: the id field the gateway echoes, then the 19 features. */
+export function recordBody(row) {
+  return JSON.stringify({ customer_id: row.customerID, ...row.features });
+}
