@@ -1,20 +1,18 @@
 // Shared by the benchmarks: where things are, what machine this is, small statistics.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { scanRepository } from '@ortline/gateway';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
-/** models/<name>/<version>: the version in models/<name>/ACTIVE, else the highest number. */
+/** models/<name>/<version> that the gateway serves: the registry's own rule (ACTIVE, else the highest). */
 export function activeModelDir(name) {
-  const base = join(repoRoot, 'models', name);
-  const pointer = join(base, 'ACTIVE');
-  if (existsSync(pointer)) return join(base, readFileSync(pointer, 'utf8').trim());
-  const versions = readdirSync(base).filter((d) => /^\d+$/.test(d)).map(Number).sort((a, b) => b - a);
-  if (versions.length === 0) throw new Error(`no model versions under ${base}`);
-  return join(base, String(versions[0]));
+  const model = scanRepository(join(repoRoot, 'models')).models.find((m) => m.name === name);
+  if (!model) throw new Error(`no model "${name}" under ${join(repoRoot, 'models')}`);
+  return model.versions.find((v) => v.version === model.active).dir;
 }
 
 /** The pure-Rust floor (crates/ortline-core/examples/floor.rs), built on first use. */

@@ -6,17 +6,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startGateway, type Gateway, type GatewayConfigInput } from '../src/index.js';
+import { scanRepository } from '../src/registry/repository.js';
 
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 export const packageDir = fileURLToPath(new URL('../', import.meta.url));
 
-/** The churn model's active version directory in the repository. */
+/** The churn model's active version directory, by the registry's own rule (ACTIVE, else highest). */
 export function churnDir(): string {
-  const base = join(repoRoot, 'models', 'churn');
-  const pointer = join(base, 'ACTIVE');
-  if (existsSync(pointer)) return join(base, readFileSync(pointer, 'utf8').trim());
-  const versions = readdirSync(base).filter((d) => /^\d+$/.test(d)).map(Number).sort((a, b) => b - a);
-  return join(base, String(versions[0]));
+  const churn = scanRepository(join(repoRoot, 'models')).models.find((m) => m.name === 'churn');
+  if (!churn) throw new Error('no churn model under models/');
+  return churn.versions.find((v) => v.version === churn.active)!.dir;
 }
 
 export interface ParityRow {

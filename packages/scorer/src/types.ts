@@ -60,18 +60,8 @@ export type Feed =
 /** Input name -> its column block. */
 export type Feeds = Record<string, Feed>;
 
-export type OutputData =
-  | Float32Array
-  | Float64Array
-  | Int32Array
-  | BigInt64Array
-  | string[]
-  | Uint8Array
-  | Int8Array
-  | Int16Array
-  | Uint16Array
-  | Uint32Array
-  | BigUint64Array;
+/** Output blocks come back in the same array types as feeds. */
+export type OutputData = Feed;
 
 export interface Output {
   readonly type: ElementType;

@@ -10,20 +10,13 @@
 // `maxRetriesPerRequest: 0` and `autoResendUnfulfilledCommands: false` (commands in flight when
 // the connection drops fail instead of being replayed later). It reconnects by itself.
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import type { GatewayConfig } from '../config/options.js';
 import type { Logger } from '../log.js';
 import type { L2ErrorReason, L2Metric, L2SkipReason } from '../metrics.js';
 import { CircuitBreaker, type BreakerState } from './breaker.js';
 
-export interface L2Options {
-  readonly url: string | null;
-  readonly cluster: readonly string[];
-  readonly redisOptions: Readonly<Record<string, unknown>>;
-  readonly timeoutMs: number;
-  /** 0: no expiry. */
-  readonly ttlMs: number;
-  readonly breakerThreshold: number;
-  readonly breakerCooldownMs: number;
-}
+/** The `cache.l2` options (less the key prefix, which the stage applies) and the Redis URL. */
+export type L2Options = Omit<GatewayConfig['cache']['l2'], 'keyPrefix'> & { readonly url: string | null };
 
 /** Is there an L2 at all? (`redisUrl`, `cache.l2.cluster`, or Sentinel in `cache.l2.redisOptions`.) */
 export function l2Configured(o: Pick<L2Options, 'url' | 'cluster' | 'redisOptions'>): boolean {
