@@ -9,7 +9,7 @@ MODELS_DIR = TRAINING_DIR.parent  # models
 REPO_ROOT = MODELS_DIR.parent
 MODEL_NAME = "churn"
 ACTIVE_FILE = "ACTIVE"
-DEFAULT_DATA = REPO_ROOT.parent / "shared" / "datasets" / "telco-churn" / "telco-churn.csv"
+DEFAULT_DATA = TRAINING_DIR / "data" / "telco-churn.csv"
 
 
 def versions(model_dir: Path) -> list[int]:
@@ -39,6 +39,6 @@ def next_version(model_dir: Path) -> int:
 
 
 def relative_to_root(path: Path) -> str:
-    """A path as seen from the repository root, with forward slashes (../shared/... for the data)."""
+    """A path as seen from the repository root, with forward slashes (models/training/data/... for the data)."""
     # abspath, not resolve(): a symlinked data directory keeps the path the user gave.
     return Path(os.path.relpath(os.path.abspath(path), REPO_ROOT)).as_posix()

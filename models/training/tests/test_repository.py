@@ -37,7 +37,7 @@ def test_the_active_model_meets_the_target(committed):
 def test_the_active_model_was_trained_on_the_current_data(committed, data_path):
     _, card = committed
     assert card["training_data"]["sha256"] == sha256_file(data_path), "the data changed since training: retrain"
-    assert card["training_data"]["path"] == "../shared/datasets/telco-churn/telco-churn.csv"
+    assert card["training_data"]["path"] == "models/training/data/telco-churn.csv"
 
 
 def test_parity_file_holds_every_blank_total_charges_test_row(committed, data_path):
