@@ -30,26 +30,41 @@ fn run() -> Result<(), String> {
     }
     let (model, columns_path, output) = (&args[1], &args[2], args[5].as_str());
     let time = Duration::from_millis(args[3].parse().map_err(|_| "time_ms must be an integer")?);
-    let batches: Vec<usize> = args[4].split(',').map(|b| b.parse().map_err(|_| format!("bad batch size {b:?}"))).collect::<Result<_, _>>()?;
+    let batches: Vec<usize> = args[4]
+        .split(',')
+        .map(|b| b.parse().map_err(|_| format!("bad batch size {b:?}")))
+        .collect::<Result<_, _>>()?;
     let (rows, columns) = read_columns(columns_path)?;
     if let Some(&b) = batches.iter().find(|&&b| b > rows) {
         return Err(format!("batch {b} is larger than the {rows} rows given"));
     }
 
     let lib = std::env::var("ORT_DYLIB_PATH").map_err(|_| "set ORT_DYLIB_PATH to libonnxruntime.so")?;
-    let env = ort::init_from(&lib).map_err(|e| e.to_string())?.with_name("ortline-floor").build().map_err(|e| e.to_string())?;
+    let env = ort::init_from(&lib)
+        .map_err(|e| e.to_string())?
+        .with_name("ortline-floor")
+        .build()
+        .map_err(|e| e.to_string())?;
     let mut session = Session::builder(&env)
         .map_err(|e| e.to_string())?
         .with_optimization_level(GraphOptimizationLevel::All)
-        .and_then(|b| b.with_intra_threads(1))
-        .and_then(|b| b.with_inter_threads(1))
-        .and_then(|b| b.with_intra_op_spinning(false))
-        .and_then(|b| b.with_inter_op_spinning(false))
+        .map_err(|e| e.to_string())?
+        .with_intra_threads(1)
+        .map_err(|e| e.to_string())?
+        .with_inter_threads(1)
+        .map_err(|e| e.to_string())?
+        .with_intra_op_spinning(false)
+        .map_err(|e| e.to_string())?
+        .with_inter_op_spinning(false)
         .map_err(|e| e.to_string())?
         .commit_from_file(model)
         .map_err(|e| e.to_string())?;
     if session.inputs().len() != columns.len() {
-        return Err(format!("model has {} inputs, columns file has {}", session.inputs().len(), columns.len()));
+        return Err(format!(
+            "model has {} inputs, columns file has {}",
+            session.inputs().len(),
+            columns.len()
+        ));
     }
 
     let mut out = String::from("{\"batches\":[");
@@ -61,8 +76,12 @@ fn run() -> Result<(), String> {
                 .iter()
                 .map(|c| -> Result<SessionInputValue, String> {
                     Ok(match c {
-                        Column::F32(v) => TensorRef::from_array_view(([n, 1], &v[..n])).map_err(|e| e.to_string())?.into(),
-                        Column::Str(v) => Tensor::from_string_array(([n, 1], &v[..n])).map_err(|e| e.to_string())?.into(),
+                        Column::F32(v) => {
+                            TensorRef::from_array_view(([n, 1], &v[..n])).map_err(|e| e.to_string())?.into()
+                        }
+                        Column::Str(v) => {
+                            Tensor::from_string_array(([n, 1], &v[..n])).map_err(|e| e.to_string())?.into()
+                        }
                     })
                 })
                 .collect::<Result<_, _>>()?;
@@ -105,16 +124,23 @@ fn run() -> Result<(), String> {
 fn read_columns(path: &str) -> Result<(usize, Vec<Column>), String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
     let mut lines = text.lines();
-    let rows: usize = lines.next().and_then(|l| l.parse().ok()).ok_or("columns file: first line must be the row count")?;
+    let rows: usize =
+        lines.next().and_then(|l| l.parse().ok()).ok_or("columns file: first line must be the row count")?;
     let mut columns = Vec::new();
     while let Some(header) = lines.next() {
-        let (name, ty) = header.split_once('\t').ok_or_else(|| format!("columns file: bad header {header:?}"))?;
+        let (name, ty) =
+            header.split_once('\t').ok_or_else(|| format!("columns file: bad header {header:?}"))?;
         let values: Vec<&str> = lines.by_ref().take(rows).collect();
         if values.len() != rows {
             return Err(format!("columns file: input {name} has {} values, want {rows}", values.len()));
         }
         columns.push(match ty {
-            "float32" => Column::F32(values.iter().map(|v| v.parse::<f32>().map_err(|_| format!("{name}: bad number {v:?}"))).collect::<Result<_, _>>()?),
+            "float32" => Column::F32(
+                values
+                    .iter()
+                    .map(|v| v.parse::<f32>().map_err(|_| format!("{name}: bad number {v:?}")))
+                    .collect::<Result<_, _>>()?,
+            ),
             "string" => Column::Str(values.iter().map(|v| v.to_string()).collect()),
             _ => return Err(format!("columns file: input {name} has unsupported type {ty}")),
         });

@@ -54,11 +54,17 @@ impl CpuMemory {
         check(
             // SAFETY: out-pointer call.
             unsafe {
-                (ort::api().CreateCpuMemoryInfo)(ort::sys::OrtAllocatorType::OrtDeviceAllocator, ort::sys::OrtMemType::OrtMemTypeDefault, &mut info)
+                (ort::api().CreateCpuMemoryInfo)(
+                    ort::sys::OrtAllocatorType::OrtDeviceAllocator,
+                    ort::sys::OrtMemType::OrtMemTypeDefault,
+                    &mut info,
+                )
             },
             ErrorCode::Internal,
         )?;
-        NonNull::new(info).map(Self).ok_or_else(|| Error::new(ErrorCode::Internal, "CreateCpuMemoryInfo returned null"))
+        NonNull::new(info)
+            .map(Self)
+            .ok_or_else(|| Error::new(ErrorCode::Internal, "CreateCpuMemoryInfo returned null"))
     }
 
     pub(crate) fn as_ptr(&self) -> *const OrtMemoryInfo {
@@ -85,10 +91,21 @@ pub(crate) unsafe fn tensor_over(
     let mut value = ptr::null_mut();
     // An empty slice's pointer is dangling but non-null; ORT never reads it for zero bytes.
     check(
-        unsafe { (ort::api().CreateTensorWithDataAsOrtValue)(memory.as_ptr(), data.cast_mut(), byte_len, shape.as_ptr(), shape.len(), ty, &mut value) },
+        unsafe {
+            (ort::api().CreateTensorWithDataAsOrtValue)(
+                memory.as_ptr(),
+                data.cast_mut(),
+                byte_len,
+                shape.as_ptr(),
+                shape.len(),
+                ty,
+                &mut value,
+            )
+        },
         ErrorCode::RunFailed,
     )?;
-    OwnedValue::from_raw(value).ok_or_else(|| Error::new(ErrorCode::Internal, "CreateTensorWithDataAsOrtValue returned null"))
+    OwnedValue::from_raw(value)
+        .ok_or_else(|| Error::new(ErrorCode::Internal, "CreateTensorWithDataAsOrtValue returned null"))
 }
 
 /// A string tensor filled from NUL-terminated strings (ORT copies them into its own storage).
@@ -98,21 +115,38 @@ pub(crate) unsafe fn string_tensor(strings: &[*const std::ffi::c_char], shape: &
     check(unsafe { (api.GetAllocatorWithDefaultOptions)(&mut allocator) }, ErrorCode::Internal)?;
     let mut value = ptr::null_mut();
     check(
-        unsafe { (api.CreateTensorAsOrtValue)(allocator, shape.as_ptr(), shape.len(), ort::sys::ONNXTensorElementDataType::ONNX_TENSOR_ELEMENT_DATA_TYPE_STRING, &mut value) },
+        unsafe {
+            (api.CreateTensorAsOrtValue)(
+                allocator,
+                shape.as_ptr(),
+                shape.len(),
+                ort::sys::ONNXTensorElementDataType::ONNX_TENSOR_ELEMENT_DATA_TYPE_STRING,
+                &mut value,
+            )
+        },
         ErrorCode::RunFailed,
     )?;
-    let value = OwnedValue::from_raw(value).ok_or_else(|| Error::new(ErrorCode::Internal, "CreateTensorAsOrtValue returned null"))?;
-    check(unsafe { (api.FillStringTensor)(value.as_ptr(), strings.as_ptr(), strings.len()) }, ErrorCode::RunFailed)?;
+    let value = OwnedValue::from_raw(value)
+        .ok_or_else(|| Error::new(ErrorCode::Internal, "CreateTensorAsOrtValue returned null"))?;
+    check(
+        unsafe { (api.FillStringTensor)(value.as_ptr(), strings.as_ptr(), strings.len()) },
+        ErrorCode::RunFailed,
+    )?;
     Ok(value)
 }
 
 /// Refills a string tensor made by [`string_tensor`] with as many strings.
 pub(crate) unsafe fn fill_strings(value: &OwnedValue, strings: &[*const std::ffi::c_char]) -> Result<()> {
-    check(unsafe { (ort::api().FillStringTensor)(value.as_ptr(), strings.as_ptr(), strings.len()) }, ErrorCode::RunFailed)
+    check(
+        unsafe { (ort::api().FillStringTensor)(value.as_ptr(), strings.as_ptr(), strings.len()) },
+        ErrorCode::RunFailed,
+    )
 }
 
 /// Element type and dimensions of a tensor value; `None` for non-tensors (sequences, maps).
-pub(crate) fn tensor_type_and_shape(value: &OwnedValue) -> Result<Option<(ort::sys::ONNXTensorElementDataType, Vec<i64>)>> {
+pub(crate) fn tensor_type_and_shape(
+    value: &OwnedValue,
+) -> Result<Option<(ort::sys::ONNXTensorElementDataType, Vec<i64>)>> {
     let api = ort::api();
     let mut is_tensor = 0;
     check(unsafe { (api.IsTensor)(value.as_ptr(), &mut is_tensor) }, ErrorCode::RunFailed)?;
@@ -167,7 +201,15 @@ pub(crate) fn copy_strings(value: &OwnedValue, count: usize) -> Result<(Vec<u8>,
     let mut offsets = vec![0usize; count];
     if count > 0 {
         check(
-            unsafe { (api.GetStringTensorContent)(value.as_ptr(), bytes.as_mut_ptr().cast(), total, offsets.as_mut_ptr(), count) },
+            unsafe {
+                (api.GetStringTensorContent)(
+                    value.as_ptr(),
+                    bytes.as_mut_ptr().cast(),
+                    total,
+                    offsets.as_mut_ptr(),
+                    count,
+                )
+            },
             ErrorCode::RunFailed,
         )?;
     }

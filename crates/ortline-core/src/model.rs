@@ -79,11 +79,22 @@ impl ModelBuilder {
     pub fn commit_from_file(self, path: impl AsRef<Path>) -> Result<Model> {
         let path = path.as_ref();
         match std::fs::metadata(path) {
-            Err(_) => return Err(Error::new(ErrorCode::ModelNotFound, format!("model file not found: {}", path.display()))),
-            Ok(m) if !m.is_file() => return Err(Error::new(ErrorCode::ModelNotFound, format!("{} is not a model file", path.display()))),
+            Err(_) => {
+                return Err(Error::new(
+                    ErrorCode::ModelNotFound,
+                    format!("model file not found: {}", path.display()),
+                ))
+            }
+            Ok(m) if !m.is_file() => {
+                return Err(Error::new(
+                    ErrorCode::ModelNotFound,
+                    format!("{} is not a model file", path.display()),
+                ))
+            }
             Ok(_) => {}
         }
-        let producer_version = File::open(path).map(|f| onnx_header::producer_version(BufReader::new(f))).unwrap_or_default();
+        let producer_version =
+            File::open(path).map(|f| onnx_header::producer_version(BufReader::new(f))).unwrap_or_default();
         let where_ = path.display().to_string();
         self.commit(&where_, producer_version, |b| b.commit_from_file(path))
     }
@@ -97,7 +108,12 @@ impl ModelBuilder {
         self.commit("the model bytes", producer_version, |b| b.commit_from_memory(bytes))
     }
 
-    fn commit(self, what: &str, producer_version: String, create: impl Fn(&mut SessionBuilder) -> ort::Result<Session>) -> Result<Model> {
+    fn commit(
+        self,
+        what: &str,
+        producer_version: String,
+        create: impl Fn(&mut SessionBuilder) -> ort::Result<Session>,
+    ) -> Result<Model> {
         self.options.validate()?;
         let mut builder = self.session_builder()?;
         let mut sessions = Vec::with_capacity(self.options.sessions);
@@ -111,8 +127,13 @@ impl ModelBuilder {
     fn session_builder(&self) -> Result<SessionBuilder> {
         let o = &self.options;
         let providers = execution_providers(&o.execution_providers, &self.runtime)?;
-        let option = |what: &'static str| move |e: ort::Error<SessionBuilder>| Error::new(ErrorCode::InvalidOption, format!("{what}: {}", e.message()));
-        let builder = Session::builder(self.runtime.environment()).map_err(|e| Error::new(ErrorCode::Internal, e.message().to_owned()))?;
+        let option = |what: &'static str| {
+            move |e: ort::Error<SessionBuilder>| {
+                Error::new(ErrorCode::InvalidOption, format!("{what}: {}", e.message()))
+            }
+        };
+        let builder = Session::builder(self.runtime.environment())
+            .map_err(|e| Error::new(ErrorCode::Internal, e.message().to_owned()))?;
         builder
             .with_optimization_level(o.optimization.to_ort())
             .map_err(option("graphOptimizationLevel"))?
@@ -129,8 +150,16 @@ impl ModelBuilder {
             .map_err(|e| {
                 // Listed by the library but unusable here, typically a GPU provider whose own
                 // shared libraries (or driver) are missing.
-                let have = available_providers().map(|a| describe_providers(&a, &self.runtime)).unwrap_or_default();
-                Error::new(ErrorCode::EpUnavailable, format!("execution providers [{}] could not be registered ({have}): {}", o.execution_providers.join(", "), e.message()))
+                let have =
+                    available_providers().map(|a| describe_providers(&a, &self.runtime)).unwrap_or_default();
+                Error::new(
+                    ErrorCode::EpUnavailable,
+                    format!(
+                        "execution providers [{}] could not be registered ({have}): {}",
+                        o.execution_providers.join(", "),
+                        e.message()
+                    ),
+                )
             })
     }
 }
@@ -180,7 +209,11 @@ unsafe impl Sync for Names {}
 impl Names {
     fn new<'a>(names: impl Iterator<Item = &'a str>) -> Result<Self> {
         let owned: Vec<CString> = names
-            .map(|n| CString::new(n).map_err(|_| Error::new(ErrorCode::ModelInvalid, format!("the name {n:?} holds a NUL character"))))
+            .map(|n| {
+                CString::new(n).map_err(|_| {
+                    Error::new(ErrorCode::ModelInvalid, format!("the name {n:?} holds a NUL character"))
+                })
+            })
             .collect::<Result<_>>()?;
         let ptrs = owned.iter().map(|c| c.as_ptr()).collect();
         Ok(Self { _owned: owned, ptrs })
@@ -299,7 +332,10 @@ pub struct Model {
 
 impl std::fmt::Debug for Model {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Model").field("inputs", &self.inner.inputs).field("outputs", &self.inner.outputs).finish_non_exhaustive()
+        f.debug_struct("Model")
+            .field("inputs", &self.inner.inputs)
+            .field("outputs", &self.inner.outputs)
+            .finish_non_exhaustive()
     }
 }
 
@@ -320,9 +356,13 @@ impl RunControl {
     /// Needs ONNX Runtime loaded (any loaded [`Model`] guarantees it).
     pub fn new() -> Result<Self> {
         if Runtime::current().is_none() {
-            return Err(Error::new(ErrorCode::OrtLibraryNotFound, "ONNX Runtime is not loaded yet; load a model first"));
+            return Err(Error::new(
+                ErrorCode::OrtLibraryNotFound,
+                "ONNX Runtime is not loaded yet; load a model first",
+            ));
         }
-        let options = ort::session::RunOptions::new().map_err(|e| Error::new(ErrorCode::Internal, e.message().to_owned()))?;
+        let options = ort::session::RunOptions::new()
+            .map_err(|e| Error::new(ErrorCode::Internal, e.message().to_owned()))?;
         Ok(Self { options, aborted: AtomicBool::new(false) })
     }
 
@@ -348,16 +388,23 @@ impl Model {
     }
 
     fn new(runtime: Runtime, sessions: Vec<Session>, producer_version: String) -> Result<Self> {
-        let first = sessions.first().ok_or_else(|| Error::new(ErrorCode::InvalidOption, "sessions must be at least 1"))?;
-        let inputs: Vec<TensorInfo> = first.inputs().iter().map(|o| TensorInfo::from_outlet(o.name(), o.dtype())).collect();
-        let outputs: Vec<TensorInfo> = first.outputs().iter().map(|o| TensorInfo::from_outlet(o.name(), o.dtype())).collect();
+        let first = sessions
+            .first()
+            .ok_or_else(|| Error::new(ErrorCode::InvalidOption, "sessions must be at least 1"))?;
+        let inputs: Vec<TensorInfo> =
+            first.inputs().iter().map(|o| TensorInfo::from_outlet(o.name(), o.dtype())).collect();
+        let outputs: Vec<TensorInfo> =
+            first.outputs().iter().map(|o| TensorInfo::from_outlet(o.name(), o.dtype())).collect();
         let metadata = read_metadata(first, producer_version)?;
         let plans = inputs.iter().map(plan).collect();
         let input_names = Names::new(inputs.iter().map(|i| i.name.as_str()))?;
         let output_names = Names::new(outputs.iter().map(|o| o.name.as_str()))?;
         let n = sessions.len();
         let n_inputs = inputs.len();
-        let slots = sessions.into_iter().map(|session| Slot { session, strings: (0..n_inputs).map(|_| None).collect() }).collect();
+        let slots = sessions
+            .into_iter()
+            .map(|session| Slot { session, strings: (0..n_inputs).map(|_| None).collect() })
+            .collect();
         Ok(Self {
             inner: Arc::new(Inner {
                 runtime,
@@ -368,7 +415,10 @@ impl Model {
                 input_names,
                 output_names,
                 memory: CpuMemory::new()?,
-                pool: Pool { state: Mutex::new(PoolState { free: slots, closed: false }), returned: Condvar::new() },
+                pool: Pool {
+                    state: Mutex::new(PoolState { free: slots, closed: false }),
+                    returned: Condvar::new(),
+                },
                 sessions: n,
             }),
         })
@@ -419,7 +469,10 @@ impl Model {
         let mut slots: Vec<Option<Input<'a>>> = vec![None; self.inner.inputs.len()];
         for (name, input) in named {
             let i = self.input_index(name).ok_or_else(|| {
-                Error::new(ErrorCode::UnknownInput, format!("\"{name}\" is not an input of the model (inputs: {})", self.input_list()))
+                Error::new(
+                    ErrorCode::UnknownInput,
+                    format!("\"{name}\" is not an input of the model (inputs: {})", self.input_list()),
+                )
             })?;
             if slots[i].replace(*input).is_some() {
                 return Err(Error::new(ErrorCode::UnknownInput, format!("input \"{name}\" is given twice")));
@@ -428,7 +481,11 @@ impl Model {
         slots
             .into_iter()
             .zip(&self.inner.inputs)
-            .map(|(slot, info)| slot.ok_or_else(|| Error::new(ErrorCode::MissingInput, format!("input \"{}\" is missing", info.name))))
+            .map(|(slot, info)| {
+                slot.ok_or_else(|| {
+                    Error::new(ErrorCode::MissingInput, format!("input \"{}\" is missing", info.name))
+                })
+            })
             .collect()
     }
 
@@ -455,7 +512,13 @@ impl Model {
     /// when `None`), terminable through `control`. `inputs` are in the model's input order,
     /// each `rows` x (its static non-batch dims) long. Zero rows returns empty outputs without
     /// running ONNX Runtime.
-    pub fn run_with(&self, inputs: &[Input<'_>], rows: usize, outputs: Option<&[usize]>, control: Option<&RunControl>) -> Result<Vec<Output>> {
+    pub fn run_with(
+        &self,
+        inputs: &[Input<'_>],
+        rows: usize,
+        outputs: Option<&[usize]>,
+        control: Option<&RunControl>,
+    ) -> Result<Vec<Output>> {
         let inner = &*self.inner;
         if control.is_some_and(RunControl::is_aborted) {
             return Err(aborted());
@@ -463,7 +526,13 @@ impl Model {
         self.check_inputs(inputs, rows)?;
         if let Some(sel) = outputs {
             if let Some(&bad) = sel.iter().find(|&&i| i >= inner.outputs.len()) {
-                return Err(Error::new(ErrorCode::InvalidOption, format!("output index {bad} is out of range: the model has {} outputs", inner.outputs.len())));
+                return Err(Error::new(
+                    ErrorCode::InvalidOption,
+                    format!(
+                        "output index {bad} is out of range: the model has {} outputs",
+                        inner.outputs.len()
+                    ),
+                ));
             }
         }
         let selected = |k: usize| outputs.map_or(k, |sel| sel[k]);
@@ -564,14 +633,22 @@ impl Model {
             if control.is_some_and(RunControl::is_aborted) {
                 return Err(aborted());
             }
-            return Err(Error::new(ErrorCode::RunFailed, format!("running the model failed: {}", e.message())));
+            return Err(Error::new(
+                ErrorCode::RunFailed,
+                format!("running the model failed: {}", e.message()),
+            ));
         }
         results
             .into_iter()
             .enumerate()
             .map(|(k, value)| {
                 let info = &inner.outputs[selected(k)];
-                let value = value.ok_or_else(|| Error::new(ErrorCode::RunFailed, format!("ONNX Runtime returned no value for output \"{}\"", info.name)))?;
+                let value = value.ok_or_else(|| {
+                    Error::new(
+                        ErrorCode::RunFailed,
+                        format!("ONNX Runtime returned no value for output \"{}\"", info.name),
+                    )
+                })?;
                 extract(&value, info)
             })
             .collect()
@@ -583,13 +660,23 @@ impl Model {
             let missing = &inner.inputs[inputs.len()].name;
             return Err(Error::new(
                 ErrorCode::MissingInput,
-                format!("input \"{missing}\" is missing: the model takes {} inputs ({}), {} were given", inner.inputs.len(), self.input_list(), inputs.len()),
+                format!(
+                    "input \"{missing}\" is missing: the model takes {} inputs ({}), {} were given",
+                    inner.inputs.len(),
+                    self.input_list(),
+                    inputs.len()
+                ),
             ));
         }
         if inputs.len() > inner.inputs.len() {
             return Err(Error::new(
                 ErrorCode::UnknownInput,
-                format!("{} inputs were given, but the model takes {} ({})", inputs.len(), inner.inputs.len(), self.input_list()),
+                format!(
+                    "{} inputs were given, but the model takes {} ({})",
+                    inputs.len(),
+                    inner.inputs.len(),
+                    self.input_list()
+                ),
             ));
         }
         if i64::try_from(rows).is_err() {
@@ -599,26 +686,42 @@ impl Model {
             let name = &info.name;
             let got = input.element_type();
             if got != plan.ty {
-                return Err(Error::new(ErrorCode::InputTypeMismatch, format!("input \"{name}\" expects {}, got {got}", plan.ty)));
+                return Err(Error::new(
+                    ErrorCode::InputTypeMismatch,
+                    format!("input \"{name}\" expects {}, got {got}", plan.ty),
+                ));
             }
-            plan.tail.as_ref().map_err(|why| Error::new(ErrorCode::UnsupportedInput, format!("input \"{name}\" {why}")))?;
+            plan.tail
+                .as_ref()
+                .map_err(|why| Error::new(ErrorCode::UnsupportedInput, format!("input \"{name}\" {why}")))?;
             let want = match plan.batch {
                 Batch::Scalar => 1,
                 Batch::Fixed(n) if rows as i64 != n && rows != 0 => {
                     return Err(Error::new(ErrorCode::InvalidRows, format!("input \"{name}\" has a fixed batch dimension of {n}, so rows must be {n}, got {rows}")));
                 }
-                _ => rows.checked_mul(plan.width).ok_or_else(|| Error::new(ErrorCode::InvalidRows, format!("rows is too large: {rows}")))?,
+                _ => rows.checked_mul(plan.width).ok_or_else(|| {
+                    Error::new(ErrorCode::InvalidRows, format!("rows is too large: {rows}"))
+                })?,
             };
             if input.len() != want {
                 let how = match plan.batch {
                     Batch::Scalar => "a scalar".to_owned(),
                     _ => format!("{rows} rows x {}", plan.width),
                 };
-                return Err(Error::new(ErrorCode::InputShapeMismatch, format!("input \"{name}\" needs {want} values ({how}), got {}", input.len())));
+                return Err(Error::new(
+                    ErrorCode::InputShapeMismatch,
+                    format!("input \"{name}\" needs {want} values ({how}), got {}", input.len()),
+                ));
             }
             if let Input::Bool(bytes) = input {
                 if let Some(i) = bytes.iter().position(|&b| b > 1) {
-                    return Err(Error::new(ErrorCode::InputTypeMismatch, format!("input \"{name}\" is bool: every value must be 0 or 1, got {} at index {i}", bytes[i])));
+                    return Err(Error::new(
+                        ErrorCode::InputTypeMismatch,
+                        format!(
+                            "input \"{name}\" is bool: every value must be 0 or 1, got {} at index {i}",
+                            bytes[i]
+                        ),
+                    ));
                 }
             }
         }
@@ -650,8 +753,12 @@ fn plan(info: &TensorInfo) -> InputPlan {
                     width = width.saturating_mul(*d as usize);
                 }
                 None => {
-                    let dims: Vec<String> = info.shape.iter().map(|d| d.map_or("?".to_owned(), |d| d.to_string())).collect();
-                    tail = Err(format!("has a dynamic non-batch dimension {i} in [{}]; ortline feeds [rows, static dims...]", dims.join(", ")));
+                    let dims: Vec<String> =
+                        info.shape.iter().map(|d| d.map_or("?".to_owned(), |d| d.to_string())).collect();
+                    tail = Err(format!(
+                        "has a dynamic non-batch dimension {i} in [{}]; ortline feeds [rows, static dims...]",
+                        dims.join(", ")
+                    ));
                     break;
                 }
             }
@@ -661,8 +768,17 @@ fn plan(info: &TensorInfo) -> InputPlan {
 }
 
 fn empty_output(info: &TensorInfo) -> Result<Output> {
-    let data = TensorData::empty(info.ty).ok_or_else(|| Error::new(ErrorCode::UnsupportedInput, format!("output \"{}\" has type {}, which ortline cannot return", info.name, info.ty)))?;
-    let shape = if info.shape.is_empty() { Vec::new() } else { std::iter::once(0).chain(info.shape[1..].iter().map(|d| d.unwrap_or(0).max(0) as usize)).collect() };
+    let data = TensorData::empty(info.ty).ok_or_else(|| {
+        Error::new(
+            ErrorCode::UnsupportedInput,
+            format!("output \"{}\" has type {}, which ortline cannot return", info.name, info.ty),
+        )
+    })?;
+    let shape = if info.shape.is_empty() {
+        Vec::new()
+    } else {
+        std::iter::once(0).chain(info.shape[1..].iter().map(|d| d.unwrap_or(0).max(0) as usize)).collect()
+    };
     Ok(Output { shape, data })
 }
 
@@ -697,14 +813,19 @@ fn extract(value: &OwnedValue, info: &TensorInfo) -> Result<Output> {
             TensorData::String(Strings::new(bytes, offsets))
         }
         ElementType::Other(t) => {
-            return Err(Error::new(ErrorCode::UnsupportedInput, format!("output \"{name}\" has element type {t}, which ortline cannot return")));
+            return Err(Error::new(
+                ErrorCode::UnsupportedInput,
+                format!("output \"{name}\" has element type {t}, which ortline cannot return"),
+            ));
         }
     };
     Ok(Output { shape, data })
 }
 
 fn read_metadata(session: &Session, producer_version: String) -> Result<ModelMetadata> {
-    let meta = session.metadata().map_err(|e| Error::new(ErrorCode::ModelInvalid, format!("reading the model metadata failed: {}", e.message())))?;
+    let meta = session.metadata().map_err(|e| {
+        Error::new(ErrorCode::ModelInvalid, format!("reading the model metadata failed: {}", e.message()))
+    })?;
     let mut custom: Vec<(String, String)> = meta
         .custom_keys()
         .unwrap_or_default()

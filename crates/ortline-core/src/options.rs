@@ -69,7 +69,13 @@ pub struct ModelOptions {
 
 impl Default for ModelOptions {
     fn default() -> Self {
-        Self { intra_op_threads: 1, inter_op_threads: 1, optimization: OptimizationLevel::All, execution_providers: vec!["cpu".to_owned()], sessions: 1 }
+        Self {
+            intra_op_threads: 1,
+            inter_op_threads: 1,
+            optimization: OptimizationLevel::All,
+            execution_providers: vec!["cpu".to_owned()],
+            sessions: 1,
+        }
     }
 }
 
@@ -80,10 +86,16 @@ impl ModelOptions {
             return bad(format!("sessions must be between 1 and {MAX_SESSIONS}, got {}", self.sessions));
         }
         if self.intra_op_threads > MAX_THREADS {
-            return bad(format!("intraOpThreads must be at most {MAX_THREADS}, got {}", self.intra_op_threads));
+            return bad(format!(
+                "intraOpThreads must be at most {MAX_THREADS}, got {}",
+                self.intra_op_threads
+            ));
         }
         if self.inter_op_threads > MAX_THREADS {
-            return bad(format!("interOpThreads must be at most {MAX_THREADS}, got {}", self.inter_op_threads));
+            return bad(format!(
+                "interOpThreads must be at most {MAX_THREADS}, got {}",
+                self.inter_op_threads
+            ));
         }
         if self.execution_providers.is_empty() {
             return bad("executionProviders must name at least one provider (e.g. [\"cpu\"])".to_owned());
@@ -107,12 +119,22 @@ fn short_name(ort_name: &str) -> String {
 /// What the library has and what ortline can use of it, for messages.
 pub(crate) fn describe_providers(available: &[String], runtime: &Runtime) -> String {
     let have: Vec<String> = available.iter().map(|a| short_name(a)).collect();
-    let usable: Vec<&str> = KNOWN.iter().filter(|(_, o)| available.iter().any(|a| a == o)).map(|(s, _)| *s).collect();
-    format!("ONNX Runtime {} ({}) has {}; ortline can use {}", runtime.version(), runtime.library().display(), have.join(", "), usable.join(", "))
+    let usable: Vec<&str> =
+        KNOWN.iter().filter(|(_, o)| available.iter().any(|a| a == o)).map(|(s, _)| *s).collect();
+    format!(
+        "ONNX Runtime {} ({}) has {}; ortline can use {}",
+        runtime.version(),
+        runtime.library().display(),
+        have.join(", "),
+        usable.join(", ")
+    )
 }
 
 /// Resolves provider names to registrations, checking each against what this ONNX Runtime has.
-pub(crate) fn execution_providers(names: &[String], runtime: &Runtime) -> Result<Vec<ep::ExecutionProviderDispatch>> {
+pub(crate) fn execution_providers(
+    names: &[String],
+    runtime: &Runtime,
+) -> Result<Vec<ep::ExecutionProviderDispatch>> {
     let mut available: Option<Vec<String>> = None;
     let mut out = Vec::with_capacity(names.len());
     for name in names {
@@ -131,7 +153,13 @@ pub(crate) fn execution_providers(names: &[String], runtime: &Runtime) -> Result
                 out.push(ep::CUDA::default().build().error_on_failure());
             }
             _ => {
-                return Err(Error::new(ErrorCode::EpUnavailable, format!("execution provider \"{name}\" is not available: {}", describe_providers(available, runtime))));
+                return Err(Error::new(
+                    ErrorCode::EpUnavailable,
+                    format!(
+                        "execution provider \"{name}\" is not available: {}",
+                        describe_providers(available, runtime)
+                    ),
+                ));
             }
         }
     }

@@ -93,7 +93,11 @@ fn check_already_loaded(rt: &Runtime, candidates: &[Candidate]) -> Result<()> {
     if !c.path.is_file() {
         return Err(Error::new(
             ErrorCode::OrtLibraryNotFound,
-            format!("ONNX Runtime library not found: {} ({}) does not exist. {FIX}.", c.path.display(), c.source),
+            format!(
+                "ONNX Runtime library not found: {} ({}) does not exist. {FIX}.",
+                c.path.display(),
+                c.source
+            ),
         ));
     }
     let same = match (std::fs::canonicalize(&c.path), std::fs::canonicalize(&rt.library)) {
@@ -120,10 +124,22 @@ fn load_first(candidates: &[Candidate]) -> Result<Runtime> {
     for (i, c) in candidates.iter().enumerate() {
         let path = absolute(&c.path);
         if !path.is_file() {
-            let _ = write!(looked, "\n  - {} ({}): {}", path.display(), c.source, if path.exists() { "not a file" } else { "not found" });
+            let _ = write!(
+                looked,
+                "\n  - {} ({}): {}",
+                path.display(),
+                c.source,
+                if path.exists() { "not a file" } else { "not found" }
+            );
             if c.explicit {
                 for rest in &candidates[i + 1..] {
-                    let _ = write!(looked, "\n  - {} ({}): not tried, the explicit {} comes first", rest.path.display(), rest.source, c.source);
+                    let _ = write!(
+                        looked,
+                        "\n  - {} ({}): not tried, the explicit {} comes first",
+                        rest.path.display(),
+                        rest.source,
+                        c.source
+                    );
                 }
                 break;
             }
@@ -134,7 +150,10 @@ fn load_first(candidates: &[Candidate]) -> Result<Runtime> {
     if candidates.is_empty() {
         looked.push_str("\n  (no candidate paths were given)");
     }
-    Err(Error::new(ErrorCode::OrtLibraryNotFound, format!("ONNX Runtime library not found. Looked at:{looked}\n{FIX}.")))
+    Err(Error::new(
+        ErrorCode::OrtLibraryNotFound,
+        format!("ONNX Runtime library not found. Looked at:{looked}\n{FIX}."),
+    ))
 }
 
 fn absolute(path: &Path) -> PathBuf {
@@ -159,11 +178,9 @@ fn load(path: &Path, source: &str) -> Result<Runtime> {
         Ok(Err(e)) => return Err(incompatible(path, source, e)),
         Err(_) => return Err(incompatible(path, source, "ort panicked while loading it")),
     };
-    let env = builder
-        .with_name("ortline")
-        .with_telemetry(false)
-        .build()
-        .map_err(|e| incompatible(path, source, format!("creating the ONNX Runtime environment failed: {e}")))?;
+    let env = builder.with_name("ortline").with_telemetry(false).build().map_err(|e| {
+        incompatible(path, source, format!("creating the ONNX Runtime environment failed: {e}"))
+    })?;
     // ORT logs every failed run (an aborted one included) at error level to stderr; the caller
     // gets the same failure as an Error. Quiet unless asked for with ORT_LOG (ort reads it).
     if std::env::var_os("ORT_LOG").is_none() {
@@ -197,11 +214,18 @@ fn preflight(path: &Path) -> std::result::Result<(libloading::Library, String), 
         let minor = version.split('.').nth(1).and_then(|m| m.parse::<u32>().ok());
         match (version.split('.').next(), minor) {
             (Some("1"), Some(minor)) if minor >= MIN_ORT_MINOR => {}
-            _ => return Err(format!("it is ONNX Runtime {version}, and ortline needs 1.{MIN_ORT_MINOR} or newer")),
+            _ => {
+                return Err(format!(
+                    "it is ONNX Runtime {version}, and ortline needs 1.{MIN_ORT_MINOR} or newer"
+                ))
+            }
         }
         // SAFETY: as above; GetApi returns null for an API version the library does not have.
         if unsafe { ((*base).GetApi)(ort::sys::ORT_API_VERSION) }.is_null() {
-            return Err(format!("ONNX Runtime {version} does not provide C API version {}", ort::sys::ORT_API_VERSION));
+            return Err(format!(
+                "ONNX Runtime {version} does not provide C API version {}",
+                ort::sys::ORT_API_VERSION
+            ));
         }
         version
     };

@@ -124,7 +124,10 @@ pub struct TensorInfo {
 impl TensorInfo {
     pub(crate) fn from_outlet(name: &str, dtype: &ValueType) -> Self {
         let (ty, shape) = match dtype {
-            ValueType::Tensor { ty, shape, .. } => (ElementType::from_ort(*ty), shape.iter().map(|&d| if d < 0 { None } else { Some(d) }).collect()),
+            ValueType::Tensor { ty, shape, .. } => (
+                ElementType::from_ort(*ty),
+                shape.iter().map(|&d| if d < 0 { None } else { Some(d) }).collect(),
+            ),
             ValueType::Sequence(_) => (ElementType::Other("sequence"), Vec::new()),
             ValueType::Map { .. } => (ElementType::Other("map"), Vec::new()),
             ValueType::Optional(_) => (ElementType::Other("optional"), Vec::new()),

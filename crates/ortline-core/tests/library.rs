@@ -10,10 +10,16 @@ use ortline_core::{runtime, Candidate, ErrorCode, Model, Runtime};
 
 /// A shared library that is certainly not ONNX Runtime.
 fn some_other_library() -> Option<PathBuf> {
-    ["/lib/x86_64-linux-gnu/libm.so.6", "/usr/lib/x86_64-linux-gnu/libm.so.6", "/lib64/libm.so.6", "/usr/lib64/libm.so.6", "/lib/libm.so.6"]
-        .iter()
-        .map(PathBuf::from)
-        .find(|p| p.is_file())
+    [
+        "/lib/x86_64-linux-gnu/libm.so.6",
+        "/usr/lib/x86_64-linux-gnu/libm.so.6",
+        "/lib64/libm.so.6",
+        "/usr/lib64/libm.so.6",
+        "/lib/libm.so.6",
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .find(|p| p.is_file())
 }
 
 #[test]
@@ -25,16 +31,27 @@ fn library_search_reports_every_place_and_never_panics() {
     // Nothing given.
     let err = runtime::init(&[]).unwrap_err();
     assert_eq!(err.code(), ErrorCode::OrtLibraryNotFound);
-    assert!(err.message().contains("ORT_DYLIB_PATH") && err.message().contains("onnxruntime-node"), "the fix is named: {err}");
+    assert!(
+        err.message().contains("ORT_DYLIB_PATH") && err.message().contains("onnxruntime-node"),
+        "the fix is named: {err}"
+    );
 
     // Implicit candidates that do not exist: every one is listed.
-    let err = runtime::init(&[Candidate::new("/nope/a/libonnxruntime.so.1", "ORT_DYLIB_PATH", false), Candidate::new("/nope/b/libonnxruntime.so.1", "onnxruntime-node", false)]).unwrap_err();
+    let err = runtime::init(&[
+        Candidate::new("/nope/a/libonnxruntime.so.1", "ORT_DYLIB_PATH", false),
+        Candidate::new("/nope/b/libonnxruntime.so.1", "onnxruntime-node", false),
+    ])
+    .unwrap_err();
     assert_eq!(err.code(), ErrorCode::OrtLibraryNotFound);
     assert!(err.message().contains("/nope/a/libonnxruntime.so.1 (ORT_DYLIB_PATH): not found"), "{err}");
     assert!(err.message().contains("/nope/b/libonnxruntime.so.1 (onnxruntime-node): not found"), "{err}");
 
     // An explicit candidate that does not exist stops the search, though a real library follows.
-    let err = runtime::init(&[Candidate::new("/nope/c/libonnxruntime.so", "ortLibraryPath option", true), Candidate::new(ort_library(), "onnxruntime-node", false)]).unwrap_err();
+    let err = runtime::init(&[
+        Candidate::new("/nope/c/libonnxruntime.so", "ortLibraryPath option", true),
+        Candidate::new(ort_library(), "onnxruntime-node", false),
+    ])
+    .unwrap_err();
     assert_eq!(err.code(), ErrorCode::OrtLibraryNotFound);
     assert!(err.message().contains("/nope/c/libonnxruntime.so (ortLibraryPath option): not found"), "{err}");
     assert!(err.message().contains("not tried"), "{err}");
@@ -60,7 +77,11 @@ fn library_search_reports_every_place_and_never_panics() {
     assert!(Runtime::current().is_none(), "no failure leaves a runtime behind");
 
     // After all that, skipping a missing implicit candidate, the real library loads and works.
-    let rt = runtime::init(&[Candidate::new("/nope/d/libonnxruntime.so", "ORT_DYLIB_PATH", false), Candidate::new(ort_library(), "onnxruntime-node", false)]).unwrap();
+    let rt = runtime::init(&[
+        Candidate::new("/nope/d/libonnxruntime.so", "ORT_DYLIB_PATH", false),
+        Candidate::new(ort_library(), "onnxruntime-node", false),
+    ])
+    .unwrap();
     assert_eq!(rt.library(), ort_library().as_path());
     let model = Model::builder(&rt).commit_from_file(fixture("affine.onnx")).unwrap();
     assert_eq!(model.inputs()[0].name, "x");

@@ -8,7 +8,10 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::{fixture, ort_library, runtime};
-use ortline_core::{runtime as ort_runtime, Candidate, ElementType, ErrorCode, Input, Model, ModelOptions, OptimizationLevel, RunControl, StringColumn, TensorData};
+use ortline_core::{
+    runtime as ort_runtime, Candidate, ElementType, ErrorCode, Input, Model, ModelOptions, OptimizationLevel,
+    RunControl, StringColumn, TensorData,
+};
 
 fn load(name: &str) -> Model {
     Model::builder(&runtime()).commit_from_file(fixture(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
@@ -37,7 +40,10 @@ fn describes_inputs_and_outputs_with_dynamic_dims_as_none() {
     assert_eq!(outputs, vec![("out", "float64"), ("c2", "int32")]);
     assert_eq!((m.input_len(0, 3), m.input_len(1, 3), m.input_len(3, 3)), (Some(6), Some(3), None));
     assert_eq!(load("int64.onnx").inputs()[0].shape, vec![None]);
-    assert_eq!(load("strings.onnx").outputs().iter().map(|o| o.ty.as_str()).collect::<Vec<_>>(), ["string", "int64", "bool"]);
+    assert_eq!(
+        load("strings.onnx").outputs().iter().map(|o| o.ty.as_str()).collect::<Vec<_>>(),
+        ["string", "int64", "bool"]
+    );
 }
 
 #[test]
@@ -111,7 +117,10 @@ fn runs_rank_one_int64_beyond_2_pow_53() {
 #[test]
 fn runs_strings_in_and_out_with_numbers_and_bools_derived_from_them() {
     let m = load("strings.onnx");
-    for col in [StringColumn::from_strs(["yes", "no", "", "naïve ☃"]).unwrap(), StringColumn::from_nul_separated(b"yes\0no\0\0na\xc3\xafve \xe2\x98\x83".to_vec())] {
+    for col in [
+        StringColumn::from_strs(["yes", "no", "", "naïve ☃"]).unwrap(),
+        StringColumn::from_nul_separated(b"yes\0no\0\0na\xc3\xafve \xe2\x98\x83".to_vec()),
+    ] {
         assert_eq!(col.len(), 4);
         let out = m.run(&[Input::String(col.view())], 4).unwrap();
         let TensorData::String(echo) = &out[0].data else { panic!("echo is not strings") };
@@ -128,7 +137,9 @@ fn runs_strings_in_and_out_with_numbers_and_bools_derived_from_them() {
     assert!(shared.slice(3..5).is_none());
     // Same shape again, other values (a long one, past any small-string buffer): the session's
     // string tensor is refilled, never stale.
-    for values in [["no", "yes"], ["a much longer string than the last one, on the heap", "maybe"], ["", "no"]] {
+    for values in
+        [["no", "yes"], ["a much longer string than the last one, on the heap", "maybe"], ["", "no"]]
+    {
         let col = StringColumn::from_strs(values).unwrap();
         let out = m.run(&[Input::String(col.view())], 2).unwrap();
         let TensorData::String(echo) = &out[0].data else { panic!("echo is not strings") };
@@ -156,7 +167,9 @@ fn zero_rows_returns_empty_outputs_with_the_static_dims_without_running() {
     assert_eq!(out[0].shape, vec![0, 1]);
     assert_eq!(out[0].data, TensorData::Float32(vec![]));
     assert_eq!(out[1].data, TensorData::Int64(vec![]));
-    let s = load("strings.onnx").run(&[Input::String(StringColumn::from_strs(Vec::<&str>::new()).unwrap().view())], 0).unwrap();
+    let s = load("strings.onnx")
+        .run(&[Input::String(StringColumn::from_strs(Vec::<&str>::new()).unwrap().view())], 0)
+        .unwrap();
     assert_eq!(s[0].data.len(), 0);
 }
 
@@ -169,14 +182,16 @@ fn names_the_input_in_every_feed_error() {
     assert_eq!(err.code(), ErrorCode::MissingInput);
     assert!(err.message().contains("\"c\""), "{err}");
 
-    let err = m.run(&[Input::Float32(&a), Input::Float64(&b), Input::Int32(&c), Input::Int32(&c)], 1).unwrap_err();
+    let err =
+        m.run(&[Input::Float32(&a), Input::Float64(&b), Input::Int32(&c), Input::Int32(&c)], 1).unwrap_err();
     assert_eq!(err.code(), ErrorCode::UnknownInput);
 
     let err = m.run(&[Input::Float32(&a), Input::Float32(&[0.5]), Input::Int32(&c)], 1).unwrap_err();
     assert_eq!(err.code(), ErrorCode::InputTypeMismatch);
     assert_eq!(err.message(), "input \"b\" expects float64, got float32");
 
-    let err = m.run(&[Input::Float32(&[1.0, 2.0, 3.0]), Input::Float64(&b), Input::Int32(&c)], 1).unwrap_err();
+    let err =
+        m.run(&[Input::Float32(&[1.0, 2.0, 3.0]), Input::Float64(&b), Input::Int32(&c)], 1).unwrap_err();
     assert_eq!(err.code(), ErrorCode::InputShapeMismatch);
     assert_eq!(err.message(), "input \"a\" needs 2 values (1 rows x 2), got 3");
 
@@ -189,7 +204,9 @@ fn names_the_input_in_every_feed_error() {
     assert!(err.message().contains("\"bogus\"") && err.message().contains("inputs: a, b, c"), "{err}");
     let err = m.order_inputs(&[("c", Input::Int32(&c)), ("a", Input::Float32(&a))]).unwrap_err();
     assert_eq!((err.code(), err.message()), (ErrorCode::MissingInput, "input \"b\" is missing"));
-    let ordered = m.order_inputs(&[("c", Input::Int32(&c)), ("b", Input::Float64(&b)), ("a", Input::Float32(&a))]).unwrap();
+    let ordered = m
+        .order_inputs(&[("c", Input::Int32(&c)), ("b", Input::Float64(&b)), ("a", Input::Float32(&a))])
+        .unwrap();
     assert_eq!(m.run(&ordered, 1).unwrap()[0].data, TensorData::Float64(vec![6.5]));
 }
 
@@ -208,9 +225,18 @@ fn model_file_errors_say_which_file() {
     assert!(err.message().contains("corrupt.onnx"), "{err}");
     // Truncated: a real model cut in half.
     let bytes = std::fs::read(fixture("mixed.onnx")).unwrap();
-    assert_eq!(Model::builder(&runtime()).commit_from_memory(&bytes[..bytes.len() / 2]).unwrap_err().code(), ErrorCode::ModelInvalid);
-    assert_eq!(Model::builder(&runtime()).commit_from_memory(&[]).unwrap_err().code(), ErrorCode::ModelInvalid);
-    assert_eq!(Model::builder(&runtime()).commit_from_file(&dir).unwrap_err().code(), ErrorCode::ModelNotFound);
+    assert_eq!(
+        Model::builder(&runtime()).commit_from_memory(&bytes[..bytes.len() / 2]).unwrap_err().code(),
+        ErrorCode::ModelInvalid
+    );
+    assert_eq!(
+        Model::builder(&runtime()).commit_from_memory(&[]).unwrap_err().code(),
+        ErrorCode::ModelInvalid
+    );
+    assert_eq!(
+        Model::builder(&runtime()).commit_from_file(&dir).unwrap_err().code(),
+        ErrorCode::ModelNotFound
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -218,13 +244,23 @@ fn model_file_errors_say_which_file() {
 fn options_are_applied_and_checked() {
     let rt = runtime();
     let m = Model::builder(&rt)
-        .with_options(ModelOptions { intra_op_threads: 2, inter_op_threads: 1, optimization: OptimizationLevel::Disable, execution_providers: vec!["cpu".into()], sessions: 3 })
+        .with_options(ModelOptions {
+            intra_op_threads: 2,
+            inter_op_threads: 1,
+            optimization: OptimizationLevel::Disable,
+            execution_providers: vec!["cpu".into()],
+            sessions: 3,
+        })
         .commit_from_file(fixture("affine.onnx"))
         .unwrap();
     assert_eq!(m.sessions(), 3);
     assert_eq!(f32s(&m.run(&[Input::Float32(&[0.0, 1.0, 2.0])], 1).unwrap()[0].data), &[1.0, 3.0, 5.0]);
 
-    for bad in [Model::builder(&rt).with_sessions(0), Model::builder(&rt).with_sessions(65), Model::builder(&rt).with_execution_providers(Vec::<String>::new())] {
+    for bad in [
+        Model::builder(&rt).with_sessions(0),
+        Model::builder(&rt).with_sessions(65),
+        Model::builder(&rt).with_execution_providers(Vec::<String>::new()),
+    ] {
         let err = bad.commit_from_file(fixture("affine.onnx")).unwrap_err();
         assert_eq!(err.code(), ErrorCode::InvalidOption, "{err}");
     }
@@ -235,7 +271,10 @@ fn options_are_applied_and_checked() {
 #[test]
 fn an_execution_provider_the_library_lacks_is_ep_unavailable_listing_what_it_has() {
     for name in ["cuda", "tpu"] {
-        let err = Model::builder(&runtime()).with_execution_providers(["cpu", name]).commit_from_file(fixture("affine.onnx")).unwrap_err();
+        let err = Model::builder(&runtime())
+            .with_execution_providers(["cpu", name])
+            .commit_from_file(fixture("affine.onnx"))
+            .unwrap_err();
         assert_eq!(err.code(), ErrorCode::EpUnavailable, "{err}");
         // This library lists cuda (it is built with it) but lacks its provider libraries: either
         // way the message names the provider and what the library has.
@@ -246,7 +285,10 @@ fn an_execution_provider_the_library_lacks_is_ep_unavailable_listing_what_it_has
 #[test]
 fn concurrent_runs_on_a_pool_each_get_their_own_answer() {
     for sessions in [1, 2] {
-        let m = Model::builder(&runtime()).with_sessions(sessions).commit_from_file(fixture("affine.onnx")).unwrap();
+        let m = Model::builder(&runtime())
+            .with_sessions(sessions)
+            .commit_from_file(fixture("affine.onnx"))
+            .unwrap();
         let barrier = Arc::new(Barrier::new(6));
         let handles: Vec<_> = (0..6)
             .map(|t| {
@@ -270,7 +312,11 @@ fn concurrent_runs_on_a_pool_each_get_their_own_answer() {
 }
 
 /// A run of the slow fixture taking about `iterations` x 20 us.
-fn slow_run(m: &Model, iterations: f32, control: Option<&RunControl>) -> ortline_core::Result<Vec<ortline_core::Output>> {
+fn slow_run(
+    m: &Model,
+    iterations: f32,
+    control: Option<&RunControl>,
+) -> ortline_core::Result<Vec<ortline_core::Output>> {
     m.run_with(&[Input::Float32(&[iterations])], 1, None, control)
 }
 
@@ -337,7 +383,9 @@ fn a_process_holds_one_onnx_runtime() {
     assert_eq!(err.code(), ErrorCode::OrtLibraryIncompatible);
     assert!(err.message().contains("already loaded"), "{err}");
     // ...and a missing explicit one is still reported missing.
-    let err = ort_runtime::init(&[Candidate::new("/nonexistent/libonnxruntime.so", "ortLibraryPath option", true)]).unwrap_err();
+    let err =
+        ort_runtime::init(&[Candidate::new("/nonexistent/libonnxruntime.so", "ortLibraryPath option", true)])
+            .unwrap_err();
     assert_eq!(err.code(), ErrorCode::OrtLibraryNotFound);
     // Implicit candidates do not matter once loaded.
     assert!(ort_runtime::init(&[Candidate::new("/nonexistent/x.so", "onnxruntime-node", false)]).is_ok());

@@ -48,7 +48,10 @@ impl FromNapiValue for JsFeeds {
         let mut is_array = false;
         check(unsafe { sys::napi_is_array(env, array, &mut is_array) }, "napi_is_array")?;
         if !is_array {
-            return Err(error(ErrorCode::MissingInput, "feeds must be an array, one entry per model input in the model's order".to_owned()));
+            return Err(error(
+                ErrorCode::MissingInput,
+                "feeds must be an array, one entry per model input in the model's order".to_owned(),
+            ));
         }
         Ok(Self { env, array })
     }
@@ -145,27 +148,54 @@ impl<'m> Args<'m> {
         let inputs = model.inputs();
         let len = len as usize;
         if len < inputs.len() {
-            return Err(error(ErrorCode::MissingInput, format!("input \"{}\" is missing: the model takes {} inputs, {len} were given", inputs[len].name, inputs.len())));
+            return Err(error(
+                ErrorCode::MissingInput,
+                format!(
+                    "input \"{}\" is missing: the model takes {} inputs, {len} were given",
+                    inputs[len].name,
+                    inputs.len()
+                ),
+            ));
         }
         if len > inputs.len() {
-            return Err(error(ErrorCode::UnknownInput, format!("{len} inputs were given, but the model takes {}", inputs.len())));
+            return Err(error(
+                ErrorCode::UnknownInput,
+                format!("{len} inputs were given, but the model takes {}", inputs.len()),
+            ));
         }
         Ok(Self { env, model, types, array: feeds.array })
     }
 
     fn element(&self, i: usize) -> Result<sys::napi_value> {
         let mut value = ptr::null_mut();
-        check(unsafe { sys::napi_get_element(self.env, self.array, i as u32, &mut value) }, "napi_get_element")?;
+        check(
+            unsafe { sys::napi_get_element(self.env, self.array, i as u32, &mut value) },
+            "napi_get_element",
+        )?;
         Ok(value)
     }
 
     fn mismatch(&self, i: usize) -> Error {
         let ty = self.types[i];
-        error(ErrorCode::InputTypeMismatch, format!("input \"{}\" expects {ty} (a {}), got something else", self.model.inputs()[i].name, js_class(ty)))
+        error(
+            ErrorCode::InputTypeMismatch,
+            format!(
+                "input \"{}\" expects {ty} (a {}), got something else",
+                self.model.inputs()[i].name,
+                js_class(ty)
+            ),
+        )
     }
 
     fn unsupported(&self, i: usize) -> Error {
-        error(ErrorCode::UnsupportedInput, format!("input \"{}\" has type {}, which ortline cannot feed", self.model.inputs()[i].name, self.types[i]))
+        error(
+            ErrorCode::UnsupportedInput,
+            format!(
+                "input \"{}\" has type {}, which ortline cannot feed",
+                self.model.inputs()[i].name,
+                self.types[i]
+            ),
+        )
     }
 
     /// Splits the packed string column among the string inputs.
@@ -213,19 +243,45 @@ impl<'m> Args<'m> {
             // JS type and fails (without side effects) on a mismatch.
             let feed = unsafe {
                 match ty {
-                    ElementType::Float32 => PinnedFeed::Float32(Float32Array::from_napi_value(env, value).map_err(bad)?),
-                    ElementType::Float64 => PinnedFeed::Float64(Float64Array::from_napi_value(env, value).map_err(bad)?),
-                    ElementType::Int32 => PinnedFeed::Int32(Int32Array::from_napi_value(env, value).map_err(bad)?),
-                    ElementType::Int64 => PinnedFeed::Int64(BigInt64Array::from_napi_value(env, value).map_err(bad)?),
-                    ElementType::Uint8 => PinnedFeed::Uint8(Uint8Array::from_napi_value(env, value).map_err(bad)?),
-                    ElementType::Bool => PinnedFeed::Bool(Uint8Array::from_napi_value(env, value).map_err(bad)?),
-                    ElementType::Int8 => PinnedFeed::Int8(Int8Array::from_napi_value(env, value).map_err(bad)?),
-                    ElementType::Int16 => PinnedFeed::Int16(Int16Array::from_napi_value(env, value).map_err(bad)?),
-                    ElementType::Uint16 => PinnedFeed::Uint16(Uint16Array::from_napi_value(env, value).map_err(bad)?),
-                    ElementType::Float16 => PinnedFeed::Float16(Uint16Array::from_napi_value(env, value).map_err(bad)?),
-                    ElementType::Bfloat16 => PinnedFeed::Bfloat16(Uint16Array::from_napi_value(env, value).map_err(bad)?),
-                    ElementType::Uint32 => PinnedFeed::Uint32(Uint32Array::from_napi_value(env, value).map_err(bad)?),
-                    ElementType::Uint64 => PinnedFeed::Uint64(BigUint64Array::from_napi_value(env, value).map_err(bad)?),
+                    ElementType::Float32 => {
+                        PinnedFeed::Float32(Float32Array::from_napi_value(env, value).map_err(bad)?)
+                    }
+                    ElementType::Float64 => {
+                        PinnedFeed::Float64(Float64Array::from_napi_value(env, value).map_err(bad)?)
+                    }
+                    ElementType::Int32 => {
+                        PinnedFeed::Int32(Int32Array::from_napi_value(env, value).map_err(bad)?)
+                    }
+                    ElementType::Int64 => {
+                        PinnedFeed::Int64(BigInt64Array::from_napi_value(env, value).map_err(bad)?)
+                    }
+                    ElementType::Uint8 => {
+                        PinnedFeed::Uint8(Uint8Array::from_napi_value(env, value).map_err(bad)?)
+                    }
+                    ElementType::Bool => {
+                        PinnedFeed::Bool(Uint8Array::from_napi_value(env, value).map_err(bad)?)
+                    }
+                    ElementType::Int8 => {
+                        PinnedFeed::Int8(Int8Array::from_napi_value(env, value).map_err(bad)?)
+                    }
+                    ElementType::Int16 => {
+                        PinnedFeed::Int16(Int16Array::from_napi_value(env, value).map_err(bad)?)
+                    }
+                    ElementType::Uint16 => {
+                        PinnedFeed::Uint16(Uint16Array::from_napi_value(env, value).map_err(bad)?)
+                    }
+                    ElementType::Float16 => {
+                        PinnedFeed::Float16(Uint16Array::from_napi_value(env, value).map_err(bad)?)
+                    }
+                    ElementType::Bfloat16 => {
+                        PinnedFeed::Bfloat16(Uint16Array::from_napi_value(env, value).map_err(bad)?)
+                    }
+                    ElementType::Uint32 => {
+                        PinnedFeed::Uint32(Uint32Array::from_napi_value(env, value).map_err(bad)?)
+                    }
+                    ElementType::Uint64 => {
+                        PinnedFeed::Uint64(BigUint64Array::from_napi_value(env, value).map_err(bad)?)
+                    }
                     ElementType::String | ElementType::Other(_) => return Err(self.unsupported(i)),
                 }
             };
@@ -249,7 +305,17 @@ impl<'m> Args<'m> {
             let mut kind = 0;
             let mut length = 0usize;
             let mut data: *mut std::ffi::c_void = ptr::null_mut();
-            let status = unsafe { sys::napi_get_typedarray_info(self.env, value, &mut kind, &mut length, &mut data, ptr::null_mut(), ptr::null_mut()) };
+            let status = unsafe {
+                sys::napi_get_typedarray_info(
+                    self.env,
+                    value,
+                    &mut kind,
+                    &mut length,
+                    &mut data,
+                    ptr::null_mut(),
+                    ptr::null_mut(),
+                )
+            };
             if status != sys::Status::napi_ok || kind != want as i32 {
                 return Err(self.mismatch(i));
             }
@@ -287,11 +353,23 @@ impl<'m> Args<'m> {
 }
 
 impl JsFeeds {
-    pub fn pin(self, model: &Model, types: &[ElementType], rows: usize, strings: &StringColumn) -> Result<Vec<PinnedFeed>> {
+    pub fn pin(
+        self,
+        model: &Model,
+        types: &[ElementType],
+        rows: usize,
+        strings: &StringColumn,
+    ) -> Result<Vec<PinnedFeed>> {
         Args::new(self, model, types)?.pin(rows, strings)
     }
 
-    pub fn borrow<'s>(self, model: &Model, types: &[ElementType], rows: usize, strings: &'s StringColumn) -> Result<Vec<Input<'s>>> {
+    pub fn borrow<'s>(
+        self,
+        model: &Model,
+        types: &[ElementType],
+        rows: usize,
+        strings: &'s StringColumn,
+    ) -> Result<Vec<Input<'s>>> {
         Args::new(self, model, types)?.borrow(rows, strings)
     }
 }
@@ -320,13 +398,23 @@ impl FromNapiValue for JoinedStrings {
             return Ok(Self(StringColumn::default()));
         }
         let mut len = 0usize;
-        if unsafe { sys::napi_get_value_string_utf8(env, value, ptr::null_mut(), 0, &mut len) } != sys::Status::napi_ok {
-            return Err(error(ErrorCode::InputTypeMismatch, "the string inputs must come as one string".to_owned()));
+        if unsafe { sys::napi_get_value_string_utf8(env, value, ptr::null_mut(), 0, &mut len) }
+            != sys::Status::napi_ok
+        {
+            return Err(error(
+                ErrorCode::InputTypeMismatch,
+                "the string inputs must come as one string".to_owned(),
+            ));
         }
         // Room for the terminating NUL napi writes, which the column keeps as its last terminator.
         let mut bytes = Vec::<u8>::with_capacity(len + 1);
         let mut written = 0usize;
-        check(unsafe { sys::napi_get_value_string_utf8(env, value, bytes.as_mut_ptr().cast(), len + 1, &mut written) }, "napi_get_value_string_utf8")?;
+        check(
+            unsafe {
+                sys::napi_get_value_string_utf8(env, value, bytes.as_mut_ptr().cast(), len + 1, &mut written)
+            },
+            "napi_get_value_string_utf8",
+        )?;
         // SAFETY: napi wrote `written` bytes (<= len) of UTF-8 into the buffer.
         unsafe { bytes.set_len(written) };
         Ok(Self(StringColumn::from_nul_separated(bytes)))
@@ -351,12 +439,18 @@ impl TypeName for RunOutputs {
 impl ToNapiValue for RunOutputs {
     unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
         let mut array = ptr::null_mut();
-        check(unsafe { sys::napi_create_array_with_length(env, val.0.len() * 2, &mut array) }, "napi_create_array_with_length")?;
+        check(
+            unsafe { sys::napi_create_array_with_length(env, val.0.len() * 2, &mut array) },
+            "napi_create_array_with_length",
+        )?;
         for (i, out) in val.0.into_iter().enumerate() {
             let shape = unsafe { shape_array(env, &out.shape)? };
             let data = unsafe { data_value(env, out.data)? };
             check(unsafe { sys::napi_set_element(env, array, (2 * i) as u32, data) }, "napi_set_element")?;
-            check(unsafe { sys::napi_set_element(env, array, (2 * i + 1) as u32, shape) }, "napi_set_element")?;
+            check(
+                unsafe { sys::napi_set_element(env, array, (2 * i + 1) as u32, shape) },
+                "napi_set_element",
+            )?;
         }
         Ok(array)
     }
@@ -364,7 +458,10 @@ impl ToNapiValue for RunOutputs {
 
 unsafe fn shape_array(env: sys::napi_env, shape: &[usize]) -> Result<sys::napi_value> {
     let mut array = ptr::null_mut();
-    check(unsafe { sys::napi_create_array_with_length(env, shape.len(), &mut array) }, "napi_create_array_with_length")?;
+    check(
+        unsafe { sys::napi_create_array_with_length(env, shape.len(), &mut array) },
+        "napi_create_array_with_length",
+    )?;
     for (i, &d) in shape.iter().enumerate() {
         let mut n = ptr::null_mut();
         check(unsafe { sys::napi_create_double(env, d as f64, &mut n) }, "napi_create_double")?;
@@ -383,13 +480,19 @@ unsafe fn copied<T: Copy>(env: sys::napi_env, kind: TypedArrayType, data: &[T]) 
     let bytes = std::mem::size_of_val(data);
     let mut buffer_data: *mut std::ffi::c_void = ptr::null_mut();
     let mut buffer = ptr::null_mut();
-    check(unsafe { sys::napi_create_arraybuffer(env, bytes, &mut buffer_data, &mut buffer) }, "napi_create_arraybuffer")?;
+    check(
+        unsafe { sys::napi_create_arraybuffer(env, bytes, &mut buffer_data, &mut buffer) },
+        "napi_create_arraybuffer",
+    )?;
     if bytes > 0 {
         // SAFETY: V8 just allocated `bytes` bytes at `buffer_data`.
         unsafe { ptr::copy_nonoverlapping(data.as_ptr().cast::<u8>(), buffer_data.cast::<u8>(), bytes) };
     }
     let mut array = ptr::null_mut();
-    check(unsafe { sys::napi_create_typedarray(env, kind as i32, data.len(), buffer, 0, &mut array) }, "napi_create_typedarray")?;
+    check(
+        unsafe { sys::napi_create_typedarray(env, kind as i32, data.len(), buffer, 0, &mut array) },
+        "napi_create_typedarray",
+    )?;
     Ok(array)
 }
 
@@ -414,16 +517,29 @@ unsafe fn data_value(env: sys::napi_env, data: TensorData) -> Result<sys::napi_v
             TensorData::Uint8(v) | TensorData::Bool(v) => typed!(v, Uint8Array, TypedArrayType::Uint8),
             TensorData::Int8(v) => typed!(v, Int8Array, TypedArrayType::Int8),
             TensorData::Int16(v) => typed!(v, Int16Array, TypedArrayType::Int16),
-            TensorData::Uint16(v) | TensorData::Float16(v) | TensorData::Bfloat16(v) => typed!(v, Uint16Array, TypedArrayType::Uint16),
+            TensorData::Uint16(v) | TensorData::Float16(v) | TensorData::Bfloat16(v) => {
+                typed!(v, Uint16Array, TypedArrayType::Uint16)
+            }
             TensorData::Uint32(v) => typed!(v, Uint32Array, TypedArrayType::Uint32),
             TensorData::Uint64(v) => typed!(v, BigUint64Array, TypedArrayType::BigUint64),
             TensorData::String(s) => {
                 let mut array = ptr::null_mut();
-                check(sys::napi_create_array_with_length(env, s.len(), &mut array), "napi_create_array_with_length")?;
+                check(
+                    sys::napi_create_array_with_length(env, s.len(), &mut array),
+                    "napi_create_array_with_length",
+                )?;
                 for (i, bytes) in s.iter().enumerate() {
                     let mut js = ptr::null_mut();
                     // napi replaces invalid UTF-8 rather than failing.
-                    check(sys::napi_create_string_utf8(env, bytes.as_ptr().cast(), bytes.len() as isize, &mut js), "napi_create_string_utf8")?;
+                    check(
+                        sys::napi_create_string_utf8(
+                            env,
+                            bytes.as_ptr().cast(),
+                            bytes.len() as isize,
+                            &mut js,
+                        ),
+                        "napi_create_string_utf8",
+                    )?;
                     check(sys::napi_set_element(env, array, i as u32, js), "napi_set_element")?;
                 }
                 Ok(array)

@@ -18,7 +18,10 @@ use std::sync::Arc;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use ortline_core::{catch_panic, runtime, Candidate, ElementType, ErrorCode, Model, ModelOptions, OptimizationLevel, RunControl};
+use ortline_core::{
+    catch_panic, runtime, Candidate, ElementType, ErrorCode, Model, ModelOptions, OptimizationLevel,
+    RunControl,
+};
 
 use crate::convert::{core_error, JoinedStrings, JsFeeds, PinnedFeed, RunOutputs};
 
@@ -73,14 +76,18 @@ pub struct OrtInfo {
 /// The ONNX Runtime this process loaded, or null before the first model load.
 #[napi]
 pub fn ort_info() -> Option<OrtInfo> {
-    runtime::Runtime::current().map(|rt| OrtInfo { library: rt.library().display().to_string(), version: rt.version().to_owned() })
+    runtime::Runtime::current()
+        .map(|rt| OrtInfo { library: rt.library().display().to_string(), version: rt.version().to_owned() })
 }
 
 fn to_core_options(o: &NativeOptions) -> ortline_core::Result<ModelOptions> {
     let optimization = OptimizationLevel::parse(&o.graph_optimization_level).ok_or_else(|| {
         ortline_core::Error::new(
             ErrorCode::InvalidOption,
-            format!("graphOptimizationLevel must be one of disable, basic, extended, all; got {:?}", o.graph_optimization_level),
+            format!(
+                "graphOptimizationLevel must be one of disable, basic, extended, all; got {:?}",
+                o.graph_optimization_level
+            ),
         )
     })?;
     Ok(ModelOptions {
@@ -98,10 +105,15 @@ enum Source {
     Bytes(Uint8Array),
 }
 
-fn load(source: &Source, options: &NativeOptions, candidates: &[LibraryCandidate]) -> ortline_core::Result<Model> {
+fn load(
+    source: &Source,
+    options: &NativeOptions,
+    candidates: &[LibraryCandidate],
+) -> ortline_core::Result<Model> {
     catch_panic("loading the model", || {
         let options = to_core_options(options)?;
-        let candidates: Vec<Candidate> = candidates.iter().map(|c| Candidate::new(&c.path, c.source.clone(), c.explicit)).collect();
+        let candidates: Vec<Candidate> =
+            candidates.iter().map(|c| Candidate::new(&c.path, c.source.clone(), c.explicit)).collect();
         let rt = runtime::init(&candidates)?;
         let builder = Model::builder(&rt).with_options(options);
         match source {
@@ -140,12 +152,20 @@ impl Task for LoadTask {
 /// Loads a model on the libuv thread pool (ONNX Runtime itself first, when this is the first
 /// load): `source` is a file path or the model's bytes.
 #[napi(ts_return_type = "Promise<NativeModel>")]
-pub fn load_model(source: Either<String, Uint8Array>, options: NativeOptions, library: Vec<LibraryCandidate>) -> AsyncTask<LoadTask> {
+pub fn load_model(
+    source: Either<String, Uint8Array>,
+    options: NativeOptions,
+    library: Vec<LibraryCandidate>,
+) -> AsyncTask<LoadTask> {
     AsyncTask::new(LoadTask { source: source_of(source), options, candidates: library })
 }
 
 #[napi]
-pub fn load_model_sync(source: Either<String, Uint8Array>, options: NativeOptions, library: Vec<LibraryCandidate>) -> Result<NativeModel> {
+pub fn load_model_sync(
+    source: Either<String, Uint8Array>,
+    options: NativeOptions,
+    library: Vec<LibraryCandidate>,
+) -> Result<NativeModel> {
     load(&source_of(source), &options, &library).map(NativeModel::new).map_err(core_error)
 }
 
@@ -160,7 +180,9 @@ pub struct RunHandle {
 impl RunHandle {
     #[napi(constructor)]
     pub fn new() -> Result<Self> {
-        catch_panic("creating a run handle", RunControl::new).map(|c| Self { control: Arc::new(c) }).map_err(core_error)
+        catch_panic("creating a run handle", RunControl::new)
+            .map(|c| Self { control: Arc::new(c) })
+            .map_err(core_error)
     }
 
     #[napi]
@@ -190,8 +212,16 @@ pub struct RunTask {
     control: Option<Arc<RunControl>>,
 }
 
-fn run(model: &Model, inputs: &[ortline_core::Input<'_>], rows: usize, outputs: Option<&[usize]>, control: Option<&RunControl>) -> Result<RunOutputs> {
-    catch_panic("running the model", || model.run_with(inputs, rows, outputs, control)).map(RunOutputs).map_err(core_error)
+fn run(
+    model: &Model,
+    inputs: &[ortline_core::Input<'_>],
+    rows: usize,
+    outputs: Option<&[usize]>,
+    control: Option<&RunControl>,
+) -> Result<RunOutputs> {
+    catch_panic("running the model", || model.run_with(inputs, rows, outputs, control))
+        .map(RunOutputs)
+        .map_err(core_error)
 }
 
 impl Task for RunTask {
@@ -264,8 +294,18 @@ impl NativeModel {
     /// typed arrays are pinned and read in place; a string input's entry is ignored (null), its
     /// values come in `strings`: every string input's values, in input order, joined by "\0".
     /// Resolves to [data, shape] pairs, one per requested output (all when `outputs` is omitted).
-    #[napi(ts_args_type = "feeds: Array<Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Int16Array | Uint16Array | Uint32Array | BigUint64Array | null>, rows: number, strings?: string | undefined | null, outputs?: Array<number> | undefined | null, handle?: RunHandle | undefined | null", ts_return_type = "Promise<Array<Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Int16Array | Uint16Array | Uint32Array | BigUint64Array | string[] | number[]>>")]
-    pub fn run(&self, feeds: JsFeeds, rows: u32, strings: Option<JoinedStrings>, outputs: Option<Vec<u32>>, handle: Option<&RunHandle>) -> Result<AsyncTask<RunTask>> {
+    #[napi(
+        ts_args_type = "feeds: Array<Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Int16Array | Uint16Array | Uint32Array | BigUint64Array | null>, rows: number, strings?: string | undefined | null, outputs?: Array<number> | undefined | null, handle?: RunHandle | undefined | null",
+        ts_return_type = "Promise<Array<Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Int16Array | Uint16Array | Uint32Array | BigUint64Array | string[] | number[]>>"
+    )]
+    pub fn run(
+        &self,
+        feeds: JsFeeds,
+        rows: u32,
+        strings: Option<JoinedStrings>,
+        outputs: Option<Vec<u32>>,
+        handle: Option<&RunHandle>,
+    ) -> Result<AsyncTask<RunTask>> {
         let rows = rows as usize;
         let strings = strings.map(|s| s.0).unwrap_or_default();
         let feeds = feeds.pin(&self.model, &self.types, rows, &strings)?;
@@ -280,8 +320,17 @@ impl NativeModel {
     }
 
     /// `run` on the calling thread; typed arrays are read in place without pinning.
-    #[napi(ts_args_type = "feeds: Array<Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Int16Array | Uint16Array | Uint32Array | BigUint64Array | null>, rows: number, strings?: string | undefined | null, outputs?: Array<number> | undefined | null", ts_return_type = "Array<Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Int16Array | Uint16Array | Uint32Array | BigUint64Array | string[] | number[]>")]
-    pub fn run_sync(&self, feeds: JsFeeds, rows: u32, strings: Option<JoinedStrings>, outputs: Option<Vec<u32>>) -> Result<RunOutputs> {
+    #[napi(
+        ts_args_type = "feeds: Array<Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Int16Array | Uint16Array | Uint32Array | BigUint64Array | null>, rows: number, strings?: string | undefined | null, outputs?: Array<number> | undefined | null",
+        ts_return_type = "Array<Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Int16Array | Uint16Array | Uint32Array | BigUint64Array | string[] | number[]>"
+    )]
+    pub fn run_sync(
+        &self,
+        feeds: JsFeeds,
+        rows: u32,
+        strings: Option<JoinedStrings>,
+        outputs: Option<Vec<u32>>,
+    ) -> Result<RunOutputs> {
         let rows = rows as usize;
         let strings = strings.map(|s| s.0).unwrap_or_default();
         let inputs = feeds.borrow(&self.model, &self.types, rows, &strings)?;
@@ -291,5 +340,11 @@ impl NativeModel {
 }
 
 fn infos(list: &[ortline_core::TensorInfo]) -> Vec<NativeTensorInfo> {
-    list.iter().map(|t| NativeTensorInfo { name: t.name.clone(), ty: t.ty.as_str().to_owned(), shape: t.shape.clone() }).collect()
+    list.iter()
+        .map(|t| NativeTensorInfo {
+            name: t.name.clone(),
+            ty: t.ty.as_str().to_owned(),
+            shape: t.shape.clone(),
+        })
+        .collect()
 }

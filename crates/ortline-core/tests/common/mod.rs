@@ -17,7 +17,8 @@ pub fn ort_library() -> PathBuf {
 }
 
 pub fn runtime() -> Runtime {
-    runtime::init(&[Candidate::new(ort_library(), "ORT_DYLIB_PATH", true)]).expect("ONNX Runtime loads from ORT_DYLIB_PATH")
+    runtime::init(&[Candidate::new(ort_library(), "ORT_DYLIB_PATH", true)])
+        .expect("ONNX Runtime loads from ORT_DYLIB_PATH")
 }
 
 pub fn fixture(name: &str) -> PathBuf {
