@@ -14,6 +14,7 @@ Deliberate choices, none of them a handicap:
   run takes tens of microseconds, less than the thread hop would cost.
 - No access log (uvicorn's is on by default): the gateway and the other peers log no requests.
 """
+
 from __future__ import annotations
 
 import json
@@ -22,7 +23,7 @@ import sys
 import uuid
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Literal, Optional
+from typing import Literal
 
 import numpy as np
 import onnxruntime as ort
@@ -36,7 +37,7 @@ InternetExtra = Literal["No", "No internet service", "Yes"]
 class ChurnFeatures(BaseModel):
     """One customer: the 19 raw attributes of the Telco churn data set."""
 
-    customer_id: Optional[str] = None
+    customer_id: str | None = None
     gender: Literal["Female", "Male"]
     SeniorCitizen: int = Field(ge=0, le=1)
     Partner: YesNo
@@ -56,11 +57,11 @@ class ChurnFeatures(BaseModel):
     PaymentMethod: Literal["Bank transfer (automatic)", "Credit card (automatic)", "Electronic check", "Mailed check"]
     MonthlyCharges: float = Field(ge=0)
     # Blank in the CSV for brand-new customers; the model imputes a missing value.
-    TotalCharges: Optional[float] = Field(default=None, ge=0)
+    TotalCharges: float | None = Field(default=None, ge=0)
 
 
 class Prediction(BaseModel):
-    customer_id: Optional[str]
+    customer_id: str | None
     churn_probability: float
     risk_category: str
     model_version: str

@@ -1,4 +1,5 @@
 """model.json (the machine-readable model card) and MODEL_CARD.md (the same, for people)."""
+
 from __future__ import annotations
 
 import platform
@@ -46,8 +47,10 @@ def description(key: str) -> str:
 
 def permutation_importance(pipeline, X_test: pd.DataFrame, y: np.ndarray, seed: int) -> dict:
     """Mean ROC AUC lost on the test split when one raw feature is shuffled (3 repeats), largest first."""
-    result = sklearn.inspection.permutation_importance(pipeline, X_test, y, scoring="roc_auc", n_repeats=3, random_state=seed, n_jobs=1)
-    pairs = sorted(zip(X_test.columns, result.importances_mean), key=lambda kv: -kv[1])
+    result = sklearn.inspection.permutation_importance(
+        pipeline, X_test, y, scoring="roc_auc", n_repeats=3, random_state=seed, n_jobs=1
+    )
+    pairs = sorted(zip(X_test.columns, result.importances_mean, strict=True), key=lambda kv: -kv[1])
     return {name: round(float(value), 4) for name, value in pairs}
 
 
@@ -80,7 +83,9 @@ def _opsets(model: onnx.ModelProto) -> dict:
 
 def _tensor_type(value_info) -> str:
     elem = value_info.type.tensor_type.elem_type
-    return {onnx.TensorProto.FLOAT: "float32", onnx.TensorProto.STRING: "string", onnx.TensorProto.INT64: "int64"}.get(elem, onnx.TensorProto.DataType.Name(elem).lower())
+    return {onnx.TensorProto.FLOAT: "float32", onnx.TensorProto.STRING: "string", onnx.TensorProto.INT64: "int64"}.get(
+        elem, onnx.TensorProto.DataType.Name(elem).lower()
+    )
 
 
 def _shape(value_info) -> list:
@@ -119,7 +124,15 @@ def model_json(
     folds,
 ) -> dict:
     chosen_key = chosen.candidate.key
-    cv_block = lambda t: {"roc_auc": t.cv["roc_auc"], "roc_auc_std": t.cv["roc_auc_std"], "pr_auc": t.cv["pr_auc"], "brier": t.cv["brier"]}
+
+    def cv_block(t):
+        return {
+            "roc_auc": t.cv["roc_auc"],
+            "roc_auc_std": t.cv["roc_auc_std"],
+            "pr_auc": t.cv["pr_auc"],
+            "brier": t.cv["brier"],
+        }
+
     return {
         "name": name,
         "version": version,
@@ -217,6 +230,7 @@ def model_json(
 
 # ---------------------------------------------------------------- MODEL_CARD.md
 
+
 def _f(value, digits=4) -> str:
     return "n/a" if value is None else f"{value:.{digits}f}"
 
@@ -269,7 +283,7 @@ def markdown(card: dict) -> str:
         "",
         "## Data",
         "",
-        f"IBM's public \"Telco Customer Churn\" sample (Apache-2.0), the 85% share kept in this repository:",
+        'IBM\'s public "Telco Customer Churn" sample (Apache-2.0), the 85% share kept in this repository:',
         f"`{data['path']}` ({data['rows']:,} customers, one row each, {data['positive_share']:.1%} churned,",
         f"sha256 `{data['sha256']}`). The data is validated against an explicit schema before training",
         "(columns, types, allowed categories, ranges, labels, duplicate ids, cross-column consistency); any",
@@ -311,7 +325,11 @@ def markdown(card: dict) -> str:
         f"Chosen: **{chosen_name}**, by test ROC AUC, as issue 3 asks. Selecting on the test split makes the",
         "reported test number slightly optimistic (it is also the selection criterion), so the cross-validated",
         f"ROC AUC is reported beside it. Here CV would have chosen **{card_name(sel['chosen_by_cv_would_be']).lower()}**"
-        + (" too, so the two rules agree." if sel["chosen_by_cv_would_be"] == chosen_key else ": the rules disagree, and the difference between the candidates is within noise."),
+        + (
+            " too, so the two rules agree."
+            if sel["chosen_by_cv_would_be"] == chosen_key
+            else ": the rules disagree, and the difference between the candidates is within noise."
+        ),
         "",
         "## Metrics",
         "",
@@ -336,7 +354,7 @@ def markdown(card: dict) -> str:
         "a test split is about as large as a fold, so a single split moves by that much. Expect about the CV figure",
         "on new customers of the same population.",
         "The ceiling is the data, not the learner: 19 coarse attributes, most of them yes/no, and the signal is",
-        f"dominated by a few nearly monotone effects. Permutation importance on the test split (ROC AUC lost when a",
+        "dominated by a few nearly monotone effects. Permutation importance on the test split (ROC AUC lost when a",
         f"feature is shuffled): {_importance(m['permutation_importance'])}. A linear model captures most of it,",
         f"which is why the baseline is within {abs(test['roc_auc'] - base['roc_auc']):.3f} of the boosted trees, and why deeper",
         "or longer boosting over-fits (lower CV AUC) instead of helping.",

@@ -1,4 +1,5 @@
 """The fitted scikit-learn pipeline -> one ONNX graph that takes raw features; parity checks."""
+
 from __future__ import annotations
 
 import hashlib
@@ -26,7 +27,10 @@ PARITY_TOLERANCE = 1e-5
 
 def initial_types() -> list:
     """One [N, 1] input per feature, named as the CSV column: string or float32."""
-    return [(f.name, StringTensorType([None, 1]) if f.kind == "categorical" else FloatTensorType([None, 1])) for f in FEATURES]
+    return [
+        (f.name, StringTensorType([None, 1]) if f.kind == "categorical" else FloatTensorType([None, 1]))
+        for f in FEATURES
+    ]
 
 
 def convert(
@@ -125,7 +129,12 @@ class Parity:
         return self.max_abs_diff <= PARITY_TOLERANCE
 
     def as_dict(self) -> dict:
-        return {"rows": self.rows, "max_abs_diff": self.max_abs_diff, "tolerance": PARITY_TOLERANCE, "label_mismatches": self.label_mismatches}
+        return {
+            "rows": self.rows,
+            "max_abs_diff": self.max_abs_diff,
+            "tolerance": PARITY_TOLERANCE,
+            "label_mismatches": self.label_mismatches,
+        }
 
 
 class ParityError(Exception):

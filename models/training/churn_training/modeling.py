@@ -1,5 +1,6 @@
 """The scikit-learn pipelines (all preprocessing inside, so the ONNX graph takes raw features),
 cross-validated tuning, and the metrics."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -41,7 +42,11 @@ def preprocessor(scale: bool) -> ColumnTransformer:
 
     return ColumnTransformer(
         [
-            ("total_charges", numeric(("impute", SimpleImputer(strategy="constant", fill_value=TOTAL_CHARGES_FILL))), ["TotalCharges"]),
+            (
+                "total_charges",
+                numeric(("impute", SimpleImputer(strategy="constant", fill_value=TOTAL_CHARGES_FILL))),
+                ["TotalCharges"],
+            ),
             ("numeric", numeric(), ["SeniorCitizen", "tenure", "MonthlyCharges"]),
             # Unknown categories encode as all-zeros rather than failing inside the graph; the
             # serving side rejects them earlier, from the `categories` in the contract.
@@ -86,7 +91,12 @@ def candidates(seed: int, fast: bool) -> list[Candidate]:
     )
     if fast:
         lr_grid = {"model__C": [0.1, 1.0]}
-        gbm_grid = {"model__learning_rate": [0.05], "model__max_iter": [100], "model__max_leaf_nodes": [4], "model__min_samples_leaf": [40]}
+        gbm_grid = {
+            "model__learning_rate": [0.05],
+            "model__max_iter": [100],
+            "model__max_leaf_nodes": [4],
+            "model__min_samples_leaf": [40],
+        }
     else:
         lr_grid = {"model__C": [0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]}
         # The data set is small and mostly linear: shallow trees (3-4 leaves), slow learning and
@@ -138,7 +148,7 @@ def tune(candidate: Candidate, X: pd.DataFrame, y: pd.Series, seed: int, folds: 
         cv[f"{name}_std"] = float(results[f"std_test_{name}"][best])
     grid_results = [
         {"params": _strip(p), "roc_auc": float(m), "roc_auc_std": float(s)}
-        for p, m, s in zip(results["params"], results["mean_test_roc_auc"], results["std_test_roc_auc"])
+        for p, m, s in zip(results["params"], results["mean_test_roc_auc"], results["std_test_roc_auc"], strict=True)
     ]
     grid_size = int(np.prod([len(v) for v in candidate.grid.values()]))
     estimator = float32_exact(search.best_estimator_)
@@ -184,8 +194,8 @@ def model_params(tuned: Tuned) -> dict:
     """Every parameter of the fitted classifier, JSON-safe (the tuned ones included)."""
     params = tuned.estimator.named_steps["model"].get_params(deep=False)
     out = {}
-    for k, v in sorted(params.items()):
-        v = _plain(v)
+    for k, raw in sorted(params.items()):
+        v = _plain(raw)
         if v is None or isinstance(v, (bool, int, float, str)):
             out[k] = v
         else:
@@ -196,7 +206,9 @@ def model_params(tuned: Tuned) -> dict:
 def out_of_fold(tuned: Tuned, X: pd.DataFrame, y: pd.Series, seed: int) -> np.ndarray:
     """Out-of-fold probabilities of the tuned configuration on the training split: scores the
     model did not train on, without touching the test split (used to place risk thresholds)."""
-    return cross_val_predict(clone(tuned.estimator), X, y, cv=cv_splitter(seed, tuned.cv_folds), method="predict_proba", n_jobs=1)[:, 1]
+    return cross_val_predict(
+        clone(tuned.estimator), X, y, cv=cv_splitter(seed, tuned.cv_folds), method="predict_proba", n_jobs=1
+    )[:, 1]
 
 
 def metrics(y_true: np.ndarray, proba: np.ndarray) -> dict[str, float]:

@@ -1,5 +1,8 @@
 """Risk thresholds on the probability, and the reference distributions kept for drift detection."""
+
 from __future__ import annotations
+
+import itertools
 
 import numpy as np
 import pandas as pd
@@ -37,7 +40,9 @@ def choose_thresholds(proba: np.ndarray, y: np.ndarray) -> tuple[float, float, l
         b = float(min(high))
     else:
         b = float(min(0.99, max(a + CUT_STEP, np.round(np.quantile(proba, 0.9), 2))))
-        notes.append(f"no cut above {a} reached precision {HIGH_MIN_PRECISION:.2f}; High fell back to the top decile ({b})")
+        notes.append(
+            f"no cut above {a} reached precision {HIGH_MIN_PRECISION:.2f}; High fell back to the top decile ({b})"
+        )
     return a, b, notes
 
 
@@ -89,7 +94,7 @@ def numeric_edges(values: np.ndarray) -> list[float]:
     people (float32 data shows as 266.970007); shares are counted with the rounded edges."""
     distinct = np.unique(values)
     if len(distinct) <= MAX_NUMERIC_BINS:
-        inner = [(float(lo) + float(hi)) / 2 for lo, hi in zip(distinct[:-1], distinct[1:])]
+        inner = [(float(lo) + float(hi)) / 2 for lo, hi in itertools.pairwise(distinct)]
         raw = [float(distinct[0]), *inner, float(distinct[-1])]
     else:
         raw = [float(q) for q in np.quantile(values, np.linspace(0, 1, MAX_NUMERIC_BINS + 1))]

@@ -1,4 +1,5 @@
 """The model repository layout: models/<name>/<version>/, and which version is active."""
+
 from __future__ import annotations
 
 import os
@@ -16,7 +17,9 @@ def versions(model_dir: Path) -> list[int]:
     """Numeric version directories, ascending. Anything else in the directory is ignored."""
     if not model_dir.is_dir():
         return []
-    return sorted(int(p.name) for p in model_dir.iterdir() if p.is_dir() and p.name.isdigit() and str(int(p.name)) == p.name)
+    return sorted(
+        int(p.name) for p in model_dir.iterdir() if p.is_dir() and p.name.isdigit() and str(int(p.name)) == p.name
+    )
 
 
 def active_version(model_dir: Path) -> int:

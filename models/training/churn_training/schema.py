@@ -8,6 +8,7 @@ Validation runs before anything is trained. It reads every cell as the exact tex
 returns all violations at once: a report that names only the first problem costs one round trip
 per problem.
 """
+
 from __future__ import annotations
 
 import csv
@@ -56,7 +57,13 @@ class Feature:
                 "required": self.required,
                 "categories": list(self.categories),
             }
-        out = {"name": self.name, "kind": "numeric", "dtype": NUMERIC_DTYPE, "integer": self.integer, "required": self.required}
+        out = {
+            "name": self.name,
+            "kind": "numeric",
+            "dtype": NUMERIC_DTYPE,
+            "integer": self.integer,
+            "required": self.required,
+        }
         if not self.required:
             out["default"] = None  # send NaN: the graph imputes it
         out["min"] = _json_number(self.min)
@@ -104,7 +111,14 @@ FEATURES_BY_NAME = {f.name: f for f in FEATURES}
 NUMERIC_FEATURES = tuple(f.name for f in FEATURES if f.kind == "numeric")
 CATEGORICAL_FEATURES = tuple(f.name for f in FEATURES if f.kind == "categorical")
 EXPECTED_COLUMNS = (ID_COLUMN, *FEATURE_NAMES, LABEL_COLUMN)
-INTERNET_ADDONS = ("OnlineSecurity", "OnlineBackup", "DeviceProtection", "TechSupport", "StreamingTV", "StreamingMovies")
+INTERNET_ADDONS = (
+    "OnlineSecurity",
+    "OnlineBackup",
+    "DeviceProtection",
+    "TechSupport",
+    "StreamingTV",
+    "StreamingMovies",
+)
 
 
 def feature_specs() -> list[dict]:
@@ -158,8 +172,12 @@ class ValidationReport:
         if not self.violations:
             return head
         counts = Counter((v.column or "-", v.rule) for v in self.violations)
-        summary = [f"  {n:6d} x {column}: {rule}" for (column, rule), n in sorted(counts.items(), key=lambda kv: -kv[1])]
-        return "\n".join([head, "by column and rule:", *summary, "every violation:", *(f"  - {v}" for v in self.violations)])
+        summary = [
+            f"  {n:6d} x {column}: {rule}" for (column, rule), n in sorted(counts.items(), key=lambda kv: -kv[1])
+        ]
+        return "\n".join(
+            [head, "by column and rule:", *summary, "every violation:", *(f"  - {v}" for v in self.violations)]
+        )
 
 
 class DataValidationError(Exception):
@@ -184,7 +202,9 @@ def read_raw(path: str | Path) -> RawTable:
                 row += 1
                 records.append((row, reader.line_num, record))
     except UnicodeDecodeError as err:
-        return RawTable(pd.DataFrame(), problems=[Violation(None, None, None, f"not UTF-8 text ({err.reason} at byte {err.start})")])
+        return RawTable(
+            pd.DataFrame(), problems=[Violation(None, None, None, f"not UTF-8 text ({err.reason} at byte {err.start})")]
+        )
     except csv.Error as err:
         return RawTable(pd.DataFrame(), problems=[Violation(None, None, None, f"not parseable as CSV: {err}")])
 
@@ -202,13 +222,17 @@ def read_raw(path: str | Path) -> RawTable:
     for row, line, record in records:
         lines[row] = line
         if len(record) != len(header):
-            problems.append(Violation(row, None, None, f"row has {len(record)} field(s); the header has {len(header)}", line))
+            problems.append(
+                Violation(row, None, None, f"row has {len(record)} field(s); the header has {len(header)}", line)
+            )
             continue
         good.append(record)
         index.append(row)
     # Duplicate header names would collapse in a DataFrame: keep the first of each.
     keep = [i for i, name in enumerate(header) if header.index(name) == i]
-    frame = pd.DataFrame([[r[i] for i in keep] for r in good], columns=[header[i] for i in keep], index=index, dtype=object)
+    frame = pd.DataFrame(
+        [[r[i] for i in keep] for r in good], columns=[header[i] for i in keep], index=index, dtype=object
+    )
     return RawTable(frame, lines, problems, rows=len(records))
 
 
@@ -255,7 +279,9 @@ def validate(table: RawTable) -> ValidationReport:
             if _is_blank(text):
                 out.append(Violation(i, ID_COLUMN, text, "customerID must not be blank", line(i)))
             elif text in first_seen:
-                out.append(Violation(i, ID_COLUMN, text, f"duplicate customerID (first at row {first_seen[text]})", line(i)))
+                out.append(
+                    Violation(i, ID_COLUMN, text, f"duplicate customerID (first at row {first_seen[text]})", line(i))
+                )
             else:
                 first_seen[text] = i
 
@@ -310,15 +336,39 @@ def _check_consistency(raw: pd.DataFrame, line) -> list[Violation]:
     columns = set(raw.columns)
     if {"PhoneService", "MultipleLines"} <= columns:
         for i, (phone, lines) in raw[["PhoneService", "MultipleLines"]].iterrows():
-            if phone in YES_NO and lines in FEATURES_BY_NAME["MultipleLines"].categories and (phone == "No") != (lines == NO_PHONE):
-                out.append(Violation(i, "MultipleLines", lines, f"must be {NO_PHONE!r} exactly when PhoneService is 'No' (PhoneService is {phone!r})", line(i)))
+            if (
+                phone in YES_NO
+                and lines in FEATURES_BY_NAME["MultipleLines"].categories
+                and (phone == "No") != (lines == NO_PHONE)
+            ):
+                out.append(
+                    Violation(
+                        i,
+                        "MultipleLines",
+                        lines,
+                        f"must be {NO_PHONE!r} exactly when PhoneService is 'No' (PhoneService is {phone!r})",
+                        line(i),
+                    )
+                )
     if "InternetService" in columns:
         for addon in INTERNET_ADDONS:
             if addon not in columns:
                 continue
             for i, (internet, value) in raw[["InternetService", addon]].iterrows():
-                if internet in FEATURES_BY_NAME["InternetService"].categories and value in INTERNET_ADDON and (internet == "No") != (value == NO_INTERNET):
-                    out.append(Violation(i, addon, value, f"must be {NO_INTERNET!r} exactly when InternetService is 'No' (InternetService is {internet!r})", line(i)))
+                if (
+                    internet in FEATURES_BY_NAME["InternetService"].categories
+                    and value in INTERNET_ADDON
+                    and (internet == "No") != (value == NO_INTERNET)
+                ):
+                    out.append(
+                        Violation(
+                            i,
+                            addon,
+                            value,
+                            f"must be {NO_INTERNET!r} exactly when InternetService is 'No' (InternetService is {internet!r})",
+                            line(i),
+                        )
+                    )
     return out
 
 

@@ -1,4 +1,5 @@
 """MLflow logging: a local file store under models/training/mlruns unless MLFLOW_TRACKING_URI says otherwise."""
+
 from __future__ import annotations
 
 import os

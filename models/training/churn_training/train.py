@@ -5,6 +5,7 @@
 Exit codes: 0 done, 2 bad usage or no data file, 3 the data failed validation (report on stderr),
 4 ONNX parity failed (nothing written), 5 MLflow logging failed (artifacts written).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,8 +26,8 @@ from . import card as card_mod
 from . import export, reference
 from .modeling import BASELINE_KEY, candidates, metrics, model_params, out_of_fold, tune
 from .repository import DEFAULT_DATA, MODEL_NAME, MODELS_DIR, next_version, relative_to_root
-from .tracking import log_run
 from .schema import DataValidationError, json_record, load_validated, to_frames
+from .tracking import log_run
 
 SEED = 42
 TEST_SIZE = 0.2
@@ -65,7 +66,7 @@ def created_timestamp(out: Path, given: str | None) -> str:
     if given:
         return given
     if os.environ.get("SOURCE_DATE_EPOCH"):
-        stamp = dt.datetime.fromtimestamp(int(os.environ["SOURCE_DATE_EPOCH"]), tz=dt.timezone.utc)
+        stamp = dt.datetime.fromtimestamp(int(os.environ["SOURCE_DATE_EPOCH"]), tz=dt.UTC)
         return stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
     existing = out / "model.json"
     if existing.exists():
@@ -73,7 +74,7 @@ def created_timestamp(out: Path, given: str | None) -> str:
             return json.loads(existing.read_text())["created"]
         except (ValueError, KeyError):
             pass
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def train(opts: Options) -> dict:
@@ -90,7 +91,9 @@ def _train(opts: Options) -> dict:
     raw, report = load_validated(opts.data)  # raises DataValidationError with every violation
     data_sha = sha256_file(opts.data)
     X, y, ids = to_frames(raw)
-    log(f"data: {len(X)} rows valid, churn share {y.mean():.4f}, {len(report.blank_total_charges_rows)} blank TotalCharges (tenure 0)")
+    log(
+        f"data: {len(X)} rows valid, churn share {y.mean():.4f}, {len(report.blank_total_charges_rows)} blank TotalCharges (tenure 0)"
+    )
 
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=TEST_SIZE, stratify=y, random_state=opts.seed)
     folds = 3 if opts.fast else 5
@@ -125,7 +128,9 @@ def _train(opts: Options) -> dict:
     }
 
     description = card_mod.description(chosen_key)
-    onnx_model = export.convert(chosen.estimator, name=MODEL_NAME, version=opts.version, description=description, risk_thresholds=risk)
+    onnx_model = export.convert(
+        chosen.estimator, name=MODEL_NAME, version=opts.version, description=description, risk_thresholds=risk
+    )
     onnx_bytes = export.serialize(onnx_model)
     session = export.session(onnx_bytes)
 
@@ -139,7 +144,9 @@ def _train(opts: Options) -> dict:
     parity_index = [(i, "test") for i in test_index if i in keep] + [(i, "train") for i in extra]
     checked = X.loc[test_index + extra]
     parity = export.check_parity(chosen.estimator, session, checked)
-    log(f"parity: {parity.rows} rows, max |onnx - sklearn| = {parity.max_abs_diff:.3g} (tolerance {export.PARITY_TOLERANCE})")
+    log(
+        f"parity: {parity.rows} rows, max |onnx - sklearn| = {parity.max_abs_diff:.3g} (tolerance {export.PARITY_TOLERANCE})"
+    )
     if not parity.ok:
         raise export.ParityError(
             f"ONNX Runtime and scikit-learn disagree by {parity.max_abs_diff:.3g} > {export.PARITY_TOLERANCE} "
@@ -157,11 +164,15 @@ def _train(opts: Options) -> dict:
             "Rows of the test split (every blank-TotalCharges one included; TotalCharges null = missing, "
             "imputed in the graph) with scikit-learn's predict_proba[:, 1]. Any serving path must "
             "reproduce `probability` within `tolerance`."
-            + (" Rows with split 'train' were added because no blank-TotalCharges row fell in the test split." if extra else "")
+            + (
+                " Rows with split 'train' were added because no blank-TotalCharges row fell in the test split."
+                if extra
+                else ""
+            )
         ),
         "rows": [
             {"customerID": ids[i], "split": split, "features": json_record(raw.loc[i]), "probability": float(p)}
-            for (i, split), p in zip(parity_index, sk_proba)
+            for (i, split), p in zip(parity_index, sk_proba, strict=True)
         ],
     }
 
@@ -180,7 +191,13 @@ def _train(opts: Options) -> dict:
         tuned=tuned,
         test_metrics=test_metrics,
         cv_key=cv_key,
-        split={"test_size": TEST_SIZE, "seed": opts.seed, "stratified": True, "train_rows": len(X_train), "test_rows": len(X_test)},
+        split={
+            "test_size": TEST_SIZE,
+            "seed": opts.seed,
+            "stratified": True,
+            "train_rows": len(X_train),
+            "test_rows": len(X_test),
+        },
         onnx_model=onnx_model,
         onnx_bytes=onnx_bytes,
         parity=parity.as_dict(),
@@ -207,7 +224,9 @@ def _train(opts: Options) -> dict:
         try:
             uri, run_id = log_run(model_json, opts.out, opts.mlflow_uri)
         except Exception as err:  # the artifacts are written; say so rather than end in a traceback
-            raise TrackingError(f"logging to MLflow failed ({type(err).__name__}: {err}); the artifacts in {opts.out} are complete") from err
+            raise TrackingError(
+                f"logging to MLflow failed ({type(err).__name__}: {err}); the artifacts in {opts.out} are complete"
+            ) from err
         log(f"mlflow: run {run_id} at {uri}")
     return model_json
 
@@ -217,25 +236,42 @@ def parity_json(doc: dict) -> str:
     head = {k: v for k, v in doc.items() if k != "rows"}
     text = json.dumps(head, indent=1)[:-2]  # drop the closing "\n}"
     rows = ",\n".join("  " + json.dumps(row, separators=(",", ":")) for row in doc["rows"])
-    return f"{text},\n \"rows\": [\n{rows}\n ]\n}}\n"
+    return f'{text},\n "rows": [\n{rows}\n ]\n}}\n'
 
 
 def parse_args(argv: list[str]) -> Options:
     parser = argparse.ArgumentParser(prog="train.sh", description="Train, export and document the churn model.")
-    parser.add_argument("--data", type=Path, default=Path(os.environ.get("ORTLINE_CHURN_DATA", DEFAULT_DATA)), help="training CSV (default: %(default)s)")
-    parser.add_argument("--out", type=Path, help="output directory (default: models/churn/<--version or next>; a temp dir with --fast)")
-    parser.add_argument("--version", type=int, help="version number written into the artifacts (default: from --out's name, else the next free one)")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=Path(os.environ.get("ORTLINE_CHURN_DATA", DEFAULT_DATA)),
+        help="training CSV (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--out", type=Path, help="output directory (default: models/churn/<--version or next>; a temp dir with --fast)"
+    )
+    parser.add_argument(
+        "--version",
+        type=int,
+        help="version number written into the artifacts (default: from --out's name, else the next free one)",
+    )
     parser.add_argument("--fast", action="store_true", help="small grid, 3 folds: for CI and tests")
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--no-mlflow", action="store_true", help="do not log the run to MLflow")
-    parser.add_argument("--created", help="ISO timestamp for model.json `created` (default: kept from an existing model.json)")
+    parser.add_argument(
+        "--created", help="ISO timestamp for model.json `created` (default: kept from an existing model.json)"
+    )
     args = parser.parse_args(argv)
     if args.version is not None and args.version < 1:
         parser.error("--version must be >= 1")
     repo = MODELS_DIR / MODEL_NAME
     if args.out is not None:
         out = args.out
-        version = args.version if args.version is not None else (int(out.name) if out.name.isdigit() and int(out.name) > 0 else 1)
+        version = (
+            args.version
+            if args.version is not None
+            else (int(out.name) if out.name.isdigit() and int(out.name) > 0 else 1)
+        )
     elif args.version is not None:
         out, version = repo / str(args.version), args.version
     elif args.fast:

@@ -2,6 +2,7 @@
 
 Used on the fast run's output and on the committed models/churn/<version>.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -10,7 +11,6 @@ from pathlib import Path
 
 import numpy as np
 import onnx
-
 from churn_training import export
 from churn_training.schema import FEATURES, feature_specs
 
@@ -48,19 +48,25 @@ def check_version_dir(path: Path, version: int) -> dict:
     model = onnx.load_from_string(onnx_bytes)
     onnx.checker.check_model(model)
     assert card["onnx"]["inputs"] == [
-        {"name": f.name, "type": "string" if f.kind == "categorical" else "float32", "shape": [None, 1]} for f in FEATURES
+        {"name": f.name, "type": "string" if f.kind == "categorical" else "float32", "shape": [None, 1]}
+        for f in FEATURES
     ]
     assert [o.name for o in model.graph.output] == ["label", "probabilities"]
     props = {p.key: p.value for p in model.metadata_props}
     assert json.loads(props["ortline.features"]) == card["features"] == feature_specs()
-    assert json.loads(props["ortline.output"]) == card["output"] == {"name": "probabilities", "index": 1, "label": "label"}
+    assert (
+        json.loads(props["ortline.output"]) == card["output"] == {"name": "probabilities", "index": 1, "label": "label"}
+    )
     assert json.loads(props["ortline.risk_thresholds"]) == card["risk_thresholds"]
     assert model.model_version == version
 
     # Feature contract details the serving side depends on.
     by_name = {f["name"]: f for f in card["features"]}
     assert by_name["TotalCharges"]["required"] is False and by_name["TotalCharges"]["default"] is None
-    assert by_name["SeniorCitizen"]["integer"] is True and (by_name["SeniorCitizen"]["min"], by_name["SeniorCitizen"]["max"]) == (0, 1)
+    assert by_name["SeniorCitizen"]["integer"] is True and (
+        by_name["SeniorCitizen"]["min"],
+        by_name["SeniorCitizen"]["max"],
+    ) == (0, 1)
     assert by_name["tenure"]["integer"] is True and (by_name["tenure"]["min"], by_name["tenure"]["max"]) == (0, None)
     assert (by_name["MonthlyCharges"]["min"], by_name["MonthlyCharges"]["max"]) == (0, None)
     assert all(f["required"] for f in card["features"] if f["name"] != "TotalCharges")
@@ -79,7 +85,9 @@ def check_version_dir(path: Path, version: int) -> dict:
         assert abs(sum(shares) - 1) < 1e-4, name
         if hist["type"] == "numeric":
             assert len(hist["edges"]) == len(hist["shares"]) + 1 and hist["edges"] == sorted(hist["edges"])
-    assert abs(sum(ref["score"]["shares"]) - 1) < 1e-4 and ref["score"]["edges"][0] == 0 and ref["score"]["edges"][-1] == 1
+    assert (
+        abs(sum(ref["score"]["shares"]) - 1) < 1e-4 and ref["score"]["edges"][0] == 0 and ref["score"]["edges"][-1] == 1
+    )
 
     # parity.json reproduces through ONNX Runtime, fed from the JSON records as a client would.
     parity = json.loads((path / "parity.json").read_text())
@@ -98,6 +106,13 @@ def check_version_dir(path: Path, version: int) -> dict:
 
     text = (path / "MODEL_CARD.md").read_text()
     assert f"**{card['metrics']['test']['roc_auc']:.4f}**" in text
-    for heading in ("## Intended use", "## Metrics", "## Risk categories", "## Fairness note", "## Limitations", "## How to retrain"):
+    for heading in (
+        "## Intended use",
+        "## Metrics",
+        "## Risk categories",
+        "## Fairness note",
+        "## Limitations",
+        "## How to retrain",
+    ):
         assert heading in text
     return card

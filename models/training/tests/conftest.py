@@ -1,4 +1,5 @@
 """Shared fixtures. Broken data files are written to pytest's tmp dirs; nothing here touches models/churn."""
+
 from __future__ import annotations
 
 import csv
@@ -44,6 +45,7 @@ def run_train(*args: str, env: dict | None = None) -> subprocess.CompletedProces
     return subprocess.run(
         ["bash", str(TRAINING_DIR / "train.sh"), *args],
         capture_output=True,
+        check=False,  # the exit code is what the test asserts
         text=True,
         env={**os.environ, **(env or {})},
         timeout=600,
@@ -56,6 +58,8 @@ def fast_run(tmp_path_factory, data_path):
     base = tmp_path_factory.mktemp("fast")
     out = base / "churn" / "1"
     mlruns = base / "mlruns"
-    proc = run_train("--fast", "--out", str(out), "--data", str(data_path), env={"MLFLOW_TRACKING_URI": mlruns.as_uri()})
+    proc = run_train(
+        "--fast", "--out", str(out), "--data", str(data_path), env={"MLFLOW_TRACKING_URI": mlruns.as_uri()}
+    )
     assert proc.returncode == 0, f"fast training failed:\n{proc.stdout}\n{proc.stderr}"
     return {"out": out, "mlruns": mlruns, "proc": proc}

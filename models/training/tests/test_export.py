@@ -1,18 +1,18 @@
 """The exported ONNX graph against the scikit-learn pipeline it came from, for both candidates."""
+
 from __future__ import annotations
 
 import json
 import warnings
 
 import numpy as np
-import pandas as pd
 import onnx
+import pandas as pd
 import pytest
-from threadpoolctl import threadpool_limits
-
 from churn_training import export
 from churn_training.modeling import candidates, float32_exact
 from churn_training.schema import FEATURES, feature_specs, load_validated, to_frames
+from threadpoolctl import threadpool_limits
 
 THRESHOLDS = [{"category": "Low", "max": 0.3}, {"category": "Medium", "max": 0.5}, {"category": "High", "max": 1.0}]
 
@@ -38,10 +38,10 @@ def exported(request, frames):
 
 
 def test_inputs_are_one_per_feature_named_as_the_csv_columns(exported):
-    _, model, sess = exported
+    _, _, sess = exported
     inputs = sess.get_inputs()
     assert [i.name for i in inputs] == [f.name for f in FEATURES]
-    for i, f in zip(inputs, FEATURES):
+    for i, f in zip(inputs, FEATURES, strict=True):
         assert i.type == ("tensor(string)" if f.kind == "categorical" else "tensor(float)"), i
         assert len(i.shape) == 2 and i.shape[1] == 1 and not isinstance(i.shape[0], int), i.shape
 
@@ -105,10 +105,13 @@ def test_unknown_categories_do_not_crash_the_graph(exported, frames):
 
 def test_json_records_feed_the_graph_like_a_client(exported, frames):
     """record_feeds (used on parity.json) gives the same inputs as the typed frame."""
-    pipeline, _, sess = exported
+    _, _, sess = exported
     X, _ = frames
     rows = X.iloc[:30]
-    records = [{k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in r.items()} for r in rows.to_dict("records")]
+    records = [
+        {k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in r.items()}
+        for r in rows.to_dict("records")
+    ]
     _, from_records = export.run(sess, export.record_feeds(records))
     _, from_frame = export.run(sess, export.feeds(rows))
     assert np.array_equal(from_records, from_frame)
@@ -126,9 +129,13 @@ def test_tree_thresholds_split_float32_inputs_the_same_in_onnx(frames):
     X, y = frames
     candidate = next(c for c in candidates(seed=7, fast=True) if c.key == "hist_gradient_boosting")
     with threadpool_limits(1):
-        pipeline = candidate.pipeline.set_params(**{k: v[0] for k, v in candidate.grid.items()}).fit(X.iloc[:3000], y.iloc[:3000])
+        pipeline = candidate.pipeline.set_params(**{k: v[0] for k, v in candidate.grid.items()}).fit(
+            X.iloc[:3000], y.iloc[:3000]
+        )
     before = pipeline.predict_proba(X)[:, 1]
-    unpatched = export.session(export.serialize(export.convert(pipeline, name="churn", version=1, description="", risk_thresholds=THRESHOLDS)))
+    unpatched = export.session(
+        export.serialize(export.convert(pipeline, name="churn", version=1, description="", risk_thresholds=THRESHOLDS))
+    )
     float32_exact(pipeline)
     assert np.array_equal(before, pipeline.predict_proba(X)[:, 1]), "float32_exact changed a prediction"
 
@@ -146,7 +153,9 @@ def test_tree_thresholds_split_float32_inputs_the_same_in_onnx(frames):
                 rows.append(row)
     probe = pd.DataFrame(rows).astype(X.dtypes.to_dict())
     assert len(probe) > 30
-    sess = export.session(export.serialize(export.convert(pipeline, name="churn", version=1, description="", risk_thresholds=THRESHOLDS)))
+    sess = export.session(
+        export.serialize(export.convert(pipeline, name="churn", version=1, description="", risk_thresholds=THRESHOLDS))
+    )
     _, got = export.run(sess, export.feeds(probe))
     expected = pipeline.predict_proba(probe)[:, 1]
     assert np.max(np.abs(got - expected)) <= export.PARITY_TOLERANCE

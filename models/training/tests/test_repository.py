@@ -1,15 +1,15 @@
 """The committed model repository: models/churn/<version> is consistent, and the active-version rule."""
+
 from __future__ import annotations
 
 import json
 
 import pytest
-from sklearn.model_selection import train_test_split
-
 from artifact_checks import check_version_dir
 from churn_training.repository import MODELS_DIR, active_version, next_version, versions
 from churn_training.schema import load_validated, to_frames
 from churn_training.train import SEED, TEST_SIZE, sha256_file
+from sklearn.model_selection import train_test_split
 
 CHURN = MODELS_DIR / "churn"
 

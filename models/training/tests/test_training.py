@@ -1,14 +1,14 @@
 """A fast training run end to end (train.sh --fast), its artifacts, MLflow, and determinism."""
+
 from __future__ import annotations
 
 import json
 
-from sklearn.model_selection import train_test_split
-
 from artifact_checks import FILES, check_version_dir
-from conftest import run_train
 from churn_training.schema import load_validated, to_frames
 from churn_training.train import SEED, TEST_SIZE
+from conftest import run_train
+from sklearn.model_selection import train_test_split
 
 
 def test_fast_run_writes_a_complete_version(fast_run):
@@ -76,7 +76,18 @@ def test_when_no_blank_total_charges_row_falls_in_the_test_split_some_are_added_
     """Seed 17 puts none of the 9 blank-TotalCharges rows in the test split. Also: the version comes
     from the output directory's name, and --created is honoured."""
     out = tmp_path / "churn" / "2"
-    proc = run_train("--fast", "--out", str(out), "--data", str(data_path), "--seed", "17", "--no-mlflow", "--created", "2020-01-01T00:00:00Z")
+    proc = run_train(
+        "--fast",
+        "--out",
+        str(out),
+        "--data",
+        str(data_path),
+        "--seed",
+        "17",
+        "--no-mlflow",
+        "--created",
+        "2020-01-01T00:00:00Z",
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     card = check_version_dir(out, version=2)
     assert card["created"] == "2020-01-01T00:00:00Z" and card["metrics"]["split"]["seed"] == 17
@@ -89,7 +100,9 @@ def test_when_no_blank_total_charges_row_falls_in_the_test_split_some_are_added_
 
 def test_a_failing_tracking_server_is_reported_after_the_artifacts_are_written(tmp_path, data_path):
     out = tmp_path / "1"
-    proc = run_train("--fast", "--out", str(out), "--data", str(data_path), env={"MLFLOW_TRACKING_URI": "bogus-scheme://nowhere"})
+    proc = run_train(
+        "--fast", "--out", str(out), "--data", str(data_path), env={"MLFLOW_TRACKING_URI": "bogus-scheme://nowhere"}
+    )
     assert proc.returncode == 5, proc.stdout + proc.stderr
     assert "logging to MLflow failed" in proc.stderr and "artifacts in" in proc.stderr
     assert all((out / name).is_file() for name in FILES)
