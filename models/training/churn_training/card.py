@@ -155,7 +155,7 @@ def model_json(
             "preprocessing": PREPROCESSING[chosen_key],
         },
         "selection": {
-            "rule": "highest test ROC AUC (as issue 3 asks); ties go to the baseline. CV ROC AUC on the training split is recorded beside it.",
+            "rule": "highest test ROC AUC; ties go to the baseline. CV ROC AUC on the training split is recorded beside it.",
             "chosen": chosen_key,
             "chosen_by_cv_would_be": cv_key,
             "candidates": {
@@ -322,7 +322,7 @@ def markdown(card: dict) -> str:
             for k, c in cands.items()
         ],
         "",
-        f"Chosen: **{chosen_name}**, by test ROC AUC, as issue 3 asks. Selecting on the test split makes the",
+        f"Chosen: **{chosen_name}**, by test ROC AUC. Selecting on the test split makes the",
         "reported test number slightly optimistic (it is also the selection criterion), so the cross-validated",
         f"ROC AUC is reported beside it. Here CV would have chosen **{card_name(sel['chosen_by_cv_would_be']).lower()}**"
         + (
