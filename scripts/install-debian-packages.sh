@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
-# Installs Debian's redis-server when it is not on PATH, for the gateway's cache tests and
-# benchmarks (issue 5). Idempotent. It never starts or enables a service: the tests and the
-# benchmark start their own redis-server on a free port and stop it themselves.
+# Installs the Debian packages the tests and benchmarks run for real, when missing from PATH:
+#   redis-server   the cache tests and benchmarks start their own on a free port
+#   wrk            the HTTP benchmark's load generator (autocannon is the fallback without it)
+# Idempotent. It never starts or enables a service.
 set -euo pipefail
 
-if command -v redis-server >/dev/null 2>&1; then
-  echo "install-redis: $(redis-server --version | head -n1)"
+declare -A COMMAND_OF=([redis-server]=redis-server [wrk]=wrk)
+missing=()
+for pkg in "${!COMMAND_OF[@]}"; do
+  command -v "${COMMAND_OF[$pkg]}" >/dev/null 2>&1 || missing+=("$pkg")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-debian-packages: $(redis-server --version | head -n1); wrk present"
   exit 0
 fi
 
@@ -14,13 +20,13 @@ if [ "$(id -u)" -ne 0 ]; then
   if command -v sudo >/dev/null 2>&1; then
     SUDO=(sudo)
   else
-    echo "install-redis: redis-server is missing and this is not root (no sudo); install the redis-server package" >&2
+    echo "install-debian-packages: missing ${missing[*]} and this is not root (no sudo); install them with apt-get" >&2
     exit 1
   fi
 fi
 
-# The package's post-install tries to start the service; where there is no init system (containers)
-# policy-rc.d keeps it from doing so. Only added (and removed) when none is there already.
+# The redis-server package's post-install tries to start the service; where there is no init system
+# (containers) policy-rc.d keeps it from doing so. Only added (and removed) when none is there.
 POLICY=/usr/sbin/policy-rc.d
 ADDED_POLICY=0
 if [ ! -e "$POLICY" ]; then
@@ -32,8 +38,10 @@ cleanup() { if [ "$ADDED_POLICY" -eq 1 ]; then "${SUDO[@]}" rm -f "$POLICY"; fi;
 trap cleanup EXIT
 
 export DEBIAN_FRONTEND=noninteractive
-"${SUDO[@]}" apt-get update
-"${SUDO[@]}" apt-get install -y --no-install-recommends redis-server
+"${SUDO[@]}" apt-get update -qq
+"${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 
-command -v redis-server >/dev/null 2>&1 || { echo "install-redis: redis-server still not on PATH after install" >&2; exit 1; }
-echo "install-redis: $(redis-server --version | head -n1)"
+for pkg in "${missing[@]}"; do
+  command -v "${COMMAND_OF[$pkg]}" >/dev/null 2>&1 || { echo "install-debian-packages: $pkg still not on PATH after install" >&2; exit 1; }
+done
+echo "install-debian-packages: installed ${missing[*]}"

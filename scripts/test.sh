@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test suite: Rust core (cargo test), training pipeline (pytest), TypeScript
-# packages end to end (vitest: real ONNX Runtime, real servers on loopback).
+# Runs every check and test suite: set-up (scripts/setup-dev.sh), lint first (scripts/lint.sh: any
+# finding fails the run), then the Rust core (cargo test), the training pipeline (pytest), the
+# TypeScript packages end to end (vitest: real ONNX Runtime, real servers on loopback).
 # Ends with one summary line over all suites: "total: N passed, M failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -8,11 +9,11 @@ ROOT=$(pwd)
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 
-bash scripts/setup.sh || { echo "test: set-up failed" >&2; exit 1; }
-# Test-only prerequisites: Debian's redis-server (the cache tests start their own on a free port)
-# and the deploy checkers (helm, kube-score, kubernetes-validate, hadolint) under .tools/.
-bash scripts/install-redis.sh || { echo "test: could not install redis-server" >&2; exit 1; }
-bash scripts/install-deploy-tools.sh || { echo "test: could not install the deploy tools" >&2; exit 1; }
+bash scripts/setup-dev.sh || { echo "test: set-up failed (scripts/setup-dev.sh)" >&2; exit 1; }
+
+echo "== lint (scripts/lint.sh)"
+bash scripts/lint.sh 2>&1 | tee "$OUT/lint.log"
+[ "${PIPESTATUS[0]}" -eq 0 ] || { echo "test: lint failed; fix the findings (bash scripts/lint.sh --fix applies the formatters)" >&2; exit 1; }
 
 ORT_LIB="$ROOT/packages/scorer/node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1"
 status=0

@@ -3,7 +3,8 @@
 // this one's: the part of the ceiling that validation, batching, inference and metrics cost.
 import uWS from 'uWebSockets.js';
 
-const ANSWER = '{"customer_id":"C1","churn_probability":0.5,"risk_category":"Medium","model_version":"1","prediction_id":"x"}';
+const ANSWER =
+  '{"customer_id":"C1","churn_probability":0.5,"risk_category":"Medium","model_version":"1","prediction_id":"x"}';
 const port = Number(process.argv[2] ?? 0);
 let answer;
 
@@ -16,12 +17,14 @@ uWS
     res.onData((chunk, isLast) => {
       const buf = Buffer.from(chunk);
       if (!isLast) {
-        (chunks ??= []).push(Buffer.from(buf));
+        chunks ??= [];
+        chunks.push(Buffer.from(buf));
         return;
       }
       const body = chunks ? Buffer.concat([...chunks, buf]) : buf;
       answer = JSON.parse(body.toString('utf8'));
-      if (!aborted) res.cork(() => res.writeStatus('200 OK').writeHeader('content-type', 'application/json').end(ANSWER));
+      if (!aborted)
+        res.cork(() => res.writeStatus('200 OK').writeHeader('content-type', 'application/json').end(ANSWER));
     });
   })
   .listen('127.0.0.1', port, (socket) => {

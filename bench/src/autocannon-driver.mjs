@@ -7,7 +7,10 @@ import autocannon from 'autocannon';
 import { coldBody } from './payloads.mjs';
 
 const { url, connections, duration, timeout, mix } = JSON.parse(readFileSync(process.argv[2], 'utf8'));
-const lines = (path) => readFileSync(path, 'utf8').split('\n').filter((l) => l !== '');
+const lines = (path) =>
+  readFileSync(path, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '');
 const hot = lines(mix.hot);
 const headers = { 'content-type': 'application/json' };
 
@@ -18,15 +21,17 @@ if (mix.cold === '') {
 } else {
   const cold = lines(mix.cold);
   let n = 0;
-  requests = [{
-    method: 'POST',
-    headers,
-    setupRequest(req) {
-      if (Math.random() < mix.share) return { ...req, body: hot[Math.floor(Math.random() * hot.length)] };
-      const k = mix.start + n++;
-      return { ...req, body: coldBody(cold[k % cold.length], k) };
+  requests = [
+    {
+      method: 'POST',
+      headers,
+      setupRequest(req) {
+        if (Math.random() < mix.share) return { ...req, body: hot[Math.floor(Math.random() * hot.length)] };
+        const k = mix.start + n++;
+        return { ...req, body: coldBody(cold[k % cold.length], k) };
+      },
     },
-  }];
+  ];
 }
 
 const result = await autocannon({ url, connections, duration, timeout, requests });

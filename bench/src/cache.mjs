@@ -1,12 +1,12 @@
 #!/usr/bin/env node
-// The gateway's cache tiers (issue 5): what an L1 hit, an L2 hit and a miss cost, and gateway
+// The gateway's cache tiers: what an L1 hit, an L2 hit and a miss cost, and gateway
 // throughput at hit ratios 0/50/90/100% with and without Redis.
 //
 //   node bench/src/cache.mjs [--duration 4] [--rounds 3] [--connections 64] [--ratios 0,0.5,0.9,1]
 //                            [--cost-ms 1000] [--out DIR] [--smoke]
 //
 // Needs: packages/gateway built (pnpm --filter @ortline/gateway run build), redis-server
-// (scripts/install-redis.sh; started here on a free port, never as a service) and wrk (Debian
+// (scripts/install-debian-packages.sh; started here on a free port, never as a service) and wrk (Debian
 // package). Without redis-server the Redis rows are skipped and say so.
 //
 // Part 1, cost per request, in process: one request at a time (await each), straight into a model
@@ -45,9 +45,18 @@ const rounds = args.smoke ? 1 : Number(args.rounds);
 const connections = Number(args.connections);
 const ratios = args.ratios.split(',').map(Number);
 const costMs = args.smoke ? 100 : Number(args['cost-ms']);
-const outDir = args.out ?? (args.smoke ? join(tmpdir(), 'ortline-bench-cache-smoke') : join(repoRoot, 'bench/results/cache'));
-if (!(duration > 0) || !(rounds > 0) || !(connections > 0) || ratios.some((r) => !(r >= 0 && r <= 1)) || !(costMs > 0)) {
-  console.error('usage: cache.mjs [--duration S>0] [--rounds N>0] [--connections N>0] [--ratios 0,0.5,...] [--cost-ms MS>0] [--out DIR] [--smoke]');
+const outDir =
+  args.out ?? (args.smoke ? join(tmpdir(), 'ortline-bench-cache-smoke') : join(repoRoot, 'bench/results/cache'));
+if (
+  !(duration > 0) ||
+  !(rounds > 0) ||
+  !(connections > 0) ||
+  ratios.some((r) => !(r >= 0 && r <= 1)) ||
+  !(costMs > 0)
+) {
+  console.error(
+    'usage: cache.mjs [--duration S>0] [--rounds N>0] [--connections N>0] [--ratios 0,0.5,...] [--cost-ms MS>0] [--out DIR] [--smoke]',
+  );
   process.exit(2);
 }
 
@@ -71,7 +80,11 @@ const HOT = 1000;
 /** Hot records: tenure 0..999 with MonthlyCharges 10.25; per-run fresh records use other charges. */
 const hotRecord = (i) => ({ ...baseRecord, tenure: i, MonthlyCharges: 10.25 });
 let uniqueCounter = 0;
-const uniqueRecord = () => ({ ...baseRecord, tenure: 1 + (uniqueCounter++ % 4_000_000), MonthlyCharges: 7.75 + Math.floor(uniqueCounter / 4_000_000) * 0.5 });
+const uniqueRecord = () => ({
+  ...baseRecord,
+  tenure: 1 + (uniqueCounter++ % 4_000_000),
+  MonthlyCharges: 7.75 + Math.floor(uniqueCounter / 4_000_000) * 0.5,
+});
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -86,7 +99,24 @@ function freePort() {
 
 async function startRedis() {
   const port = await freePort();
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory', '512mb', '--maxmemory-policy', 'allkeys-lru'], { stdio: 'ignore' });
+  const proc = spawn(
+    'redis-server',
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--maxmemory',
+      '512mb',
+      '--maxmemory-policy',
+      'allkeys-lru',
+    ],
+    { stdio: 'ignore' },
+  );
   for (let i = 0; i < 200; i++) {
     const ok = spawnSync('redis-cli', ['-p', String(port), 'ping'], { encoding: 'utf8' }).stdout?.trim() === 'PONG';
     if (ok) return { proc, port, url: `redis://127.0.0.1:${port}` };
@@ -109,8 +139,16 @@ async function costPerRequest() {
   const quiet = { host: '127.0.0.1', port: 0, log: { level: 'silent' }, metrics: { enabled: false } };
   const l1Only = await startGateway({ overrides: { ...quiet, cache: { l1: { ttlMs: 0 } } } });
   const none = await startGateway({ overrides: { ...quiet, cache: { l1: { enabled: false } } } });
-  const l1l2 = redis ? await startGateway({ overrides: { ...quiet, redisUrl: redis.url, cache: { l1: { ttlMs: 0 }, l2: { timeoutMs: 50 } } } }) : undefined;
-  const l2Only = redis ? await startGateway({ overrides: { ...quiet, redisUrl: redis.url, cache: { l1: { enabled: false }, l2: { timeoutMs: 50 } } } }) : undefined;
+  const l1l2 = redis
+    ? await startGateway({
+        overrides: { ...quiet, redisUrl: redis.url, cache: { l1: { ttlMs: 0 }, l2: { timeoutMs: 50 } } },
+      })
+    : undefined;
+  const l2Only = redis
+    ? await startGateway({
+        overrides: { ...quiet, redisUrl: redis.url, cache: { l1: { enabled: false }, l2: { timeoutMs: 50 } } },
+      })
+    : undefined;
   const scorer = (g) => g.registry.resolve('churn').scorer;
 
   // Sanity before timing: every path gives the training pipeline's answer for a parity row.
@@ -118,7 +156,8 @@ async function costPerRequest() {
   for (const g of [l1Only, none, l1l2, l2Only].filter(Boolean)) {
     for (let i = 0; i < 2; i++) {
       const { scores } = await scorer(g).score([row.features]);
-      if (Math.abs(scores[0] - row.probability) > parity.tolerance) throw new Error(`wrong score before timing: ${scores[0]} vs ${row.probability}`);
+      if (Math.abs(scores[0] - row.probability) > parity.tolerance)
+        throw new Error(`wrong score before timing: ${scores[0]} vs ${row.probability}`);
     }
   }
   const hit = hotRecord(1);
@@ -151,10 +190,16 @@ async function costPerRequest() {
       perRound.get(c.name).push(((performance.now() - t0) * 1000) / n);
     }
   }
-  const results = contenders.map((c) => ({ contender: c.name, us_per_request: round1(median(perRound.get(c.name))), rounds_us: perRound.get(c.name).map(round1) }));
+  const results = contenders.map((c) => ({
+    contender: c.name,
+    us_per_request: round1(median(perRound.get(c.name))),
+    rounds_us: perRound.get(c.name).map(round1),
+  }));
 
   // The key alone: validate + columnize one row (the stage does it for every request), then hash.
-  const schema = FeatureSchema.fromModel(l1Only.registry.resolve('churn').model, card, { passthrough: ['customer_id', 'customerID'] });
+  const schema = FeatureSchema.fromModel(l1Only.registry.resolve('churn').model, card, {
+    passthrough: ['customer_id', 'customerID'],
+  });
   const keys = new RowKeys(schema, 'ortline:', 'churn', '1');
   const cols = schema.allocate(1);
   const rows = parity.rows.map((x) => x.features);
@@ -179,7 +224,15 @@ async function costPerRequest() {
   });
   for (const g of [l1Only, none, l1l2, l2Only].filter(Boolean)) await g.close();
   const expensive = redis ? await expensiveModel(quiet) : undefined;
-  return { per_request: results, key_ns_per_row: { validate_columnize: validateNs, validate_columnize_sha256: keyNs, sha256_and_encoding: keyNs - validateNs }, expensive_model: expensive };
+  return {
+    per_request: results,
+    key_ns_per_row: {
+      validate_columnize: validateNs,
+      validate_columnize_sha256: keyNs,
+      sha256_and_encoding: keyNs - validateNs,
+    },
+    expensive_model: expensive,
+  };
 }
 
 /**
@@ -191,10 +244,20 @@ async function expensiveModel(quiet) {
   const models = mkdtempSync(join(tmpdir(), 'ortline-bench-slow-'));
   mkdirSync(join(models, 'slow', '1'), { recursive: true });
   symlinkSync(join(repoRoot, 'packages/scorer/test/fixtures/slow.onnx'), join(models, 'slow', '1', 'model.onnx'));
-  writeFileSync(join(models, 'slow', '1', 'model.json'), JSON.stringify({ features: [{ name: 'x', kind: 'numeric', dtype: 'float32', required: true }] }));
+  writeFileSync(
+    join(models, 'slow', '1', 'model.json'),
+    JSON.stringify({ features: [{ name: 'x', kind: 'numeric', dtype: 'float32', required: true }] }),
+  );
   const iterations = 40;
   const compute = await startGateway({ overrides: { ...quiet, modelsDir: models, cache: { l1: { enabled: false } } } });
-  const l2 = await startGateway({ overrides: { ...quiet, modelsDir: models, redisUrl: redis.url, cache: { l1: { enabled: false }, l2: { timeoutMs: 50 } } } });
+  const l2 = await startGateway({
+    overrides: {
+      ...quiet,
+      modelsDir: models,
+      redisUrl: redis.url,
+      cache: { l1: { enabled: false }, l2: { timeoutMs: 50 } },
+    },
+  });
   const sc = (g) => g.registry.resolve('slow').scorer;
   const hot = { x: iterations };
   await sc(l2).score([hot]);
@@ -219,16 +282,34 @@ async function expensiveModel(quiet) {
   await compute.close();
   await l2.close();
   rmSync(models, { recursive: true, force: true });
-  return { model: `packages/scorer/test/fixtures/slow.onnx, x = ${iterations} (${iterations} iterations of a 128x128 MatMul + Tanh)`, compute_us: computeUs, l2_hit_us: l2Us };
+  return {
+    model: `packages/scorer/test/fixtures/slow.onnx, x = ${iterations} (${iterations} iterations of a 128x128 MatMul + Tanh)`,
+    compute_us: computeUs,
+    l2_hit_us: l2Us,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
 // Part 2: throughput over HTTP at hit ratios.
 function startServe(extra, env = {}) {
-  const proc = spawn(process.execPath, [join(repoRoot, 'packages/gateway/bin/ortline.js'), 'serve', '--host', '127.0.0.1', '--port', '0', '--models-dir', join(repoRoot, 'models'), ...extra], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, ...env },
-  });
+  const proc = spawn(
+    process.execPath,
+    [
+      join(repoRoot, 'packages/gateway/bin/ortline.js'),
+      'serve',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--models-dir',
+      join(repoRoot, 'models'),
+      ...extra,
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, ...env },
+    },
+  );
   children.push(proc);
   return new Promise((resolve, reject) => {
     let buf = '';
@@ -236,7 +317,7 @@ function startServe(extra, env = {}) {
     const timer = setTimeout(() => reject(new Error('ortline serve did not log "ready" within 60 s')), 60_000);
     proc.stdout.on('data', (d) => {
       buf += d;
-      for (let nl; (nl = buf.indexOf('\n')) >= 0; ) {
+      for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
         const line = buf.slice(0, nl);
         buf = buf.slice(nl + 1);
         try {
@@ -301,7 +382,21 @@ function ms(s) {
 function wrk(url, script, seconds) {
   const file = join(luaDir, 'mix.lua');
   writeFileSync(file, script);
-  const r = spawnSync('wrk', ['-t2', `-c${connections}`, `-d${seconds}s`, '--latency', '--timeout', '10s', '-s', file, `${url}/v1/models/churn/predict`], { encoding: 'utf8' });
+  const r = spawnSync(
+    'wrk',
+    [
+      '-t2',
+      `-c${connections}`,
+      `-d${seconds}s`,
+      '--latency',
+      '--timeout',
+      '10s',
+      '-s',
+      file,
+      `${url}/v1/models/churn/predict`,
+    ],
+    { encoding: 'utf8' },
+  );
   const out = r.stdout;
   const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
   return {
@@ -335,25 +430,51 @@ async function counters(url) {
 }
 
 async function warmHot(url) {
-  const r = await fetch(`${url}/v1/models/churn/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ instances: Array.from({ length: HOT }, (_, i) => hotRecord(i)) }) });
+  const r = await fetch(`${url}/v1/models/churn/predict`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ instances: Array.from({ length: HOT }, (_, i) => hotRecord(i)) }),
+  });
   if (r.status !== 200) throw new Error(`warming the hot set failed: ${r.status}`);
 }
 
 async function throughput() {
   const common = ['--cache-l1-ttl-ms', '0'];
   const configs = [
-    { name: 'no cache', redis: false, ratios: [0], gw: await startServe(['--no-cache-l1-enabled', ...common], { REDIS_URL: '' }) },
+    {
+      name: 'no cache',
+      redis: false,
+      ratios: [0],
+      gw: await startServe(['--no-cache-l1-enabled', ...common], { REDIS_URL: '' }),
+    },
     { name: 'L1 only', redis: false, ratios, gw: await startServe(common, { REDIS_URL: '' }) },
   ];
   if (redis) {
-    configs.push({ name: 'L1 + L2 (Redis)', redis: true, ratios, gw: await startServe(common, { REDIS_URL: redis.url }) });
-    configs.push({ name: 'L2 only (Redis, L1 off)', redis: true, ratios, gw: await startServe(['--no-cache-l1-enabled', ...common], { REDIS_URL: redis.url }) });
+    configs.push({
+      name: 'L1 + L2 (Redis)',
+      redis: true,
+      ratios,
+      gw: await startServe(common, { REDIS_URL: redis.url }),
+    });
+    configs.push({
+      name: 'L2 only (Redis, L1 off)',
+      redis: true,
+      ratios,
+      gw: await startServe(['--no-cache-l1-enabled', ...common], { REDIS_URL: redis.url }),
+    });
   }
   // Sanity before timing: every configuration answers a parity row within tolerance.
   const row = parity.rows[7];
   for (const c of configs) {
-    const j = await (await fetch(`${c.gw.url}/v1/models/churn/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(row.features) })).json();
-    if (Math.abs(j.churn_probability - row.probability) > parity.tolerance) throw new Error(`${c.name}: wrong answer before timing`);
+    const j = await (
+      await fetch(`${c.gw.url}/v1/models/churn/predict`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(row.features),
+      })
+    ).json();
+    if (Math.abs(j.churn_probability - row.probability) > parity.tolerance)
+      throw new Error(`${c.name}: wrong answer before timing`);
   }
   const points = configs.flatMap((c) => c.ratios.map((ratio) => ({ config: c, ratio, runs: [] })));
   // Warm-up run per point (JIT, connections), not reported.
@@ -380,14 +501,22 @@ async function throughput() {
       res.l2_lookup_failures = after.l2Failures - before.l2Failures;
       res.breaker_opened = after.breakerOpens - before.breakerOpens;
       p.runs.push(res);
-      console.error(`round ${r + 1} ${p.config.name} ratio ${p.ratio}: ${Math.round(res.rps)}/s p50 ${res.p50_ms} ms p99 ${res.p99_ms} ms hits seen ${res.hit_ratio_seen} errors ${res.errors + res.non2xx} L2 lookup failures ${res.l2_lookup_failures} breaker opened ${res.breaker_opened}`);
+      console.error(
+        `round ${r + 1} ${p.config.name} ratio ${p.ratio}: ${Math.round(res.rps)}/s p50 ${res.p50_ms} ms p99 ${res.p99_ms} ms hits seen ${res.hit_ratio_seen} errors ${res.errors + res.non2xx} L2 lookup failures ${res.l2_lookup_failures} breaker opened ${res.breaker_opened}`,
+      );
     }
   }
   for (const c of configs) c.gw.proc.kill('SIGTERM');
   return points.map((p) => {
     const m = median(p.runs.map((x) => x.rps));
     const mid = p.runs.find((x) => x.rps === m) ?? p.runs[0];
-    return { config: p.config.name, hit_ratio: p.ratio, ...mid, rps: Math.round(mid.rps), rounds_rps: p.runs.map((x) => Math.round(x.rps)) };
+    return {
+      config: p.config.name,
+      hit_ratio: p.ratio,
+      ...mid,
+      rps: Math.round(mid.rps),
+      rounds_rps: p.runs.map((x) => Math.round(x.rps)),
+    };
   });
 }
 
@@ -396,13 +525,29 @@ const round1 = (x) => Math.round(x * 10) / 10;
 try {
   const started = performance.now();
   const cost = await costPerRequest();
-  console.error('cost per request (µs):', cost.per_request.map((c) => `${c.contender} ${c.us_per_request}`).join(' | '), '| key ns/row:', JSON.stringify(cost.key_ns_per_row));
+  console.error(
+    'cost per request (µs):',
+    cost.per_request.map((c) => `${c.contender} ${c.us_per_request}`).join(' | '),
+    '| key ns/row:',
+    JSON.stringify(cost.key_ns_per_row),
+  );
   const http = await throughput();
   const report = {
     created: new Date().toISOString(),
     command: `node bench/src/cache.mjs ${process.argv.slice(2).join(' ')}`.trim(),
     machine: { ...machineInfo(), node: process.version },
-    settings: { duration_s: duration, rounds, connections, ratios, cost_ms: costMs, hot_records: HOT, load_generator: 'wrk -t2', redis: redis ? 'redis-server on loopback, no persistence, maxmemory 512mb allkeys-lru' : 'not installed: Redis rows skipped' },
+    settings: {
+      duration_s: duration,
+      rounds,
+      connections,
+      ratios,
+      cost_ms: costMs,
+      hot_records: HOT,
+      load_generator: 'wrk -t2',
+      redis: redis
+        ? 'redis-server on loopback, no persistence, maxmemory 512mb allkeys-lru'
+        : 'not installed: Redis rows skipped',
+    },
     cost,
     http,
     seconds: Math.round((performance.now() - started) / 1000),
@@ -438,14 +583,18 @@ function markdown(r) {
     `Key per row: validate + columnize ${r.cost.key_ns_per_row.validate_columnize} ns, plus encoding + SHA-256 ${r.cost.key_ns_per_row.sha256_and_encoding} ns (together ${r.cost.key_ns_per_row.validate_columnize_sha256} ns).`,
     '',
     ...(r.cost.expensive_model
-      ? [`An expensive model (${r.cost.expensive_model.model}): computing it ${r.cost.expensive_model.compute_us} µs per request, an L2 hit ${r.cost.expensive_model.l2_hit_us} µs.`, '']
+      ? [
+          `An expensive model (${r.cost.expensive_model.model}): computing it ${r.cost.expensive_model.compute_us} µs per request, an L2 hit ${r.cost.expensive_model.l2_hit_us} µs.`,
+          '',
+        ]
       : []),
     `## Throughput over HTTP (wrk, ${r.settings.connections} connections, ${r.settings.duration_s} s per run, single-record requests)`,
     '',
     '| Configuration | Hit ratio (asked / seen) | req/s | p50 ms | p99 ms | errors | mean batch rows | L2 lookups failed / breaker opened | rounds req/s |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | --- |',
     ...r.http.map(
-      (h) => `| ${h.config} | ${h.hit_ratio} / ${h.hit_ratio_seen} | ${h.rps} | ${h.p50_ms} | ${h.p99_ms} | ${h.errors + h.non2xx} | ${h.mean_batch_rows ?? '-'} | ${h.config.includes('Redis') ? `${h.l2_lookup_failures} / ${h.breaker_opened}` : '-'} | ${h.rounds_rps.join(', ')} |`,
+      (h) =>
+        `| ${h.config} | ${h.hit_ratio} / ${h.hit_ratio_seen} | ${h.rps} | ${h.p50_ms} | ${h.p99_ms} | ${h.errors + h.non2xx} | ${h.mean_batch_rows ?? '-'} | ${h.config.includes('Redis') ? `${h.l2_lookup_failures} / ${h.breaker_opened}` : '-'} | ${h.rounds_rps.join(', ')} |`,
     ),
     '',
   ];

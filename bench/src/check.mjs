@@ -7,7 +7,11 @@ import { recordBody } from './common.mjs';
 const SHAPE = ['churn_probability', 'customer_id', 'model_version', 'prediction_id', 'risk_category'];
 
 async function post(url, body) {
-  const r = await fetch(`${url}/v1/models/churn/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+  const r = await fetch(`${url}/v1/models/churn/predict`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body,
+  });
   const text = await r.text();
   let json;
   try {
@@ -22,12 +26,14 @@ async function post(url, body) {
 export async function checkHttp(system, url, parity, rows = parity.rows) {
   const answers = new Array(rows.length);
   let next = 0;
-  await Promise.all(Array.from({ length: 8 }, async () => {
-    while (next < rows.length) {
-      const i = next++;
-      answers[i] = await post(url, recordBody(rows[i]));
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (next < rows.length) {
+        const i = next++;
+        answers[i] = await post(url, recordBody(rows[i]));
+      }
+    }),
+  );
   const problems = [];
   let worst = 0;
   for (const [i, a] of answers.entries()) {
@@ -37,13 +43,19 @@ export async function checkHttp(system, url, parity, rows = parity.rows) {
       continue;
     }
     const keys = Object.keys(a.json).sort();
-    if (keys.join() !== SHAPE.join()) problems.push(`row ${i}: answer fields ${keys.join(',')}, expected ${SHAPE.join(',')}`);
+    if (keys.join() !== SHAPE.join())
+      problems.push(`row ${i}: answer fields ${keys.join(',')}, expected ${SHAPE.join(',')}`);
     if (system.answers === 'constant') continue;
     const diff = Math.abs(a.json.churn_probability - row.probability);
     worst = Math.max(worst, Number.isFinite(diff) ? diff : Infinity);
-    if (!(diff <= parity.tolerance)) problems.push(`row ${i} (${row.customerID}): churn_probability ${a.json.churn_probability}, sklearn ${row.probability}`);
-    if (a.json.customer_id !== row.customerID) problems.push(`row ${i}: customer_id ${a.json.customer_id}, sent ${row.customerID}`);
-    if (a.json.model_version !== '1' && a.json.model_version !== String(parity.version)) problems.push(`row ${i}: model_version ${a.json.model_version}`);
+    if (!(diff <= parity.tolerance))
+      problems.push(
+        `row ${i} (${row.customerID}): churn_probability ${a.json.churn_probability}, sklearn ${row.probability}`,
+      );
+    if (a.json.customer_id !== row.customerID)
+      problems.push(`row ${i}: customer_id ${a.json.customer_id}, sent ${row.customerID}`);
+    if (a.json.model_version !== '1' && a.json.model_version !== String(parity.version))
+      problems.push(`row ${i}: model_version ${a.json.model_version}`);
   }
   return {
     rows: rows.length,
@@ -66,8 +78,10 @@ export function crossCheck(checks, tolerance) {
       for (let i = 0; i < pa.probabilities.length; i++) {
         const d = Math.abs(pa.probabilities[i] - pb.probabilities[i]);
         worst = Math.max(worst, d);
-        if (!(d <= tolerance)) problems.push(`row ${i}: ${ids[a]} ${pa.probabilities[i]} vs ${ids[b]} ${pb.probabilities[i]}`);
-        if (pa.risk_categories[i] !== pb.risk_categories[i]) problems.push(`row ${i}: ${ids[a]} ${pa.risk_categories[i]} vs ${ids[b]} ${pb.risk_categories[i]}`);
+        if (!(d <= tolerance))
+          problems.push(`row ${i}: ${ids[a]} ${pa.probabilities[i]} vs ${ids[b]} ${pb.probabilities[i]}`);
+        if (pa.risk_categories[i] !== pb.risk_categories[i])
+          problems.push(`row ${i}: ${ids[a]} ${pa.risk_categories[i]} vs ${ids[b]} ${pb.risk_categories[i]}`);
       }
     }
   }

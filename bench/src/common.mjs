@@ -22,7 +22,8 @@ export function floorBinary() {
     cwd: repoRoot,
     stdio: ['ignore', 'ignore', 'inherit'],
   });
-  if (r.status !== 0 || !existsSync(bin)) throw new Error('could not build the Rust floor (cargo build --release --example floor -p ortline-core)');
+  if (r.status !== 0 || !existsSync(bin))
+    throw new Error('could not build the Rust floor (cargo build --release --example floor -p ortline-core)');
   return bin;
 }
 
@@ -34,7 +35,12 @@ export function median(xs) {
 
 export function machineInfo() {
   const c = cpus();
-  return { cpu: c[0]?.model.trim() ?? 'unknown', cores: c.length, memory_gib: Math.round(totalmem() / 2 ** 30), platform: `${process.platform}-${process.arch}` };
+  return {
+    cpu: c[0]?.model.trim() ?? 'unknown',
+    cores: c.length,
+    memory_gib: Math.round(totalmem() / 2 ** 30),
+    platform: `${process.platform}-${process.arch}`,
+  };
 }
 
 export function versions() {

@@ -74,6 +74,6 @@ export function reapedChildrenCpuSeconds() {
 export function machineBusySeconds() {
   if (!procAvailable) return NaN;
   const line = readFileSync('/proc/stat', 'utf8').split('\n')[0];
-  const [user, nice, system, idle, iowait, irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
+  const [user, nice, system, _idle, _iowait, irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
   return (user + nice + system + irq + softirq + (steal || 0)) / TICKS;
 }

@@ -7,5 +7,9 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const run = fileURLToPath(new URL('./run.mjs', import.meta.url));
-const r = spawnSync(process.execPath, [run, '--parts', 'http,ws', '--systems', 'ortline,uws-echo', ...process.argv.slice(2)], { stdio: 'inherit' });
+const r = spawnSync(
+  process.execPath,
+  [run, '--parts', 'http,ws', '--systems', 'ortline,uws-echo', ...process.argv.slice(2)],
+  { stdio: 'inherit' },
+);
 process.exit(r.status ?? 1);

@@ -7,13 +7,13 @@
 // Every contender is checked against the parity rows before timing. Rounds are interleaved
 // (each round times every contender at every batch size) and the median round is reported.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { FeatureSchema, Model } from '@ortline/scorer';
 import * as ortNode from 'onnxruntime-node';
 import { Bench } from 'tinybench';
-import { FeatureSchema, Model } from '@ortline/scorer';
 import { activeModelDir, floorBinary, machineInfo, median, repoRoot, versions } from './common.mjs';
 
 const { values: args } = parseArgs({
@@ -29,7 +29,8 @@ const timeMs = args.smoke ? 50 : Number(args.time);
 const rounds = args.smoke ? 1 : Number(args.rounds);
 const batches = args.batches.split(',').map(Number);
 // A smoke run never overwrites the committed results unless told where to write.
-const outDir = args.out ?? (args.smoke ? join(tmpdir(), 'ortline-bench-smoke') : join(repoRoot, 'bench/results/inprocess'));
+const outDir =
+  args.out ?? (args.smoke ? join(tmpdir(), 'ortline-bench-smoke') : join(repoRoot, 'bench/results/inprocess'));
 if (!(timeMs > 0) || !(rounds > 0) || batches.some((b) => !Number.isInteger(b) || b < 1)) {
   console.error('usage: inprocess.mjs [--time MS>0] [--rounds N>0] [--batches 1,32,...] [--out DIR] [--smoke]');
   process.exit(2);
@@ -77,18 +78,25 @@ function check(label, n, probs, stride, index) {
   const expected = expectedOf(n);
   let worst = 0;
   for (let i = 0; i < n; i++) worst = Math.max(worst, Math.abs(probs[i * stride + index] - expected[i]));
-  if (!(worst <= parity.tolerance)) throw new Error(`${label} at batch ${n}: max |diff| ${worst} > ${parity.tolerance}`);
+  if (!(worst <= parity.tolerance))
+    throw new Error(`${label} at batch ${n}: max |diff| ${worst} > ${parity.tolerance}`);
   return worst;
 }
 
 // The floor: a Rust binary over the same model and the same columns (largest batch, sliced).
 const scratch = mkdtempSync(join(tmpdir(), 'ortline-bench-'));
 const columnsFile = join(scratch, 'columns.txt');
-writeFileSync(columnsFile, [
-  String(maxBatch),
-  ...model.inputs.flatMap((i) => [`${i.name}\t${i.type}`, ...Array.from(maxFeeds[i.name], (v) => (Number.isNaN(v) ? 'NaN' : String(v)))]),
-  '',
-].join('\n'));
+writeFileSync(
+  columnsFile,
+  [
+    String(maxBatch),
+    ...model.inputs.flatMap((i) => [
+      `${i.name}\t${i.type}`,
+      ...Array.from(maxFeeds[i.name], (v) => (Number.isNaN(v) ? 'NaN' : String(v))),
+    ]),
+    '',
+  ].join('\n'),
+);
 const floorBin = floorBinary();
 function runFloor() {
   const r = spawnSync(floorBin, [modelPath, columnsFile, String(timeMs), batches.join(','), outName], {
@@ -99,7 +107,10 @@ function runFloor() {
   return JSON.parse(r.stdout);
 }
 function ortLibraryPath() {
-  return process.env.ORT_DYLIB_PATH ?? join(repoRoot, 'bench/node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1');
+  return (
+    process.env.ORT_DYLIB_PATH ??
+    join(repoRoot, 'bench/node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1')
+  );
 }
 
 // Correctness before timing.
@@ -130,16 +141,23 @@ for (let round = 0; round < rounds; round++) {
     const { feeds, tensors } = payloads.get(n);
     const bench = new Bench({ time: timeMs, warmupTime: Math.min(200, timeMs), iterations: 5, throws: true });
     bench
-      .add('ortline run', async () => { await model.run(feeds, n); })
-      .add('ortline runSync', () => { model.runSync(feeds, n); })
-      .add('onnxruntime-node', async () => { await session.run(tensors); });
+      .add('ortline run', async () => {
+        await model.run(feeds, n);
+      })
+      .add('ortline runSync', () => {
+        model.runSync(feeds, n);
+      })
+      .add('onnxruntime-node', async () => {
+        await session.run(tensors);
+      });
     await bench.run();
     for (const task of bench.tasks) {
       const { latency } = task.result;
       samples[task.name][n].push({ mean: latency.mean, p50: latency.p50, p99: latency.p99 });
     }
   }
-  for (const b of runFloor().batches) samples['rust ort'][b.rows].push({ mean: b.mean_ms, p50: b.p50_ms, p99: b.p99_ms });
+  for (const b of runFloor().batches)
+    samples['rust ort'][b.rows].push({ mean: b.mean_ms, p50: b.p50_ms, p99: b.p99_ms });
 }
 rmSync(scratch, { recursive: true, force: true });
 
@@ -175,7 +193,13 @@ const report = {
   machine: machineInfo(),
   versions: versions(),
   model: { path: modelPath.slice(repoRoot.length), version: card.version },
-  settings: { time_ms_per_task_per_round: timeMs, rounds, intra_op_threads: 1, inter_op_threads: 1, statistic: 'median over rounds of the per-round mean' },
+  settings: {
+    time_ms_per_task_per_round: timeMs,
+    rounds,
+    intra_op_threads: 1,
+    inter_op_threads: 1,
+    statistic: 'median over rounds of the per-round mean',
+  },
   results,
   ratios,
 };
@@ -186,21 +210,27 @@ const md = [
   '',
   '| batch | contender | rows/s | calls/s | mean ms | p50 ms | p99 ms |',
   '|---:|---|---:|---:|---:|---:|---:|',
-  ...results.map((r) => `| ${r.batch} | ${r.contender} | ${fmt(r.rows_per_s)} | ${fmt(r.calls_per_s)} | ${r.latency_ms.mean.toFixed(4)} | ${r.latency_ms.p50.toFixed(4)} | ${r.latency_ms.p99.toFixed(4)} |`),
+  ...results.map(
+    (r) =>
+      `| ${r.batch} | ${r.contender} | ${fmt(r.rows_per_s)} | ${fmt(r.calls_per_s)} | ${r.latency_ms.mean.toFixed(4)} | ${r.latency_ms.p50.toFixed(4)} | ${r.latency_ms.p99.toFixed(4)} |`,
+  ),
   '',
   '| batch | ortline run / onnxruntime-node | ortline runSync / onnxruntime-node | ortline run / Rust floor |',
   '|---:|---:|---:|---:|',
-  ...ratios.map((r) => `| ${r.batch} | ${r.ortline_vs_onnxruntime_node.toFixed(2)}x | ${r.ortline_sync_vs_onnxruntime_node.toFixed(2)}x | ${r.ortline_vs_rust_floor.toFixed(2)}x |`),
+  ...ratios.map(
+    (r) =>
+      `| ${r.batch} | ${r.ortline_vs_onnxruntime_node.toFixed(2)}x | ${r.ortline_sync_vs_onnxruntime_node.toFixed(2)}x | ${r.ortline_vs_rust_floor.toFixed(2)}x |`,
+  ),
   '',
 ].join('\n');
 
 mkdirSync(outDir, { recursive: true });
 const stamp = report.created.replace(/[:.]/g, '-');
 if (!args.smoke) {
-  writeFileSync(join(outDir, `${stamp}.json`), JSON.stringify(report, null, 2) + '\n');
+  writeFileSync(join(outDir, `${stamp}.json`), `${JSON.stringify(report, null, 2)}\n`);
   writeFileSync(join(outDir, `${stamp}.md`), md);
 }
-writeFileSync(join(outDir, 'latest.json'), JSON.stringify(report, null, 2) + '\n');
+writeFileSync(join(outDir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
 writeFileSync(join(outDir, 'latest.md'), md);
 console.log(md);
 model.close();

@@ -54,7 +54,10 @@ function ms(s) {
 export async function load({ tool, url, connections, duration, timeout, mix, scratch, seed }) {
   const cpu0 = reapedChildrenCpuSeconds();
   const t0 = performance.now();
-  const r = tool === 'wrk' ? await loadWrk({ url, connections, duration, timeout, mix, scratch, seed }) : await loadAutocannon({ url, connections, duration, timeout, mix, scratch });
+  const r =
+    tool === 'wrk'
+      ? await loadWrk({ url, connections, duration, timeout, mix, scratch, seed })
+      : await loadAutocannon({ url, connections, duration, timeout, mix, scratch });
   r.wall_s = (performance.now() - t0) / 1000;
   r.loadgen_cpu_s = reapedChildrenCpuSeconds() - cpu0;
   r.tool = tool;
@@ -67,7 +70,17 @@ async function loadWrk({ url, connections, duration, timeout, mix, scratch, seed
   // Enough unique cold rows for 150,000 answers/s over the whole run, per thread.
   const coldCount = mix.cold ? Math.ceil((150_000 * (duration + 1) * (1 - mix.share)) / threads) : 0;
   writeFileSync(script, wrkScript(mix, threads, seed, coldCount));
-  const { code, out, err } = await run(WRK, [`-t${threads}`, `-c${connections}`, `-d${duration}s`, `--timeout`, `${timeout}s`, '--latency', '-s', script, url]);
+  const { code, out, err } = await run(WRK, [
+    `-t${threads}`,
+    `-c${connections}`,
+    `-d${duration}s`,
+    `--timeout`,
+    `${timeout}s`,
+    '--latency',
+    '-s',
+    script,
+    url,
+  ]);
   if (code !== 0 || !/requests in/.test(out)) throw new Error(`wrk failed (${code}): ${err || out}`);
   const total = /(\d+) requests in ([\d.]+)(us|ms|s|m)/.exec(out);
   const requests = Number(total[1]);
@@ -101,6 +114,13 @@ async function loadAutocannon({ url, connections, duration, timeout, mix, scratc
     requests: answers,
     seconds,
     latency_ms: { p50: r.latency.p50, p90: r.latency.p90, p99: r.latency.p99 },
-    errors: { connect: 0, read: r.errors - r.timeouts, write: 0, timeout: r.timeouts, non2xx: r.non2xx, total: r.errors + r.non2xx },
+    errors: {
+      connect: 0,
+      read: r.errors - r.timeouts,
+      write: 0,
+      timeout: r.timeouts,
+      non2xx: r.non2xx,
+      total: r.errors + r.non2xx,
+    },
   };
 }

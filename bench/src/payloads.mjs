@@ -17,7 +17,7 @@ export function writeMix(dir, name, parity, { hotSize, share, start } = {}) {
   const rows = parity.rows;
   const hot = hotSize ? rows.slice(0, hotSize) : rows;
   const hotFile = join(dir, `${name}.hot.jsonl`);
-  writeFileSync(hotFile, hot.map(recordBody).join('\n') + '\n');
+  writeFileSync(hotFile, `${hot.map(recordBody).join('\n')}\n`);
   if (!hotSize) return { kind: 'cycle', hot: hotFile, cold: '', share: 1, start: 0, rows: hot.length };
   // Cold rows: every field but tenure and TotalCharges, the closing brace left off; the generator
   // appends `,"tenure":T,"TotalCharges":X.5}`.
@@ -26,7 +26,7 @@ export function writeMix(dir, name, parity, { hotSize, share, start } = {}) {
     const { tenure, TotalCharges, ...rest } = r.features;
     return JSON.stringify({ customer_id: `cold-${r.customerID}`, ...rest }).slice(0, -1);
   });
-  writeFileSync(coldFile, cold.join('\n') + '\n');
+  writeFileSync(coldFile, `${cold.join('\n')}\n`);
   return { kind: 'hot/cold', hot: hotFile, cold: coldFile, share, start, rows: hot.length };
 }
 

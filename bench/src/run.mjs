@@ -55,8 +55,18 @@ const { values: args } = parseArgs({
   },
 });
 if (args.help) {
-  const lines = readFileSync(new URL(import.meta.url), 'utf8').split('\n').slice(1);
-  console.log(lines.slice(0, lines.findIndex((l) => !l.startsWith('//'))).map((l) => l.slice(3)).join('\n'));
+  const lines = readFileSync(new URL(import.meta.url), 'utf8')
+    .split('\n')
+    .slice(1);
+  console.log(
+    lines
+      .slice(
+        0,
+        lines.findIndex((l) => !l.startsWith('//')),
+      )
+      .map((l) => l.slice(3))
+      .join('\n'),
+  );
   process.exit(0);
 }
 
@@ -71,15 +81,26 @@ const hotShare = Number(args['hot-share']);
 const hotSize = Number(args['hot-size']);
 const wsOpts = { duration, connections: Number(args['ws-connections']), window: Number(args['ws-window']) };
 const bad = [...parts].filter((p) => !['inprocess', 'http', 'ws'].includes(p));
-if (bad.length || !(duration > 0) || !(rounds > 0) || levels.some((c) => !(c > 0)) || !(hotShare >= 0 && hotShare <= 1) || !(hotSize >= 1)) {
+if (
+  bad.length ||
+  !(duration > 0) ||
+  !(rounds > 0) ||
+  levels.some((c) => !(c > 0)) ||
+  !(hotShare >= 0 && hotShare <= 1) ||
+  !(hotSize >= 1)
+) {
   console.error(`bench: bad options${bad.length ? ` (unknown part ${bad.join(', ')})` : ''}; see --help`);
   process.exit(2);
 }
 
 const log = (...a) => console.error('[bench]', ...a);
 const created = new Date();
-const stamp = created.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
-const outDir = args.out ?? (smoke ? mkdtempSync(join(tmpdir(), 'ortline-bench-smoke-')) : join(repoRoot, 'bench/results'));
+const stamp = created
+  .toISOString()
+  .replace(/\.\d+Z$/, 'Z')
+  .replace(/:/g, '-');
+const outDir =
+  args.out ?? (smoke ? mkdtempSync(join(tmpdir(), 'ortline-bench-smoke-')) : join(repoRoot, 'bench/results'));
 mkdirSync(outDir, { recursive: true });
 const scratch = mkdtempSync(join(tmpdir(), 'ortline-bench-run-'));
 const { card, parity } = churnParity();
@@ -98,12 +119,17 @@ if (parts.has('http') || parts.has('ws')) {
   list = systems({ l1, hotShare }).filter((s) => (wanted ? wanted.has(s.id) : true));
   if (!parts.has('http')) list = list.filter((s) => s.id === 'ortline');
   if (parts.has('ws') && !list.some((s) => s.id === 'ortline')) list.unshift(systems({ l1, hotShare })[0]);
-  if (wanted) for (const id of wanted) if (!systems({ l1, hotShare }).some((s) => s.id === id)) log(`no system "${id}" (ortline-l1 needs a gateway with the L1 cache option)`);
+  if (wanted)
+    for (const id of wanted)
+      if (!systems({ l1, hotShare }).some((s) => s.id === id))
+        log(`no system "${id}" (ortline-l1 needs a gateway with the L1 cache option)`);
 }
 
 if (list.some((s) => s.id === 'fastapi') && !args['no-setup']) {
   log('FastAPI peer: bench/peers/fastapi/setup.sh');
-  const r = spawnSync('bash', [join(repoRoot, 'bench/peers/fastapi/setup.sh')], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const r = spawnSync('bash', [join(repoRoot, 'bench/peers/fastapi/setup.sh')], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   if (r.status !== 0) {
     console.error('bench: the FastAPI peer could not be set up (bench/peers/fastapi/setup.sh)');
     process.exit(1);
@@ -135,7 +161,11 @@ function installWrk() {
     return;
   }
   const pre = sudo ? ['sudo', '-n'] : [];
-  const run = (argv) => spawnSync(pre[0] ?? argv[0], pre.length ? [...pre.slice(1), ...argv] : argv.slice(1), { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  const run = (argv) =>
+    spawnSync(pre[0] ?? argv[0], pre.length ? [...pre.slice(1), ...argv] : argv.slice(1), {
+      stdio: ['ignore', 'ignore', 'inherit'],
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
   log('installing wrk (apt-get install wrk)');
   let r = run(['apt-get', 'install', '-y', '-qq', '--no-install-recommends', 'wrk']);
   if (r.status !== 0) {
@@ -190,9 +220,13 @@ const report = {
     client_timeout_s: timeout,
     wrk_threads: tool === 'wrk' ? 2 : undefined,
     body: 'one record per request: {"customer_id", 19 features}; the 300 parity rows in turn',
-    l1_mix: l1 ? { hot_share: hotShare, hot_set_rows: hotSize, cold: 'a row never sent before (unique tenure and TotalCharges)' } : null,
+    l1_mix: l1
+      ? { hot_share: hotShare, hot_set_rows: hotSize, cold: 'a row never sent before (unique tenure and TotalCharges)' }
+      : null,
     fastapi_workers: FASTAPI_WORKERS,
-    ws: parts.has('ws') ? { connections: wsOpts.connections, window: wsOpts.window, client: 'ws (Node), in the driver process' } : null,
+    ws: parts.has('ws')
+      ? { connections: wsOpts.connections, window: wsOpts.window, client: 'ws (Node), in the driver process' }
+      : null,
     statistic: 'median over rounds of each figure; ratios: per round (systems measured back to back), then the median',
   },
   systems: list.map(({ id, label, short, detail, answers }) => ({ id, label, short, detail, answers })),
@@ -259,20 +293,48 @@ async function runServers() {
       c.second_pass_from_l1_max_abs_diff = again.max_abs_diff_vs_sklearn;
     }
     checks[s.id] = c;
-    log(`${s.id}: ${c.rows} parity rows, ${c.max_abs_diff_vs_sklearn === null ? 'constant answer (ceiling), shape checked' : `max |diff| vs sklearn ${c.max_abs_diff_vs_sklearn.toExponential(2)}`}${c.problems.length ? `, ${c.problems.length} PROBLEMS` : ''}`);
+    log(
+      `${s.id}: ${c.rows} parity rows, ${c.max_abs_diff_vs_sklearn === null ? 'constant answer (ceiling), shape checked' : `max |diff| vs sklearn ${c.max_abs_diff_vs_sklearn.toExponential(2)}`}${c.problems.length ? `, ${c.problems.length} PROBLEMS` : ''}`,
+    );
   }
   const cross = crossCheck(checks, parity.tolerance);
   report.correctness = {
     tolerance: parity.tolerance,
-    http: Object.fromEntries(Object.entries(checks).map(([id, c]) => [id, { rows: c.rows, max_abs_diff_vs_sklearn: c.max_abs_diff_vs_sklearn, second_pass_from_l1_max_abs_diff: c.second_pass_from_l1_max_abs_diff, problems: c.problems.slice(0, 20), ok: c.problems.length === 0 }])),
-    between_systems: { systems: cross.systems, max_abs_diff: cross.max_abs_diff_between_systems, problems: cross.problems.slice(0, 20), ok: cross.problems.length === 0 },
+    http: Object.fromEntries(
+      Object.entries(checks).map(([id, c]) => [
+        id,
+        {
+          rows: c.rows,
+          max_abs_diff_vs_sklearn: c.max_abs_diff_vs_sklearn,
+          second_pass_from_l1_max_abs_diff: c.second_pass_from_l1_max_abs_diff,
+          problems: c.problems.slice(0, 20),
+          ok: c.problems.length === 0,
+        },
+      ]),
+    ),
+    between_systems: {
+      systems: cross.systems,
+      max_abs_diff: cross.max_abs_diff_between_systems,
+      problems: cross.problems.slice(0, 20),
+      ok: cross.problems.length === 0,
+    },
   };
   if (parts.has('ws')) {
     const w = await checkWs(live.get('ortline').url, parity);
-    report.correctness.ws = { system: 'ortline', rows: w.rows, max_abs_diff_vs_sklearn: w.max_abs_diff_vs_sklearn, problems: w.problems.slice(0, 20), ok: w.problems.length === 0 };
+    report.correctness.ws = {
+      system: 'ortline',
+      rows: w.rows,
+      max_abs_diff_vs_sklearn: w.max_abs_diff_vs_sklearn,
+      problems: w.problems.slice(0, 20),
+      ok: w.problems.length === 0,
+    };
     log(`ortline ws: ${w.rows} parity frames, max |diff| ${w.max_abs_diff_vs_sklearn.toExponential(2)}`);
   }
-  const wrong = [...Object.values(checks).flatMap((c) => c.problems), ...cross.problems, ...(report.correctness.ws?.problems ?? [])];
+  const wrong = [
+    ...Object.values(checks).flatMap((c) => c.problems),
+    ...cross.problems,
+    ...(report.correctness.ws?.problems ?? []),
+  ];
   if (wrong.length) throw new Error(`wrong answers before timing:\n  ${wrong.slice(0, 10).join('\n  ')}`);
 
   // Payload files, and a counter that keeps "cold" rows unique over the whole run.
@@ -290,7 +352,16 @@ async function runServers() {
     const before = await snapshot(s, srv);
     let r;
     try {
-      r = await load({ tool, url: `${srv.url}/v1/models/churn/predict`, connections, duration, timeout, mix: mixFor(s), scratch, seed: round * 1000 + connections });
+      r = await load({
+        tool,
+        url: `${srv.url}/v1/models/churn/predict`,
+        connections,
+        duration,
+        timeout,
+        mix: mixFor(s),
+        scratch,
+        seed: round * 1000 + connections,
+      });
     } catch (err) {
       return { round, failed: String(err.message ?? err).slice(0, 500) };
     }
@@ -300,7 +371,17 @@ async function runServers() {
 
   if (warmup > 0 && parts.has('http')) {
     log(`warm-up: ${warmup}s at 64 connections per system`);
-    for (const s of list) await load({ tool, url: `${live.get(s.id).url}/v1/models/churn/predict`, connections: 64, duration: warmup, timeout, mix: mixFor(s), scratch, seed: 1 });
+    for (const s of list)
+      await load({
+        tool,
+        url: `${live.get(s.id).url}/v1/models/churn/predict`,
+        connections: 64,
+        duration: warmup,
+        timeout,
+        mix: mixFor(s),
+        scratch,
+        seed: 1,
+      });
   }
 
   const samples = new Map(); // `${id}@${c}` -> rounds
@@ -313,7 +394,9 @@ async function runServers() {
           const m = await measure(s, c, round);
           if (!samples.has(`${s.id}@${c}`)) samples.set(`${s.id}@${c}`, []);
           samples.get(`${s.id}@${c}`).push(m);
-          log(`round ${round + 1}/${rounds} c=${c} ${s.id}: ${m.failed ? `FAILED ${m.failed}` : `${Math.round(m.rps)}/s p50 ${fmtMs(m.latency_ms.p50)} p99 ${fmtMs(m.latency_ms.p99)} errors ${m.errors.total} cpu ${m.server_cpu_cores.toFixed(2)}${m.mean_batch_rows ? ` batch ${m.mean_batch_rows.toFixed(1)}` : ''}${m.l1_hit_ratio !== undefined ? ` hit ${(m.l1_hit_ratio * 100).toFixed(1)}%` : ''}`}`);
+          log(
+            `round ${round + 1}/${rounds} c=${c} ${s.id}: ${m.failed ? `FAILED ${m.failed}` : `${Math.round(m.rps)}/s p50 ${fmtMs(m.latency_ms.p50)} p99 ${fmtMs(m.latency_ms.p99)} errors ${m.errors.total} cpu ${m.server_cpu_cores.toFixed(2)}${m.mean_batch_rows ? ` batch ${m.mean_batch_rows.toFixed(1)}` : ''}${m.l1_hit_ratio !== undefined ? ` hit ${(m.l1_hit_ratio * 100).toFixed(1)}%` : ''}`}`,
+          );
         }
       }
     }
@@ -327,7 +410,9 @@ async function runServers() {
       const after = await snapshot(s, srv);
       const u = usage(before, after, { wall_s: w.seconds, loadgen_cpu_s: (self1.user + self1.system) / 1e6 });
       wsSamples.push({ round, ...w, ...u });
-      log(`round ${round + 1}/${rounds} ws: ${Math.round(w.predictions_per_s)} predictions/s, errors ${w.errors}, cpu ${u.server_cpu_cores.toFixed(2)}`);
+      log(
+        `round ${round + 1}/${rounds} ws: ${Math.round(w.predictions_per_s)} predictions/s, errors ${w.errors}, cpu ${u.server_cpu_cores.toFixed(2)}`,
+      );
     }
   }
 
@@ -338,7 +423,11 @@ async function runServers() {
       continue;
     }
     const c = await checkHttp(s, live.get(s.id).url, parity, parity.rows.slice(0, 20));
-    report.correctness.http[s.id].after_load = { rows: c.rows, ok: c.problems.length === 0, problems: c.problems.slice(0, 5) };
+    report.correctness.http[s.id].after_load = {
+      rows: c.rows,
+      ok: c.problems.length === 0,
+      problems: c.problems.slice(0, 5),
+    };
   }
 
   // Medians and ratios.
@@ -350,21 +439,31 @@ async function runServers() {
       report.http.push({
         system: s.id,
         connections: c,
-        median: ok.length ? {
-          rps: med((m) => m.rps),
-          latency_ms: { p50: med((m) => m.latency_ms.p50), p90: med((m) => m.latency_ms.p90), p99: med((m) => m.latency_ms.p99) },
-          errors: med((m) => m.errors.total),
-          timeouts: med((m) => m.errors.timeout),
-          connect_errors: med((m) => m.errors.connect),
-          non2xx: med((m) => m.errors.non2xx),
-          error_share: med((m) => m.errors.total / Math.max(1, m.requests + m.errors.connect + m.errors.read + m.errors.write + m.errors.timeout)),
-          server_cpu_cores: med((m) => m.server_cpu_cores),
-          requests_per_cpu_s: med((m) => m.requests_per_cpu_s),
-          loadgen_cpu_cores: med((m) => m.loadgen_cpu_cores),
-          other_cpu_cores: med((m) => m.other_cpu_cores),
-          ...(s.gateway ? { mean_batch_rows: med((m) => m.mean_batch_rows) } : {}),
-          ...(s.id === 'ortline-l1' ? { l1_hit_ratio: med((m) => m.l1_hit_ratio) } : {}),
-        } : null,
+        median: ok.length
+          ? {
+              rps: med((m) => m.rps),
+              latency_ms: {
+                p50: med((m) => m.latency_ms.p50),
+                p90: med((m) => m.latency_ms.p90),
+                p99: med((m) => m.latency_ms.p99),
+              },
+              errors: med((m) => m.errors.total),
+              timeouts: med((m) => m.errors.timeout),
+              connect_errors: med((m) => m.errors.connect),
+              non2xx: med((m) => m.errors.non2xx),
+              error_share: med(
+                (m) =>
+                  m.errors.total /
+                  Math.max(1, m.requests + m.errors.connect + m.errors.read + m.errors.write + m.errors.timeout),
+              ),
+              server_cpu_cores: med((m) => m.server_cpu_cores),
+              requests_per_cpu_s: med((m) => m.requests_per_cpu_s),
+              loadgen_cpu_cores: med((m) => m.loadgen_cpu_cores),
+              other_cpu_cores: med((m) => m.other_cpu_cores),
+              ...(s.gateway ? { mean_batch_rows: med((m) => m.mean_batch_rows) } : {}),
+              ...(s.id === 'ortline-l1' ? { l1_hit_ratio: med((m) => m.l1_hit_ratio) } : {}),
+            }
+          : null,
         rounds: all,
       });
     }
@@ -436,7 +535,9 @@ function ratios(samples) {
   const out = {};
   const gateways = list.filter((s) => s.gateway).map((s) => s.id);
   const ratio = (a, b, f) => {
-    const per = a.map((x, i) => (x.failed || !b[i] || b[i].failed || !(f(b[i]) > 0) ? NaN : f(x) / f(b[i]))).filter(Number.isFinite);
+    const per = a
+      .map((x, i) => (x.failed || !b[i] || b[i].failed || !(f(b[i]) > 0) ? NaN : f(x) / f(b[i])))
+      .filter(Number.isFinite);
     return per.length ? median(per) : null;
   };
   for (const g of gateways) {
@@ -448,7 +549,8 @@ function ratios(samples) {
         const a = samples.get(`${g}@${c}`) ?? [];
         const b = samples.get(`${s.id}@${c}`) ?? [];
         out[g][c][s.id] = ratio(a, b, (m) => m.rps);
-        (out[g][c].per_cpu ??= {})[s.id] = ratio(a, b, (m) => m.requests_per_cpu_s);
+        out[g][c].per_cpu ??= {};
+        out[g][c].per_cpu[s.id] = ratio(a, b, (m) => m.requests_per_cpu_s);
       }
     }
   }
@@ -456,7 +558,7 @@ function ratios(samples) {
 }
 
 function writeOutputs() {
-  const json = `${JSON.stringify(report, (k, v) => (typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(6)) : v), 2)}\n`;
+  const json = `${JSON.stringify(report, (_k, v) => (typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(6)) : v), 2)}\n`;
   const svgs = charts(report);
   const names = (prefix) => Object.fromEntries(Object.keys(svgs).map((k) => [k, `${prefix}.${k}.svg`]));
   for (const prefix of [stamp, 'latest']) {
@@ -464,11 +566,22 @@ function writeOutputs() {
     writeFileSync(join(outDir, `${prefix}.md`), markdown(report, names(prefix)));
     for (const [k, svg] of Object.entries(svgs)) writeFileSync(join(outDir, `${prefix}.${k}.svg`), svg);
   }
-  log(`wrote ${join(outDir, stamp)}.{json,md,${Object.keys(svgs).map((k) => `${k}.svg`).join(',')}} and latest.*`);
+  log(
+    `wrote ${join(outDir, stamp)}.{json,md,${Object.keys(svgs)
+      .map((k) => `${k}.svg`)
+      .join(',')}} and latest.*`,
+  );
   // A complete run into the committed results also refreshes the figures in bench/README.md.
   const readme = join(repoRoot, 'bench/README.md');
   const complete = parts.size === 3 && !wanted && report.http.length > 0;
-  if (!smoke && !args.out && !failed && complete && existsSync(readme) && updateReadme(readme, summary(report, 'results', names('latest')))) {
+  if (
+    !smoke &&
+    !args.out &&
+    !failed &&
+    complete &&
+    existsSync(readme) &&
+    updateReadme(readme, summary(report, 'results', names('latest')))
+  ) {
     log('updated the figures in bench/README.md');
   }
 }
@@ -491,8 +604,16 @@ function versionsAll() {
     autocannon: pkg('bench/node_modules/autocannon/package.json'),
     wrk: wrkVersion() ?? null,
   };
-  const py = spawnSync(join(fastapiVenv, 'bin/python'), ['-c', 'import sys, json, importlib.metadata as m; print(json.dumps({"python": sys.version.split()[0], **{p: m.version(p) for p in ["fastapi", "uvicorn", "pydantic", "starlette", "uvloop", "httptools", "onnxruntime", "numpy"]}}))'], { encoding: 'utf8' });
-  if (py.status === 0) for (const [k, x] of Object.entries(JSON.parse(py.stdout))) v[k === 'python' ? 'python' : `${k} (python)`] = x;
+  const py = spawnSync(
+    join(fastapiVenv, 'bin/python'),
+    [
+      '-c',
+      'import sys, json, importlib.metadata as m; print(json.dumps({"python": sys.version.split()[0], **{p: m.version(p) for p in ["fastapi", "uvicorn", "pydantic", "starlette", "uvloop", "httptools", "onnxruntime", "numpy"]}}))',
+    ],
+    { encoding: 'utf8' },
+  );
+  if (py.status === 0)
+    for (const [k, x] of Object.entries(JSON.parse(py.stdout))) v[k === 'python' ? 'python' : `${k} (python)`] = x;
   return v;
 }
 

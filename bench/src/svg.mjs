@@ -25,7 +25,10 @@ function step125(x, dir) {
 }
 
 /** Tick labels without trailing zeros: 1k, 50k, 0.5. */
-const tickText = (format, v) => format(v).replace(/\.0+(?=[a-zA-Z]*$)/, '').replace(/(\.\d*?)0+(?=[a-zA-Z]*$)/, '$1');
+const tickText = (format, v) =>
+  format(v)
+    .replace(/\.0+(?=[a-zA-Z]*$)/, '')
+    .replace(/(\.\d*?)0+(?=[a-zA-Z]*$)/, '$1');
 
 function logTicks(lo, hi) {
   const ticks = [];
@@ -75,10 +78,16 @@ export function barPanel({ title, subtitle = '', groups, series, yLabel, log = t
   if (subtitle) out.push(`<text x="${m.left}" y="41" font-size="12" fill="#555" ${FONT}>${esc(subtitle)}</text>`);
   for (const t of ticks) {
     const ty = y(t.v);
-    out.push(`<line x1="${m.left}" x2="${m.left + w}" y1="${ty.toFixed(1)}" y2="${ty.toFixed(1)}" stroke="${t.major ? '#ccc' : '#eee'}" stroke-width="1"/>`);
-    out.push(`<text x="${m.left - 6}" y="${(ty + 4).toFixed(1)}" font-size="11" text-anchor="end" fill="#444" ${FONT}>${esc(tickText(format, t.v))}</text>`);
+    out.push(
+      `<line x1="${m.left}" x2="${m.left + w}" y1="${ty.toFixed(1)}" y2="${ty.toFixed(1)}" stroke="${t.major ? '#ccc' : '#eee'}" stroke-width="1"/>`,
+    );
+    out.push(
+      `<text x="${m.left - 6}" y="${(ty + 4).toFixed(1)}" font-size="11" text-anchor="end" fill="#444" ${FONT}>${esc(tickText(format, t.v))}</text>`,
+    );
   }
-  out.push(`<text transform="translate(16 ${m.top + h / 2}) rotate(-90)" font-size="12" text-anchor="middle" fill="#333" ${FONT}>${esc(yLabel)}${log ? ' (log scale)' : ''}</text>`);
+  out.push(
+    `<text transform="translate(16 ${m.top + h / 2}) rotate(-90)" font-size="12" text-anchor="middle" fill="#333" ${FONT}>${esc(yLabel)}${log ? ' (log scale)' : ''}</text>`,
+  );
   const gw = w / groups.length;
   const inner = gw * 0.84;
   const bw = inner / series.length;
@@ -89,15 +98,23 @@ export function barPanel({ title, subtitle = '', groups, series, yLabel, log = t
       const v = s.values[gi];
       const x = gx + si * bw;
       if (!(Number.isFinite(v) && v > 0)) {
-        out.push(`<text x="${(x + bw / 2).toFixed(1)}" y="${base - 4}" font-size="10" text-anchor="middle" fill="#888" ${FONT}>n/a</text>`);
+        out.push(
+          `<text x="${(x + bw / 2).toFixed(1)}" y="${base - 4}" font-size="10" text-anchor="middle" fill="#888" ${FONT}>n/a</text>`,
+        );
         return;
       }
       const top = Math.min(y(v), base - 1);
-      out.push(`<rect x="${(x + 1).toFixed(1)}" y="${top.toFixed(1)}" width="${Math.max(1, bw - 2).toFixed(1)}" height="${(base - top).toFixed(1)}" fill="${s.color}"><title>${esc(`${s.name}, ${g}: ${format(v)}`)}</title></rect>`);
+      out.push(
+        `<rect x="${(x + 1).toFixed(1)}" y="${top.toFixed(1)}" width="${Math.max(1, bw - 2).toFixed(1)}" height="${(base - top).toFixed(1)}" fill="${s.color}"><title>${esc(`${s.name}, ${g}: ${format(v)}`)}</title></rect>`,
+      );
       const fs = Math.min(11, Math.max(8, bw / 4));
-      out.push(`<text x="${(x + bw / 2).toFixed(1)}" y="${(top - 3).toFixed(1)}" font-size="${fs.toFixed(1)}" text-anchor="middle" fill="#222" ${FONT}>${esc(format(v))}</text>`);
+      out.push(
+        `<text x="${(x + bw / 2).toFixed(1)}" y="${(top - 3).toFixed(1)}" font-size="${fs.toFixed(1)}" text-anchor="middle" fill="#222" ${FONT}>${esc(format(v))}</text>`,
+      );
     });
-    out.push(`<text x="${(m.left + gi * gw + gw / 2).toFixed(1)}" y="${base + 18}" font-size="12" text-anchor="middle" fill="#222" ${FONT}>${esc(g)}</text>`);
+    out.push(
+      `<text x="${(m.left + gi * gw + gw / 2).toFixed(1)}" y="${base + 18}" font-size="12" text-anchor="middle" fill="#222" ${FONT}>${esc(g)}</text>`,
+    );
   });
   out.push(`<line x1="${m.left}" x2="${m.left + w}" y1="${base}" y2="${base}" stroke="#333"/>`);
   // Legend, one row under the axis.

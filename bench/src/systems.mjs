@@ -16,7 +16,7 @@ const gatewayBin = join(repoRoot, 'packages/gateway/bin/ortline.js');
 const fastapiDir = join(repoRoot, 'bench/peers/fastapi');
 export const fastapiVenv = join(fastapiDir, '.venv');
 
-/** Whether this build of the gateway has the L1 cache option (issue 5). */
+/** Whether this build of the gateway has the L1 cache option. */
 export function gatewayHasL1() {
   const r = spawnSync(process.execPath, [gatewayBin, 'config'], { encoding: 'utf8' });
   try {
@@ -52,19 +52,27 @@ function startProcess(name, cmd, argv, { cwd = repoRoot, env = process.env, read
     const state = {};
     let buf = '';
     let done = false;
-    const timer = setTimeout(() => fail(new Error(`${name} not ready after ${timeoutMs / 1000}s: ${stderr}`)), timeoutMs);
+    const timer = setTimeout(
+      () => fail(new Error(`${name} not ready after ${timeoutMs / 1000}s: ${stderr}`)),
+      timeoutMs,
+    );
     const fail = (err) => {
       if (done) return;
       done = true;
       clearTimeout(timer);
-      for (const pid of treePids(proc.pid)) try { process.kill(pid, 'SIGKILL'); } catch {}
+      for (const pid of treePids(proc.pid))
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {}
       reject(err);
     };
     proc.on('error', fail);
-    proc.on('exit', (code, signal) => fail(new Error(`${name} exited (${code ?? signal}) before it was ready: ${stderr}`)));
+    proc.on('exit', (code, signal) =>
+      fail(new Error(`${name} exited (${code ?? signal}) before it was ready: ${stderr}`)),
+    );
     proc.stdout.on('data', (d) => {
       buf += d;
-      for (let nl; (nl = buf.indexOf('\n')) >= 0; ) {
+      for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
         const line = buf.slice(0, nl);
         buf = buf.slice(nl + 1);
         let j;
@@ -117,12 +125,17 @@ function running(name, proc, port, stderr) {
 function gateway(l1) {
   const flags = l1 === undefined ? [] : ['--cache-l1-enabled', String(l1)];
   return () =>
-    startProcess(l1 ? 'ortline-l1' : 'ortline', process.execPath, [gatewayBin, 'serve', '--host', '127.0.0.1', '--port', '0', '--models-dir', join(repoRoot, 'models'), ...flags], {
-      ready(j, s) {
-        if (j.msg === 'listening') s.port = j.port;
-        return j.msg === 'ready' ? s.port : undefined;
+    startProcess(
+      l1 ? 'ortline-l1' : 'ortline',
+      process.execPath,
+      [gatewayBin, 'serve', '--host', '127.0.0.1', '--port', '0', '--models-dir', join(repoRoot, 'models'), ...flags],
+      {
+        ready(j, s) {
+          if (j.msg === 'listening') s.port = j.port;
+          return j.msg === 'ready' ? s.port : undefined;
+        },
       },
-    });
+    );
 }
 
 export const FASTAPI_WORKERS = 2;
@@ -162,14 +175,30 @@ export function systems({ l1, hotShare }) {
       mix: 'cycle',
       async start() {
         const port = await freePort();
-        return startProcess('fastapi', join(fastapiVenv, 'bin/uvicorn'), ['app:app', '--workers', String(FASTAPI_WORKERS), '--host', '127.0.0.1', '--port', String(port), '--no-access-log', '--log-level', 'warning'], {
-          cwd: fastapiDir,
-          env: { ...process.env, MODEL_DIR: process.env.MODEL_DIR ?? '' },
-          ready(j, s) {
-            if (j.msg === 'ready') s.n = (s.n ?? 0) + 1;
-            return s.n === FASTAPI_WORKERS ? port : undefined;
+        return startProcess(
+          'fastapi',
+          join(fastapiVenv, 'bin/uvicorn'),
+          [
+            'app:app',
+            '--workers',
+            String(FASTAPI_WORKERS),
+            '--host',
+            '127.0.0.1',
+            '--port',
+            String(port),
+            '--no-access-log',
+            '--log-level',
+            'warning',
+          ],
+          {
+            cwd: fastapiDir,
+            env: { ...process.env, MODEL_DIR: process.env.MODEL_DIR ?? '' },
+            ready(j, s) {
+              if (j.msg === 'ready') s.n = (s.n ?? 0) + 1;
+              return s.n === FASTAPI_WORKERS ? port : undefined;
+            },
           },
-        });
+        );
       },
     },
     {
@@ -179,7 +208,11 @@ export function systems({ l1, hotShare }) {
       detail: 'one process, JSON schema on the route, one session.run per request',
       answers: 'model',
       mix: 'cycle',
-      start: () => startProcess('fastify', process.execPath, [join(repoRoot, 'bench/peers/fastify/server.mjs')], { env: { ...process.env, FASTIFY_WORKERS: '1' }, ready: (j) => (j.msg === 'listening' ? j.port : undefined) }),
+      start: () =>
+        startProcess('fastify', process.execPath, [join(repoRoot, 'bench/peers/fastify/server.mjs')], {
+          env: { ...process.env, FASTIFY_WORKERS: '1' },
+          ready: (j) => (j.msg === 'listening' ? j.port : undefined),
+        }),
     },
     {
       id: 'fastify-x2',
@@ -188,7 +221,11 @@ export function systems({ l1, hotShare }) {
       detail: 'the same, one process per core (node:cluster, 2 workers)',
       answers: 'model',
       mix: 'cycle',
-      start: () => startProcess('fastify-x2', process.execPath, [join(repoRoot, 'bench/peers/fastify/server.mjs')], { env: { ...process.env, FASTIFY_WORKERS: '2' }, ready: (j) => (j.msg === 'listening' ? j.port : undefined) }),
+      start: () =>
+        startProcess('fastify-x2', process.execPath, [join(repoRoot, 'bench/peers/fastify/server.mjs')], {
+          env: { ...process.env, FASTIFY_WORKERS: '2' },
+          ready: (j) => (j.msg === 'listening' ? j.port : undefined),
+        }),
     },
     {
       id: 'uws-echo',
@@ -197,7 +234,10 @@ export function systems({ l1, hotShare }) {
       detail: 'uWebSockets.js: reads the body, JSON.parse, answers a constant; no validation, no model',
       answers: 'constant',
       mix: 'cycle',
-      start: () => startProcess('uws-echo', process.execPath, [join(repoRoot, 'bench/peers/echo-server.mjs')], { ready: (j) => (j.msg === 'listening' ? j.port : undefined) }),
+      start: () =>
+        startProcess('uws-echo', process.execPath, [join(repoRoot, 'bench/peers/echo-server.mjs')], {
+          ready: (j) => (j.msg === 'listening' ? j.port : undefined),
+        }),
     },
   );
   return list;

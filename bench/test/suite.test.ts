@@ -29,18 +29,31 @@ interface Report {
   settings: { load_generator: string; connections: number[] };
   correctness: {
     tolerance: number;
-    http: Record<string, { ok: boolean; rows: number; max_abs_diff_vs_sklearn: number | null; after_load?: { ok: boolean } }>;
+    http: Record<
+      string,
+      { ok: boolean; rows: number; max_abs_diff_vs_sklearn: number | null; after_load?: { ok: boolean } }
+    >;
     between_systems: { ok: boolean; max_abs_diff: number; systems: string[] };
     ws?: { ok: boolean; max_abs_diff_vs_sklearn: number };
   };
-  http: { system: string; connections: number; median: Median | null; rounds: { failed?: string; requests?: number }[] }[];
+  http: {
+    system: string;
+    connections: number;
+    median: Median | null;
+    rounds: { failed?: string; requests?: number }[];
+  }[];
   ws: { median: { predictions_per_s: number } } | null;
   inprocess: { results: { contender: string; max_abs_diff_vs_sklearn: number }[] } | null;
   failure?: string;
 }
 
+// --no-setup: the FastAPI peer and wrk come from scripts/setup-dev.sh; tests install nothing.
 function bench(args: string[]): { status: number | null; stderr: string } {
-  const r = spawnSync(process.execPath, ['bench/src/run.mjs', ...args], { cwd: root, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync(process.execPath, ['bench/src/run.mjs', '--no-setup', ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
   return { status: r.status, stderr: r.stderr };
 }
 
@@ -85,7 +98,10 @@ describe('pnpm bench --smoke', () => {
       for (const conns of report.settings.connections) {
         const h = report.http.find((x) => x.system === s.id && x.connections === conns);
         expect(h?.median, `${s.id} at ${conns}`).not.toBeNull();
-        expect(h?.rounds.every((r) => !r.failed), `${s.id} at ${conns}`).toBe(true);
+        expect(
+          h?.rounds.every((r) => !r.failed),
+          `${s.id} at ${conns}`,
+        ).toBe(true);
       }
     }
     expect(report.ws?.median.predictions_per_s).toBeGreaterThan(0);
@@ -101,7 +117,10 @@ describe('pnpm bench --smoke', () => {
     const files = readdirSync(out);
     for (const suffix of ['json', 'md', 'throughput.svg', 'latency.svg', 'inprocess.svg']) {
       expect(files, suffix).toContain(`latest.${suffix}`);
-      expect(files.some((f) => /^\d{4}-\d\d-\d\dT/.test(f) && f.endsWith(`.${suffix}`)), suffix).toBe(true);
+      expect(
+        files.some((f) => /^\d{4}-\d\d-\d\dT/.test(f) && f.endsWith(`.${suffix}`)),
+        suffix,
+      ).toBe(true);
     }
     const md = readFileSync(join(out, 'latest.md'), 'utf8');
     expect(md).toContain('| system | conns | req/s | p50 ms | p90 ms | p99 ms |');
@@ -117,7 +136,19 @@ describe('pnpm bench --smoke', () => {
 
 // The load generator CI gets when wrk cannot be installed.
 it('falls back to autocannon', () => {
-  const r = bench(['--smoke', '--parts', 'http', '--systems', 'ortline,uws-echo', '--connections', '64', '--load-generator', 'autocannon', '--out', fallbackOut]);
+  const r = bench([
+    '--smoke',
+    '--parts',
+    'http',
+    '--systems',
+    'ortline,uws-echo',
+    '--connections',
+    '64',
+    '--load-generator',
+    'autocannon',
+    '--out',
+    fallbackOut,
+  ]);
   expect(r.status, r.stderr.slice(-4000)).toBe(0);
   const report: Report = JSON.parse(readFileSync(join(fallbackOut, 'latest.json'), 'utf8'));
   expect(report.settings.load_generator).toBe('autocannon');

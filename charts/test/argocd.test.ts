@@ -4,9 +4,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ensureTools, helmTemplate, INSTALL_TIMEOUT_MS, ROOT, yamlDocs } from './helpers.js';
+import { helmTemplate, ROOT, requireTools, yamlDocs } from './helpers.js';
 
-beforeAll(ensureTools, INSTALL_TIMEOUT_MS);
+beforeAll(requireTools);
 
 describe('Argo CD Application', () => {
   let app: any;
@@ -23,7 +23,17 @@ describe('Argo CD Application', () => {
     expect(app.metadata.name).toMatch(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
     expect(app.spec.project).toBeTruthy();
     // Only the fields Argo CD knows (a typo here is silently ignored by the API server).
-    for (const k of Object.keys(app.spec)) expect(['project', 'source', 'sources', 'destination', 'syncPolicy', 'ignoreDifferences', 'info', 'revisionHistoryLimit']).toContain(k);
+    for (const k of Object.keys(app.spec))
+      expect([
+        'project',
+        'source',
+        'sources',
+        'destination',
+        'syncPolicy',
+        'ignoreDifferences',
+        'info',
+        'revisionHistoryLimit',
+      ]).toContain(k);
   });
 
   it('syncs automatically, heals drift, prunes, and creates the namespace', () => {

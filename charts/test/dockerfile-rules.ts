@@ -23,7 +23,11 @@ export interface Problem {
   readonly message: string;
 }
 
-export function parseDockerfile(text: string): { instructions: Instruction[]; stages: Stage[]; globalArgs: Record<string, string> } {
+export function parseDockerfile(text: string): {
+  instructions: Instruction[];
+  stages: Stage[];
+  globalArgs: Record<string, string>;
+} {
   const lines = text.split('\n');
   const instructions: Instruction[] = [];
   let stage = -1;
@@ -107,19 +111,35 @@ export function checkDockerfile(text: string, facts: ProjectFacts): Problem[] {
     if (aliases.has(s.image)) continue;
     const digest = s.image.includes('@sha256:');
     const tag = /:([^/@]+)(@|$)/.exec(s.image)?.[1];
-    if (!digest && (!tag || tag === 'latest' || !/[0-9]/.test(tag))) add('pinned-base-image', from.line, `${s.image}: pin an explicit version tag or digest`);
+    if (!digest && (!tag || tag === 'latest' || !/[0-9]/.test(tag)))
+      add('pinned-base-image', from.line, `${s.image}: pin an explicit version tag or digest`);
   }
 
   // Multi-stage: the runtime is its own stage and carries no build toolchain.
   if (stages.length < 2) add('multi-stage', 1, 'build and runtime should be separate stages');
   for (const ins of final.instructions) {
-    if (ins.cmd === 'RUN' && /\b(cargo|rustup|pnpm install|npm install|npm ci|apt-get install[^&;]*\b(gcc|g\+\+|build-essential|make)\b)/.test(ins.args)) add('slim-runtime', ins.line, 'the runtime stage installs build tools');
-    if (ins.cmd === 'COPY' && copyParts(ins.args).flags.from === 'rust') add('slim-runtime', ins.line, 'the runtime stage copies the Rust toolchain');
+    if (
+      ins.cmd === 'RUN' &&
+      /\b(cargo|rustup|pnpm install|npm install|npm ci|apt-get install[^&;]*\b(gcc|g\+\+|build-essential|make)\b)/.test(
+        ins.args,
+      )
+    )
+      add('slim-runtime', ins.line, 'the runtime stage installs build tools');
+    if (ins.cmd === 'COPY' && copyParts(ins.args).flags.from === 'rust')
+      add('slim-runtime', ins.line, 'the runtime stage copies the Rust toolchain');
   }
-  if (/distroless|^scratch$/.test(final.image)) add('prestop-sleep', final.instructions[0]!.line, 'the chart\'s preStop runs `sleep`: the runtime base needs coreutils');
+  if (/distroless|^scratch$/.test(final.image))
+    add(
+      'prestop-sleep',
+      final.instructions[0]!.line,
+      "the chart's preStop runs `sleep`: the runtime base needs coreutils",
+    );
 
   // The build runs the script CI runs.
-  if (!instructions.some((i) => i.cmd === 'RUN' && i.stage !== final.index && /\bbash scripts\/setup\.sh\b/.test(i.args))) add('ci-build-script', 1, 'the build stage must run `bash scripts/setup.sh`, the same set-up CI runs');
+  if (
+    !instructions.some((i) => i.cmd === 'RUN' && i.stage !== final.index && /\bbash scripts\/setup\.sh\b/.test(i.args))
+  )
+    add('ci-build-script', 1, 'the build stage must run `bash scripts/setup.sh`, the same set-up CI runs');
 
   // Non-root, numeric (Kubernetes can only verify runAsNonRoot for a numeric USER), the chart's UID.
   const users = final.instructions.filter((i) => i.cmd === 'USER');
@@ -127,37 +147,50 @@ export function checkDockerfile(text: string, facts: ProjectFacts): Problem[] {
   if (!user) add('non-root-user', final.instructions[0]!.line, 'the runtime stage sets no USER (it would run as root)');
   else {
     const [uid] = user.args.split(':');
-    if (!/^[0-9]+$/.test(uid!)) add('non-root-user', user.line, `USER ${user.args}: use a numeric UID so runAsNonRoot can be verified`);
+    if (!/^[0-9]+$/.test(uid!))
+      add('non-root-user', user.line, `USER ${user.args}: use a numeric UID so runAsNonRoot can be verified`);
     else if (Number(uid) === 0) add('non-root-user', user.line, 'USER is root');
-    else if (Number(uid) !== facts.uid) add('non-root-user', user.line, `USER ${uid} differs from the chart's runAsUser ${facts.uid}`);
+    else if (Number(uid) !== facts.uid)
+      add('non-root-user', user.line, `USER ${uid} differs from the chart's runAsUser ${facts.uid}`);
   }
 
   // HEALTHCHECK for plain `docker run`.
   const hc = final.instructions.find((i) => i.cmd === 'HEALTHCHECK');
-  if (!hc || /^NONE\b/i.test(hc.args)) add('healthcheck', final.instructions[0]!.line, 'the runtime stage has no HEALTHCHECK');
+  if (!hc || /^NONE\b/i.test(hc.args))
+    add('healthcheck', final.instructions[0]!.line, 'the runtime stage has no HEALTHCHECK');
   else if (!hc.args.includes('/healthz')) add('healthcheck', hc.line, 'HEALTHCHECK should ask /healthz');
 
   for (const ins of instructions) {
     // ADD fetches URLs and unpacks archives implicitly: COPY says what it does.
     if (ins.cmd === 'ADD') {
       const { words } = copyParts(ins.args);
-      if (words.slice(0, -1).some((w) => /^(https?|git):\/\/|^git@|\.git(#|$)/.test(w))) add('no-add-url', ins.line, 'ADD of a URL: download in a RUN with a checksum, or COPY');
+      if (words.slice(0, -1).some((w) => /^(https?|git):\/\/|^git@|\.git(#|$)/.test(w)))
+        add('no-add-url', ins.line, 'ADD of a URL: download in a RUN with a checksum, or COPY');
       else add('no-add-url', ins.line, 'use COPY for local files');
     }
     // apt: one layer that updates, installs without recommends, and removes the lists.
     if (ins.cmd === 'RUN' && /\bapt(-get)? +install\b/.test(ins.args)) {
-      if (!/\bapt(-get)? +update\b/.test(ins.args)) add('apt-hygiene', ins.line, 'apt-get update in the same RUN as install (a cached update layer goes stale)');
-      if (!/--no-install-recommends/.test(ins.args)) add('apt-hygiene', ins.line, 'apt-get install --no-install-recommends');
-      if (!/rm -rf \/var\/lib\/apt\/lists/.test(ins.args)) add('apt-hygiene', ins.line, 'rm -rf /var/lib/apt/lists/* in the same RUN');
+      if (!/\bapt(-get)? +update\b/.test(ins.args))
+        add('apt-hygiene', ins.line, 'apt-get update in the same RUN as install (a cached update layer goes stale)');
+      if (!/--no-install-recommends/.test(ins.args))
+        add('apt-hygiene', ins.line, 'apt-get install --no-install-recommends');
+      if (!/rm -rf \/var\/lib\/apt\/lists/.test(ins.args))
+        add('apt-hygiene', ins.line, 'rm -rf /var/lib/apt/lists/* in the same RUN');
     }
     // Pipes hide failures unless the shell has pipefail.
     if (ins.cmd === 'RUN' && /[^|]\|[^|]/.test(ins.args.replace(/'[^']*'|"[^"]*"/g, ''))) {
       const shell = instructions.filter((x) => x.cmd === 'SHELL' && x.stage === ins.stage && x.line < ins.line).pop();
-      if (!shell || !shell.args.includes('pipefail')) add('pipefail', ins.line, 'a RUN with a pipe needs SHELL [..., "-o", "pipefail", "-c"]');
+      if (!shell?.args.includes('pipefail'))
+        add('pipefail', ins.line, 'a RUN with a pipe needs SHELL [..., "-o", "pipefail", "-c"]');
     }
     // No credentials baked into layers.
-    if ((ins.cmd === 'ENV' || ins.cmd === 'ARG') && /\b[A-Z_]*(PASSWORD|SECRET|TOKEN|API_KEY|PRIVATE_KEY)[A-Z_]*\s*=/i.test(ins.args)) add('no-secrets', ins.line, `${ins.cmd} with a credential name: pass secrets at run time`);
-    if (ins.cmd === 'WORKDIR' && !ins.args.startsWith('/')) add('absolute-workdir', ins.line, 'WORKDIR should be absolute');
+    if (
+      (ins.cmd === 'ENV' || ins.cmd === 'ARG') &&
+      /\b[A-Z_]*(PASSWORD|SECRET|TOKEN|API_KEY|PRIVATE_KEY)[A-Z_]*\s*=/i.test(ins.args)
+    )
+      add('no-secrets', ins.line, `${ins.cmd} with a credential name: pass secrets at run time`);
+    if (ins.cmd === 'WORKDIR' && !ins.args.startsWith('/'))
+      add('absolute-workdir', ins.line, 'WORKDIR should be absolute');
   }
 
   // The runtime's files are owned explicitly, and not by the user the process runs as (it
@@ -165,25 +198,32 @@ export function checkDockerfile(text: string, facts: ProjectFacts): Problem[] {
   for (const ins of final.instructions.filter((i) => i.cmd === 'COPY')) {
     const chown = copyParts(ins.args).flags.chown;
     if (!chown) add('copy-chown', ins.line, 'COPY in the runtime stage without --chown');
-    else if (user && chown.split(':')[0] === user.args.split(':')[0]) add('copy-chown', ins.line, 'runtime files owned by the user the process runs as');
+    else if (user && chown.split(':')[0] === user.args.split(':')[0])
+      add('copy-chown', ins.line, 'runtime files owned by the user the process runs as');
   }
 
   // Exec form: node is PID 1 and receives SIGTERM itself, so the gateway's drain runs.
   for (const cmd of ['ENTRYPOINT', 'CMD']) {
     const ins = final.instructions.filter((i) => i.cmd === cmd).pop();
     if (!ins) add('exec-form', final.instructions[0]!.line, `no ${cmd}`);
-    else if (!ins.args.startsWith('[')) add('exec-form', ins.line, `${cmd} in shell form: signals go to /bin/sh, not node`);
+    else if (!ins.args.startsWith('['))
+      add('exec-form', ins.line, `${cmd} in shell form: signals go to /bin/sh, not node`);
   }
 
   // The port the chart probes.
   const expose = final.instructions.find((i) => i.cmd === 'EXPOSE');
-  if (!expose || Number.parseInt(expose.args, 10) !== facts.port) add('port', expose?.line ?? 1, `EXPOSE ${expose?.args ?? '(none)'}: the chart uses ${facts.port}`);
-  const envPort = final.instructions.filter((i) => i.cmd === 'ENV').map((i) => /\bPORT=(\d+)/.exec(i.args)?.[1]).find(Boolean);
+  if (!expose || Number.parseInt(expose.args, 10) !== facts.port)
+    add('port', expose?.line ?? 1, `EXPOSE ${expose?.args ?? '(none)'}: the chart uses ${facts.port}`);
+  const envPort = final.instructions
+    .filter((i) => i.cmd === 'ENV')
+    .map((i) => /\bPORT=(\d+)/.exec(i.args)?.[1])
+    .find(Boolean);
   if (Number(envPort) !== facts.port) add('port', 1, `ENV PORT=${envPort}: the chart uses ${facts.port}`);
 
   // Node: the major the native modules ship for, and the engines minimum.
   const node = globalArgs.NODE_VERSION;
-  if (!node || Number(node.split('.')[0]) !== facts.nodeMajor || !versionAtLeast(node, facts.nodeMin)) add('node-version', 1, `NODE_VERSION=${node}: need ${facts.nodeMajor}.x >= ${facts.nodeMin}`);
+  if (!node || Number(node.split('.')[0]) !== facts.nodeMajor || !versionAtLeast(node, facts.nodeMin))
+    add('node-version', 1, `NODE_VERSION=${node}: need ${facts.nodeMajor}.x >= ${facts.nodeMin}`);
   return problems;
 }
 
@@ -205,7 +245,10 @@ export function parseDockerignore(text: string): IgnorePattern[] {
     if (line === '' || line.startsWith('#')) continue;
     const negate = line.startsWith('!');
     let p = (negate ? line.slice(1) : line).trim();
-    p = p.replace(/^\/+/, '').replace(/\/+$/, '').replace(/\/\.\//g, '/');
+    p = p
+      .replace(/^\/+/, '')
+      .replace(/\/+$/, '')
+      .replace(/\/\.\//g, '/');
     if (p === '') continue;
     let re = '';
     for (let i = 0; i < p.length; i++) {

@@ -4,17 +4,26 @@
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checkDockerfile, copyParts, isIgnored, parseDockerfile, parseDockerignore, type ProjectFacts } from './dockerfile-rules.js';
-import { CHART, ensureTools, INSTALL_TIMEOUT_MS, ROOT, run, tmpDir, tool, yamlDocs } from './helpers.js';
+import {
+  checkDockerfile,
+  copyParts,
+  isIgnored,
+  type ProjectFacts,
+  parseDockerfile,
+  parseDockerignore,
+} from './dockerfile-rules.js';
+import { CHART, ROOT, requireTools, run, tmpDir, tool, yamlDocs } from './helpers.js';
 
-beforeAll(ensureTools, INSTALL_TIMEOUT_MS);
+beforeAll(requireTools);
 
 const DOCKERFILE = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
 
 function facts(): ProjectFacts {
   const values = yamlDocs(readFileSync(join(CHART, 'values.yaml'), 'utf8'))[0];
   const engines: string = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).engines.node;
-  const uws: string = JSON.parse(readFileSync(join(ROOT, 'packages/gateway/package.json'), 'utf8')).dependencies['uWebSockets.js'];
+  const uws: string = JSON.parse(readFileSync(join(ROOT, 'packages/gateway/package.json'), 'utf8')).dependencies[
+    'uWebSockets.js'
+  ];
   return {
     port: values.containerPort,
     uid: values.securityContext.runAsUser,
@@ -40,7 +49,14 @@ ENTRYPOINT node /app/bin/ortline.js serve
 describe('hadolint', () => {
   it('passes the Dockerfile at the strictest threshold, with no rule ignored', () => {
     expect(DOCKERFILE).not.toMatch(/hadolint ignore/);
-    const r = run(tool('hadolint'), ['--no-color', '--failure-threshold', 'style', '--format', 'json', join(ROOT, 'Dockerfile')]);
+    const r = run(tool('hadolint'), [
+      '--no-color',
+      '--failure-threshold',
+      'style',
+      '--format',
+      'json',
+      join(ROOT, 'Dockerfile'),
+    ]);
     expect(JSON.parse(r.stdout || '[]')).toEqual([]);
     expect(r.status).toBe(0);
   });
@@ -51,7 +67,8 @@ describe('hadolint', () => {
     const r = run(tool('hadolint'), ['--no-color', '--format', 'json', file]);
     expect(r.status).not.toBe(0);
     const codes = new Set((JSON.parse(r.stdout) as { code: string }[]).map((x) => x.code));
-    for (const code of ['DL3007', 'DL3064', 'DL3000', 'DL3020', 'DL3008', 'DL3009', 'DL3015', 'DL4006', 'DL3025']) expect(codes, code).toContain(code);
+    for (const code of ['DL3007', 'DL3064', 'DL3000', 'DL3020', 'DL3008', 'DL3009', 'DL3015', 'DL4006', 'DL3025'])
+      expect(codes, code).toContain(code);
   });
 });
 
@@ -62,50 +79,81 @@ describe('project rules (dockerfile-rules.ts)', () => {
 
   it('every rule fires on a Dockerfile that breaks it', () => {
     const rules = new Set(checkDockerfile(BAD, facts()).map((p) => p.rule));
-    for (const rule of ['pinned-base-image', 'multi-stage', 'ci-build-script', 'non-root-user', 'healthcheck', 'no-add-url', 'apt-hygiene', 'pipefail', 'no-secrets', 'absolute-workdir', 'copy-chown', 'exec-form', 'port', 'node-version']) {
+    for (const rule of [
+      'pinned-base-image',
+      'multi-stage',
+      'ci-build-script',
+      'non-root-user',
+      'healthcheck',
+      'no-add-url',
+      'apt-hygiene',
+      'pipefail',
+      'no-secrets',
+      'absolute-workdir',
+      'copy-chown',
+      'exec-form',
+      'port',
+      'node-version',
+    ]) {
       expect(rules, rule).toContain(rule);
     }
   });
 
-  it('the runtime user: named users, root and a UID other than the chart\'s are caught', () => {
+  it("the runtime user: named users, root and a UID other than the chart's are caught", () => {
     const f = facts();
     const swap = (user: string) => DOCKERFILE.replace(/^USER .*$/m, `USER ${user}`);
     expect(checkDockerfile(swap('node'), f).map((p) => p.rule)).toContain('non-root-user');
     expect(checkDockerfile(swap('0:0'), f).map((p) => p.rule)).toContain('non-root-user');
     expect(checkDockerfile(swap('1000:1000'), f).map((p) => p.rule)).toContain('non-root-user');
     // Files owned by the runtime user are caught too.
-    expect(checkDockerfile(DOCKERFILE.replace('COPY --chown=root:root models', `COPY --chown=${f.uid}:${f.uid} models`), f).map((p) => p.rule)).toContain('copy-chown');
+    expect(
+      checkDockerfile(
+        DOCKERFILE.replace('COPY --chown=root:root models', `COPY --chown=${f.uid}:${f.uid} models`),
+        f,
+      ).map((p) => p.rule),
+    ).toContain('copy-chown');
   });
 
-  it('a distroless runtime would break the chart\'s preStop sleep, and a toolchain in the runtime is caught', () => {
+  it("a distroless runtime would break the chart's preStop sleep, and a toolchain in the runtime is caught", () => {
     const stages = parseDockerfile(DOCKERFILE).stages;
     const runtimeFrom = `FROM ${stages[stages.length - 1]!.image}`;
     const raw = DOCKERFILE.split('\n').find((l) => l.startsWith('FROM') && l.includes('slim'))!;
     expect(runtimeFrom).toContain('slim');
-    const distroless = DOCKERFILE.replace(raw, 'FROM registry.example.com/distroless/nodejs20-debian12:nonroot AS runtime');
+    const distroless = DOCKERFILE.replace(
+      raw,
+      'FROM registry.example.com/distroless/nodejs20-debian12:nonroot AS runtime',
+    );
     expect(checkDockerfile(distroless, facts()).map((p) => p.rule)).toContain('prestop-sleep');
-    const toolchain = DOCKERFILE.replace('USER 10001:10001', 'COPY --from=rust --chown=root:root /usr/local/cargo /usr/local/cargo\nUSER 10001:10001');
+    const toolchain = DOCKERFILE.replace(
+      'USER 10001:10001',
+      'COPY --from=rust --chown=root:root /usr/local/cargo /usr/local/cargo\nUSER 10001:10001',
+    );
     expect(checkDockerfile(toolchain, facts()).map((p) => p.rule)).toContain('slim-runtime');
   });
 
   it('the image serves the models and the port the chart expects, as the node process itself', () => {
     const { stages } = parseDockerfile(DOCKERFILE);
     const final = stages[stages.length - 1]!;
-    const env = final.instructions.filter((i) => i.cmd === 'ENV').map((i) => i.args).join(' ');
+    const env = final.instructions
+      .filter((i) => i.cmd === 'ENV')
+      .map((i) => i.args)
+      .join(' ');
     expect(env).toMatch(/MODELS_DIR=\/app\/models\b/);
     expect(env).toMatch(/HOST=0\.0\.0\.0\b/);
     expect(final.instructions.find((i) => i.cmd === 'ENTRYPOINT')!.args).toBe('["node", "/app/bin/ortline.js"]');
     expect(final.instructions.find((i) => i.cmd === 'CMD')!.args).toBe('["serve"]');
     // ONNX Runtime's library and the addon are checked for in the build, before the copy.
     expect(DOCKERFILE).toMatch(/test -f "\$ort\/linux\/x64\/libonnxruntime\.so\.1"/);
-    expect(DOCKERFILE).toMatch(/test -f \/out\/app\/node_modules\/@ortline\/scorer\/native\/ortline\.linux-x64-gnu\.node/);
+    expect(DOCKERFILE).toMatch(
+      /test -f \/out\/app\/node_modules\/@ortline\/scorer\/native\/ortline\.linux-x64-gnu\.node/,
+    );
   });
 });
 
 describe('.dockerignore', () => {
   const patterns = parseDockerignore(readFileSync(join(ROOT, '.dockerignore'), 'utf8'));
 
-  it('the matcher follows Docker\'s rules (parent matches, **, last match wins, ! re-includes)', () => {
+  it("the matcher follows Docker's rules (parent matches, **, last match wins, ! re-includes)", () => {
     const p = parseDockerignore('*\n!src/\nsrc/**/*.log\n!src/keep.log\n**/node_modules\n');
     expect(isIgnored(p, 'README.md')).toBe(true);
     expect(isIgnored(p, 'src/a/b.ts')).toBe(false);
@@ -132,7 +180,9 @@ describe('.dockerignore', () => {
     const files = walk('');
     const needed = files.filter(
       (f) =>
-        /^(package\.json|pnpm-lock\.yaml|pnpm-workspace\.yaml|\.npmrc|tsconfig\.base\.json|Cargo\.toml|scripts\/setup\.sh)$/.test(f) ||
+        /^(package\.json|pnpm-lock\.yaml|pnpm-workspace\.yaml|\.npmrc|tsconfig\.base\.json|Cargo\.toml|scripts\/setup\.sh)$/.test(
+          f,
+        ) ||
         /^packages\/[^/]+\/(package\.json|tsconfig\.json|src\/.+)$/.test(f) ||
         /^crates\/[^/]+\/(Cargo\.toml|build\.rs|src\/.+)$/.test(f) ||
         /^models\/[^/]+\/[0-9]+\/model\.(onnx|json)$/.test(f) ||

@@ -1,8 +1,8 @@
 // Shared by the deploy tests: the pinned tools in .tools/ (installed by
 // scripts/install-deploy-tools.sh), rendering the chart, reading YAML, and the pieces of the
 // gateway's own configuration code the tests check the chart against.
-import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { type SpawnSyncOptions, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,7 +12,8 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const CHART = join(ROOT, 'charts/ortline');
 export const TOOLS = process.env.ORTLINE_TOOLS_DIR ?? join(ROOT, '.tools');
 export const PYTHON = join(TOOLS, 'venv/bin/python');
-export const tool = (name: 'helm' | 'kube-score' | 'kubernetes-validate' | 'hadolint'): string => join(TOOLS, 'bin', name);
+export const tool = (name: 'helm' | 'kube-score' | 'kubernetes-validate' | 'hadolint'): string =>
+  join(TOOLS, 'bin', name);
 
 /** Kubernetes versions the rendered objects are validated against: the chart's lowest supported
  * (Chart.yaml kubeVersion) and the version the tests pin as current. */
@@ -23,9 +24,6 @@ export const KUBE_VERSION = '1.34.0';
  * full name is just "ortline". */
 export const RELEASE = 'ortline';
 export const NAMESPACE = 'ortline';
-
-/** A fresh tool install builds helm and kube-score from source: minutes on two cores. */
-export const INSTALL_TIMEOUT_MS = 40 * 60_000;
 
 export interface RunResult {
   readonly status: number | null;
@@ -39,36 +37,15 @@ export function run(cmd: string, args: readonly string[], opts: SpawnSyncOptions
   return { status: r.status, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
 }
 
-function sleepSync(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
 /**
- * Runs scripts/install-deploy-tools.sh (idempotent: well under a second when everything is there
- * at the pinned versions). Test files run in parallel forks, so a lock directory serialises them.
+ * Fails the suite at once, naming the set-up script, when a pinned tool is missing: tests install
+ * nothing (scripts/setup-dev.sh runs scripts/install-deploy-tools.sh).
  */
-export function ensureTools(): void {
-  mkdirSync(TOOLS, { recursive: true });
-  const lock = join(TOOLS, '.install-lock');
-  const deadline = Date.now() + INSTALL_TIMEOUT_MS;
-  for (;;) {
-    try {
-      mkdirSync(lock);
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      // A lock older than the install timeout was left by a killed run.
-      if (Date.now() - statSync(lock).mtimeMs > INSTALL_TIMEOUT_MS) rmSync(lock, { recursive: true, force: true });
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${lock}`);
-      sleepSync(1000);
-    }
-  }
-  try {
-    const r = spawnSync('bash', [join(ROOT, 'scripts/install-deploy-tools.sh')], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, ORTLINE_TOOLS_DIR: TOOLS } });
-    if (r.status !== 0) throw new Error(`scripts/install-deploy-tools.sh failed (exit ${r.status})`);
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
-  }
+export function requireTools(): void {
+  const tools = ['helm', 'kube-score', 'kubernetes-validate', 'hadolint'] as const;
+  const missing = tools.filter((name) => !existsSync(tool(name)));
+  if (missing.length > 0)
+    throw new Error(`missing in ${TOOLS}/bin: ${missing.join(', ')}; run: bash scripts/install-deploy-tools.sh`);
 }
 
 export const tmpDir = (): string => mkdtempSync(join(tmpdir(), 'ortline-charts-'));
@@ -114,7 +91,15 @@ export interface RenderOptions {
 }
 
 export function helmTemplate(opts: RenderOptions = {}): RunResult {
-  const args = ['template', RELEASE, CHART, '--namespace', NAMESPACE, '--kube-version', opts.kubeVersion ?? KUBE_VERSION];
+  const args = [
+    'template',
+    RELEASE,
+    CHART,
+    '--namespace',
+    NAMESPACE,
+    '--kube-version',
+    opts.kubeVersion ?? KUBE_VERSION,
+  ];
   for (const f of opts.values ?? []) args.push('-f', join(CHART, f));
   for (const s of opts.set ?? []) args.push('--set', s);
   args.push(...(opts.extra ?? []));
@@ -143,16 +128,26 @@ export function objectsOf(objects: readonly K8sObject[], kind: string): K8sObjec
 
 export function one(objects: readonly K8sObject[], kind: string, name = RELEASE): K8sObject {
   const found = objects.filter((o) => o.kind === kind && o.metadata.name === name);
-  if (found.length !== 1) throw new Error(`expected one ${kind} ${name}, found ${found.length} (have: ${objects.map((o) => `${o.kind}/${o.metadata.name}`).join(', ')})`);
+  if (found.length !== 1)
+    throw new Error(
+      `expected one ${kind} ${name}, found ${found.length} (have: ${objects.map((o) => `${o.kind}/${o.metadata.name}`).join(', ')})`,
+    );
   return found[0]!;
 }
 
 /** Pod specs of every workload (Deployment, StatefulSet, ...) and bare Pod. */
-export function podSpecs(objects: readonly K8sObject[]): { owner: string; spec: any; labels: Record<string, string> }[] {
+export function podSpecs(
+  objects: readonly K8sObject[],
+): { owner: string; spec: any; labels: Record<string, string> }[] {
   const out: { owner: string; spec: any; labels: Record<string, string> }[] = [];
   for (const o of objects) {
     if (o.kind === 'Pod') out.push({ owner: `Pod/${o.metadata.name}`, spec: o.spec, labels: o.metadata.labels ?? {} });
-    else if (o.spec?.template?.spec) out.push({ owner: `${o.kind}/${o.metadata.name}`, spec: o.spec.template.spec, labels: o.spec.template.metadata?.labels ?? {} });
+    else if (o.spec?.template?.spec)
+      out.push({
+        owner: `${o.kind}/${o.metadata.name}`,
+        spec: o.spec.template.spec,
+        labels: o.spec.template.metadata?.labels ?? {},
+      });
   }
   return out;
 }
@@ -209,7 +204,9 @@ function optionSchema(o: OptionSpec): Record<string, unknown> {
       s = { type: 'object' };
       break;
     default:
-      throw new Error(`option ${o.key}: type ${String(o.type)} has no schema mapping; add one to charts/test/helpers.ts`);
+      throw new Error(
+        `option ${o.key}: type ${String(o.type)} has no schema mapping; add one to charts/test/helpers.ts`,
+      );
   }
   if (o.min !== undefined) s.minimum = o.min;
   if (o.max !== undefined) s.maximum = o.max;
@@ -225,7 +222,8 @@ export function configSchema(options: readonly OptionSpec[] = OPTIONS): Record<s
   const root: any = {
     type: 'object',
     additionalProperties: false,
-    description: 'The gateway config file (packages/gateway/CONFIG.md), generated from packages/gateway/src/config/options.ts by charts/test (UPDATE_CHART_SCHEMA=1). Options the chart sets itself are absent.',
+    description:
+      'The gateway config file (packages/gateway/CONFIG.md), generated from packages/gateway/src/config/options.ts by charts/test (UPDATE_CHART_SCHEMA=1). Options the chart sets itself are absent.',
     properties: {},
   };
   for (const o of options) {
@@ -243,7 +241,12 @@ export function configSchema(options: readonly OptionSpec[] = OPTIONS): Record<s
 
 /** The config file and environment a rendered gateway container gets, written to a temp dir so
  * the gateway's own loader can resolve them exactly as `ortline serve` in the pod would. */
-export function containerConfigInputs(objects: readonly K8sObject[]): { args: string[]; env: Record<string, string>; configPath: string; mountedAt: string } {
+export function containerConfigInputs(objects: readonly K8sObject[]): {
+  args: string[];
+  env: Record<string, string>;
+  configPath: string;
+  mountedAt: string;
+} {
   const dep = one(objects, 'Deployment');
   const c = dep.spec.template.spec.containers.find((x: any) => x.name === 'gateway');
   const cm = one(objects, 'ConfigMap');
@@ -251,7 +254,9 @@ export function containerConfigInputs(objects: readonly K8sObject[]): { args: st
   const configPath = join(dir, 'config.json');
   writeFileSync(configPath, cm.data!['config.json']!);
   const env: Record<string, string> = {};
-  for (const e of c.env ?? []) if (typeof e.value === 'string') env[e.name] = e.value.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (m: string, v: string) => env[v] ?? m);
+  for (const e of c.env ?? [])
+    if (typeof e.value === 'string')
+      env[e.name] = e.value.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (m: string, v: string) => env[v] ?? m);
   const mountedAt = env.ORTLINE_CONFIG ?? '';
   env.ORTLINE_CONFIG = configPath;
   // No `command`: the image's ENTRYPOINT (node /app/bin/ortline.js) runs with these args.

@@ -6,9 +6,20 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CHART, ensureTools, INSTALL_TIMEOUT_MS, KUBE_VERSION, KUBE_VERSION_MIN, render, run, tmpDir, tool, yamlDocs, type RenderOptions } from './helpers.js';
+import {
+  CHART,
+  KUBE_VERSION,
+  KUBE_VERSION_MIN,
+  type RenderOptions,
+  render,
+  requireTools,
+  run,
+  tmpDir,
+  tool,
+  yamlDocs,
+} from './helpers.js';
 
-beforeAll(ensureTools, INSTALL_TIMEOUT_MS);
+beforeAll(requireTools);
 
 /** Custom resources: no schema ships with kubernetes-validate; rendered.test.ts checks them field by field. */
 const CUSTOM_KINDS = new Set(['ServiceMonitor']);
@@ -17,9 +28,20 @@ const VARIANTS: Record<string, RenderOptions> = {
   'default values': {},
   'values-production.yaml': { values: ['values-production.yaml'] },
   'built-in Redis, restricted egress': { set: ['redis.enabled=true', 'networkPolicy.egress.allowAll=false'] },
-  'models from a PersistentVolumeClaim': { set: ['models.source=volume', 'models.volume.persistentVolumeClaim.claimName=ortline-models', 'models.volume.persistentVolumeClaim.readOnly=true'] },
+  'models from a PersistentVolumeClaim': {
+    set: [
+      'models.source=volume',
+      'models.volume.persistentVolumeClaim.claimName=ortline-models',
+      'models.volume.persistentVolumeClaim.readOnly=true',
+    ],
+  },
   'models from an init container': {
-    set: ['models.source=initContainer', 'models.initContainer.image.repository=example/model-fetcher', 'models.initContainer.image.tag=1.0.0', 'models.initContainer.command={sh,-c,fetch-model churn 1 "$MODELS_DIR"}'],
+    set: [
+      'models.source=initContainer',
+      'models.initContainer.image.repository=example/model-fetcher',
+      'models.initContainer.image.tag=1.0.0',
+      'models.initContainer.command={sh,-c,fetch-model churn 1 "$MODELS_DIR"}',
+    ],
   },
   'no autoscaler, ServiceMonitor, Ingress, admin token, external Redis secret': {
     set: [
@@ -39,11 +61,19 @@ interface KubeScoreConfig {
   enableOptionalTests: string[];
   ignoreTests: { test: string; reason: string }[];
 }
-const kubeScoreConfig = (): KubeScoreConfig => yamlDocs(readFileSync(join(CHART, '.kube-score.yaml'), 'utf8'))[0] as KubeScoreConfig;
+const kubeScoreConfig = (): KubeScoreConfig =>
+  yamlDocs(readFileSync(join(CHART, '.kube-score.yaml'), 'utf8'))[0] as KubeScoreConfig;
 
 function kubeScore(file: string): { status: number | null; problems: string[]; out: string } {
   const cfg = kubeScoreConfig();
-  const args = ['score', '--output-format', 'ci', '--exit-one-on-warning', '--kubernetes-version', cfg.kubernetesVersion];
+  const args = [
+    'score',
+    '--output-format',
+    'ci',
+    '--exit-one-on-warning',
+    '--kubernetes-version',
+    cfg.kubernetesVersion,
+  ];
   for (const t of cfg.enableOptionalTests) args.push('--enable-optional-test', t);
   for (const t of cfg.ignoreTests) args.push('--ignore-test', t.test);
   args.push(file);
@@ -70,7 +100,15 @@ describe('helm lint --strict', () => {
     expect(r.status).toBe(0);
   });
   it('passes with values-production.yaml', () => {
-    const r = run(tool('helm'), ['lint', CHART, '--strict', '--kube-version', KUBE_VERSION, '-f', join(CHART, 'values-production.yaml')]);
+    const r = run(tool('helm'), [
+      'lint',
+      CHART,
+      '--strict',
+      '--kube-version',
+      KUBE_VERSION,
+      '-f',
+      join(CHART, 'values-production.yaml'),
+    ]);
     expect(r.stdout + r.stderr).toContain('1 chart(s) linted, 0 chart(s) failed');
     expect(r.status).toBe(0);
   });
@@ -101,12 +139,21 @@ spec:
             privileged: true
 `;
   it('kubernetes-validate rejects a wrong type', () => {
-    const r = kubernetesValidate(writeTmp('wrong-type.yaml', bad.replace('replicas: 2', 'replicas: "two"')), KUBE_VERSION);
+    const r = kubernetesValidate(
+      writeTmp('wrong-type.yaml', bad.replace('replicas: 2', 'replicas: "two"')),
+      KUBE_VERSION,
+    );
     expect(r.status).not.toBe(0);
     expect(r.out).toMatch(/ERROR .*spec\.replicas: 'two' is not of type 'integer'/);
   });
   it('kubernetes-validate rejects an unknown (misspelt) field in strict mode', () => {
-    const r = kubernetesValidate(writeTmp('misspelt.yaml', bad.replace('image: example/app:latest', 'image: example/app:1.0.0\n          imagePulPolicy: Always')), KUBE_VERSION);
+    const r = kubernetesValidate(
+      writeTmp(
+        'misspelt.yaml',
+        bad.replace('image: example/app:latest', 'image: example/app:1.0.0\n          imagePulPolicy: Always'),
+      ),
+      KUBE_VERSION,
+    );
     expect(r.status).not.toBe(0);
     expect(r.out).toMatch(/ERROR .*imagePulPolicy/);
   });
@@ -119,14 +166,23 @@ spec:
     const r = kubeScore(writeTmp('bad.yaml', bad));
     expect(r.status).not.toBe(0);
     const found = r.problems.join('\n');
-    for (const finding of ['The container is privileged', 'Image with latest tag', 'CPU limit is not set', 'does not have a matching NetworkPolicy', 'writable root filesystem', 'low user ID']) expect(found).toContain(finding);
+    for (const finding of [
+      'The container is privileged',
+      'Image with latest tag',
+      'CPU limit is not set',
+      'does not have a matching NetworkPolicy',
+      'writable root filesystem',
+      'low user ID',
+    ])
+      expect(found).toContain(finding);
   });
   it('every chart-wide kube-score exclusion gives its reason', () => {
     const cfg = kubeScoreConfig();
     expect(cfg.ignoreTests.length).toBeGreaterThan(0);
     for (const t of cfg.ignoreTests) expect(t.reason?.length ?? 0, t.test).toBeGreaterThan(80);
     const known = run(tool('kube-score'), ['list']).stdout;
-    for (const t of [...cfg.ignoreTests.map((x) => x.test), ...cfg.enableOptionalTests]) expect(known).toContain(`${t},`);
+    for (const t of [...cfg.ignoreTests.map((x) => x.test), ...cfg.enableOptionalTests])
+      expect(known).toContain(`${t},`);
   });
 });
 

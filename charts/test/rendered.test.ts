@@ -9,9 +9,23 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadCliConfig, parseArgs } from '../../packages/gateway/src/cli.js';
 import { OPTIONS } from '../../packages/gateway/src/config/options.js';
-import { CHART, containerConfigInputs, ensureTools, INSTALL_TIMEOUT_MS, matches, objectsOf, one, podSpecs, RELEASE, render, ROOT, yamlDocs, type K8sObject, type RenderOptions } from './helpers.js';
+import {
+  CHART,
+  containerConfigInputs,
+  type K8sObject,
+  matches,
+  objectsOf,
+  one,
+  podSpecs,
+  RELEASE,
+  type RenderOptions,
+  ROOT,
+  render,
+  requireTools,
+  yamlDocs,
+} from './helpers.js';
 
-beforeAll(ensureTools, INSTALL_TIMEOUT_MS);
+beforeAll(requireTools);
 
 const PRODUCTION: RenderOptions = { values: ['values-production.yaml'] };
 const chartValues = (): any => yamlDocs(readFileSync(join(CHART, 'values.yaml'), 'utf8'))[0];
@@ -150,7 +164,9 @@ for (const [variant, opts] of [
     it('the PodDisruptionBudget covers the gateway pods and always lets one go', () => {
       const pdb = one(objects, 'PodDisruptionBudget');
       const hpa = one(objects, 'HorizontalPodAutoscaler');
-      expect(matches(pdb.spec.selector.matchLabels, gatewayDeployment(objects).spec.template.metadata.labels)).toBe(true);
+      expect(matches(pdb.spec.selector.matchLabels, gatewayDeployment(objects).spec.template.metadata.labels)).toBe(
+        true,
+      );
       if (pdb.spec.maxUnavailable !== undefined) {
         expect(pdb.spec.maxUnavailable).toBeGreaterThanOrEqual(1);
         expect(pdb.spec.minAvailable).toBeUndefined();
@@ -168,7 +184,9 @@ for (const [variant, opts] of [
     it('the NetworkPolicy selects the gateway pods and opens only the http port', () => {
       const np = one(objects, 'NetworkPolicy');
       const c = gatewayContainer(objects);
-      expect(matches(np.spec.podSelector.matchLabels, gatewayDeployment(objects).spec.template.metadata.labels)).toBe(true);
+      expect(matches(np.spec.podSelector.matchLabels, gatewayDeployment(objects).spec.template.metadata.labels)).toBe(
+        true,
+      );
       expect(np.spec.policyTypes).toEqual(expect.arrayContaining(['Ingress', 'Egress']));
       expect(np.spec.ingress.length).toBe(1);
       const ports = np.spec.ingress[0].ports.map((p: any) => portNumber(c, p.port));
@@ -191,7 +209,17 @@ describe('environment', () => {
     const read = new Set(['ORTLINE_CONFIG', 'NODE_OPTIONS', ...OPTIONS.flatMap((o) => (o.env ? [o.env] : []))]);
     const { objects } = render({ ...PRODUCTION, set: ['admin.existingSecret.name=ortline-admin'] });
     const names = Object.keys(envOf(gatewayContainer(objects)));
-    expect(names).toEqual(expect.arrayContaining(['HOST', 'PORT', 'MODELS_DIR', 'ORTLINE_CONFIG', 'REDIS_URL', 'ORTLINE_ADMIN_TOKEN', 'NODE_OPTIONS']));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'HOST',
+        'PORT',
+        'MODELS_DIR',
+        'ORTLINE_CONFIG',
+        'REDIS_URL',
+        'ORTLINE_ADMIN_TOKEN',
+        'NODE_OPTIONS',
+      ]),
+    );
     for (const n of names) expect(read, n).toContain(n);
   });
 });
@@ -201,8 +229,12 @@ describe('production placement', () => {
     const { objects } = render(PRODUCTION);
     const tmpl = gatewayDeployment(objects).spec.template;
     const constraints = tmpl.spec.topologySpreadConstraints;
-    expect(constraints.map((c: any) => c.topologyKey).sort()).toEqual(['kubernetes.io/hostname', 'topology.kubernetes.io/zone']);
-    for (const c of constraints) expect(matches(c.labelSelector.matchLabels, tmpl.metadata.labels), c.topologyKey).toBe(true);
+    expect(constraints.map((c: any) => c.topologyKey).sort()).toEqual([
+      'kubernetes.io/hostname',
+      'topology.kubernetes.io/zone',
+    ]);
+    for (const c of constraints)
+      expect(matches(c.labelSelector.matchLabels, tmpl.metadata.labels), c.topologyKey).toBe(true);
   });
 });
 
@@ -226,7 +258,9 @@ describe('drain timing follows the values', () => {
 
   it('a config change changes the checksum that rolls the pods', () => {
     const a = gatewayDeployment(render().objects).spec.template.metadata.annotations['checksum/config'];
-    const b = gatewayDeployment(render({ set: ['config.log.level=debug'] }).objects).spec.template.metadata.annotations['checksum/config'];
+    const b = gatewayDeployment(render({ set: ['config.log.level=debug'] }).objects).spec.template.metadata.annotations[
+      'checksum/config'
+    ];
     expect(a).not.toBe(b);
   });
 });
@@ -275,15 +309,29 @@ describe('Redis (L2) wiring', () => {
     const redisPolicy = one(objects, 'NetworkPolicy', `${RELEASE}-redis`);
     expect(matches(redisPolicy.spec.podSelector.matchLabels, podLabels)).toBe(true);
     expect(redisPolicy.spec.ingress).toHaveLength(1);
-    expect(matches(redisPolicy.spec.ingress[0].from[0].podSelector.matchLabels, gatewayDeployment(objects).spec.template.metadata.labels)).toBe(true);
+    expect(
+      matches(
+        redisPolicy.spec.ingress[0].from[0].podSelector.matchLabels,
+        gatewayDeployment(objects).spec.template.metadata.labels,
+      ),
+    ).toBe(true);
     const egress = one(objects, 'NetworkPolicy').spec.egress;
-    expect(egress.some((r: any) => r.to?.some((t: any) => t.podSelector && matches(t.podSelector.matchLabels, podLabels)) && r.ports.some((p: any) => p.port === Number(url.port)))).toBe(true);
+    expect(
+      egress.some(
+        (r: any) =>
+          r.to?.some((t: any) => t.podSelector && matches(t.podSelector.matchLabels, podLabels)) &&
+          r.ports.some((p: any) => p.port === Number(url.port)),
+      ),
+    ).toBe(true);
     expect(egress.some((r: any) => r.ports?.some((p: any) => p.port === 53 && p.protocol === 'UDP'))).toBe(true);
   });
 
   it('the admin token comes from a Secret as ORTLINE_ADMIN_TOKEN', () => {
     const { objects } = render({ set: ['admin.existingSecret.name=ortline-admin'] });
-    expect(envOf(gatewayContainer(objects)).ORTLINE_ADMIN_TOKEN.valueFrom.secretKeyRef).toEqual({ name: 'ortline-admin', key: 'admin-token' });
+    expect(envOf(gatewayContainer(objects)).ORTLINE_ADMIN_TOKEN.valueFrom.secretKeyRef).toEqual({
+      name: 'ortline-admin',
+      key: 'admin-token',
+    });
     const none = render().objects;
     expect(envOf(gatewayContainer(none)).ORTLINE_ADMIN_TOKEN).toBeUndefined();
   });
@@ -300,7 +348,9 @@ describe('model delivery', () => {
   });
 
   it('volume: the claim is mounted read-only where MODELS_DIR points', () => {
-    const { objects } = render({ set: ['models.source=volume', 'models.volume.persistentVolumeClaim.claimName=ortline-models'] });
+    const { objects } = render({
+      set: ['models.source=volume', 'models.volume.persistentVolumeClaim.claimName=ortline-models'],
+    });
     const spec = gatewayDeployment(objects).spec.template.spec;
     const dir = resolvedConfig(objects).modelsDir;
     const mount = gatewayContainer(objects).volumeMounts.find((m: any) => m.mountPath === dir);
@@ -310,7 +360,12 @@ describe('model delivery', () => {
 
   it('init container: it fills an emptyDir at MODELS_DIR, which the gateway mounts read-only', () => {
     const { objects } = render({
-      set: ['models.source=initContainer', 'models.initContainer.image.repository=example/fetch', 'models.initContainer.image.tag=1.2.3', 'models.initContainer.command={fetch-models}'],
+      set: [
+        'models.source=initContainer',
+        'models.initContainer.image.repository=example/fetch',
+        'models.initContainer.image.tag=1.2.3',
+        'models.initContainer.command={fetch-models}',
+      ],
     });
     const spec = gatewayDeployment(objects).spec.template.spec;
     const dir = resolvedConfig(objects).modelsDir;
@@ -347,7 +402,9 @@ describe('ServiceMonitor', () => {
   });
 
   it('and is gone again when disabled in production values', () => {
-    expect(objectsOf(render({ ...PRODUCTION, set: ['serviceMonitor.enabled=false'] }).objects, 'ServiceMonitor')).toEqual([]);
+    expect(
+      objectsOf(render({ ...PRODUCTION, set: ['serviceMonitor.enabled=false'] }).objects, 'ServiceMonitor'),
+    ).toEqual([]);
   });
 });
 
@@ -359,7 +416,11 @@ describe('NetworkPolicy variants', () => {
     expect(np.spec.egress.some((r: any) => Object.keys(r).length === 0)).toBe(false); // no allow-all rule
     // The helm test pod may still reach the gateway.
     const testPod = one(objects, 'Pod', `${RELEASE}-test-readyz`);
-    expect(np.spec.ingress[0].from.some((f: any) => f.podSelector && matches(f.podSelector.matchLabels, testPod.metadata.labels!))).toBe(true);
+    expect(
+      np.spec.ingress[0].from.some(
+        (f: any) => f.podSelector && matches(f.podSelector.matchLabels, testPod.metadata.labels!),
+      ),
+    ).toBe(true);
   });
 
   it('the helm test pod is not a gateway pod (the Service must not route to it)', () => {

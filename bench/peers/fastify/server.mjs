@@ -21,17 +21,28 @@ const port = Number(process.argv[2] ?? 0);
 if (workers > 1 && cluster.isPrimary) {
   // A fixed port is needed for the workers to share: pick one, then fork.
   const { createServer } = await import('node:net');
-  const chosen = port || (await new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
-  }));
+  const chosen =
+    port ||
+    (await new Promise((resolve) => {
+      const s = createServer().listen(0, '127.0.0.1', () => {
+        const p = s.address().port;
+        s.close(() => resolve(p));
+      });
+    }));
   let ready = 0;
   for (let i = 0; i < workers; i++) {
     cluster.fork({ FASTIFY_PORT: String(chosen) }).on('message', (m) => {
-      if (m === 'ready' && ++ready === workers) process.stdout.write(`${JSON.stringify({ msg: 'listening', port: chosen, workers })}\n`);
+      if (m === 'ready' && ++ready === workers)
+        process.stdout.write(`${JSON.stringify({ msg: 'listening', port: chosen, workers })}\n`);
     });
   }
-  cluster.on('exit', (w, code) => { if (code !== 0) process.exit(1); });
-  process.on('SIGTERM', () => { for (const w of Object.values(cluster.workers)) w.process.kill('SIGTERM'); process.exit(0); });
+  cluster.on('exit', (_w, code) => {
+    if (code !== 0) process.exit(1);
+  });
+  process.on('SIGTERM', () => {
+    for (const w of Object.values(cluster.workers)) w.process.kill('SIGTERM');
+    process.exit(0);
+  });
 } else {
   await serve(Number(process.env.FASTIFY_PORT ?? port));
 }
@@ -56,13 +67,14 @@ async function serve(listenPort) {
   // The route's JSON schema: what a hand-written one for these 19 fields says.
   const properties = { customer_id: { type: 'string' } };
   for (const f of features) {
-    properties[f.name] = f.kind === 'categorical'
-      ? { type: 'string', enum: f.categories }
-      : {
-        type: f.required ? (f.integer ? 'integer' : 'number') : [f.integer ? 'integer' : 'number', 'null'],
-        ...(f.min != null ? { minimum: f.min } : {}),
-        ...(f.max != null ? { maximum: f.max } : {}),
-      };
+    properties[f.name] =
+      f.kind === 'categorical'
+        ? { type: 'string', enum: f.categories }
+        : {
+            type: f.required ? (f.integer ? 'integer' : 'number') : [f.integer ? 'integer' : 'number', 'null'],
+            ...(f.min != null ? { minimum: f.min } : {}),
+            ...(f.max != null ? { maximum: f.max } : {}),
+          };
   }
   const body = { type: 'object', required: features.filter((f) => f.required).map((f) => f.name), properties };
   const response = {
@@ -83,14 +95,16 @@ async function serve(listenPort) {
   const app = Fastify({ logger: false });
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.post('/v1/models/:name/predict', { schema: { body, response } }, async (request, reply) => {
-    if (request.params.name !== card.name) return reply.code(404).send({ error: `unknown model ${request.params.name}` });
+    if (request.params.name !== card.name)
+      return reply.code(404).send({ error: `unknown model ${request.params.name}` });
     const record = request.body;
     const feeds = {};
     for (const f of features) {
       const v = record[f.name];
-      feeds[f.name] = f.dtype === 'string'
-        ? new ort.Tensor('string', [v], [1, 1])
-        : new ort.Tensor('float32', Float32Array.of(v ?? NaN), [1, 1]);
+      feeds[f.name] =
+        f.dtype === 'string'
+          ? new ort.Tensor('string', [v], [1, 1])
+          : new ort.Tensor('float32', Float32Array.of(v ?? NaN), [1, 1]);
     }
     const out = await session.run(feeds);
     const p = out[outputName].data[outputIndex];
@@ -113,5 +127,14 @@ function modelDir() {
   if (process.env.MODEL_DIR) return process.env.MODEL_DIR;
   const base = fileURLToPath(new URL('../../../models/churn/', import.meta.url));
   if (existsSync(join(base, 'ACTIVE'))) return join(base, readFileSync(join(base, 'ACTIVE'), 'utf8').trim());
-  return join(base, String(Math.max(...readdirSync(base).filter((d) => /^\d+$/.test(d)).map(Number))));
+  return join(
+    base,
+    String(
+      Math.max(
+        ...readdirSync(base)
+          .filter((d) => /^\d+$/.test(d))
+          .map(Number),
+      ),
+    ),
+  );
 }

@@ -1,11 +1,17 @@
 // `ortline serve | config | help`. Flags come from the option table (config/options.ts).
 import { renderConfigMarkdown } from './config/doc.js';
 import { ConfigError, resolveConfig } from './config/load.js';
-import { flagOf, OPTIONS, type GatewayConfig, type OptionSpec } from './config/options.js';
+import { flagOf, type GatewayConfig, OPTIONS, type OptionSpec } from './config/options.js';
 import { createLogger } from './log.js';
+import type { Gateway } from './server.js';
 import { GATEWAY_VERSION } from './version.js';
 
-const SHORT: Readonly<Record<string, string>> = { '-p': '--port', '-H': '--host', '-m': '--models-dir', '-c': '--config' };
+const SHORT: Readonly<Record<string, string>> = {
+  '-p': '--port',
+  '-H': '--host',
+  '-m': '--models-dir',
+  '-c': '--config',
+};
 
 export interface ParsedArgs {
   readonly command: string;
@@ -57,7 +63,11 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     if (!spec) throw new ConfigError(`unknown flag ${name} (see ortline --help)`);
     if (value === undefined) {
       const next = argv[i + 1];
-      if (spec.type === 'boolean' && (next === undefined || next.startsWith('-') || !/^(true|false|1|0|yes|no|on|off)$/i.test(next))) value = 'true';
+      if (
+        spec.type === 'boolean' &&
+        (next === undefined || next.startsWith('-') || !/^(true|false|1|0|yes|no|on|off)$/i.test(next))
+      )
+        value = 'true';
       else {
         if (next === undefined) throw new ConfigError(`${name} needs a value`);
         value = next;
@@ -95,7 +105,12 @@ export function redacted(config: GatewayConfig): unknown {
   const url = config.redisUrl === null ? null : config.redisUrl.replace(/^(\w+:\/\/[^:@/]*:)[^@/]*@/, '$1***@');
   const ro = config.cache.l2.redisOptions as Record<string, unknown>;
   const redisOptions = 'password' in ro ? { ...ro, password: mask(ro.password) } : ro;
-  return { ...config, redisUrl: url, cache: { ...config.cache, l2: { ...config.cache.l2, redisOptions } }, admin: { ...config.admin, token: mask(config.admin.token) } };
+  return {
+    ...config,
+    redisUrl: url,
+    cache: { ...config.cache, l2: { ...config.cache.l2, redisOptions } },
+    admin: { ...config.admin, token: mask(config.admin.token) },
+  };
 }
 
 export function loadCliConfig(args: ParsedArgs, env: NodeJS.ProcessEnv): GatewayConfig {
@@ -139,7 +154,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
 async function serve(config: GatewayConfig): Promise<number> {
   const log = createLogger(config);
   const flushed = (code: number) => new Promise<number>((resolve) => log.flush(() => resolve(code)));
-  let gateway;
+  let gateway: Gateway;
   try {
     // Loaded here, not at the top: `ortline config` and `--help` need no native modules.
     const { startGateway } = await import('./server.js');

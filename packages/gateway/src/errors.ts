@@ -10,8 +10,14 @@ export interface ErrorInfo {
 
 export const ERROR_TABLE = {
   // 400: the request cannot be read or does not have the expected shape
-  MALFORMED_BODY: { status: 400, doc: 'The body is not valid JSON / MessagePack, or the binary tensor data does not match its header.' },
-  INVALID_REQUEST: { status: 400, doc: 'The body parsed but has the wrong shape (e.g. `instances` not an array, an OIP tensor without `shape`).' },
+  MALFORMED_BODY: {
+    status: 400,
+    doc: 'The body is not valid JSON / MessagePack, or the binary tensor data does not match its header.',
+  },
+  INVALID_REQUEST: {
+    status: 400,
+    doc: 'The body parsed but has the wrong shape (e.g. `instances` not an array, an OIP tensor without `shape`).',
+  },
   UNKNOWN_INPUT: { status: 400, doc: 'OIP: a tensor names no input of the model.' },
   MISSING_INPUT: { status: 400, doc: 'OIP: an input of the model has no tensor.' },
   UNKNOWN_OUTPUT: { status: 400, doc: 'OIP: a requested output is not an output of the model.' },
@@ -25,19 +31,37 @@ export const ERROR_TABLE = {
   MODEL_NOT_FOUND: { status: 404, doc: 'No model of that name in the repository.' },
   VERSION_NOT_FOUND: { status: 404, doc: 'The model has no such version.' },
   ROUTE_NOT_FOUND: { status: 404, doc: 'No such endpoint.' },
-  METHOD_NOT_ALLOWED: { status: 405, doc: 'The endpoint exists but not for this method; `Allow` lists the ones it takes.' },
+  METHOD_NOT_ALLOWED: {
+    status: 405,
+    doc: 'The endpoint exists but not for this method; `Allow` lists the ones it takes.',
+  },
   // 413 / 415 / 422
   BODY_TOO_LARGE: { status: 413, doc: 'The body is larger than `maxBodyBytes`.' },
   TOO_MANY_INSTANCES: { status: 413, doc: 'More records in one request than `maxInstances`.' },
-  UNSUPPORTED_MEDIA_TYPE: { status: 415, doc: 'Content-Type is not JSON or MessagePack (or OIP binary tensors), or the body is compressed.' },
-  INVALID_FEATURES: { status: 422, doc: 'Records failed the feature schema; `details.issues` lists every bad field of every row.' },
+  UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    doc: 'Content-Type is not JSON or MessagePack (or OIP binary tensors), or the body is compressed.',
+  },
+  INVALID_FEATURES: {
+    status: 422,
+    doc: 'Records failed the feature schema; `details.issues` lists every bad field of every row.',
+  },
   // 429 / 503
-  QUEUE_FULL: { status: 503, doc: 'The model\'s queue is full; retry after `Retry-After` seconds (status 429 or 503, see `overloadStatus`).' },
+  QUEUE_FULL: {
+    status: 503,
+    doc: "The model's queue is full; retry after `Retry-After` seconds (status 429 or 503, see `overloadStatus`).",
+  },
   MODEL_NOT_READY: { status: 503, doc: 'The model version is not loaded and warmed yet.' },
   SHUTTING_DOWN: { status: 503, doc: 'The gateway is draining before exit.' },
   BATCHER_CLOSED: { status: 503, doc: 'The model version stopped taking requests (shutdown).' },
-  STREAM_OVERLOADED: { status: 503, doc: 'WebSocket: too many frames in flight on this connection (`ws.maxInFlight`).' },
-  CACHE_UNAVAILABLE: { status: 503, doc: 'Admin cache flush: L1 was flushed but Redis could not be (not connected, or too slow); `details.l1_deleted` says how many L1 entries went.' },
+  STREAM_OVERLOADED: {
+    status: 503,
+    doc: 'WebSocket: too many frames in flight on this connection (`ws.maxInFlight`).',
+  },
+  CACHE_UNAVAILABLE: {
+    status: 503,
+    doc: 'Admin cache flush: L1 was flushed but Redis could not be (not connected, or too slow); `details.l1_deleted` says how many L1 entries went.',
+  },
   // 500
   INTERNAL: { status: 500, doc: 'A bug or a native failure; logged with the request id.' },
 } as const satisfies Record<string, ErrorInfo>;
@@ -85,7 +109,9 @@ function stripCause(details: Record<string, unknown>): Record<string, unknown> {
   return rest;
 }
 
-export function errorBody(e: Pick<ClientError, 'code' | 'message' | 'details'>): { error: { code: string; message: string; details: Record<string, unknown> } } {
+export function errorBody(e: Pick<ClientError, 'code' | 'message' | 'details'>): {
+  error: { code: string; message: string; details: Record<string, unknown> };
+} {
   return { error: { code: e.code, message: e.message, details: e.details } };
 }
 

@@ -37,8 +37,20 @@ export class FastCounter {
     return c;
   }
 
-  get(): { name: string; help: string; type: string; aggregator: string; values: { value: number; labels: Record<string, string> }[] } {
-    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values: this.children.map((c) => ({ value: c.value, labels: { ...c.labels } })) };
+  get(): {
+    name: string;
+    help: string;
+    type: string;
+    aggregator: string;
+    values: { value: number; labels: Record<string, string> }[];
+  } {
+    return {
+      name: this.name,
+      help: this.help,
+      type: this.type,
+      aggregator: this.aggregator,
+      values: this.children.map((c) => ({ value: c.value, labels: { ...c.labels } })),
+    };
   }
 
   reset(): void {

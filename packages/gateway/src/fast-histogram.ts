@@ -59,7 +59,11 @@ export class FastHistogram {
       let cumulative = 0;
       for (let i = 0; i < this.bounds.length; i++) {
         cumulative += c.counts[i]!;
-        values.push({ value: cumulative, labels: { ...c.labels, le: this.bounds[i]! }, metricName: `${this.name}_bucket` });
+        values.push({
+          value: cumulative,
+          labels: { ...c.labels, le: this.bounds[i]! },
+          metricName: `${this.name}_bucket`,
+        });
       }
       values.push({ value: c.count, labels: { ...c.labels, le: '+Inf' }, metricName: `${this.name}_bucket` });
       values.push({ value: c.sum, labels: { ...c.labels }, metricName: `${this.name}_sum` });

@@ -1,12 +1,15 @@
 // pino, JSON lines on stdout. Per-request logging is chosen once at start-up: when off, the
 // request path builds nothing for it.
-import { pino, type Logger } from 'pino';
+import { type Logger, pino } from 'pino';
 import type { GatewayConfig } from './config/options.js';
 
 export type { Logger };
 
 export function createLogger(config: GatewayConfig, destination?: pino.DestinationStream): Logger {
-  return pino({ level: config.log.level, base: { service: 'ortline-gateway', pid: process.pid } }, destination ?? pino.destination({ sync: false }));
+  return pino(
+    { level: config.log.level, base: { service: 'ortline-gateway', pid: process.pid } },
+    destination ?? pino.destination({ sync: false }),
+  );
 }
 
 export interface RequestLogEntry {

@@ -2,8 +2,8 @@
 // {model, version}. Histogram children are resolved once per (route, model version, status) and
 // cached, so recording a request is two map lookups and an observe (fast-histogram.ts). With metrics disabled every
 // handle is a no-op chosen at start-up.
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
-import { Counter, Gauge, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
+import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
+import { Counter, collectDefaultMetrics, Gauge, type Metric, Registry } from 'prom-client';
 import type { BreakerState } from './cache/breaker.js';
 import { BREAKER_GAUGE } from './cache/breaker.js';
 import { FastCounter } from './fast-counter.js';
@@ -22,9 +22,7 @@ export interface RouteMetric {
   observe(labels: ModelLabels, status: number, seconds: number): void;
 }
 
-export interface BatchMetric {
-  (rows: number, durationMs: number): void;
-}
+export type BatchMetric = (rows: number, durationMs: number) => void;
 
 export interface ModelGaugeSource {
   readonly labels: ModelLabels;
@@ -83,7 +81,10 @@ const INFERENCE_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.00
 const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 10_000];
 
 // From an L1 lookup (microseconds) to an L2 lookup that ran into its budget (milliseconds).
-const CACHE_BUCKETS = [0.000001, 0.0000025, 0.000005, 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
+const CACHE_BUCKETS = [
+  0.000001, 0.0000025, 0.000005, 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+  0.05, 0.1, 0.25, 1,
+];
 
 const NOOP_ROUTE: RouteMetric = { observe() {} };
 const NOOP_BATCH: BatchMetric = () => {};
@@ -126,8 +127,16 @@ export function createMetrics(options: {
     'Time from the request (or WebSocket frame) arriving to its answer being written, by route, model, version and HTTP status; _count is the request count.',
     REQUEST_BUCKETS,
   );
-  const inference = histogram('ortline_inference_duration_seconds', 'Duration of one native run (one micro-batch), off the event loop.', INFERENCE_BUCKETS);
-  const batchRows = histogram('ortline_batch_rows', 'Rows per native run: how well requests coalesce into micro-batches.', BATCH_BUCKETS);
+  const inference = histogram(
+    'ortline_inference_duration_seconds',
+    'Duration of one native run (one micro-batch), off the event loop.',
+    INFERENCE_BUCKETS,
+  );
+  const batchRows = histogram(
+    'ortline_batch_rows',
+    'Rows per native run: how well requests coalesce into micro-batches.',
+    BATCH_BUCKETS,
+  );
   const rowsScored = new Counter({
     name: 'ortline_rows_scored_total',
     help: 'Rows sent through native runs.',
@@ -162,7 +171,11 @@ export function createMetrics(options: {
       for (const m of models()) this.set(m.labels, m.ready ? 1 : 0);
     },
   });
-  const ws = new Gauge({ name: 'ortline_ws_connections', help: 'Open WebSocket connections on /v1/stream.', registers: [registry] });
+  const ws = new Gauge({
+    name: 'ortline_ws_connections',
+    help: 'Open WebSocket connections on /v1/stream.',
+    registers: [registry],
+  });
   const wsPending = options.wsPending;
   new Gauge({
     name: 'ortline_ws_pending_answers',
@@ -197,12 +210,30 @@ export function createMetrics(options: {
     registry.registerMetric(c as unknown as Metric);
     return c;
   };
-  const hits = counter('ortline_cache_hits_total', 'Rows answered from a cache tier (tier="l1" in process, "l2" Redis), per model version.');
-  const misses = counter('ortline_cache_misses_total', 'Rows a cache tier did not have (an L1 miss goes on to L2 when there is one, an L2 miss to inference).');
-  const skipped = counter('ortline_cache_l2_skipped_total', 'Rows that went to inference without asking L2: reason="breaker_open" or "not_connected".');
-  const bypassed = counter('ortline_cache_bypass_total', 'Requests that opted out of the cache: directive="no-cache" (fresh score, cache refreshed) or "no-store" (not read, not written).');
-  const l2Errors = counter('ortline_cache_errors_total', 'Failed Redis calls: op="lookup" | "store" | "flush", reason="timeout" (past cache.l2.timeoutMs) | "error" | "not_connected" | "backlog" (a store dropped: too many still unanswered). None of them fails a request.');
-  const breakerMoves = counter('ortline_cache_breaker_transitions_total', 'Circuit breaker state changes, by the state entered.');
+  const hits = counter(
+    'ortline_cache_hits_total',
+    'Rows answered from a cache tier (tier="l1" in process, "l2" Redis), per model version.',
+  );
+  const misses = counter(
+    'ortline_cache_misses_total',
+    'Rows a cache tier did not have (an L1 miss goes on to L2 when there is one, an L2 miss to inference).',
+  );
+  const skipped = counter(
+    'ortline_cache_l2_skipped_total',
+    'Rows that went to inference without asking L2: reason="breaker_open" or "not_connected".',
+  );
+  const bypassed = counter(
+    'ortline_cache_bypass_total',
+    'Requests that opted out of the cache: directive="no-cache" (fresh score, cache refreshed) or "no-store" (not read, not written).',
+  );
+  const l2Errors = counter(
+    'ortline_cache_errors_total',
+    'Failed Redis calls: op="lookup" | "store" | "flush", reason="timeout" (past cache.l2.timeoutMs) | "error" | "not_connected" | "backlog" (a store dropped: too many still unanswered). None of them fails a request.',
+  );
+  const breakerMoves = counter(
+    'ortline_cache_breaker_transitions_total',
+    'Circuit breaker state changes, by the state entered.',
+  );
   const lookupTime = histogram(
     'ortline_cache_lookup_duration_seconds',
     'Cache lookup time: tier="l1" per request (validate, hash, look up), tier="l2" per micro-batch MGET (until its answer, its error, or the budget cache.l2.timeoutMs).',
@@ -267,10 +298,18 @@ export function createMetrics(options: {
       return {
         observe(labels, status, seconds) {
           let byStatus = byModel.get(labels);
-          if (!byStatus) byModel.set(labels, (byStatus = new Map()));
+          if (!byStatus) {
+            byStatus = new Map();
+            byModel.set(labels, byStatus);
+          }
           let child = byStatus.get(status);
           if (!child) {
-            child = requests.child({ route: name, model: labels.model, version: labels.version, status: String(status) });
+            child = requests.child({
+              route: name,
+              model: labels.model,
+              version: labels.version,
+              status: String(status),
+            });
             byStatus.set(status, child);
           }
           child.observe(seconds);

@@ -17,14 +17,23 @@ function featureSchema(f: FeatureSpec): Json {
 
 function recordSchema(features: readonly FeatureSpec[], idFields: readonly string[], example?: Json): Json {
   const properties: Json = {};
-  for (const id of idFields) properties[id] = { type: 'string', description: 'Record id: echoed as customer_id, never sent to the model.' };
+  for (const id of idFields)
+    properties[id] = { type: 'string', description: 'Record id: echoed as customer_id, never sent to the model.' };
   for (const f of features) properties[f.name] = featureSchema(f);
-  const s: Json = { type: 'object', additionalProperties: false, required: features.filter((f) => f.required).map((f) => f.name), properties };
+  const s: Json = {
+    type: 'object',
+    additionalProperties: false,
+    required: features.filter((f) => f.required).map((f) => f.name),
+    properties,
+  };
   if (example) s.example = example;
   return s;
 }
 
-const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
+const errorResponse = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+});
 
 export function buildOpenApi(registry: ModelRegistry, version: string): Json {
   const schemas: Json = {
@@ -38,7 +47,11 @@ export function buildOpenApi(registry: ModelRegistry, version: string): Json {
           properties: {
             code: { type: 'string', enum: Object.keys(ERROR_TABLE) },
             message: { type: 'string' },
-            details: { type: 'object', description: 'For INVALID_FEATURES: {"issues": [{row, field, code, expected, got, message}]}, every bad field of every row.' },
+            details: {
+              type: 'object',
+              description:
+                'For INVALID_FEATURES: {"issues": [{row, field, code, expected, got, message}]}, every bad field of every row.',
+            },
           },
         },
       },
@@ -48,19 +61,39 @@ export function buildOpenApi(registry: ModelRegistry, version: string): Json {
       properties: {
         customer_id: { type: 'string', nullable: true },
         churn_probability: { type: 'number', minimum: 0, maximum: 1 },
-        risk_category: { type: 'string', nullable: true, description: 'From the model card\'s risk_thresholds.' },
+        risk_category: { type: 'string', nullable: true, description: "From the model card's risk_thresholds." },
         model_version: { type: 'string' },
         prediction_id: { type: 'string', description: 'Unique per prediction.' },
       },
     },
-    Predictions: { type: 'object', properties: { predictions: { type: 'array', items: { $ref: '#/components/schemas/Prediction' } } } },
+    Predictions: {
+      type: 'object',
+      properties: { predictions: { type: 'array', items: { $ref: '#/components/schemas/Prediction' } } },
+    },
     OipTensor: {
       type: 'object',
       required: ['name', 'shape', 'datatype'],
       properties: {
         name: { type: 'string' },
         shape: { type: 'array', items: { type: 'integer' } },
-        datatype: { type: 'string', enum: ['BOOL', 'UINT8', 'UINT16', 'UINT32', 'UINT64', 'INT8', 'INT16', 'INT32', 'INT64', 'FP16', 'FP32', 'FP64', 'BYTES'] },
+        datatype: {
+          type: 'string',
+          enum: [
+            'BOOL',
+            'UINT8',
+            'UINT16',
+            'UINT32',
+            'UINT64',
+            'INT8',
+            'INT16',
+            'INT32',
+            'INT64',
+            'FP16',
+            'FP32',
+            'FP64',
+            'BYTES',
+          ],
+        },
         parameters: { type: 'object', properties: { binary_data_size: { type: 'integer' } } },
         data: { type: 'array', items: {} },
       },
@@ -72,12 +105,26 @@ export function buildOpenApi(registry: ModelRegistry, version: string): Json {
         id: { type: 'string' },
         parameters: { type: 'object', properties: { binary_data_output: { type: 'boolean' } } },
         inputs: { type: 'array', items: { $ref: '#/components/schemas/OipTensor' } },
-        outputs: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, parameters: { type: 'object', properties: { binary_data: { type: 'boolean' } } } } } },
+        outputs: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: {
+              name: { type: 'string' },
+              parameters: { type: 'object', properties: { binary_data: { type: 'boolean' } } },
+            },
+          },
+        },
       },
     },
     OipInferResponse: {
       type: 'object',
-      properties: { model_name: { type: 'string' }, model_version: { type: 'string' }, id: { type: 'string' }, outputs: { type: 'array', items: { $ref: '#/components/schemas/OipTensor' } } },
+      properties: {
+        model_name: { type: 'string' },
+        model_version: { type: 'string' },
+        id: { type: 'string' },
+        outputs: { type: 'array', items: { $ref: '#/components/schemas/OipTensor' } },
+      },
     },
   };
 
@@ -98,18 +145,39 @@ export function buildOpenApi(registry: ModelRegistry, version: string): Json {
     name: 'Cache-Control',
     in: 'header',
     required: false,
-    description: '`no-cache`: score fresh (no cache lookups), then refresh the caches. `no-store`: score fresh and store nothing.',
+    description:
+      '`no-cache`: score fresh (no cache lookups), then refresh the caches. `no-store`: score fresh and store nothing.',
     schema: { type: 'string' },
   };
-  const cacheHeader = { 'x-ortline-cache': { description: 'Where the scores came from: l1, l2, miss (computed), mixed (instances), bypass (opted out). Absent when no cache tier is on.', schema: { type: 'string', enum: ['l1', 'l2', 'miss', 'mixed', 'bypass'] } } };
+  const cacheHeader = {
+    'x-ortline-cache': {
+      description:
+        'Where the scores came from: l1, l2, miss (computed), mixed (instances), bypass (opted out). Absent when no cache tier is on.',
+      schema: { type: 'string', enum: ['l1', 'l2', 'miss', 'mixed', 'bypass'] },
+    },
+  };
   const predictOp = (summary: string, params: Json[]) => ({
     post: {
       tags: ['v1'],
       summary,
       parameters: [...params, cacheControl],
-      requestBody: { required: true, content: bodyTypes({ oneOf: [record, { type: 'object', required: ['instances'], properties: { instances: { type: 'array', items: record } } }] }) },
+      requestBody: {
+        required: true,
+        content: bodyTypes({
+          oneOf: [
+            record,
+            { type: 'object', required: ['instances'], properties: { instances: { type: 'array', items: record } } },
+          ],
+        }),
+      },
       responses: {
-        200: { description: 'One prediction for a record; {"predictions": [...]} for instances.', headers: cacheHeader, content: bodyTypes({ oneOf: [{ $ref: '#/components/schemas/Prediction' }, { $ref: '#/components/schemas/Predictions' }] }) },
+        200: {
+          description: 'One prediction for a record; {"predictions": [...]} for instances.',
+          headers: cacheHeader,
+          content: bodyTypes({
+            oneOf: [{ $ref: '#/components/schemas/Prediction' }, { $ref: '#/components/schemas/Predictions' }],
+          }),
+        },
         400: errorResponse('Malformed body'),
         404: errorResponse('Unknown model or version'),
         413: errorResponse('Body too large, or too many instances'),
@@ -124,9 +192,21 @@ export function buildOpenApi(registry: ModelRegistry, version: string): Json {
       tags: ['v2 (Open Inference Protocol)'],
       summary: 'Inference on tensors (JSON, or the binary tensor data extension with Inference-Header-Content-Length)',
       parameters: params,
-      requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/OipInferRequest' } }, 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
+      requestBody: {
+        required: true,
+        content: {
+          'application/json': { schema: { $ref: '#/components/schemas/OipInferRequest' } },
+          'application/octet-stream': { schema: { type: 'string', format: 'binary' } },
+        },
+      },
       responses: {
-        200: { description: 'Outputs', content: { 'application/json': { schema: { $ref: '#/components/schemas/OipInferResponse' } }, 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } } },
+        200: {
+          description: 'Outputs',
+          content: {
+            'application/json': { schema: { $ref: '#/components/schemas/OipInferResponse' } },
+            'application/octet-stream': { schema: { type: 'string', format: 'binary' } },
+          },
+        },
         400: errorResponse('Malformed request or tensors'),
         404: errorResponse('Unknown model or version'),
         503: errorResponse('Queue full; Retry-After set'),
@@ -136,7 +216,8 @@ export function buildOpenApi(registry: ModelRegistry, version: string): Json {
   const flushOp = (params: Json[]) => ({
     delete: {
       tags: ['admin'],
-      summary: "Flush a model's cached predictions: this gateway's L1 and the shared L2 (Redis). Needs Authorization: Bearer <admin.token>.",
+      summary:
+        "Flush a model's cached predictions: this gateway's L1 and the shared L2 (Redis). Needs Authorization: Bearer <admin.token>.",
       parameters: params,
       security: [{ adminToken: [] }],
       responses: {
@@ -148,14 +229,33 @@ export function buildOpenApi(registry: ModelRegistry, version: string): Json {
       },
     },
   });
-  const get = (tag: string, summary: string, params: Json[] = []) => ({ get: { tags: [tag], summary, parameters: params, responses: { 200: { description: 'OK' }, 404: errorResponse('Unknown model or version'), 503: { description: 'Not ready' } } } });
+  const get = (tag: string, summary: string, params: Json[] = []) => ({
+    get: {
+      tags: [tag],
+      summary,
+      parameters: params,
+      responses: {
+        200: { description: 'OK' },
+        404: errorResponse('Unknown model or version'),
+        503: { description: 'Not ready' },
+      },
+    },
+  });
 
   return {
     openapi: '3.0.3',
-    info: { title: 'ortline gateway', version, description: 'Real-time scoring of tabular ONNX models. Bodies are JSON or MessagePack (Content-Type / Accept). WebSocket: /v1/stream (frames {"id", "record"|"instances", "model"?, "cache"?}).' },
+    info: {
+      title: 'ortline gateway',
+      version,
+      description:
+        'Real-time scoring of tabular ONNX models. Bodies are JSON or MessagePack (Content-Type / Accept). WebSocket: /v1/stream (frames {"id", "record"|"instances", "model"?, "cache"?}).',
+    },
     paths: {
       '/v1/models/{name}/predict': predictOp('Score one record or many with the active version', [modelParam]),
-      '/v1/models/{name}/versions/{version}/predict': predictOp('Score with a given version', [modelParam, versionParam]),
+      '/v1/models/{name}/versions/{version}/predict': predictOp('Score with a given version', [
+        modelParam,
+        versionParam,
+      ]),
       '/v1/predict/{name}': predictOp('Alias of /v1/models/{name}/predict', [modelParam]),
       '/v1/models': get('v1', 'Loaded models'),
       '/v1/models/{name}': get('v1', 'A model: versions, feature schema, risk thresholds', [modelParam]),
@@ -163,9 +263,15 @@ export function buildOpenApi(registry: ModelRegistry, version: string): Json {
       '/v2/health/live': get('v2 (Open Inference Protocol)', 'Liveness'),
       '/v2/health/ready': get('v2 (Open Inference Protocol)', 'Readiness'),
       '/v2/models/{name}': get('v2 (Open Inference Protocol)', 'Model metadata', [modelParam]),
-      '/v2/models/{name}/versions/{version}': get('v2 (Open Inference Protocol)', 'Model version metadata', [modelParam, versionParam]),
+      '/v2/models/{name}/versions/{version}': get('v2 (Open Inference Protocol)', 'Model version metadata', [
+        modelParam,
+        versionParam,
+      ]),
       '/v2/models/{name}/ready': get('v2 (Open Inference Protocol)', 'Model readiness', [modelParam]),
-      '/v2/models/{name}/versions/{version}/ready': get('v2 (Open Inference Protocol)', 'Model version readiness', [modelParam, versionParam]),
+      '/v2/models/{name}/versions/{version}/ready': get('v2 (Open Inference Protocol)', 'Model version readiness', [
+        modelParam,
+        versionParam,
+      ]),
       '/v2/models/{name}/infer': inferOp([modelParam]),
       '/v2/models/{name}/versions/{version}/infer': inferOp([modelParam, versionParam]),
       '/healthz': get('operations', 'The process is alive'),

@@ -6,12 +6,12 @@
 // answered SHUTTING_DOWN), wait for a quiet spell, close the WebSockets with 1001, let the
 // batchers drain, free the models, close what is left.
 import { randomBytes } from 'node:crypto';
+import { l2Configured } from './cache/l2.js';
+import { CacheTiers } from './cache/tiers.js';
 import { resolveConfig } from './config/load.js';
 import type { GatewayConfig, GatewayConfigInput } from './config/options.js';
 import type { ExchangeContext } from './http/exchange.js';
-import { createLogger, IdSource, requestLogger, type Logger } from './log.js';
-import { l2Configured } from './cache/l2.js';
-import { CacheTiers } from './cache/tiers.js';
+import { createLogger, IdSource, type Logger, requestLogger } from './log.js';
 import { createMetrics } from './metrics.js';
 import { ModelRegistry } from './registry/registry.js';
 import { mountAdmin } from './routes/admin.js';
@@ -21,7 +21,7 @@ import { Router, type ServerParts } from './routes/parts.js';
 import { mountStream, type StreamControl } from './routes/stream.js';
 import { mountV1 } from './routes/v1.js';
 import { mountV2 } from './routes/v2.js';
-import { closeApp, uWS, uwsBinding, type UwsBinding, type us_listen_socket } from './uws.js';
+import { closeApp, type UwsBinding, type us_listen_socket, uWS, uwsBinding } from './uws.js';
 
 import { GATEWAY_VERSION } from './version.js';
 
@@ -62,7 +62,9 @@ export async function startGateway(options: GatewayStartOptions = {}): Promise<G
   const binding = uwsBinding();
   if (!binding.native) {
     if (!config.allowUwsFallback) {
-      throw new StartupError('uWebSockets.js could not load its native binding for this Node.js build and fell back to a slow JS implementation; set allowUwsFallback to run anyway');
+      throw new StartupError(
+        'uWebSockets.js could not load its native binding for this Node.js build and fell back to a slow JS implementation; set allowUwsFallback to run anyway',
+      );
     }
     log.warn('uWebSockets.js native binding not loaded: running on its JS fallback');
   }
@@ -77,7 +79,11 @@ export async function startGateway(options: GatewayStartOptions = {}): Promise<G
     models: () => registry?.all() ?? [],
     wsPending: () => stream?.pending() ?? 0,
     cache: () => cache,
-    l2: l2Configured({ url: config.redisUrl, cluster: config.cache.l2.cluster, redisOptions: config.cache.l2.redisOptions }),
+    l2: l2Configured({
+      url: config.redisUrl,
+      cluster: config.cache.l2.cluster,
+      redisOptions: config.cache.l2.redisOptions,
+    }),
   });
   cache = CacheTiers.create(config, metrics, log);
   const requestIds = new IdSource(`${randomBytes(4).toString('hex')}-`);
@@ -86,12 +92,33 @@ export async function startGateway(options: GatewayStartOptions = {}): Promise<G
     retryAfter: String(config.retryAfterSeconds),
     maxBodyBytes: config.maxBodyBytes,
     logRequest: requestLogger(config, log),
-    logError: (err, ex, client) => log.error({ err: client.internal ?? err, reqId: ex.reqId, method: ex.method, url: ex.url, status: client.status, code: client.code }, 'request failed'),
+    logError: (err, ex, client) =>
+      log.error(
+        {
+          err: client.internal ?? err,
+          reqId: ex.reqId,
+          method: ex.method,
+          url: ex.url,
+          status: client.status,
+          code: client.code,
+        },
+        'request failed',
+      ),
     nextRequestId: () => requestIds.next(),
     draining: false,
     inFlight: 0,
   };
-  const parts: ServerParts = { app, config, ctx, metrics, log, version: GATEWAY_VERSION, registry: undefined, ready: false, cache };
+  const parts: ServerParts = {
+    app,
+    config,
+    ctx,
+    metrics,
+    log,
+    version: GATEWAY_VERSION,
+    registry: undefined,
+    ready: false,
+    cache,
+  };
 
   const router = new Router(app);
   mountV1(router, parts);
@@ -107,7 +134,10 @@ export async function startGateway(options: GatewayStartOptions = {}): Promise<G
     listenSocket = await new Promise<us_listen_socket>((resolve, reject) => {
       app.listen(config.host, config.port, (socket) => {
         if (socket) resolve(socket);
-        else reject(new StartupError(`cannot listen on ${config.host}:${config.port} (in use, or not an address of this host)`));
+        else
+          reject(
+            new StartupError(`cannot listen on ${config.host}:${config.port} (in use, or not an address of this host)`),
+          );
       });
     });
   } catch (err) {
@@ -152,7 +182,14 @@ export async function startGateway(options: GatewayStartOptions = {}): Promise<G
   return gateway;
 }
 
-async function shutdown(app: ReturnType<typeof uWS.App>, listenSocket: us_listen_socket, parts: ServerParts, stream: StreamControl, registry: ModelRegistry, timeoutMs: number): Promise<boolean> {
+async function shutdown(
+  app: ReturnType<typeof uWS.App>,
+  listenSocket: us_listen_socket,
+  parts: ServerParts,
+  stream: StreamControl,
+  registry: ModelRegistry,
+  timeoutMs: number,
+): Promise<boolean> {
   const { ctx, log } = parts;
   const started = performance.now();
   parts.ready = false;

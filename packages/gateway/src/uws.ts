@@ -1,11 +1,12 @@
 // uWebSockets.js, and whether its native binding is what actually loaded. The package silently
 // falls back to a pure-JS server (several times slower) when no binary matches this Node ABI;
 // the gateway refuses that unless `allowUwsFallback` says otherwise.
-import { createRequire } from 'node:module';
-import uWS from 'uWebSockets.js';
 
+import uWS from 'uWebSockets.js';
+import { createRequire } from 'node:module';
+
+export type { HttpRequest, HttpResponse, TemplatedApp, us_listen_socket, WebSocket } from 'uWebSockets.js';
 export { uWS };
-export type { HttpRequest, HttpResponse, TemplatedApp, WebSocket, us_listen_socket } from 'uWebSockets.js';
 
 export interface UwsBinding {
   /** True when a uws_*.node binary is loaded. */

@@ -2,7 +2,7 @@
 // restarted on the same port, frozen (SIGSTOP) and thawed (SIGCONT). The promise under test:
 // no request fails because of Redis, none waits on it past the budget, the breaker stops the
 // calls, and L2 comes back by itself.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { Gateway } from '../src/index.js';
 import { eventually, freshRecord, gatewayOn, metric, metrics, predict, twoVersionRepo } from './cache-helpers.js';
 import { freePort, RedisServer } from './redis.js';
@@ -21,7 +21,10 @@ afterAll(() => repo.cleanup());
 
 /** Observations of the L2 lookup histogram above `seconds` (bucket bounds: see metrics.ts). */
 function l2LookupsAbove(text: string, seconds: number): number {
-  return metric(text, 'ortline_cache_lookup_duration_seconds_count', { tier: 'l2' }) - metric(text, 'ortline_cache_lookup_duration_seconds_bucket', { tier: 'l2', le: String(seconds) });
+  return (
+    metric(text, 'ortline_cache_lookup_duration_seconds_count', { tier: 'l2' }) -
+    metric(text, 'ortline_cache_lookup_duration_seconds_bucket', { tier: 'l2', le: String(seconds) })
+  );
 }
 
 /** `workers` clients posting in a loop until stop(): half the time a record of a small hot set, else a fresh one. */
@@ -57,7 +60,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe('Redis down at start-up', () => {
   it('the gateway starts and is ready without Redis, answers, and starts using L2 once Redis appears', async () => {
     const port = await freePort();
-    gateway = await gatewayOn(repo.dir, { redisUrl: `redis://127.0.0.1:${port}`, cache: { l1: { enabled: false }, l2: { timeoutMs: 20 } } });
+    gateway = await gatewayOn(repo.dir, {
+      redisUrl: `redis://127.0.0.1:${port}`,
+      cache: { l1: { enabled: false }, l2: { timeoutMs: 20 } },
+    });
     expect((await fetch(`${gateway.url}/readyz`)).status).toBe(200);
     const rec = freshRecord();
     const a = await predict(gateway.url, rec);
@@ -82,7 +88,10 @@ describe('Redis killed with SIGKILL under load, then restarted on the same port'
   it('zero failed requests, no L2 wait past the budget, and L2 resumes by itself', async () => {
     redis = await RedisServer.start();
     const budgetMs = 20;
-    gateway = await gatewayOn(repo.dir, { redisUrl: redis.url, cache: { l1: { enabled: false }, l2: { timeoutMs: budgetMs, breakerThreshold: 3, breakerCooldownMs: 200 } } });
+    gateway = await gatewayOn(repo.dir, {
+      redisUrl: redis.url,
+      cache: { l1: { enabled: false }, l2: { timeoutMs: budgetMs, breakerThreshold: 3, breakerCooldownMs: 200 } },
+    });
     const g = gateway;
     const traffic = load(g.url, 16);
     await sleep(700);
@@ -106,7 +115,10 @@ describe('Redis killed with SIGKILL under load, then restarted on the same port'
     expect(l2LookupsAbove(text, 0.1)).toBe(0);
     // The dead Redis was noticed: lookups in flight failed, later ones were skipped (a series with no
     // events yet is absent: 0).
-    expect((metric(text, 'ortline_cache_l2_skipped_total', { reason: 'not_connected' }) || 0) + (metric(text, 'ortline_cache_errors_total', { op: 'lookup' }) || 0)).toBeGreaterThan(0);
+    expect(
+      (metric(text, 'ortline_cache_l2_skipped_total', { reason: 'not_connected' }) || 0) +
+        (metric(text, 'ortline_cache_errors_total', { op: 'lookup' }) || 0),
+    ).toBeGreaterThan(0);
     expect(metric(text, 'ortline_cache_l2_connected')).toBe(0);
 
     await redis.restart();
@@ -127,7 +139,13 @@ describe('Redis frozen with SIGSTOP', () => {
     redis = await RedisServer.start();
     const budgetMs = 25;
     const cooldownMs = 1500;
-    gateway = await gatewayOn(repo.dir, { redisUrl: redis.url, cache: { l1: { enabled: false }, l2: { timeoutMs: budgetMs, breakerThreshold: 3, breakerCooldownMs: cooldownMs } } });
+    gateway = await gatewayOn(repo.dir, {
+      redisUrl: redis.url,
+      cache: {
+        l1: { enabled: false },
+        l2: { timeoutMs: budgetMs, breakerThreshold: 3, breakerCooldownMs: cooldownMs },
+      },
+    });
     const g = gateway;
     const known = freshRecord();
     expect((await predict(g.url, known)).cache).toBe('miss');
@@ -150,7 +168,8 @@ describe('Redis frozen with SIGSTOP', () => {
     }
     const m1 = await metrics(g.url);
     // A series that did not exist yet counts as 0 (label sets appear with their first event).
-    const delta = (name: string, labels: Record<string, string> = {}) => (metric(m1, name, labels) || 0) - (metric(m0, name, labels) || 0);
+    const delta = (name: string, labels: Record<string, string> = {}) =>
+      (metric(m1, name, labels) || 0) - (metric(m0, name, labels) || 0);
     expect(metric(m1, 'ortline_cache_breaker_state')).toBe(2);
     expect(delta('ortline_cache_errors_total', { op: 'lookup', reason: 'timeout' })).toBe(3);
     expect(delta('ortline_cache_lookup_duration_seconds_count', { tier: 'l2' })).toBe(3); // no Redis call while open

@@ -3,7 +3,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startGateway, type Gateway, type GatewayConfigInput } from '../src/index.js';
+import { type Gateway, type GatewayConfigInput, startGateway } from '../src/index.js';
 import { churnDir, parity } from './helpers.js';
 
 /**
@@ -25,7 +25,15 @@ export function twoVersionRepo(active: '1' | '2' = '1'): { dir: string; cleanup:
 }
 
 export async function gatewayOn(modelsDir: string, overrides: GatewayConfigInput = {}): Promise<Gateway> {
-  return startGateway({ overrides: { host: '127.0.0.1', port: 0, modelsDir, ...overrides, log: { level: 'silent', ...(overrides.log ?? {}) } } });
+  return startGateway({
+    overrides: {
+      host: '127.0.0.1',
+      port: 0,
+      modelsDir,
+      ...overrides,
+      log: { level: 'silent', ...(overrides.log ?? {}) },
+    },
+  });
 }
 
 const base = parity().rows[0]!.features as Record<string, unknown>;
@@ -46,9 +54,18 @@ export interface Answer {
   ms: number;
 }
 
-export async function predict(url: string, body: unknown, headers: Record<string, string> = {}, path = '/v1/models/churn/predict'): Promise<Answer> {
+export async function predict(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+  path = '/v1/models/churn/predict',
+): Promise<Answer> {
   const t0 = performance.now();
-  const r = await fetch(url + path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  const r = await fetch(url + path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
   const text = await r.text();
   let json: unknown = text;
   try {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FeatureSchema, type FeatureSpec, type TensorInfo } from '@ortline/scorer';
 import { describe, expect, it } from 'vitest';
-import { CircuitBreaker, type BreakerState } from '../src/cache/breaker.js';
+import { type BreakerState, CircuitBreaker } from '../src/cache/breaker.js';
 import { directiveOf, frameDirective } from '../src/cache/directive.js';
 import { RowKeys } from '../src/cache/key.js';
 import { L1_ENTRY_OVERHEAD, L1Cache } from '../src/cache/l1.js';
@@ -52,12 +52,24 @@ describe('cache keys', () => {
 
   it('differ when anything the model sees differs, and per version', () => {
     const seen = new Set<string>();
-    const variants = [base, { ...base, tenure: (base.tenure as number) + 1 }, { ...base, gender: base.gender === 'Male' ? 'Female' : 'Male' }, { ...base, MonthlyCharges: 94.5 }];
+    const variants = [
+      base,
+      { ...base, tenure: (base.tenure as number) + 1 },
+      { ...base, gender: base.gender === 'Male' ? 'Female' : 'Male' },
+      { ...base, MonthlyCharges: 94.5 },
+    ];
     for (const k of keysOf(v1, variants)) seen.add(k);
     for (const k of keysOf(v2, variants)) seen.add(k);
     expect(seen.size).toBe(8);
     // Every parity row is a distinct customer: 300 distinct keys.
-    expect(new Set(keysOf(v1, rows.map((r) => r.features))).size).toBe(new Set(rows.map((r) => JSON.stringify(r.features))).size);
+    expect(
+      new Set(
+        keysOf(
+          v1,
+          rows.map((r) => r.features),
+        ),
+      ).size,
+    ).toBe(new Set(rows.map((r) => JSON.stringify(r.features))).size);
   });
 
   it('encode free strings (no category list) by length and bytes, so adjacent values cannot run together', () => {
@@ -65,10 +77,23 @@ describe('cache keys', () => {
       { name: 'a', kind: 'categorical', dtype: 'string', required: true },
       { name: 'b', kind: 'categorical', dtype: 'string', required: true },
     ];
-    const s = FeatureSchema.fromSpecs(specs, specs.map((f) => ({ name: f.name, type: 'string', shape: [null, 1] })));
+    const s = FeatureSchema.fromSpecs(
+      specs,
+      specs.map((f) => ({ name: f.name, type: 'string', shape: [null, 1] })),
+    );
     const keys = new RowKeys(s, 'p:', 'm', '1');
     const cols = s.allocate(4);
-    s.write([{ a: 'ab', b: 'c' }, { a: 'a', b: 'bc' }, { a: 'é'.repeat(20), b: '' }, { a: 'ab', b: 'c' }], cols, 0, []);
+    s.write(
+      [
+        { a: 'ab', b: 'c' },
+        { a: 'a', b: 'bc' },
+        { a: 'é'.repeat(20), b: '' },
+        { a: 'ab', b: 'c' },
+      ],
+      cols,
+      0,
+      [],
+    );
     const k = [0, 1, 2, 3].map((r) => keys.key(cols, r));
     expect(new Set(k.slice(0, 3)).size).toBe(3);
     expect(k[3]).toBe(k[0]);
@@ -177,17 +202,28 @@ describe('cache configuration', () => {
     const c = resolveConfig();
     expect(c.cache.l1.enabled).toBe(true);
     expect(c.cache.l2.timeoutMs).toBe(5);
-    expect(l2Configured({ url: c.redisUrl, cluster: c.cache.l2.cluster, redisOptions: c.cache.l2.redisOptions })).toBe(false);
+    expect(l2Configured({ url: c.redisUrl, cluster: c.cache.l2.cluster, redisOptions: c.cache.l2.redisOptions })).toBe(
+      false,
+    );
     const e = resolveConfig({ env: { REDIS_URL: 'redis://r:6379' } });
-    expect(l2Configured({ url: e.redisUrl, cluster: e.cache.l2.cluster, redisOptions: e.cache.l2.redisOptions })).toBe(true);
+    expect(l2Configured({ url: e.redisUrl, cluster: e.cache.l2.cluster, redisOptions: e.cache.l2.redisOptions })).toBe(
+      true,
+    );
     expect(l2Configured({ url: null, cluster: ['a:7000'], redisOptions: {} })).toBe(true);
-    expect(l2Configured({ url: null, cluster: [], redisOptions: { sentinels: [{ host: 's', port: 26379 }], name: 'm' } })).toBe(true);
+    expect(
+      l2Configured({ url: null, cluster: [], redisOptions: { sentinels: [{ host: 's', port: 26379 }], name: 'm' } }),
+    ).toBe(true);
   });
 
   it('takes nested groups from a config file, JSON objects from flags, and validates them', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ortline-cache-config-'));
     const file = join(dir, 'c.json');
-    writeFileSync(file, JSON.stringify({ cache: { l1: { maxEntries: 5 }, l2: { redisOptions: { sentinels: [{ host: 's', port: 1 }], name: 'm' } } } }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        cache: { l1: { maxEntries: 5 }, l2: { redisOptions: { sentinels: [{ host: 's', port: 1 }], name: 'm' } } },
+      }),
+    );
     const c = resolveConfig({ file, flags: { 'cache.l2.timeoutMs': '2.5' } });
     expect(c.cache.l1.maxEntries).toBe(5);
     expect(c.cache.l1.ttlMs).toBe(60_000);
@@ -198,8 +234,12 @@ describe('cache configuration', () => {
     expect(resolveConfig({ flags: { 'cache.l2.redisOptions': '{"db":2}' } }).cache.l2.redisOptions).toEqual({ db: 2 });
     expect(() => resolveConfig({ flags: { 'cache.l2.redisOptions': '[1]' } })).toThrow(/must be a JSON object/);
     expect(() => resolveConfig({ flags: { 'cache.l2.redisOptions': '{db' } })).toThrow(ConfigError);
-    expect(() => resolveConfig({ overrides: { cache: { l1: { maxEntrys: 1 } } } as never })).toThrow(/unknown option "cache.l1.maxEntrys"/);
-    expect(() => resolveConfig({ overrides: { cache: { l2: { timeoutMs: 0 } } } })).toThrow(/"cache.l2.timeoutMs" must be >= 0.1/);
+    expect(() => resolveConfig({ overrides: { cache: { l1: { maxEntrys: 1 } } } as never })).toThrow(
+      /unknown option "cache.l1.maxEntrys"/,
+    );
+    expect(() => resolveConfig({ overrides: { cache: { l2: { timeoutMs: 0 } } } })).toThrow(
+      /"cache.l2.timeoutMs" must be >= 0.1/,
+    );
   });
 
   it('`ortline config` masks the admin token and the Redis password', () => {

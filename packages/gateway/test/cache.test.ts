@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { Gateway } from '../src/index.js';
-import { freshRecord, gatewayOn, metric, metrics, predict, twoVersionRepo, eventually } from './cache-helpers.js';
+import { eventually, freshRecord, gatewayOn, metric, metrics, predict, twoVersionRepo } from './cache-helpers.js';
 import { parity, startChild } from './helpers.js';
 import { RedisServer } from './redis.js';
 
@@ -31,7 +31,11 @@ afterAll(async () => {
 });
 
 async function start(overrides: Parameters<typeof gatewayOn>[1] = {}): Promise<Gateway> {
-  const g = await gatewayOn(repo.dir, { redisUrl: redis.url, ...overrides, cache: { ...overrides.cache, l2: { ...L2, ...overrides.cache?.l2 } } });
+  const g = await gatewayOn(repo.dir, {
+    redisUrl: redis.url,
+    ...overrides,
+    cache: { ...overrides.cache, l2: { ...L2, ...overrides.cache?.l2 } },
+  });
   gateways.push(g);
   return g;
 }
@@ -71,12 +75,16 @@ describe('L1 and L2: hits and misses per tier', () => {
     expect(metric(await metrics(g.url), 'ortline_rows_scored_total') - before).toBe(3); // rows[0] was cached
     const again = await predict(g.url, body);
     expect(again.cache).toBe('l1');
-    expect(again.body.predictions.map((p: { churn_probability: number }) => p.churn_probability)).toEqual(a.body.predictions.map((p: { churn_probability: number }) => p.churn_probability));
+    expect(again.body.predictions.map((p: { churn_probability: number }) => p.churn_probability)).toEqual(
+      a.body.predictions.map((p: { churn_probability: number }) => p.churn_probability),
+    );
     expect(Math.abs(a.body.predictions[2].churn_probability - rows[1]!.probability)).toBeLessThanOrEqual(tolerance);
   });
 
   it('an invalid record is still refused with every bad field (422), cached or not', async () => {
-    const r = await predict(g.url, { instances: [rows[0]!.features, { ...rows[0]!.features, tenure: -1, gender: 'x' }] });
+    const r = await predict(g.url, {
+      instances: [rows[0]!.features, { ...rows[0]!.features, tenure: -1, gender: 'x' }],
+    });
     expect(r.status).toBe(422);
     expect(r.body.error.details.issues.map((i: { field: string }) => i.field).sort()).toEqual(['gender', 'tenure']);
   });
@@ -132,7 +140,10 @@ describe('TTL', () => {
     expect((await predict(g.url, rec)).cache).toBe('miss');
     expect((await predict(g.url, rec)).cache).toBe('l1');
     await storedKeys(keysBefore + 1);
-    const [key] = await client.keys('ortline:{churn:1}:*').then((ks) => Promise.all(ks.map(async (k) => [k, await client.pttl(k)] as const))).then((x) => x.filter(([, t]) => t > 0 && t <= 1500).map(([k]) => k));
+    const [key] = await client
+      .keys('ortline:{churn:1}:*')
+      .then((ks) => Promise.all(ks.map(async (k) => [k, await client.pttl(k)] as const)))
+      .then((x) => x.filter(([, t]) => t > 0 && t <= 1500).map(([k]) => k));
     expect(key).toBeDefined();
     await new Promise((r) => setTimeout(r, 450 - (performance.now() - t0)));
     expect((await predict(g.url, rec)).cache).toBe('l2'); // L1 expired at 300 ms, L2 lives until 1500 ms
@@ -172,7 +183,7 @@ describe('two gateway processes sharing L2', () => {
   });
 });
 
-describe('a new model version never serves an old version\'s answer', () => {
+describe("a new model version never serves an old version's answer", () => {
   it('version 2 of the same features is a miss with its own score, in L1 and in L2', async () => {
     const g = await start();
     const rec = freshRecord();
@@ -183,8 +194,12 @@ describe('a new model version never serves an old version\'s answer', () => {
     expect(v2.body.model_version).toBe('2');
     expect(Math.abs(v2.body.churn_probability - (1 - v1.body.churn_probability))).toBeLessThan(1e-6);
     expect(Math.abs(v2.body.churn_probability - v1.body.churn_probability)).toBeGreaterThan(0.1);
-    expect((await predict(g.url, rec, {}, '/v1/models/churn/versions/1/predict')).body.churn_probability).toBe(v1.body.churn_probability);
-    expect((await predict(g.url, rec, {}, '/v1/models/churn/versions/2/predict')).body.churn_probability).toBe(v2.body.churn_probability);
+    expect((await predict(g.url, rec, {}, '/v1/models/churn/versions/1/predict')).body.churn_probability).toBe(
+      v1.body.churn_probability,
+    );
+    expect((await predict(g.url, rec, {}, '/v1/models/churn/versions/2/predict')).body.churn_probability).toBe(
+      v2.body.churn_probability,
+    );
 
     // A redeploy that makes version 2 active, sharing the same Redis: v2's answer or a miss, never v1's.
     const fresh = freshRecord();
@@ -255,7 +270,10 @@ describe('per-request opt-out', () => {
       expect(fresh.prediction.churn_probability).toBe(hit.prediction.churn_probability);
       const m1 = await metrics(g.url);
       expect(metric(m1, 'ortline_rows_scored_total')).toBe(scored0 + 1);
-      expect(metric(m1, 'ortline_cache_bypass_total', { directive: 'no-cache' }) - metric(m0, 'ortline_cache_bypass_total', { directive: 'no-cache' })).toBe(1);
+      expect(
+        metric(m1, 'ortline_cache_bypass_total', { directive: 'no-cache' }) -
+          metric(m0, 'ortline_cache_bypass_total', { directive: 'no-cache' }),
+      ).toBe(1);
       const bad = await ask({ id: 3, record: rec, cache: 'sometimes' });
       expect(bad.error.code).toBe('INVALID_REQUEST');
     } finally {
@@ -267,15 +285,24 @@ describe('per-request opt-out', () => {
 describe('admin flush', () => {
   it('needs a configured token: 403 without one, 401 with a wrong one', async () => {
     const plain = gateways[0]!;
-    const r = await fetch(`${plain.url}/admin/v1/models/churn/cache`, { method: 'DELETE', headers: { authorization: 'Bearer x' } });
+    const r = await fetch(`${plain.url}/admin/v1/models/churn/cache`, {
+      method: 'DELETE',
+      headers: { authorization: 'Bearer x' },
+    });
     expect(r.status).toBe(403);
-    expect((await r.json()).error.code).toBe('ADMIN_DISABLED');
+    expect(((await r.json()) as any).error.code).toBe('ADMIN_DISABLED');
     const g = await start({ admin: { token: 'sesame' } });
-    const wrong = await fetch(`${g.url}/admin/v1/models/churn/cache`, { method: 'DELETE', headers: { authorization: 'Bearer nope' } });
+    const wrong = await fetch(`${g.url}/admin/v1/models/churn/cache`, {
+      method: 'DELETE',
+      headers: { authorization: 'Bearer nope' },
+    });
     expect(wrong.status).toBe(401);
     expect(wrong.headers.get('www-authenticate')).toContain('Bearer');
     expect((await fetch(`${g.url}/admin/v1/models/churn/cache`, { method: 'DELETE' })).status).toBe(401);
-    const unknown = await fetch(`${g.url}/admin/v1/models/nope/cache`, { method: 'DELETE', headers: { authorization: 'Bearer sesame' } });
+    const unknown = await fetch(`${g.url}/admin/v1/models/nope/cache`, {
+      method: 'DELETE',
+      headers: { authorization: 'Bearer sesame' },
+    });
     expect(unknown.status).toBe(404);
     expect((await fetch(`${g.url}/admin/v1/models/churn/cache`, { method: 'GET' })).status).toBe(405);
   });
@@ -292,7 +319,7 @@ describe('admin flush', () => {
 
     const one = await fetch(`${g.url}/admin/v1/models/churn/versions/2/cache`, { method: 'DELETE', headers: auth });
     expect(one.status).toBe(200);
-    const oneBody = await one.json();
+    const oneBody = (await one.json()) as any;
     expect(oneBody).toMatchObject({ model: 'churn', version: '2' });
     expect(oneBody.l1_deleted).toBeGreaterThanOrEqual(1);
     expect(oneBody.l2_deleted).toBeGreaterThanOrEqual(1);
@@ -302,7 +329,7 @@ describe('admin flush', () => {
 
     const all = await fetch(`${g.url}/admin/v1/models/churn/cache`, { method: 'DELETE', headers: auth });
     expect(all.status).toBe(200);
-    expect((await all.json()).l2_deleted).toBeGreaterThanOrEqual(1);
+    expect(((await all.json()) as any).l2_deleted).toBeGreaterThanOrEqual(1);
     expect(await client.keys('ortline:{churn:*')).toEqual([]);
     expect(await client.get('unrelated')).toBe('1');
     expect((await predict(g.url, rec, {}, '/v1/models/churn/versions/1/predict')).cache).toBe('miss');

@@ -5,7 +5,7 @@ import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { ensureBuilt, packageDir, parity, repoRoot, startChild, testModelsDir, type Child } from './helpers.js';
+import { type Child, ensureBuilt, packageDir, parity, repoRoot, startChild, testModelsDir } from './helpers.js';
 
 const models = testModelsDir();
 afterAll(() => models.cleanup());
@@ -14,12 +14,20 @@ const bin = join(packageDir, 'bin', 'ortline.js');
 
 function run(args: string[], env: Record<string, string> = {}) {
   ensureBuilt();
-  return spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60_000 });
+  return spawnSync(process.execPath, [bin, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    timeout: 60_000,
+  });
 }
 
 describe('ortline CLI', () => {
   it('`ortline config` prints the resolved configuration; env and flags apply', () => {
-    const r = run(['config', '--batcher-max-batch-rows', '128'], { PORT: '9123', MODELS_DIR: '/srv/models', REDIS_URL: 'redis://cache:6379' });
+    const r = run(['config', '--batcher-max-batch-rows', '128'], {
+      PORT: '9123',
+      MODELS_DIR: '/srv/models',
+      REDIS_URL: 'redis://cache:6379',
+    });
     expect(r.status).toBe(0);
     const c = JSON.parse(r.stdout);
     expect(c.port).toBe(9123);
@@ -40,7 +48,11 @@ describe('ortline CLI', () => {
   it('exits 1 with a fatal log line when the models directory is missing', () => {
     const r = run(['serve', '--port', '0', '--host', '127.0.0.1', '--models-dir', '/nonexistent/models']);
     expect(r.status).toBe(1);
-    const fatal = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((l) => l.level === 60);
+    const fatal = r.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l))
+      .find((l) => l.level === 60);
     expect(fatal.msg).toBe('start-up failed');
     expect(fatal.err.message).toContain('/nonexistent/models');
   });
@@ -49,20 +61,31 @@ describe('ortline CLI', () => {
     const child = await startChild(['--log-requests'], { MODELS_DIR: models.dir });
     try {
       expect(child.lines.find((l) => l.msg === 'listening')).toMatchObject({ native: true });
-      const r = await fetch(`${child.url}/v1/models/churn/predict`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': 'trace-42' }, body: JSON.stringify(rows[0]!.features) });
+      const r = await fetch(`${child.url}/v1/models/churn/predict`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-request-id': 'trace-42' },
+        body: JSON.stringify(rows[0]!.features),
+      });
       expect(r.status).toBe(200);
-      expect(Math.abs((await r.json()).churn_probability - rows[0]!.probability)).toBeLessThanOrEqual(tolerance);
+      expect(Math.abs(((await r.json()) as any).churn_probability - rows[0]!.probability)).toBeLessThanOrEqual(
+        tolerance,
+      );
       expect((await fetch(`${child.url}/v1/models/nope/predict`, { method: 'POST', body: '{}' })).status).toBe(404);
     } finally {
       child.proc.kill('SIGTERM');
       expect(await child.exited).toBe(0);
     }
     const requests = child.lines.filter((l) => l.msg === 'request');
-    expect(requests[0]).toMatchObject({ reqId: 'trace-42', method: 'POST', url: '/v1/models/churn/predict', status: 200 });
+    expect(requests[0]).toMatchObject({
+      reqId: 'trace-42',
+      method: 'POST',
+      url: '/v1/models/churn/predict',
+      status: 200,
+    });
     expect(requests[1]).toMatchObject({ reqId: expect.any(String), status: 404 });
   });
 
-  it('by default serves the repository\'s models/, also from the package directory (pnpm --filter ... exec)', async () => {
+  it("by default serves the repository's models/, also from the package directory (pnpm --filter ... exec)", async () => {
     // An empty MODELS_DIR counts as unset.
     const child = await startChild([], { MODELS_DIR: '' }, packageDir);
     try {
@@ -94,21 +117,29 @@ describe('graceful shutdown', () => {
         const next = (i: number) => {
           const payload = (w + i) % 10 === 0 ? batch : body;
           const sentAfterSignal = signalled;
-          const req = request(`${child.url}/v1/models/churn/predict`, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } }, (res) => {
-            let text = '';
-            res.on('data', (d) => (text += d));
-            res.on('end', () => {
-              if (res.statusCode === 200) {
-                results.ok++;
-                if (sentAfterSignal) results.afterSignal++;
-              } else results.failed.push(`status ${res.statusCode}: ${text}`);
-              if (++started === workers * 5) onStarted();
-              if (res.headers.connection === 'close') {
-                agent.destroy();
-                resolve();
-              } else next(i + 1);
-            });
-          });
+          const req = request(
+            `${child.url}/v1/models/churn/predict`,
+            {
+              method: 'POST',
+              agent,
+              headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+            },
+            (res) => {
+              let text = '';
+              res.on('data', (d) => (text += d));
+              res.on('end', () => {
+                if (res.statusCode === 200) {
+                  results.ok++;
+                  if (sentAfterSignal) results.afterSignal++;
+                } else results.failed.push(`status ${res.statusCode}: ${text}`);
+                if (++started === workers * 5) onStarted();
+                if (res.headers.connection === 'close') {
+                  agent.destroy();
+                  resolve();
+                } else next(i + 1);
+              });
+            },
+          );
           req.on('error', (err) => {
             results.failed.push(`${err.message} (sent ${sentAfterSignal ? 'after' : 'before'} SIGTERM)`);
             agent.destroy();

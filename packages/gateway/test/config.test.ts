@@ -32,7 +32,9 @@ describe('defaults', () => {
 describe('validation', () => {
   it('rejects unknown keys, wrong types and out-of-range values, naming the option', () => {
     expect(() => resolveConfig({ overrides: { prot: 1 } as never })).toThrow(/unknown option "prot"/);
-    expect(() => resolveConfig({ overrides: { batcher: { maxBatchRow: 1 } } as never })).toThrow(/unknown option "batcher.maxBatchRow"/);
+    expect(() => resolveConfig({ overrides: { batcher: { maxBatchRow: 1 } } as never })).toThrow(
+      /unknown option "batcher.maxBatchRow"/,
+    );
     expect(() => resolveConfig({ overrides: { port: 70000 } })).toThrow(/"port" must be an integer port/);
     expect(() => resolveConfig({ overrides: { maxInstances: 0 } })).toThrow(/"maxInstances" must be >= 1/);
     expect(() => resolveConfig({ overrides: { batcher: { maxWaitMs: -1 } } })).toThrow(ConfigError);
@@ -46,8 +48,15 @@ describe('precedence: defaults < file < env < flags < overrides', () => {
   it('takes each value from the highest source that sets it', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ortline-config-'));
     const file = join(dir, 'config.json');
-    writeFileSync(file, JSON.stringify({ port: 1000, host: '127.0.0.1', modelsDir: 'from-file', batcher: { maxBatchRows: 64 } }));
-    const c = resolveConfig({ file, env: { PORT: '2000', MODELS_DIR: 'from-env', REDIS_URL: 'redis://r:6379' }, flags: { modelsDir: 'from-flag' } });
+    writeFileSync(
+      file,
+      JSON.stringify({ port: 1000, host: '127.0.0.1', modelsDir: 'from-file', batcher: { maxBatchRows: 64 } }),
+    );
+    const c = resolveConfig({
+      file,
+      env: { PORT: '2000', MODELS_DIR: 'from-env', REDIS_URL: 'redis://r:6379' },
+      flags: { modelsDir: 'from-flag' },
+    });
     expect(c.port).toBe(2000);
     expect(c.host).toBe('127.0.0.1');
     expect(c.modelsDir).toBe('from-flag');
@@ -67,9 +76,26 @@ describe('precedence: defaults < file < env < flags < overrides', () => {
 
 describe('CLI flags', () => {
   it('derives flags from the option table; booleans take --no-', () => {
-    const a = parseArgs(['serve', '--port', '9000', '--models-dir=/m', '--batcher-max-batch-rows', '256', '--no-warmup', '--log-requests', '-c', 'x.json']);
+    const a = parseArgs([
+      'serve',
+      '--port',
+      '9000',
+      '--models-dir=/m',
+      '--batcher-max-batch-rows',
+      '256',
+      '--no-warmup',
+      '--log-requests',
+      '-c',
+      'x.json',
+    ]);
     expect(a.command).toBe('serve');
-    expect(a.flags).toEqual({ port: '9000', modelsDir: '/m', 'batcher.maxBatchRows': '256', warmup: 'false', 'log.requests': 'true' });
+    expect(a.flags).toEqual({
+      port: '9000',
+      modelsDir: '/m',
+      'batcher.maxBatchRows': '256',
+      warmup: 'false',
+      'log.requests': 'true',
+    });
     expect(a.configFile).toBe('x.json');
     const c = resolveConfig({ flags: a.flags });
     expect(c.batcher.maxBatchRows).toBe(256);

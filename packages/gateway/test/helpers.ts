@@ -1,11 +1,21 @@
 // Test helpers: the real gateway on port 0, in this process or as a child process running the
 // built CLI (packages/gateway/dist), and the model repository the tests serve.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, mkdirSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startGateway, type Gateway, type GatewayConfigInput } from '../src/index.js';
+import { type Gateway, type GatewayConfigInput, startGateway } from '../src/index.js';
 import { scanRepository } from '../src/registry/repository.js';
 
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -28,7 +38,11 @@ export function parity(): { tolerance: number; rows: ParityRow[] } {
   return JSON.parse(readFileSync(join(churnDir(), 'parity.json'), 'utf8'));
 }
 
-export function card(): { version: unknown; risk_thresholds: { category: string; max: number }[]; features: { name: string }[] } {
+export function card(): {
+  version: unknown;
+  risk_thresholds: { category: string; max: number }[];
+  features: { name: string }[];
+} {
   return JSON.parse(readFileSync(join(churnDir(), 'model.json'), 'utf8'));
 }
 
@@ -47,10 +61,18 @@ export function testModelsDir(): { dir: string; cleanup: () => void } {
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-export async function startInProcess(overrides: GatewayConfigInput = {}): Promise<{ gateway: Gateway; url: string; close: () => Promise<void> }> {
+export async function startInProcess(
+  overrides: GatewayConfigInput = {},
+): Promise<{ gateway: Gateway; url: string; close: () => Promise<void> }> {
   const models = testModelsDir();
   const gateway = await startGateway({
-    overrides: { host: '127.0.0.1', port: 0, modelsDir: models.dir, ...overrides, log: { level: 'silent', ...(overrides.log ?? {}) } },
+    overrides: {
+      host: '127.0.0.1',
+      port: 0,
+      modelsDir: models.dir,
+      ...overrides,
+      log: { level: 'silent', ...(overrides.log ?? {}) },
+    },
   });
   return {
     gateway,
@@ -66,13 +88,20 @@ export async function startInProcess(overrides: GatewayConfigInput = {}): Promis
 export function ensureBuilt(): void {
   const out = join(packageDir, 'dist', 'cli.js');
   const newest = (dir: string): number =>
-    Math.max(0, ...readdirSync(dir).map((f) => {
-      const p = join(dir, f);
-      const s = statSync(p);
-      return s.isDirectory() ? newest(p) : s.mtimeMs;
-    }));
+    Math.max(
+      0,
+      ...readdirSync(dir).map((f) => {
+        const p = join(dir, f);
+        const s = statSync(p);
+        return s.isDirectory() ? newest(p) : s.mtimeMs;
+      }),
+    );
   if (existsSync(out) && statSync(out).mtimeMs >= newest(join(packageDir, 'src'))) return;
-  const r = spawnSync(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', join(packageDir, 'tsconfig.json')], { encoding: 'utf8' });
+  const r = spawnSync(
+    process.execPath,
+    [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', join(packageDir, 'tsconfig.json')],
+    { encoding: 'utf8' },
+  );
   if (r.status !== 0) throw new Error(`tsc failed:\n${r.stdout}\n${r.stderr}`);
 }
 
@@ -86,13 +115,21 @@ export interface Child {
 }
 
 /** `ortline serve --port 0 ...` as a child process; resolves once it logged "ready". */
-export async function startChild(args: string[] = [], env: Record<string, string> = {}, cwd = repoRoot): Promise<Child> {
+export async function startChild(
+  args: string[] = [],
+  env: Record<string, string> = {},
+  cwd = repoRoot,
+): Promise<Child> {
   ensureBuilt();
-  const proc = spawn(process.execPath, [join(packageDir, 'bin', 'ortline.js'), 'serve', '--host', '127.0.0.1', '--port', '0', ...args], {
-    cwd,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const proc = spawn(
+    process.execPath,
+    [join(packageDir, 'bin', 'ortline.js'), 'serve', '--host', '127.0.0.1', '--port', '0', ...args],
+    {
+      cwd,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const lines: Record<string, unknown>[] = [];
   let stderr = '';
   const exited = new Promise<number | null>((resolve) => proc.on('close', (code) => resolve(code)));
@@ -102,8 +139,7 @@ export async function startChild(args: string[] = [], env: Record<string, string
     const timer = setTimeout(() => reject(new Error(`gateway did not get ready in time; stderr: ${stderr}`)), 60_000);
     proc.stdout!.on('data', (d: Buffer) => {
       buf += d.toString();
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
+      for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
         const line = buf.slice(0, nl);
         buf = buf.slice(nl + 1);
         try {
@@ -128,8 +164,16 @@ export async function startChild(args: string[] = [], env: Record<string, string
   return { proc, url: `http://127.0.0.1:${port}`, port, lines, exited };
 }
 
-export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; json: any }> {
-  const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+export async function postJson(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Headers; json: any }> {
+  const r = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
   const text = await r.text();
   let json: unknown;
   try {

@@ -37,7 +37,13 @@ describe('POST /v1/models/{name}/predict', () => {
     const b = await postJson(`${url}/v1/models/churn/predict`, record(0));
     expect(a.status).toBe(200);
     expect(a.headers.get('content-type')).toBe('application/json');
-    expect(Object.keys(a.json)).toEqual(['customer_id', 'churn_probability', 'risk_category', 'model_version', 'prediction_id']);
+    expect(Object.keys(a.json)).toEqual([
+      'customer_id',
+      'churn_probability',
+      'risk_category',
+      'model_version',
+      'prediction_id',
+    ]);
     expect(a.json.customer_id).toBe(rows[0]!.customerID);
     expect(Math.abs(a.json.churn_probability - rows[0]!.probability)).toBeLessThanOrEqual(tolerance);
     const bands = card().risk_thresholds;
@@ -48,7 +54,9 @@ describe('POST /v1/models/{name}/predict', () => {
   });
 
   it('reproduces every parity row of the model repository over HTTP, one request each, concurrently', async () => {
-    const answers = await Promise.all(rows.map((r) => postJson(`${url}/v1/models/churn/predict`, { customerID: r.customerID, ...r.features })));
+    const answers = await Promise.all(
+      rows.map((r) => postJson(`${url}/v1/models/churn/predict`, { customerID: r.customerID, ...r.features })),
+    );
     for (const [i, a] of answers.entries()) {
       expect(a.status).toBe(200);
       expect(a.json.customer_id).toBe(rows[i]!.customerID);
@@ -57,7 +65,9 @@ describe('POST /v1/models/{name}/predict', () => {
   });
 
   it('scores instances in order, within tolerance, in one request', async () => {
-    const r = await postJson(`${url}/v1/models/churn/predict`, { instances: rows.slice(0, 300).map((x) => ({ customer_id: x.customerID, ...x.features })) });
+    const r = await postJson(`${url}/v1/models/churn/predict`, {
+      instances: rows.slice(0, 300).map((x) => ({ customer_id: x.customerID, ...x.features })),
+    });
     expect(r.status).toBe(200);
     expect(r.json.predictions).toHaveLength(300);
     for (const [i, p] of r.json.predictions.entries()) {
@@ -105,7 +115,10 @@ describe('MessagePack', () => {
   });
 
   it('JSON in, msgpack out by Accept; msgpack in, JSON out by Accept', async () => {
-    const a = await post(Buffer.from(JSON.stringify({ instances: [record(4), record(5)] })), { 'content-type': 'application/json', accept: 'application/msgpack' });
+    const a = await post(Buffer.from(JSON.stringify({ instances: [record(4), record(5)] })), {
+      'content-type': 'application/json',
+      accept: 'application/msgpack',
+    });
     expect(a.type).toBe('application/msgpack');
     expect(unpack(a.bytes).predictions).toHaveLength(2);
     const b = await post(pack(record(4)), { 'content-type': 'application/x-msgpack', accept: 'application/json' });
@@ -140,14 +153,14 @@ describe('errors: one table, one body shape', () => {
     expectError(await postJson(`${url}/v1/models/churn/versions/9/predict`, record(0)), 404, 'VERSION_NOT_FOUND');
     const r = await fetch(`${url}/nowhere`);
     expect(r.status).toBe(404);
-    expect((await r.json()).error.code).toBe('ROUTE_NOT_FOUND');
+    expect(((await r.json()) as any).error.code).toBe('ROUTE_NOT_FOUND');
   });
 
   it('405 with Allow for a known path and the wrong method', async () => {
     const r = await fetch(`${url}/v1/models/churn/predict`);
     expect(r.status).toBe(405);
     expect(r.headers.get('allow')).toBe('POST');
-    expect((await r.json()).error.code).toBe('METHOD_NOT_ALLOWED');
+    expect(((await r.json()) as any).error.code).toBe('METHOD_NOT_ALLOWED');
     const d = await fetch(`${url}/healthz`, { method: 'DELETE' });
     expect(d.status).toBe(405);
     expect(d.headers.get('allow')).toBe('GET');
@@ -157,38 +170,69 @@ describe('errors: one table, one body shape', () => {
     const big = JSON.stringify({ instances: new Array(2000).fill(record(0)) });
     expect(big.length).toBeGreaterThan(256 * 1024);
     expectError(await postJson(`${url}/v1/models/churn/predict`, big), 413, 'BODY_TOO_LARGE');
-    expectError(await postJson(`${url}/v1/models/churn/predict`, { instances: new Array(501).fill({}) }), 413, 'TOO_MANY_INSTANCES');
+    expectError(
+      await postJson(`${url}/v1/models/churn/predict`, { instances: new Array(501).fill({}) }),
+      413,
+      'TOO_MANY_INSTANCES',
+    );
     // The server is fine afterwards.
     expect((await postJson(`${url}/v1/models/churn/predict`, record(0))).status).toBe(200);
   });
 
   it('415 for a Content-Type that is neither JSON nor MessagePack, and for compressed bodies', async () => {
-    expectError(await postJson(`${url}/v1/models/churn/predict`, 'tenure=3', { 'content-type': 'application/x-www-form-urlencoded' }), 415, 'UNSUPPORTED_MEDIA_TYPE');
-    expectError(await postJson(`${url}/v1/models/churn/predict`, '{}', { 'content-encoding': 'gzip' }), 415, 'UNSUPPORTED_MEDIA_TYPE');
+    expectError(
+      await postJson(`${url}/v1/models/churn/predict`, 'tenure=3', {
+        'content-type': 'application/x-www-form-urlencoded',
+      }),
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+    );
+    expectError(
+      await postJson(`${url}/v1/models/churn/predict`, '{}', { 'content-encoding': 'gzip' }),
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+    );
   });
 
   it('422 INVALID_FEATURES naming every bad field of every row', async () => {
     const bad = { ...record(0), tenure: -3, Contract: 'Weekly', gender: 7, Partnr: 'Yes' } as Record<string, unknown>;
     delete bad.MonthlyCharges;
-    const r = await postJson(`${url}/v1/models/churn/predict`, { instances: [record(1), bad, { ...record(2), SeniorCitizen: 0.5 }] });
+    const r = await postJson(`${url}/v1/models/churn/predict`, {
+      instances: [record(1), bad, { ...record(2), SeniorCitizen: 0.5 }],
+    });
     expectError(r, 422, 'INVALID_FEATURES');
     const issues = r.json.error.details.issues as { row: number; field: string; code: string }[];
     const seen = issues.map((i) => `${i.row}:${i.field}:${i.code}`).sort();
     expect(seen).toEqual(
-      ['1:Contract:unknown_category', '1:MonthlyCharges:missing', '1:Partnr:unknown_field', '1:gender:wrong_type', '1:tenure:out_of_range', '2:SeniorCitizen:not_integer'].sort(),
+      [
+        '1:Contract:unknown_category',
+        '1:MonthlyCharges:missing',
+        '1:Partnr:unknown_field',
+        '1:gender:wrong_type',
+        '1:tenure:out_of_range',
+        '2:SeniorCitizen:not_integer',
+      ].sort(),
     );
   });
 
   it('503 (or 429) with Retry-After when the queue is full', async () => {
     const small = await startInProcess({ batcher: { maxQueueRows: 4 }, overloadStatus: '429', retryAfterSeconds: 2 });
     try {
-      const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => fetch(`${small.url}/v1/models/churn/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(record(i)) })));
+      const answers = await Promise.all(
+        Array.from({ length: 40 }, (_, i) =>
+          fetch(`${small.url}/v1/models/churn/predict`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify(record(i)),
+          }),
+        ),
+      );
       const statuses = answers.map((a) => a.status);
       expect(statuses).toContain(200);
       expect(statuses).toContain(429);
       const refused = answers.find((a) => a.status === 429)!;
       expect(refused.headers.get('retry-after')).toBe('2');
-      expect((await refused.json()).error.code).toBe('QUEUE_FULL');
+      expect(((await refused.json()) as any).error.code).toBe('QUEUE_FULL');
     } finally {
       await small.close();
     }
@@ -216,7 +260,7 @@ describe('operations endpoints', () => {
     expect(await h.json()).toEqual({ status: 'alive' });
     const r = await fetch(`${url}/readyz`);
     expect(r.status).toBe(200);
-    const j = await r.json();
+    const j = (await r.json()) as any;
     expect(j.status).toBe('ready');
     expect(j.models).toEqual([
       { name: 'churn', version: '1', active: true, ready: true },
@@ -230,8 +274,12 @@ describe('operations endpoints', () => {
     expect(r.status).toBe(200);
     expect(r.headers.get('content-type')).toContain('text/plain');
     const text = await r.text();
-    expect(text).toMatch(/ortline_request_duration_seconds_bucket\{route="v1_predict",model="churn",version="1",status="200",le="0.001"\} \d+/);
-    expect(text).toMatch(/ortline_request_duration_seconds_count\{route="v1_predict",model="churn",version="1",status="422"\} [1-9]/);
+    expect(text).toMatch(
+      /ortline_request_duration_seconds_bucket\{route="v1_predict",model="churn",version="1",status="200",le="0.001"\} \d+/,
+    );
+    expect(text).toMatch(
+      /ortline_request_duration_seconds_count\{route="v1_predict",model="churn",version="1",status="422"\} [1-9]/,
+    );
     expect(text).toMatch(/ortline_inference_duration_seconds_bucket\{model="churn",version="1",le="\+Inf"\} [1-9]/);
     expect(text).toMatch(/ortline_batch_rows_bucket\{model="churn",version="1",le="1"\} [1-9]/);
     expect(text).toMatch(/ortline_queue_rows\{model="churn",version="1"\} 0/);
@@ -242,8 +290,8 @@ describe('operations endpoints', () => {
     expect(text).not.toMatch(/model="nope"/);
   });
 
-  it('/openapi.json is built from the model\'s feature schema; /docs serves Swagger UI from disk', async () => {
-    const o = await (await fetch(`${url}/openapi.json`)).json();
+  it("/openapi.json is built from the model's feature schema; /docs serves Swagger UI from disk", async () => {
+    const o = (await (await fetch(`${url}/openapi.json`)).json()) as any;
     expect(o.openapi).toBe('3.0.3');
     expect(o.paths['/v1/models/{name}/predict'].post).toBeTruthy();
     expect(o.paths['/v2/models/{name}/infer'].post).toBeTruthy();
@@ -262,9 +310,9 @@ describe('operations endpoints', () => {
   });
 
   it('/v1/models lists models; /v1/models/{name} gives the schema', async () => {
-    const l = await (await fetch(`${url}/v1/models`)).json();
+    const l = (await (await fetch(`${url}/v1/models`)).json()) as any;
     expect(l.models).toEqual([{ name: 'churn', active_version: '1', versions: ['1', '2'], ready: true }]);
-    const m = await (await fetch(`${url}/v1/models/churn`)).json();
+    const m = (await (await fetch(`${url}/v1/models/churn`)).json()) as any;
     expect(m.features.map((f: { name: string }) => f.name)).toEqual(card().features.map((f) => f.name));
   });
 });
@@ -276,7 +324,9 @@ describe('client aborts', () => {
     // 1: half a body, then the socket closes.
     await new Promise<void>((resolve) => {
       const s = connect(Number(u.port), u.hostname, () => {
-        s.write(`POST /v1/models/churn/predict HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n`);
+        s.write(
+          `POST /v1/models/churn/predict HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n`,
+        );
         s.write(body.slice(0, 1000));
         setTimeout(() => {
           s.destroy();
@@ -287,17 +337,22 @@ describe('client aborts', () => {
     // 2: full bodies, then the sockets close before the answers come: many at once, so some are
     // mid-run when they go.
     await Promise.all(
-      Array.from({ length: 50 }, () =>
-        new Promise<void>((resolve) => {
-          const req = request(`${url}/v1/models/churn/predict`, { method: 'POST', headers: { 'content-type': 'application/json' } });
-          req.on('error', () => resolve());
-          req.end(body, () => {
-            setImmediate(() => {
-              req.destroy();
-              resolve();
+      Array.from(
+        { length: 50 },
+        () =>
+          new Promise<void>((resolve) => {
+            const req = request(`${url}/v1/models/churn/predict`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json' },
             });
-          });
-        }),
+            req.on('error', () => resolve());
+            req.end(body, () => {
+              setImmediate(() => {
+                req.destroy();
+                resolve();
+              });
+            });
+          }),
       ),
     );
     await new Promise((r) => setTimeout(r, 200));
@@ -305,7 +360,9 @@ describe('client aborts', () => {
     expect(r.status).toBe(200);
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
     // The aborts were counted, as 499, and nothing was written to them.
-    expect(await (await fetch(`${url}/metrics`)).text()).toMatch(/ortline_request_duration_seconds_count\{route="v1_predict",model="churn",version="1",status="499"\} [1-9]/);
+    expect(await (await fetch(`${url}/metrics`)).text()).toMatch(
+      /ortline_request_duration_seconds_count\{route="v1_predict",model="churn",version="1",status="499"\} [1-9]/,
+    );
   });
 
   it('keeps a keep-alive connection usable after an error answered before the body was read', async () => {
@@ -314,7 +371,8 @@ describe('client aborts', () => {
     const text = await new Promise<string>((resolve, reject) => {
       let got = '';
       const s = connect(Number(u.port), u.hostname, () => {
-        const req = (path: string) => `POST ${path} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`;
+        const req = (path: string) =>
+          `POST ${path} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`;
         s.write(req('/v1/models/nope/predict') + req('/v1/models/churn/predict'));
       });
       s.on('data', (d) => {

@@ -22,12 +22,22 @@ export interface InferResult {
   status: number;
   headers: Headers;
   /** The parsed JSON (or JSON header), with binary outputs decoded into `data`. */
-  body: { model_name?: string; model_version?: string; id?: string; outputs?: TensorOut[]; error?: { code: string; message: string } };
+  body: {
+    model_name?: string;
+    model_version?: string;
+    id?: string;
+    outputs?: TensorOut[];
+    error?: { code: string; message: string };
+  };
 }
 
 /** Plain JSON tensors. */
 export async function inferJson(base: string, path: string, request: Record<string, unknown>): Promise<InferResult> {
-  const r = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request) });
+  const r = await fetch(`${base}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(request),
+  });
   return parseResponse(r);
 }
 
@@ -66,11 +76,17 @@ export async function inferBinary(
 ): Promise<InferResult> {
   const blobs = inputs.map(encodeTensor);
   const header: Record<string, unknown> = {
-    inputs: inputs.map((t, i) => ({ name: t.name, datatype: t.datatype, shape: t.shape, parameters: { binary_data_size: blobs[i]!.length } })),
+    inputs: inputs.map((t, i) => ({
+      name: t.name,
+      datatype: t.datatype,
+      shape: t.shape,
+      parameters: { binary_data_size: blobs[i]!.length },
+    })),
   };
   if (options.id !== undefined) header.id = options.id;
   if (options.binaryOutput !== undefined) header.parameters = { binary_data_output: options.binaryOutput };
-  if (options.outputs) header.outputs = options.outputs.map((o) => ({ name: o.name, parameters: { binary_data: o.binary } }));
+  if (options.outputs)
+    header.outputs = options.outputs.map((o) => ({ name: o.name, parameters: { binary_data: o.binary } }));
   const json = Buffer.from(JSON.stringify(header));
   const r = await fetch(`${base}${path}`, {
     method: 'POST',
@@ -123,7 +139,10 @@ function decodeTensor(datatype: string, raw: Buffer): number[] | string[] {
 }
 
 /** Records -> one [N, 1] tensor per model input, typed from the model metadata. */
-export function recordsToTensors(records: Record<string, unknown>[], metadata: { inputs: { name: string; datatype: string }[] }): TensorIn[] {
+export function recordsToTensors(
+  records: Record<string, unknown>[],
+  metadata: { inputs: { name: string; datatype: string }[] },
+): TensorIn[] {
   return metadata.inputs.map((input) => ({
     name: input.name,
     datatype: input.datatype as Datatype,

@@ -1,7 +1,7 @@
-// A real redis-server for the cache tests: Debian's binary (scripts/install-redis.sh), started
+// A real redis-server for the cache tests: Debian's binary (scripts/install-debian-packages.sh), started
 // on a free loopback port with no persistence, stopped by the test. Never a system service.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer, connect } from 'node:net';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { connect, createServer } from 'node:net';
 
 export function redisServerAvailable(): boolean {
   return spawnSync('redis-server', ['--version'], { encoding: 'utf8' }).status === 0;
@@ -58,7 +58,10 @@ export class RedisServer {
 
   /** Starts redis-server on `port` (a free one when not given) and waits until it answers PING. */
   static async start(port?: number): Promise<RedisServer> {
-    if (!redisServerAvailable()) throw new Error('redis-server is not on PATH: run scripts/install-redis.sh (the cache tests need a real Redis)');
+    if (!redisServerAvailable())
+      throw new Error(
+        'redis-server is not on PATH: run scripts/install-debian-packages.sh (the cache tests need a real Redis)',
+      );
     const r = new RedisServer(port ?? (await freePort()));
     await r.launch();
     return r;
@@ -71,7 +74,22 @@ export class RedisServer {
 
   private async launch(): Promise<void> {
     this.log = '';
-    const proc = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(
+      'redis-server',
+      [
+        '--port',
+        String(this.port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--protected-mode',
+        'no',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     proc.stdout!.on('data', (d: Buffer) => (this.log += d.toString()));
     proc.stderr!.on('data', (d: Buffer) => (this.log += d.toString()));
     this.proc = proc;

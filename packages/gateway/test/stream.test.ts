@@ -41,7 +41,12 @@ describe('WebSocket /v1/stream', () => {
   it('pipelines thousands of frames on one connection; every answer carries its id', async () => {
     const ws = await open();
     const n = 3000;
-    const frames = Array.from({ length: n }, (_, i) => JSON.stringify({ id: `f${i}`, record: { customerID: rows[i % rows.length]!.customerID, ...rows[i % rows.length]!.features } }));
+    const frames = Array.from({ length: n }, (_, i) =>
+      JSON.stringify({
+        id: `f${i}`,
+        record: { customerID: rows[i % rows.length]!.customerID, ...rows[i % rows.length]!.features },
+      }),
+    );
     const answers = await pipeline(ws, frames, false);
     const byId = new Map(answers.map((a) => [a.id, a]));
     expect(byId.size).toBe(n);
@@ -56,10 +61,15 @@ describe('WebSocket /v1/stream', () => {
 
   it('instances in a frame, and numeric ids, come back as predictions', async () => {
     const ws = await open();
-    const [a] = await pipeline(ws, [JSON.stringify({ id: 7, instances: rows.slice(0, 10).map((r) => r.features) })], false);
+    const [a] = await pipeline(
+      ws,
+      [JSON.stringify({ id: 7, instances: rows.slice(0, 10).map((r) => r.features) })],
+      false,
+    );
     expect(a.id).toBe(7);
     expect(a.predictions).toHaveLength(10);
-    for (const [i, p] of a.predictions.entries()) expect(Math.abs(p.churn_probability - rows[i]!.probability)).toBeLessThanOrEqual(tolerance);
+    for (const [i, p] of a.predictions.entries())
+      expect(Math.abs(p.churn_probability - rows[i]!.probability)).toBeLessThanOrEqual(tolerance);
     ws.close();
   });
 

@@ -8,7 +8,7 @@ import { toClientError } from '../src/errors.js';
 import { FastHistogram } from '../src/fast-histogram.js';
 import { JSON_FORMAT, MSGPACK_FORMAT, requestFormat, responseFormat, UNSUPPORTED } from '../src/http/codec.js';
 import { encodeInferResponse, parseInferRequest } from '../src/oip/tensors.js';
-import { AnswerRenderer, parseRiskBands, PredictionIds, recordId } from '../src/predict/answer.js';
+import { AnswerRenderer, PredictionIds, parseRiskBands, recordId } from '../src/predict/answer.js';
 import { scanRepository } from '../src/registry/repository.js';
 
 const inputs = [
@@ -20,26 +20,52 @@ const outputs = [
   { name: 'label', type: 'int64' as const, shape: [null] },
   { name: 'probabilities', type: 'float32' as const, shape: [null, 2] },
 ];
-const sig = { name: 'm', inputs, outputs, inputByName: new Map(inputs.map((i) => [i.name, i])), outputByName: new Map(outputs.map((o) => [o.name, o])) };
+const sig = {
+  name: 'm',
+  inputs,
+  outputs,
+  inputByName: new Map(inputs.map((i) => [i.name, i])),
+  outputByName: new Map(outputs.map((o) => [o.name, o])),
+};
 
-function binaryBody(tensors: { name: string; datatype: string; shape: number[]; bytes: Buffer }[], extra: Record<string, unknown> = {}) {
-  const header = { ...extra, inputs: tensors.map((t) => ({ name: t.name, datatype: t.datatype, shape: t.shape, parameters: { binary_data_size: t.bytes.length } })) };
+function binaryBody(
+  tensors: { name: string; datatype: string; shape: number[]; bytes: Buffer }[],
+  extra: Record<string, unknown> = {},
+) {
+  const header = {
+    ...extra,
+    inputs: tensors.map((t) => ({
+      name: t.name,
+      datatype: t.datatype,
+      shape: t.shape,
+      parameters: { binary_data_size: t.bytes.length },
+    })),
+  };
   return { header, binary: Buffer.concat(tensors.map((t) => t.bytes)) };
 }
 
 function bytesOf(strings: string[]): Buffer {
-  return Buffer.concat(strings.flatMap((s) => {
-    const b = Buffer.from(s);
-    const l = Buffer.alloc(4);
-    l.writeUInt32LE(b.length);
-    return [l, b];
-  }));
+  return Buffer.concat(
+    strings.flatMap((s) => {
+      const b = Buffer.from(s);
+      const l = Buffer.alloc(4);
+      l.writeUInt32LE(b.length);
+      return [l, b];
+    }),
+  );
 }
 
 describe('OIP tensors', () => {
   it('JSON tensors -> typed feeds; outputs default to all, JSON', () => {
     const r = parseInferRequest(
-      { id: 'x', inputs: [{ name: 'city', datatype: 'BYTES', shape: [2, 1], data: ['a', 'b'] }, { name: 'age', datatype: 'FP32', shape: [2, 1], data: [[1.5], [2]] }, { name: 'n', datatype: 'INT64', shape: [2, 1], data: [3, 4] }] },
+      {
+        id: 'x',
+        inputs: [
+          { name: 'city', datatype: 'BYTES', shape: [2, 1], data: ['a', 'b'] },
+          { name: 'age', datatype: 'FP32', shape: [2, 1], data: [[1.5], [2]] },
+          { name: 'n', datatype: 'INT64', shape: [2, 1], data: [3, 4] },
+        ],
+      },
       undefined,
       sig,
     );
@@ -48,7 +74,10 @@ describe('OIP tensors', () => {
     expect(r.feeds.city).toEqual(['a', 'b']);
     expect(r.feeds.age).toEqual(new Float32Array([1.5, 2]));
     expect(r.feeds.n).toEqual(new BigInt64Array([3n, 4n]));
-    expect(r.outputs).toEqual([{ name: 'label', binary: false }, { name: 'probabilities', binary: false }]);
+    expect(r.outputs).toEqual([
+      { name: 'label', binary: false },
+      { name: 'probabilities', binary: false },
+    ]);
   });
 
   it('binary tensors (BYTES length-prefixed, unaligned offsets) -> feeds', () => {
@@ -68,7 +97,11 @@ describe('OIP tensors', () => {
   });
 
   it('rejects mismatches with the code that names them', () => {
-    const ok = [{ name: 'city', datatype: 'BYTES', shape: [1, 1], data: ['a'] }, { name: 'age', datatype: 'FP32', shape: [1, 1], data: [1] }, { name: 'n', datatype: 'INT64', shape: [1, 1], data: [1] }];
+    const ok = [
+      { name: 'city', datatype: 'BYTES', shape: [1, 1], data: ['a'] },
+      { name: 'age', datatype: 'FP32', shape: [1, 1], data: [1] },
+      { name: 'n', datatype: 'INT64', shape: [1, 1], data: [1] },
+    ];
     const code = (header: unknown, binary?: Uint8Array) => {
       try {
         parseInferRequest(header, binary, sig);
@@ -78,7 +111,9 @@ describe('OIP tensors', () => {
       }
     };
     expect(code({ inputs: ok })).toBe('none');
-    expect(code({ inputs: [...ok, { name: 'zzz', datatype: 'FP32', shape: [1, 1], data: [1] }] })).toBe('UNKNOWN_INPUT');
+    expect(code({ inputs: [...ok, { name: 'zzz', datatype: 'FP32', shape: [1, 1], data: [1] }] })).toBe(
+      'UNKNOWN_INPUT',
+    );
     expect(code({ inputs: ok.slice(1) })).toBe('MISSING_INPUT');
     expect(code({ inputs: [ok[0], { ...ok[1], datatype: 'FP64' }, ok[2]] })).toBe('INPUT_TYPE_MISMATCH');
     expect(code({ inputs: [ok[0], { ...ok[1], data: ['1'] }, ok[2]] })).toBe('INPUT_TYPE_MISMATCH');
@@ -111,7 +146,17 @@ describe('OIP tensors', () => {
       label: { type: 'int64' as const, shape: [2], data: new BigInt64Array([0n, 1n]) },
       probabilities: { type: 'float32' as const, shape: [2, 2], data: new Float32Array([0.75, 0.25, 0.5, 0.5]) },
     };
-    const j = encodeInferResponse('m', '1', 'id1', [{ name: 'label', binary: false }, { name: 'probabilities', binary: false }], outs, sig);
+    const j = encodeInferResponse(
+      'm',
+      '1',
+      'id1',
+      [
+        { name: 'label', binary: false },
+        { name: 'probabilities', binary: false },
+      ],
+      outs,
+      sig,
+    );
     expect(j.headerLength).toBeUndefined();
     expect(JSON.parse(j.body as string)).toEqual({
       model_name: 'm',
@@ -122,17 +167,41 @@ describe('OIP tensors', () => {
         { name: 'probabilities', datatype: 'FP32', shape: [2, 2], data: [0.75, 0.25, 0.5, 0.5] },
       ],
     });
-    const b = encodeInferResponse('m', '1', undefined, [{ name: 'probabilities', binary: true }, { name: 'label', binary: false }], outs, sig);
+    const b = encodeInferResponse(
+      'm',
+      '1',
+      undefined,
+      [
+        { name: 'probabilities', binary: true },
+        { name: 'label', binary: false },
+      ],
+      outs,
+      sig,
+    );
     expect(b.contentType).toBe('application/octet-stream');
     const body = b.body as Buffer;
     const header = JSON.parse(body.subarray(0, b.headerLength).toString());
-    expect(header.outputs[0]).toEqual({ name: 'probabilities', datatype: 'FP32', shape: [2, 2], parameters: { binary_data_size: 16 } });
-    expect(Array.from(new Float32Array(new Uint8Array(body.subarray(b.headerLength!)).buffer))).toEqual([0.75, 0.25, 0.5, 0.5]);
+    expect(header.outputs[0]).toEqual({
+      name: 'probabilities',
+      datatype: 'FP32',
+      shape: [2, 2],
+      parameters: { binary_data_size: 16 },
+    });
+    expect(Array.from(new Float32Array(new Uint8Array(body.subarray(b.headerLength!)).buffer))).toEqual([
+      0.75, 0.25, 0.5, 0.5,
+    ]);
   });
 });
 
 describe('answers', () => {
-  const bands = parseRiskBands([{ category: 'Low', max: 0.29 }, { category: 'Medium', max: 0.5 }, { category: 'High', max: 1 }], 'test');
+  const bands = parseRiskBands(
+    [
+      { category: 'Low', max: 0.29 },
+      { category: 'Medium', max: 0.5 },
+      { category: 'High', max: 1 },
+    ],
+    'test',
+  );
 
   it('risk category: the first band whose max is at least p', () => {
     const r = new AnswerRenderer('3', bands, new PredictionIds('p'));
@@ -150,7 +219,9 @@ describe('answers', () => {
       const r2 = new AnswerRenderer('7', bands, new PredictionIds('p'));
       expect(JSON.parse(r1.json(id, 0.4242))).toEqual(JSON.parse(JSON.stringify(r2.object(id, 0.4242))));
     }
-    expect(JSON.parse(new AnswerRenderer('1', bands, new PredictionIds('p')).json('a', NaN)).churn_probability).toBeNull();
+    expect(
+      JSON.parse(new AnswerRenderer('1', bands, new PredictionIds('p')).json('a', NaN)).churn_probability,
+    ).toBeNull();
   });
 
   it('prediction ids are unique; ids come from the first passthrough field present', () => {
@@ -163,7 +234,15 @@ describe('answers', () => {
   });
 
   it('risk thresholds must increase', () => {
-    expect(() => parseRiskBands([{ category: 'a', max: 0.5 }, { category: 'b', max: 0.4 }], 'x')).toThrow(/increasing/);
+    expect(() =>
+      parseRiskBands(
+        [
+          { category: 'a', max: 0.5 },
+          { category: 'b', max: 0.4 },
+        ],
+        'x',
+      ),
+    ).toThrow(/increasing/);
     expect(() => parseRiskBands([{ category: 'a' }], 'x')).toThrow();
   });
 });
@@ -179,7 +258,16 @@ describe('model repository scan', () => {
   }
 
   it('finds numeric versions with a model.onnx, picks the highest unless ACTIVE says otherwise, ignores other folders', () => {
-    const dir = repo({ 'a/1/model.onnx': '', 'a/10/model.onnx': '', 'a/2/model.onnx': '', 'a/3/model.json': '{}', 'b/1/model.onnx': '', 'b/2/model.onnx': '', 'b/ACTIVE': '1\n', 'training/x.py': '' });
+    const dir = repo({
+      'a/1/model.onnx': '',
+      'a/10/model.onnx': '',
+      'a/2/model.onnx': '',
+      'a/3/model.json': '{}',
+      'b/1/model.onnx': '',
+      'b/2/model.onnx': '',
+      'b/ACTIVE': '1\n',
+      'training/x.py': '',
+    });
     const { models, ignored } = scanRepository(dir);
     expect(models.map((m) => [m.name, m.versions.map((v) => v.version), m.active])).toEqual([
       ['a', ['1', '2', '10'], '10'],
@@ -212,13 +300,18 @@ describe('content negotiation', () => {
 
 describe('error table', () => {
   it('maps codes to statuses; QUEUE_FULL follows overloadStatus; unknown errors are 500 INTERNAL without leaking', () => {
-    expect(toClientError({ code: 'INVALID_FEATURES', message: 'm', details: { issues: [] } }, 503)).toMatchObject({ status: 422, code: 'INVALID_FEATURES' });
+    expect(toClientError({ code: 'INVALID_FEATURES', message: 'm', details: { issues: [] } }, 503)).toMatchObject({
+      status: 422,
+      code: 'INVALID_FEATURES',
+    });
     expect(toClientError({ code: 'QUEUE_FULL', message: 'm' }, 429).status).toBe(429);
     expect(toClientError({ code: 'QUEUE_FULL', message: 'm' }, 503).status).toBe(503);
     const e = toClientError(new Error('secret path /etc/x'), 503);
     expect(e).toMatchObject({ status: 500, code: 'INTERNAL', message: 'internal error' });
     expect(toClientError({ code: 'SOMETHING_NEW', message: 'x' }, 503).status).toBe(500);
-    expect(toClientError({ code: 'MODEL_NOT_FOUND', message: 'x', details: { cause: new Error('inner') } }, 503).details).toEqual({});
+    expect(
+      toClientError({ code: 'MODEL_NOT_FOUND', message: 'x', details: { cause: new Error('inner') } }, 503).details,
+    ).toEqual({});
   });
 });
 

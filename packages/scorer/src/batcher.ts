@@ -11,7 +11,14 @@
 // buffers; they return to a pool only after the run settles).
 import { ScorerError } from './errors.js';
 import type { Model } from './model.js';
-import { allocateColumns, type Columns, type FeatureSchema, inputWidth, invalidFeatures, type FeatureIssue } from './schema.js';
+import {
+  allocateColumns,
+  type Columns,
+  type FeatureIssue,
+  type FeatureSchema,
+  inputWidth,
+  invalidFeatures,
+} from './schema.js';
 import type { Feed, Feeds, Output, TensorInfo } from './types.js';
 
 export interface BatcherOptions {
@@ -99,11 +106,19 @@ export class Batcher {
     const out = options.output ?? defaultScoreOutput(model.outputs);
     const info = model.outputs.find((o) => o.name === out.name);
     if (!info) {
-      throw new ScorerError('INVALID_OPTION', `output "${out.name}" is not an output of the model (outputs: ${model.outputs.map((o) => o.name).join(', ')})`, { option: 'output' });
+      throw new ScorerError(
+        'INVALID_OPTION',
+        `output "${out.name}" is not an output of the model (outputs: ${model.outputs.map((o) => o.name).join(', ')})`,
+        { option: 'output' },
+      );
     }
     const width = info.shape.slice(1).reduce<number>((a, d) => a * (d ?? -1), 1);
     if (!(width >= 1) || out.index < 0 || out.index >= width) {
-      throw new ScorerError('INVALID_OPTION', `output "${out.name}" with shape [${info.shape.join(', ')}] has no column ${out.index}`, { option: 'output' });
+      throw new ScorerError(
+        'INVALID_OPTION',
+        `output "${out.name}" with shape [${info.shape.join(', ')}] has no column ${out.index}`,
+        { option: 'output' },
+      );
     }
     this.scoreOutput = out.name;
     this.scoreIndex = out.index;
@@ -120,7 +135,14 @@ export class Batcher {
    */
   predict(records: readonly unknown[]): Promise<Float64Array> {
     const schema = this.schema;
-    if (!schema) return Promise.reject(new ScorerError('INVALID_OPTION', 'predict needs a FeatureSchema; construct the Batcher with one, or use infer()', { option: 'schema' }));
+    if (!schema)
+      return Promise.reject(
+        new ScorerError(
+          'INVALID_OPTION',
+          'predict needs a FeatureSchema; construct the Batcher with one, or use infer()',
+          { option: 'schema' },
+        ),
+      );
     const n = records.length;
     const admitted = this.admit(n);
     if (admitted) return Promise.reject(admitted);
@@ -135,12 +157,17 @@ export class Batcher {
     }
     const { scoreOutput, scoreIndex, scoreWidth } = this;
     return new Promise<Float64Array>((resolve, reject) => {
-      this.enqueue(batch, n, (outputs, offset, rows) => {
-        const data = outputs[scoreOutput]!.data as ArrayLike<number>;
-        const scores = new Float64Array(rows);
-        for (let i = 0, j = offset * scoreWidth + scoreIndex; i < rows; i++, j += scoreWidth) scores[i] = data[j]!;
-        resolve(scores);
-      }, reject);
+      this.enqueue(
+        batch,
+        n,
+        (outputs, offset, rows) => {
+          const data = outputs[scoreOutput]!.data as ArrayLike<number>;
+          const scores = new Float64Array(rows);
+          for (let i = 0, j = offset * scoreWidth + scoreIndex; i < rows; i++, j += scoreWidth) scores[i] = data[j]!;
+          resolve(scores);
+        },
+        reject,
+      );
     });
   }
 
@@ -150,7 +177,9 @@ export class Batcher {
    */
   infer(feeds: Feeds, rows: number): Promise<Record<string, Output>> {
     if (!Number.isSafeInteger(rows) || rows < 0) {
-      return Promise.reject(new ScorerError('INVALID_ROWS', `rows must be a non-negative integer, got ${String(rows)}`));
+      return Promise.reject(
+        new ScorerError('INVALID_ROWS', `rows must be a non-negative integer, got ${String(rows)}`),
+      );
     }
     const invalid = this.checkFeeds(feeds, rows);
     if (invalid) return Promise.reject(invalid);
@@ -197,38 +226,60 @@ export class Batcher {
   private admit(rows: number): ScorerError | undefined {
     if (this.closing) return new ScorerError('BATCHER_CLOSED', 'the batcher is closed and takes no more calls');
     if (this.queued + rows > this.maxQueueRows) {
-      return new ScorerError('QUEUE_FULL', `queue full: ${this.queued} rows waiting, ${rows} more would pass the limit of ${this.maxQueueRows}`, {
-        queueRows: this.queued,
-        maxQueueRows: this.maxQueueRows,
-      });
+      return new ScorerError(
+        'QUEUE_FULL',
+        `queue full: ${this.queued} rows waiting, ${rows} more would pass the limit of ${this.maxQueueRows}`,
+        {
+          queueRows: this.queued,
+          maxQueueRows: this.maxQueueRows,
+        },
+      );
     }
     return undefined;
   }
 
   private checkFeeds(feeds: Feeds, rows: number): ScorerError | undefined {
-    if (feeds === null || typeof feeds !== 'object') return new ScorerError('INVALID_FEEDS', 'feeds must be an object of input name -> column block');
+    if (feeds === null || typeof feeds !== 'object')
+      return new ScorerError('INVALID_FEEDS', 'feeds must be an object of input name -> column block');
     for (const name of Object.keys(feeds)) {
       if (!this.widths.has(name)) {
-        return new ScorerError('UNKNOWN_INPUT', `"${name}" is not an input of the model (inputs: ${this.inputs.map((i) => i.name).join(', ')})`, { input: name });
+        return new ScorerError(
+          'UNKNOWN_INPUT',
+          `"${name}" is not an input of the model (inputs: ${this.inputs.map((i) => i.name).join(', ')})`,
+          { input: name },
+        );
       }
     }
     for (const input of this.inputs) {
       const feed: Feed | undefined = feeds[input.name];
-      if (feed === undefined) return new ScorerError('MISSING_INPUT', `input "${input.name}" is missing`, { input: input.name });
+      if (feed === undefined)
+        return new ScorerError('MISSING_INPUT', `input "${input.name}" is missing`, { input: input.name });
       const got = feedType(feed);
       if (got !== input.type) {
-        return new ScorerError('INPUT_TYPE_MISMATCH', `input "${input.name}" expects ${input.type}, got ${got}`, { input: input.name, expected: input.type, got });
+        return new ScorerError('INPUT_TYPE_MISMATCH', `input "${input.name}" expects ${input.type}, got ${got}`, {
+          input: input.name,
+          expected: input.type,
+          got,
+        });
       }
       if (got === 'string' && (feed as unknown[]).some((s) => typeof s !== 'string')) {
-        return new ScorerError('INPUT_TYPE_MISMATCH', `input "${input.name}" expects strings, got a non-string element`, { input: input.name, expected: 'string', got: 'mixed' });
+        return new ScorerError(
+          'INPUT_TYPE_MISMATCH',
+          `input "${input.name}" expects strings, got a non-string element`,
+          { input: input.name, expected: 'string', got: 'mixed' },
+        );
       }
       const want = rows * this.widths.get(input.name)!;
       if (feed.length !== want) {
-        return new ScorerError('INPUT_SHAPE_MISMATCH', `input "${input.name}" needs ${want} values (${rows} rows x ${this.widths.get(input.name)}), got ${feed.length}`, {
-          input: input.name,
-          expected: want,
-          got: feed.length,
-        });
+        return new ScorerError(
+          'INPUT_SHAPE_MISMATCH',
+          `input "${input.name}" needs ${want} values (${rows} rows x ${this.widths.get(input.name)}), got ${feed.length}`,
+          {
+            input: input.name,
+            expected: want,
+            got: feed.length,
+          },
+        );
       }
     }
     return undefined;
@@ -239,7 +290,10 @@ export class Batcher {
     const tail = this.queue[this.queue.length - 1];
     if (tail && tail.rows + rows <= tail.capacity) return tail;
     const capacity = Math.max(rows, this.maxBatchRows);
-    const cols = capacity === this.maxBatchRows && this.pool.length > 0 ? this.pool.pop()! : allocateColumns(this.inputs, capacity);
+    const cols =
+      capacity === this.maxBatchRows && this.pool.length > 0
+        ? this.pool.pop()!
+        : allocateColumns(this.inputs, capacity);
     const batch: Batch = { cols, capacity, rows: 0, jobs: [], createdAt: performance.now() };
     this.queue.push(batch);
     return batch;
@@ -265,10 +319,11 @@ export class Batcher {
     if (this.maxWaitMs > 0) {
       const head = this.queue[0];
       if (head && head.rows >= head.capacity) this.pump(false);
-      else if (!this.timer) this.timer = setTimeout(() => {
-        this.timer = undefined;
-        this.pump(true);
-      }, this.maxWaitMs);
+      else if (!this.timer)
+        this.timer = setTimeout(() => {
+          this.timer = undefined;
+          this.pump(true);
+        }, this.maxWaitMs);
       return;
     }
     if (!this.scheduled) {
@@ -284,7 +339,12 @@ export class Batcher {
   private pump(force: boolean): void {
     while (this.running < this.concurrency && this.queue.length > 0) {
       const head = this.queue[0]!;
-      if (!force && this.maxWaitMs > 0 && head.rows < head.capacity && performance.now() - head.createdAt < this.maxWaitMs) {
+      if (
+        !force &&
+        this.maxWaitMs > 0 &&
+        head.rows < head.capacity &&
+        performance.now() - head.createdAt < this.maxWaitMs
+      ) {
         if (!this.timer) {
           const wait = Math.max(0, this.maxWaitMs - (performance.now() - head.createdAt));
           this.timer = setTimeout(() => {
@@ -310,7 +370,11 @@ export class Batcher {
       const col = batch.cols[input.name]!;
       const n = rows * this.widths.get(input.name)!;
       // Views, not copies: the batch owns these buffers until the run settles.
-      feeds[input.name] = Array.isArray(col) ? (col.length === n ? col : col.slice(0, n)) : (col.subarray(0, n) as Feed);
+      feeds[input.name] = Array.isArray(col)
+        ? col.length === n
+          ? col
+          : col.slice(0, n)
+        : (col.subarray(0, n) as Feed);
     }
     const started = performance.now();
     this.model.run(feeds, rows).then(
@@ -391,10 +455,15 @@ function checkOptions(options: BatcherOptions): void {
   int('concurrency', 1);
   const w = options.maxWaitMs;
   if (w !== undefined && (typeof w !== 'number' || !Number.isFinite(w) || w < 0)) {
-    throw new ScorerError('INVALID_OPTION', `maxWaitMs must be a number >= 0, got ${String(w)}`, { option: 'maxWaitMs' });
+    throw new ScorerError('INVALID_OPTION', `maxWaitMs must be a number >= 0, got ${String(w)}`, {
+      option: 'maxWaitMs',
+    });
   }
   const o = options.output;
-  if (o !== undefined && (typeof o !== 'object' || o === null || typeof o.name !== 'string' || !Number.isSafeInteger(o.index))) {
+  if (
+    o !== undefined &&
+    (typeof o !== 'object' || o === null || typeof o.name !== 'string' || !Number.isSafeInteger(o.index))
+  ) {
     throw new ScorerError('INVALID_OPTION', 'output must be { name: string, index: integer }', { option: 'output' });
   }
   if (options.onBatch !== undefined && typeof options.onBatch !== 'function') {

@@ -7,18 +7,23 @@ export const ERROR_CODES = Object.freeze({
   // Feeds (model.run / runSync, Batcher.infer). Messages name the input.
   UNKNOWN_INPUT: 'A feed names no input of the model.',
   MISSING_INPUT: 'An input of the model has no feed.',
-  INPUT_TYPE_MISMATCH: "A feed is not the input's element type (e.g. Float64Array for a float32 input), or a string holds a NUL character.",
+  INPUT_TYPE_MISMATCH:
+    "A feed is not the input's element type (e.g. Float64Array for a float32 input), or a string holds a NUL character.",
   INPUT_SHAPE_MISMATCH: "A feed's length is not rows x the input's static non-batch dimensions.",
   INVALID_ROWS: 'rows is not a non-negative integer, or does not fit the model (a fixed batch dimension).',
   INVALID_FEEDS: 'feeds is not an object of input name -> column block.',
-  UNSUPPORTED_INPUT: 'An input or output ortline cannot feed or return: a dynamic non-batch dimension, a sequence or map output, an exotic element type.',
+  UNSUPPORTED_INPUT:
+    'An input or output ortline cannot feed or return: a dynamic non-batch dimension, a sequence or map output, an exotic element type.',
   // Loading.
   MODEL_NOT_FOUND: 'The model file does not exist (or is a directory).',
   MODEL_INVALID: 'The file or bytes are not a model ONNX Runtime can load.',
   INVALID_OPTION: 'An option is unknown, of the wrong type or out of range; the message names it.',
-  EP_UNAVAILABLE: 'An execution provider was asked for that this ONNX Runtime does not have (or cannot start); the message lists what it has.',
-  ORT_LIBRARY_NOT_FOUND: 'No ONNX Runtime library where ortline looked (ortLibraryPath, ORT_DYLIB_PATH, onnxruntime-node); the message lists every place.',
-  ORT_LIBRARY_INCOMPATIBLE: 'A library was found but is not a usable ONNX Runtime (not ORT, older than 1.17, unloadable, or a second ORT in a process that already loaded one).',
+  EP_UNAVAILABLE:
+    'An execution provider was asked for that this ONNX Runtime does not have (or cannot start); the message lists what it has.',
+  ORT_LIBRARY_NOT_FOUND:
+    'No ONNX Runtime library where ortline looked (ortLibraryPath, ORT_DYLIB_PATH, onnxruntime-node); the message lists every place.',
+  ORT_LIBRARY_INCOMPATIBLE:
+    'A library was found but is not a usable ONNX Runtime (not ORT, older than 1.17, unloadable, or a second ORT in a process that already loaded one).',
   NATIVE_LOAD_FAILED: "The ortline native addon (.node) could not be loaded; `cause` holds each attempt's error.",
   // Running.
   MODEL_CLOSED: 'The model was closed.',

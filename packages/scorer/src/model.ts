@@ -4,8 +4,18 @@
 // feeds as an array in the model's input order.
 import { resolve } from 'node:path';
 import { fromNative, ScorerError } from './errors.js';
-import { loadBinding, ortLibraryCandidates, type NativeModel, type NativeOptions, type RunHandle } from './native.js';
-import type { ElementType, Feeds, GraphOptimizationLevel, ModelMetadata, ModelOptions, Output, OutputData, RunOptions, TensorInfo } from './types.js';
+import { loadBinding, type NativeModel, type NativeOptions, ortLibraryCandidates, type RunHandle } from './native.js';
+import type {
+  ElementType,
+  Feeds,
+  GraphOptimizationLevel,
+  ModelMetadata,
+  ModelOptions,
+  Output,
+  OutputData,
+  RunOptions,
+  TensorInfo,
+} from './types.js';
 
 /** Every option's default. */
 export const MODEL_DEFAULTS = Object.freeze({
@@ -26,7 +36,14 @@ export type ResolvedModelOptions = Readonly<{
   ortLibraryPath?: string;
 }>;
 
-const OPTION_KEYS = new Set(['intraOpThreads', 'interOpThreads', 'graphOptimizationLevel', 'executionProviders', 'sessions', 'ortLibraryPath']);
+const OPTION_KEYS = new Set([
+  'intraOpThreads',
+  'interOpThreads',
+  'graphOptimizationLevel',
+  'executionProviders',
+  'sessions',
+  'ortLibraryPath',
+]);
 const LEVELS = new Set(['disable', 'basic', 'extended', 'all']);
 const RUN_OPTION_KEYS = new Set(['signal', 'outputs']);
 const MAX_SESSIONS = 64;
@@ -79,7 +96,8 @@ interface InputPlan {
 function plan(info: TensorInfo): InputPlan {
   const cls = ARRAY_CLASS[info.type] ?? null;
   let unsupported: string | undefined;
-  if (cls === null && info.type !== 'string') unsupported = `input "${info.name}" has type ${info.type}, which ortline cannot feed`;
+  if (cls === null && info.type !== 'string')
+    unsupported = `input "${info.name}" has type ${info.type}, which ortline cannot feed`;
   let width = 1;
   for (let i = 1; i < info.shape.length; i++) {
     const d = info.shape[i];
@@ -105,10 +123,16 @@ function option(key: string, message: string): ScorerError {
   return new ScorerError('INVALID_OPTION', `${key} ${message}`, { option: key });
 }
 
-function integerOption(options: ModelOptions, key: 'intraOpThreads' | 'interOpThreads' | 'sessions', min: number, max: number): number {
+function integerOption(
+  options: ModelOptions,
+  key: 'intraOpThreads' | 'interOpThreads' | 'sessions',
+  min: number,
+  max: number,
+): number {
   const v = options[key];
   if (v === undefined) return MODEL_DEFAULTS[key];
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw option(key, `must be an integer from ${min} to ${max}, got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max)
+    throw option(key, `must be an integer from ${min} to ${max}, got ${String(v)}`);
   return v;
 }
 
@@ -119,16 +143,22 @@ export function resolveModelOptions(options: ModelOptions | undefined): Resolved
     throw new ScorerError('INVALID_OPTION', `options must be an object, got ${describe(options)}`);
   }
   for (const key of Object.keys(options)) {
-    if (!OPTION_KEYS.has(key)) throw option(key, `is not an option of Model.load (options: ${[...OPTION_KEYS].join(', ')})`);
+    if (!OPTION_KEYS.has(key))
+      throw option(key, `is not an option of Model.load (options: ${[...OPTION_KEYS].join(', ')})`);
   }
   const level = options.graphOptimizationLevel ?? MODEL_DEFAULTS.graphOptimizationLevel;
-  if (!LEVELS.has(level)) throw option('graphOptimizationLevel', `must be one of ${[...LEVELS].join(', ')}, got ${JSON.stringify(level)}`);
+  if (!LEVELS.has(level))
+    throw option('graphOptimizationLevel', `must be one of ${[...LEVELS].join(', ')}, got ${JSON.stringify(level)}`);
   const eps = options.executionProviders ?? MODEL_DEFAULTS.executionProviders;
   if (!Array.isArray(eps) || eps.length === 0 || eps.some((e) => typeof e !== 'string' || e === '')) {
-    throw option('executionProviders', `must be a non-empty array of provider names (e.g. ["cpu"]), got ${JSON.stringify(eps)}`);
+    throw option(
+      'executionProviders',
+      `must be a non-empty array of provider names (e.g. ["cpu"]), got ${JSON.stringify(eps)}`,
+    );
   }
   const lib = options.ortLibraryPath;
-  if (lib !== undefined && (typeof lib !== 'string' || lib === '')) throw option('ortLibraryPath', `must be a non-empty string, got ${describe(lib)}`);
+  if (lib !== undefined && (typeof lib !== 'string' || lib === ''))
+    throw option('ortLibraryPath', `must be a non-empty string, got ${describe(lib)}`);
   return Object.freeze({
     intraOpThreads: integerOption(options, 'intraOpThreads', 0, MAX_THREADS),
     interOpThreads: integerOption(options, 'interOpThreads', 0, MAX_THREADS),
@@ -217,7 +247,10 @@ export class Model {
     const resolved = resolveModelOptions(options);
     const binding = loadBinding();
     try {
-      return new Model(await binding.loadModel(source, nativeOptions(resolved), ortLibraryCandidates(resolved.ortLibraryPath)), resolved);
+      return new Model(
+        await binding.loadModel(source, nativeOptions(resolved), ortLibraryCandidates(resolved.ortLibraryPath)),
+        resolved,
+      );
     } catch (err) {
       throw fromNative(err);
     }
@@ -229,7 +262,10 @@ export class Model {
     const resolved = resolveModelOptions(options);
     const binding = loadBinding();
     try {
-      return new Model(binding.loadModelSync(source, nativeOptions(resolved), ortLibraryCandidates(resolved.ortLibraryPath)), resolved);
+      return new Model(
+        binding.loadModelSync(source, nativeOptions(resolved), ortLibraryCandidates(resolved.ortLibraryPath)),
+        resolved,
+      );
     } catch (err) {
       throw fromNative(err);
     }
@@ -254,7 +290,8 @@ export class Model {
     try {
       let handle: RunHandle | undefined;
       if (signal) {
-        const h = (handle = new (loadBinding().RunHandle)());
+        const h = new (loadBinding().RunHandle)();
+        handle = h;
         onAbort = () => h.abort();
         signal.addEventListener('abort', onAbort, { once: true });
       }
@@ -329,20 +366,32 @@ export class Model {
 
   #runOptions(options: RunOptions | undefined): { signal: AbortSignal | undefined; selection: number[] | undefined } {
     if (options === undefined) return { signal: undefined, selection: undefined };
-    if (options === null || typeof options !== 'object') throw new ScorerError('INVALID_OPTION', `run options must be an object, got ${describe(options)}`);
+    if (options === null || typeof options !== 'object')
+      throw new ScorerError('INVALID_OPTION', `run options must be an object, got ${describe(options)}`);
     for (const key in options) {
       if (!RUN_OPTION_KEYS.has(key)) throw option(key, 'is not a run option (options: signal, outputs)');
     }
     const { signal, outputs } = options;
-    if (signal !== undefined && (signal === null || typeof signal !== 'object' || typeof signal.addEventListener !== 'function' || typeof signal.aborted !== 'boolean')) {
+    if (
+      signal !== undefined &&
+      (signal === null ||
+        typeof signal !== 'object' ||
+        typeof signal.addEventListener !== 'function' ||
+        typeof signal.aborted !== 'boolean')
+    ) {
       throw option('signal', 'must be an AbortSignal');
     }
     if (outputs === undefined) return { signal, selection: undefined };
-    if (!Array.isArray(outputs) || outputs.length === 0) throw option('outputs', 'must be a non-empty array of output names');
+    if (!Array.isArray(outputs) || outputs.length === 0)
+      throw option('outputs', 'must be a non-empty array of output names');
     const selection: number[] = [];
     for (const name of outputs) {
       const i = this.#outputIndex.get(name);
-      if (i === undefined) throw option('outputs', `names "${String(name)}", which is not an output of the model (outputs: ${this.outputs.map((o) => o.name).join(', ')})`);
+      if (i === undefined)
+        throw option(
+          'outputs',
+          `names "${String(name)}", which is not an output of the model (outputs: ${this.outputs.map((o) => o.name).join(', ')})`,
+        );
       if (selection.includes(i)) throw option('outputs', `names "${name}" twice`);
       selection.push(i);
     }
@@ -356,7 +405,10 @@ export class Model {
       throw new ScorerError('INVALID_ROWS', `rows must be an integer from 0 to ${MAX_ROWS}, got ${String(rows)}`);
     }
     if (feeds === null || typeof feeds !== 'object' || Array.isArray(feeds) || ArrayBuffer.isView(feeds)) {
-      throw new ScorerError('INVALID_FEEDS', `feeds must be an object of input name -> column block, got ${describe(feeds)}`);
+      throw new ScorerError(
+        'INVALID_FEEDS',
+        `feeds must be an object of input name -> column block, got ${describe(feeds)}`,
+      );
     }
     const plans = this.#plans;
     const args: NativeFeeds = new Array(plans.length);
@@ -374,7 +426,11 @@ export class Model {
       let want: number;
       if (p.batch === 'scalar') want = 1;
       else if (typeof p.batch === 'number' && p.batch !== rows) {
-        throw new ScorerError('INVALID_ROWS', `input "${p.name}" has a fixed batch dimension of ${p.batch}, so rows must be ${p.batch}, got ${rows}`, { input: p.name });
+        throw new ScorerError(
+          'INVALID_ROWS',
+          `input "${p.name}" has a fixed batch dimension of ${p.batch}, so rows must be ${p.batch}, got ${rows}`,
+          { input: p.name },
+        );
       } else want = rows * p.width;
       if (p.cls !== null) {
         if (!(feed instanceof p.cls)) throw this.#typeMismatch(p, feed);
@@ -383,7 +439,11 @@ export class Model {
         if (!Array.isArray(feed)) throw this.#typeMismatch(p, feed);
         for (let j = 0; j < feed.length; j++) {
           if (typeof feed[j] !== 'string') {
-            throw new ScorerError('INPUT_TYPE_MISMATCH', `input "${p.name}" expects strings, got ${describe(feed[j])} at index ${j}`, { input: p.name, expected: 'string', got: describe(feed[j]), index: j });
+            throw new ScorerError(
+              'INPUT_TYPE_MISMATCH',
+              `input "${p.name}" expects strings, got ${describe(feed[j])} at index ${j}`,
+              { input: p.name, expected: 'string', got: describe(feed[j]), index: j },
+            );
           }
         }
         // NUL cannot occur inside an ORT string, so it can separate the values.
@@ -393,23 +453,37 @@ export class Model {
       }
       if (feed.length !== want) {
         const how = p.batch === 'scalar' ? 'a scalar' : `${rows} rows x ${p.width}`;
-        throw new ScorerError('INPUT_SHAPE_MISMATCH', `input "${p.name}" needs ${want} values (${how}), got ${feed.length}`, { input: p.name, expected: want, got: feed.length });
+        throw new ScorerError(
+          'INPUT_SHAPE_MISMATCH',
+          `input "${p.name}" needs ${want} values (${how}), got ${feed.length}`,
+          { input: p.name, expected: want, got: feed.length },
+        );
       }
     }
     if (known !== plans.length) {
       // An own key holding undefined counted but was not fed.
-      for (const p of plans) if (feeds[p.name] === undefined) throw new ScorerError('MISSING_INPUT', `input "${p.name}" is missing`, { input: p.name });
+      for (const p of plans)
+        if (feeds[p.name] === undefined)
+          throw new ScorerError('MISSING_INPUT', `input "${p.name}" is missing`, { input: p.name });
     }
     return { feeds: args, strings };
   }
 
   #unknownInput(name: string): ScorerError {
-    return new ScorerError('UNKNOWN_INPUT', `"${name}" is not an input of the model (inputs: ${this.inputs.map((i) => i.name).join(', ')})`, { input: name });
+    return new ScorerError(
+      'UNKNOWN_INPUT',
+      `"${name}" is not an input of the model (inputs: ${this.inputs.map((i) => i.name).join(', ')})`,
+      { input: name },
+    );
   }
 
   #typeMismatch(p: InputPlan, feed: unknown): ScorerError {
     const expected = p.cls === null ? 'string[]' : p.cls.name;
-    return new ScorerError('INPUT_TYPE_MISMATCH', `input "${p.name}" expects ${p.type} (${expected}), got ${describe(feed)}`, { input: p.name, expected: p.type, got: describe(feed) });
+    return new ScorerError(
+      'INPUT_TYPE_MISMATCH',
+      `input "${p.name}" expects ${p.type} (${expected}), got ${describe(feed)}`,
+      { input: p.name, expected: p.type, got: describe(feed) },
+    );
   }
 
   #nativeError(err: unknown, feeds: Feeds): ScorerError {
@@ -422,7 +496,11 @@ export class Model {
         const col = p.cls === null ? (feeds[p.name] as string[]) : undefined;
         const j = col?.findIndex((v) => v.includes('\0')) ?? -1;
         if (j >= 0) {
-          return new ScorerError('INPUT_TYPE_MISMATCH', `input "${p.name}": the value at index ${j} holds a NUL character ("\\0"), which ONNX Runtime strings cannot hold`, { input: p.name, index: j, cause: e });
+          return new ScorerError(
+            'INPUT_TYPE_MISMATCH',
+            `input "${p.name}": the value at index ${j} holds a NUL character ("\\0"), which ONNX Runtime strings cannot hold`,
+            { input: p.name, index: j, cause: e },
+          );
         }
       }
     }
@@ -445,7 +523,11 @@ export class Model {
     for (const info of infos) {
       const cls = ARRAY_CLASS[info.type];
       if (cls === undefined && info.type !== 'string') {
-        throw new ScorerError('UNSUPPORTED_INPUT', `output "${info.name}" has type ${info.type}, which ortline cannot return`, { output: info.name });
+        throw new ScorerError(
+          'UNSUPPORTED_INPUT',
+          `output "${info.name}" has type ${info.type}, which ortline cannot return`,
+          { output: info.name },
+        );
       }
       const shape = info.shape.length === 0 ? [] : [0, ...info.shape.slice(1).map((d) => d ?? 0)];
       out[info.name] = { type: info.type, shape, data: cls ? new cls(0) : [] };
@@ -455,5 +537,9 @@ export class Model {
 }
 
 function freezeInfo(info: { name: string; type: string; shape: (number | null | undefined)[] }): TensorInfo {
-  return Object.freeze({ name: info.name, type: info.type as ElementType, shape: Object.freeze(info.shape.map((d) => d ?? null)) });
+  return Object.freeze({
+    name: info.name,
+    type: info.type as ElementType,
+    shape: Object.freeze(info.shape.map((d) => d ?? null)),
+  });
 }

@@ -17,7 +17,14 @@ import type * as Binding from '../native/binding.js';
 import { ScorerError } from './errors.js';
 
 export type NativeBinding = typeof Binding;
-export type { LibraryCandidate, NativeMetadata, NativeModel, NativeOptions, NativeTensorInfo, RunHandle } from '../native/binding.js';
+export type {
+  LibraryCandidate,
+  NativeMetadata,
+  NativeModel,
+  NativeOptions,
+  NativeTensorInfo,
+  RunHandle,
+} from '../native/binding.js';
 
 const require = createRequire(import.meta.url);
 const packageDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -63,22 +70,33 @@ export function loadBinding(): NativeBinding {
       tryLoad(`@ortline/scorer-${platform}`, () => require(`@ortline/scorer-${platform}`));
   }
   if (binding) return binding;
-  const lines = attempts.map(({ where, error }) => `  - ${where}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+  const lines = attempts.map(
+    ({ where, error }) => `  - ${where}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
+  );
   const fix = override
     ? 'Point ORTLINE_NATIVE_PATH at a built ortline .node file, or unset it.'
     : 'Build it with `pnpm --filter @ortline/scorer run build:native` (needs Rust), or install the package for this platform.';
-  throw new ScorerError('NATIVE_LOAD_FAILED', `cannot load the ortline native addon for ${platform}. Tried:\n${lines.join('\n')}\n${fix}`, {
-    cause: new AggregateError(
-      attempts.map((a) => a.error),
-      'every attempt to load the ortline addon failed',
-    ),
-    attempts: attempts.map((a) => a.where),
-  });
+  throw new ScorerError(
+    'NATIVE_LOAD_FAILED',
+    `cannot load the ortline native addon for ${platform}. Tried:\n${lines.join('\n')}\n${fix}`,
+    {
+      cause: new AggregateError(
+        attempts.map((a) => a.error),
+        'every attempt to load the ortline addon failed',
+      ),
+      attempts: attempts.map((a) => a.where),
+    },
+  );
 }
 
 /** The ONNX Runtime library file inside the onnxruntime-node package, for this platform. */
 export function onnxruntimeNodeLibrary(): { path: string; installed: boolean } {
-  const file = process.platform === 'win32' ? 'onnxruntime.dll' : process.platform === 'darwin' ? 'libonnxruntime.1.dylib' : 'libonnxruntime.so.1';
+  const file =
+    process.platform === 'win32'
+      ? 'onnxruntime.dll'
+      : process.platform === 'darwin'
+        ? 'libonnxruntime.1.dylib'
+        : 'libonnxruntime.so.1';
   const rel = join('bin', 'napi-v6', process.platform, process.arch, file);
   try {
     const dir = dirname(require.resolve('onnxruntime-node/package.json'));
@@ -95,7 +113,11 @@ export function ortLibraryCandidates(option: string | undefined): Binding.Librar
   const env = process.env.ORT_DYLIB_PATH;
   if (env) list.push({ path: resolve(env), source: 'ORT_DYLIB_PATH', explicit: true });
   const node = onnxruntimeNodeLibrary();
-  list.push({ path: node.path, source: node.installed ? 'onnxruntime-node' : 'onnxruntime-node (package not installed)', explicit: false });
+  list.push({
+    path: node.path,
+    source: node.installed ? 'onnxruntime-node' : 'onnxruntime-node (package not installed)',
+    explicit: false,
+  });
   return list;
 }
 

@@ -122,7 +122,11 @@ export class FeatureSchema {
    * `ortline.features` metadata the training pipeline embeds in the ONNX file, else one feature
    * per [N,1] input of the ONNX signature (no categories, no bounds: only types are checked).
    */
-  static fromModel(model: Pick<Model, 'inputs' | 'metadata'>, card?: ModelCardLike | null, options: SchemaOptions = {}): FeatureSchema {
+  static fromModel(
+    model: Pick<Model, 'inputs' | 'metadata'>,
+    card?: ModelCardLike | null,
+    options: SchemaOptions = {},
+  ): FeatureSchema {
     let specs: readonly FeatureSpec[] | undefined = card?.features;
     let source = 'model card';
     if (!specs) {
@@ -132,7 +136,11 @@ export class FeatureSchema {
         try {
           specs = JSON.parse(embedded) as FeatureSpec[];
         } catch (err) {
-          throw new ScorerError('INVALID_SCHEMA', `ONNX metadata "ortline.features" is not valid JSON: ${(err as Error).message}`, { cause: err });
+          throw new ScorerError(
+            'INVALID_SCHEMA',
+            `ONNX metadata "ortline.features" is not valid JSON: ${(err as Error).message}`,
+            { cause: err },
+          );
         }
       }
     }
@@ -144,7 +152,12 @@ export class FeatureSchema {
   }
 
   /** A schema from explicit specs, checked against the model's inputs. */
-  static fromSpecs(specs: readonly FeatureSpec[], inputs: readonly TensorInfo[], options: SchemaOptions = {}, source = 'feature specs'): FeatureSchema {
+  static fromSpecs(
+    specs: readonly FeatureSpec[],
+    inputs: readonly TensorInfo[],
+    options: SchemaOptions = {},
+    source = 'feature specs',
+  ): FeatureSchema {
     if (!Array.isArray(specs) || specs.length === 0) {
       throw new ScorerError('INVALID_SCHEMA', `${source}: "features" must be a non-empty array`);
     }
@@ -153,22 +166,35 @@ export class FeatureSchema {
     for (const [i, spec] of specs.entries()) {
       const where = `${source}: features[${i}]${spec && typeof spec.name === 'string' ? ` ("${spec.name}")` : ''}`;
       checkSpec(spec, where);
-      if (seen.has(spec.name)) throw new ScorerError('INVALID_SCHEMA', `${where}: duplicate feature name`, { field: spec.name });
+      if (seen.has(spec.name))
+        throw new ScorerError('INVALID_SCHEMA', `${where}: duplicate feature name`, { field: spec.name });
       seen.add(spec.name);
       const input = inputByName.get(spec.name);
       if (!input) {
-        throw new ScorerError('INVALID_SCHEMA', `${where}: the model has no input named "${spec.name}"`, { field: spec.name });
+        throw new ScorerError('INVALID_SCHEMA', `${where}: the model has no input named "${spec.name}"`, {
+          field: spec.name,
+        });
       }
       if (input.type !== spec.dtype) {
-        throw new ScorerError('INVALID_SCHEMA', `${where}: dtype "${spec.dtype}" but the model input is "${input.type}"`, { field: spec.name });
+        throw new ScorerError(
+          'INVALID_SCHEMA',
+          `${where}: dtype "${spec.dtype}" but the model input is "${input.type}"`,
+          { field: spec.name },
+        );
       }
       if (inputWidth(input) !== 1) {
-        throw new ScorerError('INVALID_SCHEMA', `${where}: input "${input.name}" has shape [${input.shape.join(', ')}]; a record feature needs one value per row ([N] or [N,1])`, { field: spec.name });
+        throw new ScorerError(
+          'INVALID_SCHEMA',
+          `${where}: input "${input.name}" has shape [${input.shape.join(', ')}]; a record feature needs one value per row ([N] or [N,1])`,
+          { field: spec.name },
+        );
       }
     }
     for (const input of inputs) {
       if (!seen.has(input.name)) {
-        throw new ScorerError('INVALID_SCHEMA', `${source}: model input "${input.name}" has no feature`, { field: input.name });
+        throw new ScorerError('INVALID_SCHEMA', `${source}: model input "${input.name}" has no feature`, {
+          field: input.name,
+        });
       }
     }
     return new FeatureSchema(specs, inputs, options);
@@ -229,7 +255,7 @@ export class FeatureSchema {
     for (const f of compiled) {
       const value = rec[f.spec.name];
       if (value === undefined || value === null) {
-        if (value === null || Object.prototype.hasOwnProperty.call(rec, f.spec.name)) known++;
+        if (value === null || Object.hasOwn(rec, f.spec.name)) known++;
         f.writeMissing(at, row, issues);
       } else {
         known++;
@@ -275,7 +301,11 @@ export function inputWidth(input: TensorInfo): number {
   for (let i = 1; i < input.shape.length; i++) {
     const d = input.shape[i];
     if (d === null || d === undefined || d < 0) {
-      throw new ScorerError('UNSUPPORTED_INPUT', `input "${input.name}" has a dynamic non-batch dimension ${i}: [${input.shape.join(', ')}]`, { input: input.name });
+      throw new ScorerError(
+        'UNSUPPORTED_INPUT',
+        `input "${input.name}" has a dynamic non-batch dimension ${i}: [${input.shape.join(', ')}]`,
+        { input: input.name },
+      );
     }
     w *= d;
   }
@@ -287,13 +317,27 @@ export function allocateColumns(inputs: readonly TensorInfo[], capacity: number)
   for (const input of inputs) {
     const n = capacity * inputWidth(input);
     switch (input.type) {
-      case 'float32': cols[input.name] = new Float32Array(n); break;
-      case 'float64': cols[input.name] = new Float64Array(n); break;
-      case 'int32': cols[input.name] = new Int32Array(n); break;
-      case 'int64': cols[input.name] = new BigInt64Array(n); break;
-      case 'string': cols[input.name] = new Array<string>(n).fill(''); break;
+      case 'float32':
+        cols[input.name] = new Float32Array(n);
+        break;
+      case 'float64':
+        cols[input.name] = new Float64Array(n);
+        break;
+      case 'int32':
+        cols[input.name] = new Int32Array(n);
+        break;
+      case 'int64':
+        cols[input.name] = new BigInt64Array(n);
+        break;
+      case 'string':
+        cols[input.name] = new Array<string>(n).fill('');
+        break;
       default:
-        throw new ScorerError('UNSUPPORTED_INPUT', `input "${input.name}" has element type ${input.type}; batching supports float32, float64, int32, int64 and string`, { input: input.name });
+        throw new ScorerError(
+          'UNSUPPORTED_INPUT',
+          `input "${input.name}" has element type ${input.type}; batching supports float32, float64, int32, int64 and string`,
+          { input: input.name },
+        );
     }
   }
   return cols;
@@ -305,7 +349,11 @@ function specFromInput(input: TensorInfo): FeatureSpec {
     const integer = input.type === 'int32' || input.type === 'int64';
     return { name: input.name, kind: 'numeric', dtype: input.type, integer, required: true };
   }
-  throw new ScorerError('UNSUPPORTED_INPUT', `input "${input.name}" has element type ${input.type}, which has no feature mapping`, { input: input.name });
+  throw new ScorerError(
+    'UNSUPPORTED_INPUT',
+    `input "${input.name}" has element type ${input.type}, which has no feature mapping`,
+    { input: input.name },
+  );
 }
 
 function checkSpec(spec: FeatureSpec, where: string): void {
@@ -319,21 +367,27 @@ function checkSpec(spec: FeatureSpec, where: string): void {
     if (!NUMERIC_TYPES.has(spec.dtype)) bad(`numeric feature with dtype "${spec.dtype}"`);
     for (const k of ['min', 'max'] as const) {
       const v = spec[k];
-      if (v !== undefined && v !== null && (typeof v !== 'number' || !Number.isFinite(v))) bad(`"${k}" must be a finite number or null`);
+      if (v !== undefined && v !== null && (typeof v !== 'number' || !Number.isFinite(v)))
+        bad(`"${k}" must be a finite number or null`);
     }
     if (spec.min != null && spec.max != null && spec.min > spec.max) bad('"min" is greater than "max"');
-    if (spec.default !== undefined && spec.default !== null && typeof spec.default !== 'number') bad('"default" must be a number or null');
+    if (spec.default !== undefined && spec.default !== null && typeof spec.default !== 'number')
+      bad('"default" must be a number or null');
     if ((spec.dtype === 'int32' || spec.dtype === 'int64') && !spec.required && spec.default == null) {
       bad('an optional integer-typed feature needs a numeric default (NaN does not exist in integer tensors)');
     }
   } else if (spec.kind === 'categorical') {
     if (spec.dtype !== 'string') bad(`categorical feature with dtype "${spec.dtype}"; expected "string"`);
-    if (spec.categories !== undefined && (!Array.isArray(spec.categories) || spec.categories.some((c) => typeof c !== 'string'))) {
+    if (
+      spec.categories !== undefined &&
+      (!Array.isArray(spec.categories) || spec.categories.some((c) => typeof c !== 'string'))
+    ) {
       bad('"categories" must be an array of strings');
     }
     if (!spec.required) {
       if (typeof spec.default !== 'string') bad('an optional categorical feature needs a string default');
-      if (spec.categories && !spec.categories.includes(spec.default as string)) bad(`default "${spec.default}" is not one of its categories`);
+      if (spec.categories && !spec.categories.includes(spec.default as string))
+        bad(`default "${spec.default}" is not one of its categories`);
     }
   } else {
     bad(`"kind" must be "numeric" or "categorical", got ${render(spec.kind)}`);
@@ -342,7 +396,14 @@ function checkSpec(spec: FeatureSpec, where: string): void {
 
 function compileFeature(spec: FeatureSpec, col: Columns[string]): CompiledFeature {
   const name = spec.name;
-  const issue = (row: number, code: FeatureIssueCode, expected: string, value: unknown, message: string, issues: FeatureIssue[]) => {
+  const issue = (
+    row: number,
+    code: FeatureIssueCode,
+    expected: string,
+    value: unknown,
+    message: string,
+    issues: FeatureIssue[],
+  ) => {
     issues.push({ row, field: name, code, expected, got: render(value), message: `row ${row}: "${name}" ${message}` });
   };
 
@@ -356,7 +417,14 @@ function compileFeature(spec: FeatureSpec, col: Columns[string]): CompiledFeatur
         if (typeof value !== 'string') {
           issue(row, 'wrong_type', expected, value, `must be a string, got ${typeName(value)}`, issues);
         } else if (allowed && !allowed.has(value)) {
-          issue(row, 'unknown_category', expected, value, `has unknown category ${render(value)}; expected ${expected}`, issues);
+          issue(
+            row,
+            'unknown_category',
+            expected,
+            value,
+            `has unknown category ${render(value)}; expected ${expected}`,
+            issues,
+          );
         } else {
           column[at] = value;
         }

@@ -3,7 +3,7 @@
 // coalesced runs proves both the batching and the serving path.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Batcher, FeatureSchema, Model, ScorerError, type Feeds } from '../src/index.js';
+import { Batcher, FeatureSchema, type Feeds, Model, type ScorerError } from '../src/index.js';
 import { activeModelDir } from './helpers.js';
 
 interface ParityRow {
@@ -71,7 +71,9 @@ describe('Batcher.predict', () => {
     const singles = parity.rows.slice(0, 100).map((r) => batcher.predict([r.features]));
     const big = batcher.predict(parity.rows.slice(0, 40).map((r) => r.features));
     const [bigResult] = await Promise.all([big, ...singles]);
-    expect(Array.from(bigResult).map((p, i) => Math.abs(p - parity.rows[i]!.probability) <= parity.tolerance)).toEqual(new Array(40).fill(true));
+    expect(Array.from(bigResult).map((p, i) => Math.abs(p - parity.rows[i]!.probability) <= parity.tolerance)).toEqual(
+      new Array(40).fill(true),
+    );
     expect(batches.filter((n) => n > 16)).toEqual([40]);
     expect(batches.reduce((a, b) => a + b, 0)).toBe(140);
   });
@@ -85,17 +87,24 @@ describe('Batcher.predict', () => {
     expect(full.length).toBe(70);
     for (const s of full) expect(((s as PromiseRejectedResult).reason as ScorerError).code).toBe('QUEUE_FULL');
     settled.forEach((s, i) => {
-      if (s.status === 'fulfilled') expect(Math.abs(s.value[0]! - parity.rows[i]!.probability)).toBeLessThanOrEqual(parity.tolerance);
+      if (s.status === 'fulfilled')
+        expect(Math.abs(s.value[0]! - parity.rows[i]!.probability)).toBeLessThanOrEqual(parity.tolerance);
     });
   });
 
   it('rejects an invalid call alone; the valid calls around it in the same batch are answered', async () => {
     const { batcher, batches } = rowsSeen();
     const a = batcher.predict([parity.rows[0]!.features]);
-    const bad = batcher.predict([parity.rows[1]!.features, { ...parity.rows[2]!.features, tenure: -5, Contract: 'Weekly' }]);
+    const bad = batcher.predict([
+      parity.rows[1]!.features,
+      { ...parity.rows[2]!.features, tenure: -5, Contract: 'Weekly' },
+    ]);
     const c = batcher.predict([parity.rows[3]!.features]);
     await expect(bad).rejects.toMatchObject({ code: 'INVALID_FEATURES' });
-    const err = await bad.catch((e: ScorerError) => e);
+    const err = await bad.then(
+      () => expect.unreachable(),
+      (e: ScorerError) => e,
+    );
     const issues = (err.details as { issues: { row: number; field: string }[] }).issues;
     expect(issues.map((i) => `${i.row}:${i.field}`).sort()).toEqual(['1:Contract', '1:tenure']);
     expect(Math.abs((await a)[0]! - parity.rows[0]!.probability)).toBeLessThanOrEqual(parity.tolerance);
@@ -111,7 +120,9 @@ describe('Batcher.predict', () => {
       inputs: model.inputs,
       outputs: model.outputs,
       run: async (feeds: Feeds, rows: number) => {
-        const before = Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, Array.from(v as ArrayLike<unknown>, String).join()]));
+        const before = Object.fromEntries(
+          Object.entries(feeds).map(([k, v]) => [k, Array.from(v as ArrayLike<unknown>, String).join()]),
+        );
         const out = await model.run(feeds, rows);
         for (const [k, v] of Object.entries(feeds)) {
           if (Array.from(v as ArrayLike<unknown>, String).join() !== before[k]) changed.push(k);
@@ -127,7 +138,9 @@ describe('Batcher.predict', () => {
     }
     const results = await Promise.all(calls);
     expect(changed).toEqual([]);
-    results.forEach((res, i) => expect(Math.abs(res[0]! - parity.rows[i]!.probability)).toBeLessThanOrEqual(parity.tolerance));
+    for (const [i, res] of results.entries()) {
+      expect(Math.abs(res[0]! - parity.rows[i]!.probability)).toBeLessThanOrEqual(parity.tolerance);
+    }
   });
 
   it('with maxWaitMs, an idle engine waits to fill a batch instead of sending a lone call', async () => {
@@ -162,8 +175,14 @@ describe('Batcher.predict', () => {
     const s = FeatureSchema.fromModel(other, card);
     const batcher = new Batcher(other, s, { output });
     other.close();
-    const settled = await Promise.allSettled([batcher.predict([parity.rows[0]!.features]), batcher.predict([parity.rows[1]!.features])]);
-    expect(settled.map((r) => r.status === 'rejected' && (r.reason as ScorerError).code)).toEqual(['MODEL_CLOSED', 'MODEL_CLOSED']);
+    const settled = await Promise.allSettled([
+      batcher.predict([parity.rows[0]!.features]),
+      batcher.predict([parity.rows[1]!.features]),
+    ]);
+    expect(settled.map((r) => r.status === 'rejected' && (r.reason as ScorerError).code)).toEqual([
+      'MODEL_CLOSED',
+      'MODEL_CLOSED',
+    ]);
     expect(batcher.stats).toMatchObject({ queueRows: 0, inFlight: 0 });
   });
 
@@ -180,7 +199,9 @@ describe('Batcher.infer', () => {
   it('coalesces raw column feeds and cuts every output to the caller rows', async () => {
     const { batcher, batches } = rowsSeen();
     const chunks = [parity.rows.slice(0, 3), parity.rows.slice(3, 4), parity.rows.slice(4, 11)];
-    const results = await Promise.all(chunks.map((chunk) => batcher.infer(schema.columnize(chunk.map((r) => r.features)).feeds, chunk.length)));
+    const results = await Promise.all(
+      chunks.map((chunk) => batcher.infer(schema.columnize(chunk.map((r) => r.features)).feeds, chunk.length)),
+    );
     expect(batches).toEqual([11]);
     let i = 0;
     for (const [c, res] of results.entries()) {
@@ -188,7 +209,9 @@ describe('Batcher.infer', () => {
       expect(probs.shape[0]).toBe(chunks[c]!.length);
       const width = probs.data.length / chunks[c]!.length;
       for (let r = 0; r < chunks[c]!.length; r++, i++) {
-        expect(Math.abs(Number(probs.data[r * width + output.index]) - parity.rows[i]!.probability)).toBeLessThanOrEqual(parity.tolerance);
+        expect(
+          Math.abs(Number(probs.data[r * width + output.index]) - parity.rows[i]!.probability),
+        ).toBeLessThanOrEqual(parity.tolerance);
       }
       if (card.output.label) expect(res[card.output.label]!.shape[0]).toBe(chunks[c]!.length);
     }
@@ -198,10 +221,18 @@ describe('Batcher.infer', () => {
     const batcher = new Batcher(model, schema, { output });
     const { feeds } = schema.columnize([parity.rows[0]!.features]);
     const first = model.inputs.find((i) => i.type !== 'string')!;
-    await expect(batcher.infer({ ...feeds, bogus: new Float32Array(1) }, 1)).rejects.toMatchObject({ code: 'UNKNOWN_INPUT', message: expect.stringContaining('bogus') });
+    await expect(batcher.infer({ ...feeds, bogus: new Float32Array(1) }, 1)).rejects.toMatchObject({
+      code: 'UNKNOWN_INPUT',
+      message: expect.stringContaining('bogus'),
+    });
     const { [first.name]: _dropped, ...missing } = feeds;
-    await expect(batcher.infer(missing as Feeds, 1)).rejects.toMatchObject({ code: 'MISSING_INPUT', message: expect.stringContaining(first.name) });
-    await expect(batcher.infer({ ...feeds, [first.name]: new Int32Array(1) }, 1)).rejects.toMatchObject({ code: 'INPUT_TYPE_MISMATCH' });
+    await expect(batcher.infer(missing as Feeds, 1)).rejects.toMatchObject({
+      code: 'MISSING_INPUT',
+      message: expect.stringContaining(first.name),
+    });
+    await expect(batcher.infer({ ...feeds, [first.name]: new Int32Array(1) }, 1)).rejects.toMatchObject({
+      code: 'INPUT_TYPE_MISMATCH',
+    });
     await expect(batcher.infer(feeds, 2)).rejects.toMatchObject({ code: 'INPUT_SHAPE_MISMATCH' });
     expect(batcher.stats).toMatchObject({ queueRows: 0, runs: 0 });
   });

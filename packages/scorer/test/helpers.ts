@@ -8,7 +8,10 @@ export function activeModelDir(name: string): string {
   const base = `${repoRoot}models/${name}`;
   const pointer = `${base}/ACTIVE`;
   if (existsSync(pointer)) return `${base}/${readFileSync(pointer, 'utf8').trim()}`;
-  const versions = readdirSync(base).filter((d) => /^\d+$/.test(d)).map(Number).sort((a, b) => b - a);
+  const versions = readdirSync(base)
+    .filter((d) => /^\d+$/.test(d))
+    .map(Number)
+    .sort((a, b) => b - a);
   if (versions.length === 0) throw new Error(`no versions under ${base}`);
   return `${base}/${versions[0]}`;
 }

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ERROR_CODES, Model, ScorerError, type Feeds } from '../src/index.js';
+import { ERROR_CODES, type Feeds, Model, ScorerError } from '../src/index.js';
 import { ortRuntime } from '../src/native.js';
 
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
@@ -49,7 +49,13 @@ describe('Model.load', () => {
       { name: 'c2', type: 'int32', shape: [null, 1] },
     ]);
     expect(Object.isFrozen(m.inputs) && Object.isFrozen(m.inputs[0]!.shape)).toBe(true);
-    expect(m.options).toEqual({ intraOpThreads: 1, interOpThreads: 1, graphOptimizationLevel: 'all', executionProviders: ['cpu'], sessions: 1 });
+    expect(m.options).toEqual({
+      intraOpThreads: 1,
+      interOpThreads: 1,
+      graphOptimizationLevel: 'all',
+      executionProviders: ['cpu'],
+      sessions: 1,
+    });
     expect(m.closed).toBe(false);
   });
 
@@ -62,7 +68,10 @@ describe('Model.load', () => {
       domain: 'dev.ortline.fixtures',
       description: 'A fixture with every metadata field set.',
       version: 7,
-      custom: { owner: 'ortline', 'ortline.features': '[{"name":"x","kind":"numeric","dtype":"float32","required":true}]' },
+      custom: {
+        owner: 'ortline',
+        'ortline.features': '[{"name":"x","kind":"numeric","dtype":"float32","required":true}]',
+      },
     });
     expect((await load('affine.onnx')).metadata.custom).toEqual({});
   });
@@ -141,7 +150,10 @@ describe('run and runSync', () => {
       expect(out.is_yes).toEqual({ type: 'bool', shape: [5, 1], data: new Uint8Array([1, 0, 0, 0, 0]) });
     }
     // The same shape again with other values: the native side refills its string tensor in place.
-    for (const again of [['maybe', 'x', 'a value long enough to live on the heap, not inline', 'yes', 'no'], ['', '', '', '', 'yes']]) {
+    for (const again of [
+      ['maybe', 'x', 'a value long enough to live on the heap, not inline', 'yes', 'no'],
+      ['', '', '', '', 'yes'],
+    ]) {
       expect(m.runSync({ s: again }, 5).echo!.data).toEqual(again);
     }
   });
@@ -194,7 +206,7 @@ describe('run and runSync', () => {
     const fileMs = performance.now() - started;
     const outs = await Promise.all(runs);
     const runsMs = performance.now() - started;
-    outs.forEach((out, i) => expect(out.y!.data).toEqual(new Float32Array([3000 + i])));
+    for (const [i, out] of outs.entries()) expect(out.y!.data).toEqual(new Float32Array([3000 + i]));
     expect(fileMs).toBeLessThan(runsMs / 3);
   });
 
@@ -276,11 +288,31 @@ describe('errors name what is wrong', () => {
 
   it('UNKNOWN_INPUT, MISSING_INPUT, INPUT_TYPE_MISMATCH, INPUT_SHAPE_MISMATCH name the input', async () => {
     const cases: [Feeds, number, string, RegExp][] = [
-      [{ ...good(), bogus: new Float32Array(1) }, 1, 'UNKNOWN_INPUT', /"bogus" is not an input of the model \(inputs: a, b, c\)/],
+      [
+        { ...good(), bogus: new Float32Array(1) },
+        1,
+        'UNKNOWN_INPUT',
+        /"bogus" is not an input of the model \(inputs: a, b, c\)/,
+      ],
       [{ a: good().a!, c: good().c! }, 1, 'MISSING_INPUT', /input "b" is missing/],
-      [{ ...good(), b: new Float32Array([0.5]) }, 1, 'INPUT_TYPE_MISMATCH', /input "b" expects float64 \(Float64Array\), got Float32Array/],
-      [{ ...good(), c: [3] as unknown as Int32Array }, 1, 'INPUT_TYPE_MISMATCH', /input "c" expects int32 \(Int32Array\), got an array/],
-      [{ ...good(), a: new Float32Array(3) }, 1, 'INPUT_SHAPE_MISMATCH', /input "a" needs 2 values \(1 rows x 2\), got 3/],
+      [
+        { ...good(), b: new Float32Array([0.5]) },
+        1,
+        'INPUT_TYPE_MISMATCH',
+        /input "b" expects float64 \(Float64Array\), got Float32Array/,
+      ],
+      [
+        { ...good(), c: [3] as unknown as Int32Array },
+        1,
+        'INPUT_TYPE_MISMATCH',
+        /input "c" expects int32 \(Int32Array\), got an array/,
+      ],
+      [
+        { ...good(), a: new Float32Array(3) },
+        1,
+        'INPUT_SHAPE_MISMATCH',
+        /input "a" needs 2 values \(1 rows x 2\), got 3/,
+      ],
       [good(), 2, 'INPUT_SHAPE_MISMATCH', /input "a" needs 4 values \(2 rows x 2\), got 2/],
     ];
     for (const [feeds, rows, code, message] of cases) {
@@ -289,14 +321,24 @@ describe('errors name what is wrong', () => {
         expect(err.message).toMatch(message);
       }
     }
-    expect((await failure(mixed.run({ ...good(), b: new Float32Array([0.5]) }, 1))).details).toMatchObject({ input: 'b', expected: 'float64', got: 'Float32Array' });
+    expect((await failure(mixed.run({ ...good(), b: new Float32Array([0.5]) }, 1))).details).toMatchObject({
+      input: 'b',
+      expected: 'float64',
+      got: 'Float32Array',
+    });
   });
 
   it('strings: a non-string value and a value holding NUL are INPUT_TYPE_MISMATCH naming input and index', async () => {
     const m = await load('strings.onnx');
     const notString = await failure(() => m.runSync({ s: ['yes', 7 as unknown as string] }, 2));
-    expect([notString.code, notString.message]).toEqual(['INPUT_TYPE_MISMATCH', 'input "s" expects strings, got number at index 1']);
-    for (const err of [await failure(() => m.runSync({ s: ['ok', 'b\0d'] }, 2)), await failure(m.run({ s: ['ok', 'b\0d'] }, 2))]) {
+    expect([notString.code, notString.message]).toEqual([
+      'INPUT_TYPE_MISMATCH',
+      'input "s" expects strings, got number at index 1',
+    ]);
+    for (const err of [
+      await failure(() => m.runSync({ s: ['ok', 'b\0d'] }, 2)),
+      await failure(m.run({ s: ['ok', 'b\0d'] }, 2)),
+    ]) {
       expect(err.code).toBe('INPUT_TYPE_MISMATCH');
       expect(err.message).toMatch(/input "s": the value at index 1 holds a NUL character/);
     }
@@ -326,9 +368,15 @@ describe('errors name what is wrong', () => {
       expect(err.code).toBe('INVALID_OPTION');
       expect(err.message).toMatch(message);
     }
-    expect((await failure(mixed.run(good(), 1, { timeout: 5 } as never))).message).toMatch(/timeout is not a run option/);
-    expect((await failure(mixed.run(good(), 1, { outputs: ['nope'] }))).message).toMatch(/"nope", which is not an output of the model \(outputs: out, c2\)/);
-    expect((await failure(mixed.run(good(), 1, { signal: {} as AbortSignal }))).message).toMatch(/signal must be an AbortSignal/);
+    expect((await failure(mixed.run(good(), 1, { timeout: 5 } as never))).message).toMatch(
+      /timeout is not a run option/,
+    );
+    expect((await failure(mixed.run(good(), 1, { outputs: ['nope'] }))).message).toMatch(
+      /"nope", which is not an output of the model \(outputs: out, c2\)/,
+    );
+    expect((await failure(mixed.run(good(), 1, { signal: {} as AbortSignal }))).message).toMatch(
+      /signal must be an AbortSignal/,
+    );
   });
 
   it('MODEL_NOT_FOUND and MODEL_INVALID say which file', async () => {
@@ -373,12 +421,34 @@ describe('errors name what is wrong', () => {
   });
 
   it('every code thrown here is in the documented table', () => {
-    for (const code of ['UNKNOWN_INPUT', 'MISSING_INPUT', 'INPUT_TYPE_MISMATCH', 'INPUT_SHAPE_MISMATCH', 'INVALID_ROWS', 'INVALID_FEEDS', 'MODEL_NOT_FOUND', 'MODEL_INVALID', 'INVALID_OPTION', 'EP_UNAVAILABLE', 'MODEL_CLOSED', 'RUN_ABORTED', 'RUN_FAILED', 'ORT_LIBRARY_NOT_FOUND', 'ORT_LIBRARY_INCOMPATIBLE', 'NATIVE_LOAD_FAILED']) {
+    for (const code of [
+      'UNKNOWN_INPUT',
+      'MISSING_INPUT',
+      'INPUT_TYPE_MISMATCH',
+      'INPUT_SHAPE_MISMATCH',
+      'INVALID_ROWS',
+      'INVALID_FEEDS',
+      'MODEL_NOT_FOUND',
+      'MODEL_INVALID',
+      'INVALID_OPTION',
+      'EP_UNAVAILABLE',
+      'MODEL_CLOSED',
+      'RUN_ABORTED',
+      'RUN_FAILED',
+      'ORT_LIBRARY_NOT_FOUND',
+      'ORT_LIBRARY_INCOMPATIBLE',
+      'NATIVE_LOAD_FAILED',
+    ]) {
       expect(ERROR_CODES).toHaveProperty(code);
     }
     const e = new ScorerError('QUEUE_FULL', 'full', { cause: new Error('root'), depth: 3 });
     expect(e).toBeInstanceOf(Error);
-    expect([e.name, e.code, (e.cause as Error).message, e.details?.depth]).toEqual(['ScorerError', 'QUEUE_FULL', 'root', 3]);
+    expect([e.name, e.code, (e.cause as Error).message, e.details?.depth]).toEqual([
+      'ScorerError',
+      'QUEUE_FULL',
+      'root',
+      3,
+    ]);
   });
 });
 
@@ -387,10 +457,15 @@ describe('errors name what is wrong', () => {
 describe('loading failures, each in a child process', () => {
   const dist = join(packageDir, 'dist/index.js');
   const child = (script: string, env: Record<string, string | undefined>) => {
-    if (!existsSync(dist)) throw new Error(`${dist} is missing: build the package first (pnpm --filter @ortline/scorer run build)`);
+    if (!existsSync(dist))
+      throw new Error(`${dist} is missing: build the package first (pnpm --filter @ortline/scorer run build)`);
     const childEnv: Record<string, string> = {};
     for (const [k, v] of Object.entries({ ...process.env, ...env })) if (v !== undefined) childEnv[k] = v;
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e', `import * as scorer from ${JSON.stringify(dist)};\n${script}`], { env: childEnv, encoding: 'utf8', timeout: 20_000 });
+    const r = spawnSync(
+      process.execPath,
+      ['--input-type=module', '-e', `import * as scorer from ${JSON.stringify(dist)};\n${script}`],
+      { env: childEnv, encoding: 'utf8', timeout: 20_000 },
+    );
     expect(r.status, r.stderr).toBe(0);
     return JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
   };
@@ -413,9 +488,12 @@ describe('loading failures, each in a child process', () => {
   });
 
   it('a wrong ORT_DYLIB_PATH is ORT_LIBRARY_NOT_FOUND naming it, not silently another library', () => {
-    const out = child(`${report}\nconsole.log(JSON.stringify(await scorer.Model.load(${JSON.stringify(fixture('affine.onnx'))}).then(() => null, report)));`, {
-      ORT_DYLIB_PATH: '/nonexistent/env/libonnxruntime.so.1',
-    });
+    const out = child(
+      `${report}\nconsole.log(JSON.stringify(await scorer.Model.load(${JSON.stringify(fixture('affine.onnx'))}).then(() => null, report)));`,
+      {
+        ORT_DYLIB_PATH: '/nonexistent/env/libonnxruntime.so.1',
+      },
+    );
     expect(out.code).toBe('ORT_LIBRARY_NOT_FOUND');
     expect(out.message).toContain('/nonexistent/env/libonnxruntime.so.1 (ORT_DYLIB_PATH): not found');
   });

@@ -7,11 +7,32 @@ const specs: FeatureSpec[] = [
   { name: 'TotalCharges', kind: 'numeric', dtype: 'float32', required: false, default: null, min: 0 },
   { name: 'Discount', kind: 'numeric', dtype: 'float64', required: false, default: 0.5 },
   { name: 'Lines', kind: 'numeric', dtype: 'int64', required: false, default: 1, min: 0 },
-  { name: 'Contract', kind: 'categorical', dtype: 'string', required: true, categories: ['Month-to-month', 'One year', 'Two year'] },
-  { name: 'Region', kind: 'categorical', dtype: 'string', required: false, default: 'none', categories: ['none', 'north', 'south'] },
+  {
+    name: 'Contract',
+    kind: 'categorical',
+    dtype: 'string',
+    required: true,
+    categories: ['Month-to-month', 'One year', 'Two year'],
+  },
+  {
+    name: 'Region',
+    kind: 'categorical',
+    dtype: 'string',
+    required: false,
+    default: 'none',
+    categories: ['none', 'north', 'south'],
+  },
 ];
 const inputs: TensorInfo[] = specs.map((s) => ({ name: s.name, type: s.dtype, shape: [null, 1] }));
-const good = { tenure: 24, MonthlyCharges: 70.5, TotalCharges: 1692, Discount: 0.25, Lines: 2, Contract: 'One year', Region: 'north' };
+const good = {
+  tenure: 24,
+  MonthlyCharges: 70.5,
+  TotalCharges: 1692,
+  Discount: 0.25,
+  Lines: 2,
+  Contract: 'One year',
+  Region: 'north',
+};
 
 function issuesOf(fn: () => unknown) {
   try {
@@ -19,7 +40,11 @@ function issuesOf(fn: () => unknown) {
   } catch (err) {
     expect(err).toBeInstanceOf(ScorerError);
     expect((err as ScorerError).code).toBe('INVALID_FEATURES');
-    return (err as ScorerError & { details: { issues: { row: number; field: string; code: string; expected: string; got: string }[] } }).details.issues;
+    return (
+      err as ScorerError & {
+        details: { issues: { row: number; field: string; code: string; expected: string; got: string }[] };
+      }
+    ).details.issues;
   }
   throw new Error('expected INVALID_FEATURES');
 }
@@ -82,13 +107,27 @@ describe('FeatureSchema.columnize', () => {
   });
 
   it('rejects a missing required field and never coerces', () => {
-    const issues = issuesOf(() => schema.columnize([{ MonthlyCharges: 5, Contract: 'One year', tenure: true }, { tenure: 3, Contract: 'One year' }]));
-    expect(issues.map((i) => `${i.row}:${i.field}:${i.code}`)).toEqual(['0:tenure:wrong_type', '1:MonthlyCharges:missing']);
+    const issues = issuesOf(() =>
+      schema.columnize([
+        { MonthlyCharges: 5, Contract: 'One year', tenure: true },
+        { tenure: 3, Contract: 'One year' },
+      ]),
+    );
+    expect(issues.map((i) => `${i.row}:${i.field}:${i.code}`)).toEqual([
+      '0:tenure:wrong_type',
+      '1:MonthlyCharges:missing',
+    ]);
   });
 
   it('rejects NaN and Infinity (which JSON cannot carry but msgpack and JS callers can)', () => {
-    const issues = issuesOf(() => schema.columnize([{ ...good, MonthlyCharges: NaN, TotalCharges: Infinity, Discount: -Infinity }]));
-    expect(issues.map((i) => i.field + ':' + i.code).sort()).toEqual(['Discount:not_finite', 'MonthlyCharges:not_finite', 'TotalCharges:not_finite']);
+    const issues = issuesOf(() =>
+      schema.columnize([{ ...good, MonthlyCharges: NaN, TotalCharges: Infinity, Discount: -Infinity }]),
+    );
+    expect(issues.map((i) => `${i.field}:${i.code}`).sort()).toEqual([
+      'Discount:not_finite',
+      'MonthlyCharges:not_finite',
+      'TotalCharges:not_finite',
+    ]);
   });
 
   it('rejects integers that int64 columns would round', () => {
@@ -123,16 +162,39 @@ describe('FeatureSchema construction', () => {
   it('reads ortline.features from the ONNX metadata when there is no card', () => {
     const schema = FeatureSchema.fromModel({
       inputs,
-      metadata: { producerName: '', graphName: '', domain: '', description: '', version: null, custom: { 'ortline.features': JSON.stringify(specs) } },
+      metadata: {
+        producerName: '',
+        graphName: '',
+        domain: '',
+        description: '',
+        version: null,
+        custom: { 'ortline.features': JSON.stringify(specs) },
+      },
     } as never);
-    expect(schema.features.find((f) => f.name === 'Contract')?.categories).toEqual(['Month-to-month', 'One year', 'Two year']);
+    expect(schema.features.find((f) => f.name === 'Contract')?.categories).toEqual([
+      'Month-to-month',
+      'One year',
+      'Two year',
+    ]);
   });
 
   it.each([
-    ['a feature with no input', [...specs, { name: 'ghost', kind: 'numeric', dtype: 'float32', required: true }], /no input named "ghost"/],
+    [
+      'a feature with no input',
+      [...specs, { name: 'ghost', kind: 'numeric', dtype: 'float32', required: true }],
+      /no input named "ghost"/,
+    ],
     ['an input with no feature', specs.slice(1), /input "tenure" has no feature/],
-    ['a dtype that differs from the input', [{ ...specs[0]!, dtype: 'float64' }, ...specs.slice(1)], /dtype "float64" but the model input is "float32"/],
-    ['an optional categorical without a default', [...specs.slice(0, 5), { ...specs[5]!, required: false }, specs[6]!], /needs a string default/],
+    [
+      'a dtype that differs from the input',
+      [{ ...specs[0]!, dtype: 'float64' }, ...specs.slice(1)],
+      /dtype "float64" but the model input is "float32"/,
+    ],
+    [
+      'an optional categorical without a default',
+      [...specs.slice(0, 5), { ...specs[5]!, required: false }, specs[6]!],
+      /needs a string default/,
+    ],
     ['a bad kind', [{ ...specs[0]!, kind: 'ordinal' }, ...specs.slice(1)], /"kind" must be/],
   ])('rejects %s with INVALID_SCHEMA', (_what, bad, message) => {
     let err: unknown;
@@ -147,6 +209,8 @@ describe('FeatureSchema construction', () => {
   });
 
   it('rejects an input whose rows hold more than one value', () => {
-    expect(() => FeatureSchema.fromSpecs([specs[0]!], [{ name: 'tenure', type: 'float32', shape: [null, 3] }])).toThrow(/one value per row/);
+    expect(() => FeatureSchema.fromSpecs([specs[0]!], [{ name: 'tenure', type: 'float32', shape: [null, 3] }])).toThrow(
+      /one value per row/,
+    );
   });
 });

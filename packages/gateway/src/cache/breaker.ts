@@ -18,7 +18,12 @@ export class CircuitBreaker {
   private openedAt = 0;
   private probing = false;
 
-  constructor(options: { threshold: number; cooldownMs: number; onChange?: (to: BreakerState, from: BreakerState) => void; now?: () => number }) {
+  constructor(options: {
+    threshold: number;
+    cooldownMs: number;
+    onChange?: (to: BreakerState, from: BreakerState) => void;
+    now?: () => number;
+  }) {
     this.threshold = options.threshold;
     this.cooldownMs = options.cooldownMs;
     this.onChange = options.onChange ?? (() => {});

@@ -21,7 +21,9 @@ export function frameDirective(value: unknown): CacheDirective {
   if (value === undefined || value === true || value === 'default') return 'default';
   if (value === false || value === 'no-cache') return 'no-cache';
   if (value === 'no-store') return 'no-store';
-  throw new GatewayError('INVALID_REQUEST', '"cache" must be true, false, "no-cache" or "no-store"', { field: 'cache' });
+  throw new GatewayError('INVALID_REQUEST', '"cache" must be true, false, "no-cache" or "no-store"', {
+    field: 'cache',
+  });
 }
 
 /** Extra headers per source, built once: `x-ortline-cache: l1 | l2 | miss | mixed | bypass`. */

@@ -47,7 +47,9 @@ export class RowKeys {
     this.prefix = `${keyPrefix}{${model}:${version}}:`;
     this.parts = schema.features.map((f): Part => {
       if (f.kind === 'categorical') {
-        return f.categories ? { name: f.name, kind: 'index', index: new Map(f.categories.map((c, i) => [c, i])) } : { name: f.name, kind: 'string' };
+        return f.categories
+          ? { name: f.name, kind: 'index', index: new Map(f.categories.map((c, i) => [c, i])) }
+          : { name: f.name, kind: 'string' };
       }
       return { name: f.name, kind: f.dtype === 'int64' ? 'int64' : 'number' };
     });
@@ -64,7 +66,7 @@ export class RowKeys {
       const p = parts[i]!;
       if (p.kind === 'number') {
         const v = (cols[p.name] as Float32Array | Float64Array | Int32Array)[r]!;
-        d[n++] = v === v ? v : NaN; // one NaN bit pattern, whatever the column held
+        d[n++] = Number.isNaN(v) ? NaN : v; // one NaN bit pattern, whatever the column held
       } else if (p.kind === 'index') {
         d[n++] = p.index!.get((cols[p.name] as string[])[r]!) ?? -1;
       } else if (p.kind === 'int64') {

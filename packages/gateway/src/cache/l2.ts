@@ -9,11 +9,11 @@
 // queueing: `enableOfflineQueue: false` (a command while disconnected fails at once),
 // `maxRetriesPerRequest: 0` and `autoResendUnfulfilledCommands: false` (commands in flight when
 // the connection drops fail instead of being replayed later). It reconnects by itself.
-import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
+import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
 import type { GatewayConfig } from '../config/options.js';
 import type { Logger } from '../log.js';
 import type { L2ErrorReason, L2Metric, L2SkipReason } from '../metrics.js';
-import { CircuitBreaker, type BreakerState } from './breaker.js';
+import { type BreakerState, CircuitBreaker } from './breaker.js';
 
 /** The `cache.l2` options (less the key prefix, which the stage applies) and the Redis URL. */
 export type L2Options = Omit<GatewayConfig['cache']['l2'], 'keyPrefix'> & { readonly url: string | null };
@@ -24,7 +24,12 @@ export function l2Configured(o: Pick<L2Options, 'url' | 'cluster' | 'redisOption
 }
 
 /** Options the degradation promise depends on: applied after the user's. */
-const FAIL_FAST = { enableOfflineQueue: false, maxRetriesPerRequest: 0, autoResendUnfulfilledCommands: false, lazyConnect: false } as const;
+const FAIL_FAST = {
+  enableOfflineQueue: false,
+  maxRetriesPerRequest: 0,
+  autoResendUnfulfilledCommands: false,
+  lazyConnect: false,
+} as const;
 /** Defaults the user's options may change. */
 const DEFAULTS = { connectTimeout: 1000, retryStrategy: (times: number) => Math.min(50 * times, 1000) } as const;
 
@@ -52,7 +57,8 @@ export class L2Tier {
       cooldownMs: options.breakerCooldownMs,
       onChange: (to, from) => {
         metrics.breaker(to);
-        if (to === 'open') this.log.warn({ from }, 'L2 circuit breaker open: Redis is not called until a probe succeeds');
+        if (to === 'open')
+          this.log.warn({ from }, 'L2 circuit breaker open: Redis is not called until a probe succeeds');
         else if (to === 'closed') this.log.info({ from }, 'L2 circuit breaker closed: Redis answers again');
       },
     });
@@ -66,7 +72,10 @@ export class L2Tier {
     this.client.on('error', (err: Error) => {
       if (this.down) return;
       this.down = true;
-      this.log.warn({ err: { message: err.message, code: (err as { code?: string }).code } }, 'Redis unavailable: L2 skipped until it is back (requests are not affected)');
+      this.log.warn(
+        { err: { message: err.message, code: (err as { code?: string }).code } },
+        'Redis unavailable: L2 skipped until it is back (requests are not affected)',
+      );
     });
     this.client.on('close', () => {
       if (!this.closed && !this.down) {
@@ -212,7 +221,8 @@ export class L2Tier {
 
 function reasonOf(err: unknown): L2ErrorReason {
   const message = err instanceof Error ? err.message : String(err);
-  if (/writeable|Connection is closed|MaxRetriesPerRequest|max retries per request/i.test(message)) return 'not_connected';
+  if (/writeable|Connection is closed|MaxRetriesPerRequest|max retries per request/i.test(message))
+    return 'not_connected';
   if (/timed? ?out/i.test(message)) return 'timeout';
   return 'error';
 }

@@ -84,7 +84,10 @@ export class CachedScorer implements Scorer {
   }
 
   score(records: readonly unknown[], directive: CacheDirective = 'default'): Promise<Scored> {
-    if (this.closing) return Promise.reject(new GatewayError('BATCHER_CLOSED', 'the model version is shutting down and takes no more requests'));
+    if (this.closing)
+      return Promise.reject(
+        new GatewayError('BATCHER_CLOSED', 'the model version is shutting down and takes no more requests'),
+      );
     const n = records.length;
     if (directive === 'no-store' || directive === 'internal') {
       if (directive === 'no-store') this.metric.bypass('no-store');

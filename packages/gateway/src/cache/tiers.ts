@@ -27,7 +27,9 @@ export class CacheTiers implements CacheGaugeSource {
   /** Undefined when no tier is on: the routes then go straight to the Batcher. */
   static create(config: GatewayConfig, metrics: Metrics, log: Logger): CacheTiers | undefined {
     const c = config.cache;
-    const l1 = c.l1.enabled ? new L1Cache({ maxEntries: c.l1.maxEntries, maxBytes: c.l1.maxBytes, ttlMs: c.l1.ttlMs }) : undefined;
+    const l1 = c.l1.enabled
+      ? new L1Cache({ maxEntries: c.l1.maxEntries, maxBytes: c.l1.maxBytes, ttlMs: c.l1.ttlMs })
+      : undefined;
     const l2Options = {
       url: config.redisUrl,
       cluster: c.l2.cluster,
@@ -40,7 +42,13 @@ export class CacheTiers implements CacheGaugeSource {
     // Not awaited: the gateway starts and serves whether or not Redis is there.
     const l2 = l2Configured(l2Options) ? new L2Tier(l2Options, metrics.l2, log) : undefined;
     if (!l1 && !l2) return undefined;
-    log.info({ l1: l1 ? { maxEntries: c.l1.maxEntries, maxBytes: c.l1.maxBytes, ttlMs: c.l1.ttlMs } : false, l2: l2 ? { timeoutMs: c.l2.timeoutMs, ttlMs: c.l2.ttlMs, cluster: c.l2.cluster.length > 0 } : false }, 'cache tiers');
+    log.info(
+      {
+        l1: l1 ? { maxEntries: c.l1.maxEntries, maxBytes: c.l1.maxBytes, ttlMs: c.l1.ttlMs } : false,
+        l2: l2 ? { timeoutMs: c.l2.timeoutMs, ttlMs: c.l2.ttlMs, cluster: c.l2.cluster.length > 0 } : false,
+      },
+      'cache tiers',
+    );
     return new CacheTiers(l1, l2, c.l2.keyPrefix);
   }
 

@@ -1,6 +1,6 @@
 // CONFIG.md, rendered from the option table. `ortline config --markdown > CONFIG.md` regenerates
 // it, and a test fails when the committed file differs from what the table says.
-import { OPTIONS, flagOf, type OptionSpec } from './options.js';
+import { flagOf, OPTIONS, type OptionSpec } from './options.js';
 
 function renderDefault(o: OptionSpec): string {
   if (o.default === null) return '`null`';
@@ -58,7 +58,9 @@ export function renderConfigMarkdown(): string {
     '| --- | --- | --- | --- | --- | --- |',
   ];
   for (const o of OPTIONS) {
-    lines.push(`| \`${o.key}\` | \`${flagOf(o)}\` | ${o.env ? `\`${o.env}\`` : ''} | ${renderType(o)} | ${renderDefault(o)} | ${o.doc.replace(/\|/g, '\\|')} |`);
+    lines.push(
+      `| \`${o.key}\` | \`${flagOf(o)}\` | ${o.env ? `\`${o.env}\`` : ''} | ${renderType(o)} | ${renderDefault(o)} | ${o.doc.replace(/\|/g, '\\|')} |`,
+    );
   }
   lines.push('');
   return lines.join('\n');

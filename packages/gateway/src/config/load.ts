@@ -78,7 +78,10 @@ export function resolveConfig(sources: ConfigSources = {}): GatewayConfig {
 }
 
 function mergeTyped(flat: Map<string, unknown>, input: unknown, source: string, prefix = ''): void {
-  if (input === null || typeof input !== 'object' || Array.isArray(input)) throw new ConfigError(`${source}: ${prefix === '' ? 'must be an object' : `"${prefix.slice(0, -1)}" must be an object`}`);
+  if (input === null || typeof input !== 'object' || Array.isArray(input))
+    throw new ConfigError(
+      `${source}: ${prefix === '' ? 'must be an object' : `"${prefix.slice(0, -1)}" must be an object`}`,
+    );
   for (const [k, v] of Object.entries(input)) {
     const key = prefix + k;
     // An option's own key wins over a group of the same name (an object-typed option is a leaf).
@@ -110,7 +113,14 @@ function parseRaw(o: OptionSpec, raw: string, source: string): unknown {
       throw new ConfigError(`${source}: "${raw}" is not a boolean (true/false)`);
     }
     case 'string-list':
-      return check(o, raw.split(',').map((s) => s.trim()).filter((s) => s !== ''), source);
+      return check(
+        o,
+        raw
+          .split(',')
+          .map((s) => s.trim())
+          .filter((s) => s !== ''),
+        source,
+      );
     case 'nullable-string':
       return check(o, raw, source);
     case 'object': {
@@ -180,7 +190,10 @@ function build(flat: ReadonlyMap<string, unknown>): GatewayConfig {
   for (const [key, value] of flat) {
     const path = key.split('.');
     let node = out;
-    for (let i = 0; i < path.length - 1; i++) node = (node[path[i]!] ??= {}) as Record<string, unknown>;
+    for (let i = 0; i < path.length - 1; i++) {
+      node[path[i]!] ??= {};
+      node = node[path[i]!] as Record<string, unknown>;
+    }
     node[path[path.length - 1]!] = value;
   }
   // Deeply: the groups, and default values (arrays, objects) shared with the option table.

@@ -2,7 +2,16 @@
 // loader validates against it, the CLI derives its flags from it, and CONFIG.md is generated from
 // it: nothing about an option is written down twice.
 
-export type OptionType = 'string' | 'nullable-string' | 'port' | 'int' | 'number' | 'boolean' | 'enum' | 'string-list' | 'object';
+export type OptionType =
+  | 'string'
+  | 'nullable-string'
+  | 'port'
+  | 'int'
+  | 'number'
+  | 'boolean'
+  | 'enum'
+  | 'string-list'
+  | 'object';
 
 export interface OptionSpec {
   /** Dotted path in the config object (and the config file), e.g. `batcher.maxBatchRows`. */
@@ -22,7 +31,13 @@ export interface OptionSpec {
 export const OPTIONS: readonly OptionSpec[] = [
   // Listening
   { key: 'host', type: 'string', default: '0.0.0.0', env: 'HOST', doc: 'Address to listen on.' },
-  { key: 'port', type: 'port', default: 8080, env: 'PORT', doc: 'TCP port to listen on; 0 picks a free port (logged at start).' },
+  {
+    key: 'port',
+    type: 'port',
+    default: 8080,
+    env: 'PORT',
+    doc: 'TCP port to listen on; 0 picks a free port (logged at start).',
+  },
 
   // Models
   {
@@ -30,9 +45,14 @@ export const OPTIONS: readonly OptionSpec[] = [
     type: 'string',
     default: 'models',
     env: 'MODELS_DIR',
-    doc: 'Model repository: `<dir>/<name>/<version>/{model.onnx, model.json}`. Every version of every model is loaded; the active one is the version in `<dir>/<name>/ACTIVE`, else the highest number. Relative paths resolve against the working directory; the default `models`, when the working directory has none, means the repository\'s bundled models/.',
+    doc: "Model repository: `<dir>/<name>/<version>/{model.onnx, model.json}`. Every version of every model is loaded; the active one is the version in `<dir>/<name>/ACTIVE`, else the highest number. Relative paths resolve against the working directory; the default `models`, when the working directory has none, means the repository's bundled models/.",
   },
-  { key: 'warmup', type: 'boolean', default: true, doc: 'Score one synthetic row per model version before reporting ready, so the first request does not pay for lazy initialisation.' },
+  {
+    key: 'warmup',
+    type: 'boolean',
+    default: true,
+    doc: 'Score one synthetic row per model version before reporting ready, so the first request does not pay for lazy initialisation.',
+  },
   {
     key: 'passthroughFields',
     type: 'string-list',
@@ -41,22 +61,84 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
 
   // Request limits
-  { key: 'maxBodyBytes', type: 'int', default: 16 * 1024 * 1024, min: 1024, doc: 'Largest HTTP request body; larger ones get 413 BODY_TOO_LARGE before being read.' },
-  { key: 'maxInstances', type: 'int', default: 10_000, min: 1, doc: 'Most records in one v1 `instances` request (or WebSocket frame); more gets 413 TOO_MANY_INSTANCES.' },
+  {
+    key: 'maxBodyBytes',
+    type: 'int',
+    default: 16 * 1024 * 1024,
+    min: 1024,
+    doc: 'Largest HTTP request body; larger ones get 413 BODY_TOO_LARGE before being read.',
+  },
+  {
+    key: 'maxInstances',
+    type: 'int',
+    default: 10_000,
+    min: 1,
+    doc: 'Most records in one v1 `instances` request (or WebSocket frame); more gets 413 TOO_MANY_INSTANCES.',
+  },
 
   // Micro-batching (per model version, passed to the scorer's Batcher)
-  { key: 'batcher.maxBatchRows', type: 'int', default: 1024, min: 1, doc: 'Most rows in one native run. A single request with more rows runs alone.' },
-  { key: 'batcher.maxQueueRows', type: 'int', default: 65_536, min: 1, doc: 'Most rows waiting per model version; past it requests are refused with QUEUE_FULL (see `overloadStatus`).' },
-  { key: 'batcher.maxWaitMs', type: 'number', default: 0, min: 0, doc: '0: continuous batching (an idle engine runs at once; arrivals during a run go together next). > 0: an idle engine waits up to this long to fill a batch.' },
+  {
+    key: 'batcher.maxBatchRows',
+    type: 'int',
+    default: 1024,
+    min: 1,
+    doc: 'Most rows in one native run. A single request with more rows runs alone.',
+  },
+  {
+    key: 'batcher.maxQueueRows',
+    type: 'int',
+    default: 65_536,
+    min: 1,
+    doc: 'Most rows waiting per model version; past it requests are refused with QUEUE_FULL (see `overloadStatus`).',
+  },
+  {
+    key: 'batcher.maxWaitMs',
+    type: 'number',
+    default: 0,
+    min: 0,
+    doc: '0: continuous batching (an idle engine runs at once; arrivals during a run go together next). > 0: an idle engine waits up to this long to fill a batch.',
+  },
 
   // ONNX Runtime sessions (per model version, passed to the scorer's Model.load)
-  { key: 'model.sessions', type: 'int', default: 1, min: 1, max: 64, doc: 'Sessions per model version: native runs that may be in flight at once (the Batcher dispatches up to this many).' },
-  { key: 'model.intraOpThreads', type: 'int', default: 1, min: 0, max: 1024, doc: 'Threads one run may use inside an operator (0: ONNX Runtime picks). On a small machine 1 leaves the cores to the event loop and the other sessions.' },
-  { key: 'overloadStatus', type: 'enum', default: '503', values: ['429', '503'], doc: 'HTTP status for QUEUE_FULL: 503 (the server is overloaded) or 429 (the client should slow down). Either carries Retry-After.' },
-  { key: 'retryAfterSeconds', type: 'int', default: 1, min: 0, doc: 'Retry-After value sent with QUEUE_FULL and while shutting down.' },
+  {
+    key: 'model.sessions',
+    type: 'int',
+    default: 1,
+    min: 1,
+    max: 64,
+    doc: 'Sessions per model version: native runs that may be in flight at once (the Batcher dispatches up to this many).',
+  },
+  {
+    key: 'model.intraOpThreads',
+    type: 'int',
+    default: 1,
+    min: 0,
+    max: 1024,
+    doc: 'Threads one run may use inside an operator (0: ONNX Runtime picks). On a small machine 1 leaves the cores to the event loop and the other sessions.',
+  },
+  {
+    key: 'overloadStatus',
+    type: 'enum',
+    default: '503',
+    values: ['429', '503'],
+    doc: 'HTTP status for QUEUE_FULL: 503 (the server is overloaded) or 429 (the client should slow down). Either carries Retry-After.',
+  },
+  {
+    key: 'retryAfterSeconds',
+    type: 'int',
+    default: 1,
+    min: 0,
+    doc: 'Retry-After value sent with QUEUE_FULL and while shutting down.',
+  },
 
   // WebSocket /v1/stream
-  { key: 'ws.maxPayloadBytes', type: 'int', default: 16 * 1024 * 1024, min: 1024, doc: 'Largest WebSocket frame; larger closes the connection (uWebSockets.js `maxPayloadLength`).' },
+  {
+    key: 'ws.maxPayloadBytes',
+    type: 'int',
+    default: 16 * 1024 * 1024,
+    min: 1024,
+    doc: 'Largest WebSocket frame; larger closes the connection (uWebSockets.js `maxPayloadLength`).',
+  },
   {
     key: 'ws.sendCapBytes',
     type: 'int',
@@ -64,31 +146,94 @@ export const OPTIONS: readonly OptionSpec[] = [
     min: 1024,
     doc: 'Backpressure: answers are sent while the socket buffers less than this; beyond it they wait in a per-connection queue until the socket drains.',
   },
-  { key: 'ws.maxInFlight', type: 'int', default: 8192, min: 1, doc: 'Most frames being scored or waiting to be sent per connection; a frame past it is answered at once with error STREAM_OVERLOADED.' },
-  { key: 'ws.maxBackpressureBytes', type: 'int', default: 64 * 1024 * 1024, min: 1024, doc: 'Hard cap on bytes buffered for a client that does not read; past it the connection is closed.' },
-  { key: 'ws.idleTimeoutSeconds', type: 'int', default: 120, min: 0, doc: 'Close a WebSocket silent for this long (0: never). uWebSockets.js sends pings on its own.' },
+  {
+    key: 'ws.maxInFlight',
+    type: 'int',
+    default: 8192,
+    min: 1,
+    doc: 'Most frames being scored or waiting to be sent per connection; a frame past it is answered at once with error STREAM_OVERLOADED.',
+  },
+  {
+    key: 'ws.maxBackpressureBytes',
+    type: 'int',
+    default: 64 * 1024 * 1024,
+    min: 1024,
+    doc: 'Hard cap on bytes buffered for a client that does not read; past it the connection is closed.',
+  },
+  {
+    key: 'ws.idleTimeoutSeconds',
+    type: 'int',
+    default: 120,
+    min: 0,
+    doc: 'Close a WebSocket silent for this long (0: never). uWebSockets.js sends pings on its own.',
+  },
 
   // Shutdown
-  { key: 'shutdown.drainTimeoutMs', type: 'int', default: 30_000, min: 0, doc: 'On SIGTERM/SIGINT: stop accepting, then wait at most this long for in-flight requests before exiting anyway (exit code 1).' },
+  {
+    key: 'shutdown.drainTimeoutMs',
+    type: 'int',
+    default: 30_000,
+    min: 0,
+    doc: 'On SIGTERM/SIGINT: stop accepting, then wait at most this long for in-flight requests before exiting anyway (exit code 1).',
+  },
 
   // Observability
-  { key: 'log.level', type: 'enum', default: 'info', env: 'LOG_LEVEL', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], doc: 'pino log level. Logs are JSON lines on stdout.' },
-  { key: 'log.requests', type: 'boolean', default: false, doc: 'Log every request (method, url, status, duration, request id) at info. Off by default: it costs throughput; errors are always logged.' },
-  { key: 'metrics.enabled', type: 'boolean', default: true, doc: 'Serve Prometheus metrics on /metrics and record them. When off, the request path skips all instrumentation.' },
-  { key: 'metrics.defaultMetrics', type: 'boolean', default: true, doc: 'Also export prom-client default process metrics (CPU, memory, GC, event-loop lag percentiles).' },
+  {
+    key: 'log.level',
+    type: 'enum',
+    default: 'info',
+    env: 'LOG_LEVEL',
+    values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+    doc: 'pino log level. Logs are JSON lines on stdout.',
+  },
+  {
+    key: 'log.requests',
+    type: 'boolean',
+    default: false,
+    doc: 'Log every request (method, url, status, duration, request id) at info. Off by default: it costs throughput; errors are always logged.',
+  },
+  {
+    key: 'metrics.enabled',
+    type: 'boolean',
+    default: true,
+    doc: 'Serve Prometheus metrics on /metrics and record them. When off, the request path skips all instrumentation.',
+  },
+  {
+    key: 'metrics.defaultMetrics',
+    type: 'boolean',
+    default: true,
+    doc: 'Also export prom-client default process metrics (CPU, memory, GC, event-loop lag percentiles).',
+  },
   { key: 'docs.enabled', type: 'boolean', default: true, doc: 'Serve /openapi.json and the Swagger UI on /docs.' },
 
   // Cache tiers: L1 in process (per request), L2 Redis (per micro-batch). See the README's "Caching".
-  { key: 'cache.l1.enabled', type: 'boolean', default: true, doc: 'L1: an in-process LRU of predictions (lru-cache), looked up per request before anything queues. A request whose rows all hit never reaches the batcher.' },
-  { key: 'cache.l1.maxEntries', type: 'int', default: 100_000, min: 1, doc: 'L1: most predictions held (one per row), over all models.' },
+  {
+    key: 'cache.l1.enabled',
+    type: 'boolean',
+    default: true,
+    doc: 'L1: an in-process LRU of predictions (lru-cache), looked up per request before anything queues. A request whose rows all hit never reaches the batcher.',
+  },
+  {
+    key: 'cache.l1.maxEntries',
+    type: 'int',
+    default: 100_000,
+    min: 1,
+    doc: 'L1: most predictions held (one per row), over all models.',
+  },
   {
     key: 'cache.l1.maxBytes',
     type: 'int',
     default: 32 * 1024 * 1024,
     min: 1024,
-    doc: 'L1: most memory held, estimated per entry as its key length plus 150 bytes (the score, lru-cache\'s bookkeeping, the Map entry). The least recently used entries go first when either bound is reached.',
+    doc: "L1: most memory held, estimated per entry as its key length plus 150 bytes (the score, lru-cache's bookkeeping, the Map entry). The least recently used entries go first when either bound is reached.",
   },
-  { key: 'cache.l1.ttlMs', type: 'int', default: 60_000, min: 0, doc: 'L1: an entry expires this long after it was stored (0: never; only evicted). Bounds how long an admin flush on one replica leaves other replicas serving their own copies.' },
+  {
+    key: 'cache.l1.ttlMs',
+    type: 'int',
+    default: 60_000,
+    min: 0,
+    doc: 'L1: an entry expires this long after it was stored (0: never; only evicted). Bounds how long an admin flush on one replica leaves other replicas serving their own copies.',
+  },
   {
     key: 'redisUrl',
     type: 'nullable-string',
@@ -96,18 +241,53 @@ export const OPTIONS: readonly OptionSpec[] = [
     env: 'REDIS_URL',
     doc: 'L2: the Redis server (`redis://[user:password@]host:port[/db]`, `rediss://` for TLS), read by ioredis. Setting it (or `cache.l2.cluster`, or `sentinels` in `cache.l2.redisOptions`) turns L2 on; unset, there is no L2. The gateway starts and stays ready whether or not Redis answers.',
   },
-  { key: 'cache.l2.cluster', type: 'string-list', default: [], doc: 'L2 on Redis Cluster: startup nodes as `host:port` (ioredis `Cluster`). Takes the place of `redisUrl`.' },
+  {
+    key: 'cache.l2.cluster',
+    type: 'string-list',
+    default: [],
+    doc: 'L2 on Redis Cluster: startup nodes as `host:port` (ioredis `Cluster`). Takes the place of `redisUrl`.',
+  },
   {
     key: 'cache.l2.redisOptions',
     type: 'object',
     default: {},
     doc: 'L2: ioredis options, passed through (a JSON object; config file, or JSON on the flag). For Sentinel: `{"sentinels": [{"host": "s1", "port": 26379}], "name": "mymaster"}`; also `password`, `tls`, `db`, ... With `cache.l2.cluster` they are the Cluster options. The gateway then sets `enableOfflineQueue: false`, `maxRetriesPerRequest: 0` and `autoResendUnfulfilledCommands: false`, which the degradation promise depends on.',
   },
-  { key: 'cache.l2.timeoutMs', type: 'number', default: 5, min: 0.1, max: 10_000, doc: 'L2 budget: the longest a micro-batch waits for its Redis lookup (one MGET). Past it, or on any error, the batch goes straight to inference; the request never fails because of Redis.' },
-  { key: 'cache.l2.ttlMs', type: 'int', default: 3_600_000, min: 0, doc: 'L2: Redis expiry of a stored prediction (`SET ... PX`); 0: no expiry (rely on Redis\'s maxmemory policy).' },
-  { key: 'cache.l2.keyPrefix', type: 'string', default: 'ortline:', doc: 'L2: prefix of every key: `<prefix>{<model>:<version>}:<hash>`. The braces are a Redis Cluster hash tag: one model version\'s keys share a slot, so one MGET serves a batch.' },
-  { key: 'cache.l2.breakerThreshold', type: 'int', default: 3, min: 1, doc: 'Circuit breaker: consecutive failed or timed-out Redis calls that open it. While open, no Redis calls at all: requests go straight to L1 and inference.' },
-  { key: 'cache.l2.breakerCooldownMs', type: 'int', default: 1000, min: 10, doc: 'Circuit breaker: how long it stays open before one probe (the next lookup) may go; success closes it, failure opens it again.' },
+  {
+    key: 'cache.l2.timeoutMs',
+    type: 'number',
+    default: 5,
+    min: 0.1,
+    max: 10_000,
+    doc: 'L2 budget: the longest a micro-batch waits for its Redis lookup (one MGET). Past it, or on any error, the batch goes straight to inference; the request never fails because of Redis.',
+  },
+  {
+    key: 'cache.l2.ttlMs',
+    type: 'int',
+    default: 3_600_000,
+    min: 0,
+    doc: "L2: Redis expiry of a stored prediction (`SET ... PX`); 0: no expiry (rely on Redis's maxmemory policy).",
+  },
+  {
+    key: 'cache.l2.keyPrefix',
+    type: 'string',
+    default: 'ortline:',
+    doc: "L2: prefix of every key: `<prefix>{<model>:<version>}:<hash>`. The braces are a Redis Cluster hash tag: one model version's keys share a slot, so one MGET serves a batch.",
+  },
+  {
+    key: 'cache.l2.breakerThreshold',
+    type: 'int',
+    default: 3,
+    min: 1,
+    doc: 'Circuit breaker: consecutive failed or timed-out Redis calls that open it. While open, no Redis calls at all: requests go straight to L1 and inference.',
+  },
+  {
+    key: 'cache.l2.breakerCooldownMs',
+    type: 'int',
+    default: 1000,
+    min: 10,
+    doc: 'Circuit breaker: how long it stays open before one probe (the next lookup) may go; success closes it, failure opens it again.',
+  },
 
   // Administration
   {
@@ -158,7 +338,12 @@ export interface GatewayConfig {
   readonly metrics: { readonly enabled: boolean; readonly defaultMetrics: boolean };
   readonly docs: { readonly enabled: boolean };
   readonly cache: {
-    readonly l1: { readonly enabled: boolean; readonly maxEntries: number; readonly maxBytes: number; readonly ttlMs: number };
+    readonly l1: {
+      readonly enabled: boolean;
+      readonly maxEntries: number;
+      readonly maxBytes: number;
+      readonly ttlMs: number;
+    };
     readonly l2: {
       readonly cluster: readonly string[];
       readonly redisOptions: Readonly<Record<string, unknown>>;
@@ -176,7 +361,15 @@ export interface GatewayConfig {
 
 /** A partial configuration, as a config file or a caller of `createGateway` gives it. */
 export type GatewayConfigInput = DeepPartial<GatewayConfig>;
-type DeepPartial<T> = { -readonly [K in keyof T]?: T[K] extends readonly unknown[] ? T[K] : K extends 'redisOptions' ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K] };
+type DeepPartial<T> = {
+  -readonly [K in keyof T]?: T[K] extends readonly unknown[]
+    ? T[K]
+    : K extends 'redisOptions'
+      ? T[K]
+      : T[K] extends object
+        ? DeepPartial<T[K]>
+        : T[K];
+};
 
 /** `batcher.maxBatchRows` -> `--batcher-max-batch-rows`. */
 export function flagOf(spec: OptionSpec): string {

@@ -18,7 +18,8 @@ export function requestFormat(contentType: string): Format | typeof UNSUPPORTED 
   const semi = contentType.indexOf(';');
   const mt = (semi < 0 ? contentType : contentType.slice(0, semi)).trim().toLowerCase();
   if (mt === 'application/json' || (mt.startsWith('application/') && mt.endsWith('+json'))) return JSON_FORMAT;
-  if (mt === 'application/msgpack' || mt === 'application/x-msgpack' || mt === 'application/vnd.msgpack') return MSGPACK_FORMAT;
+  if (mt === 'application/msgpack' || mt === 'application/x-msgpack' || mt === 'application/vnd.msgpack')
+    return MSGPACK_FORMAT;
   return UNSUPPORTED;
 }
 

@@ -1,12 +1,20 @@
 // One HTTP request and its answer on uWebSockets.js. What the handler needs from `req` is copied
 // at once (req dies with the handler's synchronous part); `onAborted` is registered before any
 // await; every write happens inside `cork` and never after an abort or a first answer.
-import { errorBody, statusLine, toClientError, type ClientError } from '../errors.js';
+import { type ClientError, errorBody, statusLine, toClientError } from '../errors.js';
 import type { RequestLogger } from '../log.js';
-import { NO_MODEL, type ModelLabels, type RouteMetric } from '../metrics.js';
+import { type ModelLabels, NO_MODEL, type RouteMetric } from '../metrics.js';
 import type { ModelVersion } from '../registry/registry.js';
 import type { HttpRequest, HttpResponse } from '../uws.js';
-import { JSON_FORMAT, MSGPACK_FORMAT, packMsgpack, requestFormat, responseFormat, type Format, UNSUPPORTED } from './codec.js';
+import {
+  type Format,
+  JSON_FORMAT,
+  MSGPACK_FORMAT,
+  packMsgpack,
+  requestFormat,
+  responseFormat,
+  UNSUPPORTED,
+} from './codec.js';
 
 /** What every exchange shares: decided once at start-up. */
 export interface ExchangeContext {
@@ -75,7 +83,14 @@ export class Exchange {
   private buffer: Buffer | undefined;
   private received = 0;
 
-  constructor(res: HttpResponse, req: HttpRequest, ctx: ExchangeContext, route: RouteMetric, withBody: boolean, oip = false) {
+  constructor(
+    res: HttpResponse,
+    req: HttpRequest,
+    ctx: ExchangeContext,
+    route: RouteMetric,
+    withBody: boolean,
+    oip = false,
+  ) {
     this.res = res;
     this.ctx = ctx;
     this.route = route;
@@ -127,7 +142,14 @@ export class Exchange {
   readBody(done: (ex: Exchange, bytes: Uint8Array) => void): void {
     const max = this.ctx.maxBodyBytes;
     if (this.contentLength > max) {
-      this.fail({ code: 'BODY_TOO_LARGE', message: `body of ${this.contentLength} bytes is over the limit of ${max} bytes`, details: { limit: max } }, true);
+      this.fail(
+        {
+          code: 'BODY_TOO_LARGE',
+          message: `body of ${this.contentLength} bytes is over the limit of ${max} bytes`,
+          details: { limit: max },
+        },
+        true,
+      );
       return;
     }
     this.res.onData((chunk, isLast) => {
@@ -142,7 +164,10 @@ export class Exchange {
       // Several chunks: into one buffer of Content-Length bytes when given.
       if (this.received === 0 && this.contentLength > 0) this.buffer = Buffer.allocUnsafe(this.contentLength);
       if (this.received + n > max) {
-        this.fail({ code: 'BODY_TOO_LARGE', message: `body is over the limit of ${max} bytes`, details: { limit: max } }, true);
+        this.fail(
+          { code: 'BODY_TOO_LARGE', message: `body is over the limit of ${max} bytes`, details: { limit: max } },
+          true,
+        );
         return;
       }
       const src = new Uint8Array(chunk);
@@ -151,10 +176,12 @@ export class Exchange {
       } else {
         // No or a wrong Content-Length: collect copies.
         if (this.buffer !== undefined) {
-          (this.chunks ??= []).push(this.buffer.subarray(0, this.received));
+          this.chunks ??= [];
+          this.chunks.push(this.buffer.subarray(0, this.received));
           this.buffer = undefined;
         }
-        (this.chunks ??= []).push(Buffer.from(src));
+        this.chunks ??= [];
+        this.chunks.push(Buffer.from(src));
       }
       this.received += n;
       if (isLast) {
@@ -173,7 +200,8 @@ export class Exchange {
 
   /** Any value, in the format the client accepts (JSON unless it asks for MessagePack). */
   sendValue(status: number, value: unknown, fallback: Format = JSON_FORMAT, extraHeaders?: readonly string[]): void {
-    if (this.answerFormat(fallback) === MSGPACK_FORMAT) this.writeWith(status, CT_MSGPACK, packMsgpack(value), extraHeaders, false);
+    if (this.answerFormat(fallback) === MSGPACK_FORMAT)
+      this.writeWith(status, CT_MSGPACK, packMsgpack(value), extraHeaders, false);
     else this.writeWith(status, CT_JSON, JSON.stringify(value), extraHeaders, false);
   }
 
@@ -190,13 +218,21 @@ export class Exchange {
     // would turn an overload into a log storm. Metrics count them.
     if (client.status === 500) this.ctx.logError(err, this, client);
     let headers = extraHeaders;
-    if (client.status === 503 || client.status === 429) headers = [...(headers ?? []), 'retry-after', this.ctx.retryAfter];
+    if (client.status === 503 || client.status === 429)
+      headers = [...(headers ?? []), 'retry-after', this.ctx.retryAfter];
     const body = errorBody(client);
-    if (this.answerFormat(fallback) === MSGPACK_FORMAT) this.writeWith(client.status, CT_MSGPACK, packMsgpack(body), headers, closeConnection);
+    if (this.answerFormat(fallback) === MSGPACK_FORMAT)
+      this.writeWith(client.status, CT_MSGPACK, packMsgpack(body), headers, closeConnection);
     else this.writeWith(client.status, CT_JSON, JSON.stringify(body), headers, closeConnection);
   }
 
-  private writeWith(code: number, type: string, body: string | Uint8Array, extra: readonly string[] | undefined, close: boolean): void {
+  private writeWith(
+    code: number,
+    type: string,
+    body: string | Uint8Array,
+    extra: readonly string[] | undefined,
+    close: boolean,
+  ): void {
     if (this.aborted || this.answered) return;
     this.answered = true;
     wRes = this.res;
@@ -213,7 +249,14 @@ export class Exchange {
     this.finish();
     const log = this.ctx.logRequest;
     if (log !== undefined) {
-      log({ reqId: this.reqId || (this.reqId = this.ctx.nextRequestId()), method: this.method, url: this.url, status: code, durationMs: performance.now() - this.start });
+      this.reqId ||= this.ctx.nextRequestId();
+      log({
+        reqId: this.reqId,
+        method: this.method,
+        url: this.url,
+        status: code,
+        durationMs: performance.now() - this.start,
+      });
     }
   }
 
@@ -221,4 +264,3 @@ export class Exchange {
     this.ctx.inFlight--;
   }
 }
-

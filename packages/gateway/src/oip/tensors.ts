@@ -25,7 +25,8 @@ interface Signature {
   readonly outputByName: ReadonlyMap<string, TensorInfo>;
 }
 
-const bad = (code: 'INVALID_REQUEST' | 'MALFORMED_BODY', message: string, details: Record<string, unknown> = {}) => new GatewayError(code, message, details);
+const bad = (code: 'INVALID_REQUEST' | 'MALFORMED_BODY', message: string, details: Record<string, unknown> = {}) =>
+  new GatewayError(code, message, details);
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -38,11 +39,14 @@ function isObject(v: unknown): v is Record<string, unknown> {
 export function parseInferRequest(header: unknown, binary: Uint8Array | undefined, sig: Signature): InferRequest {
   if (!isObject(header)) throw bad('INVALID_REQUEST', 'an inference request must be a JSON object with "inputs"');
   const id = header.id;
-  if (id !== undefined && typeof id !== 'string') throw bad('INVALID_REQUEST', '"id" must be a string', { field: 'id' });
+  if (id !== undefined && typeof id !== 'string')
+    throw bad('INVALID_REQUEST', '"id" must be a string', { field: 'id' });
   const params = header.parameters;
-  if (params !== undefined && !isObject(params)) throw bad('INVALID_REQUEST', '"parameters" must be an object', { field: 'parameters' });
+  if (params !== undefined && !isObject(params))
+    throw bad('INVALID_REQUEST', '"parameters" must be an object', { field: 'parameters' });
   const inputs = header.inputs;
-  if (!Array.isArray(inputs) || inputs.length === 0) throw bad('INVALID_REQUEST', '"inputs" must be a non-empty array of tensors', { field: 'inputs' });
+  if (!Array.isArray(inputs) || inputs.length === 0)
+    throw bad('INVALID_REQUEST', '"inputs" must be a non-empty array of tensors', { field: 'inputs' });
 
   const feeds: Feeds = {};
   let rows = -1;
@@ -51,15 +55,24 @@ export function parseInferRequest(header: unknown, binary: Uint8Array | undefine
     const where = `inputs[${i}]`;
     if (!isObject(t)) throw bad('INVALID_REQUEST', `${where} must be an object`, { field: where });
     const name = t.name;
-    if (typeof name !== 'string') throw bad('INVALID_REQUEST', `${where}.name must be a string`, { field: `${where}.name` });
+    if (typeof name !== 'string')
+      throw bad('INVALID_REQUEST', `${where}.name must be a string`, { field: `${where}.name` });
     const info = sig.inputByName.get(name);
     if (!info) {
-      throw new GatewayError('UNKNOWN_INPUT', `"${name}" is not an input of model "${sig.name}" (inputs: ${sig.inputs.map((x) => x.name).join(', ')})`, { input: name });
+      throw new GatewayError(
+        'UNKNOWN_INPUT',
+        `"${name}" is not an input of model "${sig.name}" (inputs: ${sig.inputs.map((x) => x.name).join(', ')})`,
+        { input: name },
+      );
     }
     if (feeds[name] !== undefined) throw bad('INVALID_REQUEST', `input "${name}" is given twice`, { input: name });
     const expected = oipDatatype(info.type);
     if (t.datatype !== expected) {
-      throw new GatewayError('INPUT_TYPE_MISMATCH', `input "${name}" has datatype ${expected}, got ${JSON.stringify(t.datatype)}`, { input: name, expected, got: t.datatype });
+      throw new GatewayError(
+        'INPUT_TYPE_MISMATCH',
+        `input "${name}" has datatype ${expected}, got ${JSON.stringify(t.datatype)}`,
+        { input: name, expected, got: t.datatype },
+      );
     }
     const shape = t.shape;
     if (!Array.isArray(shape) || shape.some((d) => !Number.isSafeInteger(d) || (d as number) < 0)) {
@@ -69,29 +82,49 @@ export function parseInferRequest(header: unknown, binary: Uint8Array | undefine
     const n = (shape as number[]).reduce((a, d) => a * d, 1);
     if (rows < 0) rows = shape[0] as number;
     else if (shape[0] !== rows) {
-      throw new GatewayError('INPUT_SHAPE_MISMATCH', `input "${name}" has ${String(shape[0])} rows but an earlier input has ${rows}`, { input: name, expected: rows, got: shape[0] });
+      throw new GatewayError(
+        'INPUT_SHAPE_MISMATCH',
+        `input "${name}" has ${String(shape[0])} rows but an earlier input has ${rows}`,
+        { input: name, expected: rows, got: shape[0] },
+      );
     }
 
     const tp = t.parameters;
-    if (tp !== undefined && !isObject(tp)) throw bad('INVALID_REQUEST', `${where}.parameters must be an object`, { input: name });
+    if (tp !== undefined && !isObject(tp))
+      throw bad('INVALID_REQUEST', `${where}.parameters must be an object`, { input: name });
     const size = tp?.binary_data_size;
     if (size !== undefined) {
-      if (!Number.isSafeInteger(size) || (size as number) < 0) throw bad('INVALID_REQUEST', `input "${name}": binary_data_size must be a non-negative integer`, { input: name });
+      if (!Number.isSafeInteger(size) || (size as number) < 0)
+        throw bad('INVALID_REQUEST', `input "${name}": binary_data_size must be a non-negative integer`, {
+          input: name,
+        });
       if (!binary || cursor + (size as number) > binary.byteLength) {
-        throw bad('MALFORMED_BODY', `input "${name}": binary_data_size ${String(size)} runs past the end of the binary data (${binary ? binary.byteLength - cursor : 0} bytes left)`, { input: name });
+        throw bad(
+          'MALFORMED_BODY',
+          `input "${name}": binary_data_size ${String(size)} runs past the end of the binary data (${binary ? binary.byteLength - cursor : 0} bytes left)`,
+          { input: name },
+        );
       }
       feeds[name] = fromBinary(name, expected, binary.subarray(cursor, cursor + (size as number)), n);
       cursor += size as number;
     } else {
-      if (t.data === undefined) throw bad('INVALID_REQUEST', `input "${name}" has neither "data" nor a binary_data_size parameter`, { input: name });
+      if (t.data === undefined)
+        throw bad('INVALID_REQUEST', `input "${name}" has neither "data" nor a binary_data_size parameter`, {
+          input: name,
+        });
       feeds[name] = fromJson(name, expected, t.data, n);
     }
   }
   if (binary && cursor !== binary.byteLength) {
-    throw bad('MALFORMED_BODY', `the body has ${binary.byteLength - cursor} bytes of binary data no input claims`, { unclaimed: binary.byteLength - cursor });
+    throw bad('MALFORMED_BODY', `the body has ${binary.byteLength - cursor} bytes of binary data no input claims`, {
+      unclaimed: binary.byteLength - cursor,
+    });
   }
   for (const info of sig.inputs) {
-    if (feeds[info.name] === undefined) throw new GatewayError('MISSING_INPUT', `input "${info.name}" of model "${sig.name}" is missing`, { input: info.name });
+    if (feeds[info.name] === undefined)
+      throw new GatewayError('MISSING_INPUT', `input "${info.name}" of model "${sig.name}" is missing`, {
+        input: info.name,
+      });
   }
 
   const binaryAll = params?.binary_data_output === true;
@@ -99,14 +132,21 @@ export function parseInferRequest(header: unknown, binary: Uint8Array | undefine
   if (header.outputs === undefined) {
     outputs = sig.outputs.map((o) => ({ name: o.name, binary: binaryAll }));
   } else {
-    if (!Array.isArray(header.outputs)) throw bad('INVALID_REQUEST', '"outputs" must be an array', { field: 'outputs' });
+    if (!Array.isArray(header.outputs))
+      throw bad('INVALID_REQUEST', '"outputs" must be an array', { field: 'outputs' });
     outputs = header.outputs.map((o: unknown, i: number) => {
-      if (!isObject(o) || typeof o.name !== 'string') throw bad('INVALID_REQUEST', `outputs[${i}] must be {"name": string}`, { field: `outputs[${i}]` });
+      if (!isObject(o) || typeof o.name !== 'string')
+        throw bad('INVALID_REQUEST', `outputs[${i}] must be {"name": string}`, { field: `outputs[${i}]` });
       if (!sig.outputByName.has(o.name)) {
-        throw new GatewayError('UNKNOWN_OUTPUT', `"${o.name}" is not an output of model "${sig.name}" (outputs: ${sig.outputs.map((x) => x.name).join(', ')})`, { output: o.name });
+        throw new GatewayError(
+          'UNKNOWN_OUTPUT',
+          `"${o.name}" is not an output of model "${sig.name}" (outputs: ${sig.outputs.map((x) => x.name).join(', ')})`,
+          { output: o.name },
+        );
       }
       const p = o.parameters;
-      if (p !== undefined && !isObject(p)) throw bad('INVALID_REQUEST', `outputs[${i}].parameters must be an object`, { field: `outputs[${i}]` });
+      if (p !== undefined && !isObject(p))
+        throw bad('INVALID_REQUEST', `outputs[${i}].parameters must be an object`, { field: `outputs[${i}]` });
       const b = p?.binary_data;
       return { name: o.name, binary: b === undefined ? binaryAll : b === true };
     });
@@ -119,7 +159,11 @@ function checkShape(name: string, shape: readonly number[], info: TensorInfo): v
   const ok = shape.length === want.length && want.every((d, i) => i === 0 || d === null || d < 0 || d === shape[i]);
   if (!ok) {
     const render = want.map((d) => (d === null || d < 0 ? -1 : d));
-    throw new GatewayError('INPUT_SHAPE_MISMATCH', `input "${name}" has shape [${render.join(', ')}] (-1: any), got [${shape.join(', ')}]`, { input: name, expected: render, got: shape });
+    throw new GatewayError(
+      'INPUT_SHAPE_MISMATCH',
+      `input "${name}" has shape [${render.join(', ')}] (-1: any), got [${shape.join(', ')}]`,
+      { input: name, expected: render, got: shape },
+    );
   }
 }
 
@@ -132,10 +176,18 @@ function fromJson(name: string, datatype: string, data: unknown, n: number): Fee
   const flat: unknown[] = [];
   flatten(data, flat);
   if (flat.length !== n) {
-    throw new GatewayError('INPUT_SHAPE_MISMATCH', `input "${name}" has ${flat.length} values but its shape holds ${n}`, { input: name, expected: n, got: flat.length });
+    throw new GatewayError(
+      'INPUT_SHAPE_MISMATCH',
+      `input "${name}" has ${flat.length} values but its shape holds ${n}`,
+      { input: name, expected: n, got: flat.length },
+    );
   }
   const wrong = (i: number, what: string) =>
-    new GatewayError('INPUT_TYPE_MISMATCH', `input "${name}" element ${i} must be ${what}, got ${JSON.stringify(flat[i])}`, { input: name, index: i, expected: what });
+    new GatewayError(
+      'INPUT_TYPE_MISMATCH',
+      `input "${name}" element ${i} must be ${what}, got ${JSON.stringify(flat[i])}`,
+      { input: name, index: i, expected: what },
+    );
   switch (datatype) {
     case 'BYTES': {
       const out = new Array<string>(n);
@@ -160,7 +212,8 @@ function fromJson(name: string, datatype: string, data: unknown, n: number): Fee
       const out = new Int32Array(n);
       for (let i = 0; i < n; i++) {
         const v = flat[i];
-        if (typeof v !== 'number' || !Number.isInteger(v) || v < -2147483648 || v > 2147483647) throw wrong(i, 'a 32-bit integer');
+        if (typeof v !== 'number' || !Number.isInteger(v) || v < -2147483648 || v > 2147483647)
+          throw wrong(i, 'a 32-bit integer');
         out[i] = v;
       }
       return out;
@@ -175,7 +228,10 @@ function fromJson(name: string, datatype: string, data: unknown, n: number): Fee
       return out;
     }
     default:
-      throw new GatewayError('INPUT_TYPE_MISMATCH', `input "${name}": datatype ${datatype} is not supported`, { input: name, datatype });
+      throw new GatewayError('INPUT_TYPE_MISMATCH', `input "${name}": datatype ${datatype} is not supported`, {
+        input: name,
+        datatype,
+      });
   }
 }
 
@@ -185,20 +241,43 @@ function fromBinary(name: string, datatype: string, bytes: Uint8Array, n: number
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     let at = 0;
     for (let i = 0; i < n; i++) {
-      if (at + 4 > bytes.byteLength) throw new GatewayError('MALFORMED_BODY', `input "${name}": binary BYTES data ends before element ${i} of ${n}`, { input: name });
+      if (at + 4 > bytes.byteLength)
+        throw new GatewayError(
+          'MALFORMED_BODY',
+          `input "${name}": binary BYTES data ends before element ${i} of ${n}`,
+          { input: name },
+        );
       const len = view.getUint32(at, true);
       at += 4;
-      if (at + len > bytes.byteLength) throw new GatewayError('MALFORMED_BODY', `input "${name}": element ${i} claims ${len} bytes past the end of its data`, { input: name });
+      if (at + len > bytes.byteLength)
+        throw new GatewayError(
+          'MALFORMED_BODY',
+          `input "${name}": element ${i} claims ${len} bytes past the end of its data`,
+          { input: name },
+        );
       out[i] = Buffer.from(bytes.buffer, bytes.byteOffset + at, len).toString('utf8');
       at += len;
     }
-    if (at !== bytes.byteLength) throw new GatewayError('MALFORMED_BODY', `input "${name}": ${bytes.byteLength - at} bytes left over after ${n} elements`, { input: name });
+    if (at !== bytes.byteLength)
+      throw new GatewayError(
+        'MALFORMED_BODY',
+        `input "${name}": ${bytes.byteLength - at} bytes left over after ${n} elements`,
+        { input: name },
+      );
     return out;
   }
   const width = ELEMENT_BYTES[datatype];
-  if (!width) throw new GatewayError('INPUT_TYPE_MISMATCH', `input "${name}": datatype ${datatype} is not supported`, { input: name, datatype });
+  if (!width)
+    throw new GatewayError('INPUT_TYPE_MISMATCH', `input "${name}": datatype ${datatype} is not supported`, {
+      input: name,
+      datatype,
+    });
   if (bytes.byteLength !== n * width) {
-    throw new GatewayError('INPUT_SHAPE_MISMATCH', `input "${name}": binary_data_size is ${bytes.byteLength} bytes, its shape needs ${n * width}`, { input: name, expected: n * width, got: bytes.byteLength });
+    throw new GatewayError(
+      'INPUT_SHAPE_MISMATCH',
+      `input "${name}": binary_data_size is ${bytes.byteLength} bytes, its shape needs ${n * width}`,
+      { input: name, expected: n * width, got: bytes.byteLength },
+    );
   }
   // A fresh, aligned buffer per tensor: the body's memory is not ours to keep, nor aligned.
   const copy = new ArrayBuffer(n * width);
@@ -213,7 +292,10 @@ function fromBinary(name: string, datatype: string, bytes: Uint8Array, n: number
     case 'INT64':
       return new BigInt64Array(copy);
     default:
-      throw new GatewayError('INPUT_TYPE_MISMATCH', `input "${name}": datatype ${datatype} is not supported`, { input: name, datatype });
+      throw new GatewayError('INPUT_TYPE_MISMATCH', `input "${name}": datatype ${datatype} is not supported`, {
+        input: name,
+        datatype,
+      });
   }
 }
 
@@ -225,7 +307,14 @@ export interface EncodedResponse {
 }
 
 /** Renders the inference response: JSON tensors, or a JSON header followed by binary tensors. */
-export function encodeInferResponse(modelName: string, modelVersion: string, id: string | undefined, requested: readonly RequestedOutput[], outputs: Record<string, Output>, sig: Signature): EncodedResponse {
+export function encodeInferResponse(
+  modelName: string,
+  modelVersion: string,
+  id: string | undefined,
+  requested: readonly RequestedOutput[],
+  outputs: Record<string, Output>,
+  sig: Signature,
+): EncodedResponse {
   const parts: Uint8Array[] = [];
   const out = requested.map((r) => {
     const o = outputs[r.name];
@@ -239,10 +328,18 @@ export function encodeInferResponse(modelName: string, modelVersion: string, id:
     }
     return { name: r.name, datatype, shape, data: toJsonData(o.data) };
   });
-  const header = JSON.stringify(id === undefined ? { model_name: modelName, model_version: modelVersion, outputs: out } : { model_name: modelName, model_version: modelVersion, id, outputs: out });
+  const header = JSON.stringify(
+    id === undefined
+      ? { model_name: modelName, model_version: modelVersion, outputs: out }
+      : { model_name: modelName, model_version: modelVersion, id, outputs: out },
+  );
   if (parts.length === 0) return { contentType: 'application/json', body: header, headerLength: undefined };
   const head = Buffer.from(header, 'utf8');
-  return { contentType: 'application/octet-stream', body: Buffer.concat([head, ...parts]), headerLength: head.byteLength };
+  return {
+    contentType: 'application/octet-stream',
+    body: Buffer.concat([head, ...parts]),
+    headerLength: head.byteLength,
+  };
 }
 
 function toJsonData(data: Output['data']): unknown[] {

@@ -15,11 +15,18 @@ export class RiskBandsError extends Error {
 /** Checks model.json's `risk_thresholds`: ascending `max`, the last one covering 1. */
 export function parseRiskBands(raw: unknown, where: string): readonly RiskBand[] {
   if (raw === undefined || raw === null) return [];
-  if (!Array.isArray(raw) || raw.length === 0) throw new RiskBandsError(`${where}: "risk_thresholds" must be a non-empty array`);
+  if (!Array.isArray(raw) || raw.length === 0)
+    throw new RiskBandsError(`${where}: "risk_thresholds" must be a non-empty array`);
   const bands: RiskBand[] = [];
   let prev = -Infinity;
   for (const [i, b] of raw.entries()) {
-    if (b === null || typeof b !== 'object' || typeof b.category !== 'string' || typeof b.max !== 'number' || !Number.isFinite(b.max)) {
+    if (
+      b === null ||
+      typeof b !== 'object' ||
+      typeof b.category !== 'string' ||
+      typeof b.max !== 'number' ||
+      !Number.isFinite(b.max)
+    ) {
       throw new RiskBandsError(`${where}: risk_thresholds[${i}] must be {"category": string, "max": number}`);
     }
     if (b.max <= prev) throw new RiskBandsError(`${where}: risk_thresholds must have increasing "max" (entry ${i})`);
@@ -64,7 +71,10 @@ export class AnswerRenderer {
     this.ids = ids;
     this.maxes = Float64Array.from(bands.map((b) => b.max));
     const tail = `,"model_version":${JSON.stringify(version)},"prediction_id":"`;
-    this.middles = [...bands.map((b) => `,"risk_category":${JSON.stringify(b.category)}${tail}`), `,"risk_category":null${tail}`];
+    this.middles = [
+      ...bands.map((b) => `,"risk_category":${JSON.stringify(b.category)}${tail}`),
+      `,"risk_category":null${tail}`,
+    ];
   }
 
   /** Index of the band for p (bands.length when there are none). */
@@ -86,7 +96,13 @@ export class AnswerRenderer {
   }
 
   object(customerId: unknown, p: number): Answer {
-    return { customer_id: customerId ?? null, churn_probability: p, risk_category: this.category(p), model_version: this.version, prediction_id: this.ids.next() };
+    return {
+      customer_id: customerId ?? null,
+      churn_probability: p,
+      risk_category: this.category(p),
+      model_version: this.version,
+      prediction_id: this.ids.next(),
+    };
   }
 }
 

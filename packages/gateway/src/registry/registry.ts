@@ -1,18 +1,18 @@
 // Loads every version of every model in the repository, builds its feature schema, Batcher and
 // scorer stages, warms it with one run, and answers "which model version is this request for".
 import { readFileSync } from 'node:fs';
-import { Batcher, FeatureSchema, Model, type FeatureSpec, type TensorInfo } from '@ortline/scorer';
+import { Batcher, FeatureSchema, type FeatureSpec, Model, type TensorInfo } from '@ortline/scorer';
+import { RowKeys } from '../cache/key.js';
+import { CachedScorer } from '../cache/stage.js';
+import type { CacheTiers } from '../cache/tiers.js';
 import type { GatewayConfig } from '../config/options.js';
+import { OPTIONS } from '../config/options.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics, ModelGaugeSource, ModelLabels } from '../metrics.js';
 import { oipDatatype, oipShape } from '../oip/datatypes.js';
-import { AnswerRenderer, parseRiskBands, PredictionIds, type RiskBand } from '../predict/answer.js';
+import { AnswerRenderer, PredictionIds, parseRiskBands, type RiskBand } from '../predict/answer.js';
 import { BatcherScorer, type Scorer } from '../predict/scorer.js';
-import { RowKeys } from '../cache/key.js';
-import { CachedScorer } from '../cache/stage.js';
-import type { CacheTiers } from '../cache/tiers.js';
-import { OPTIONS } from '../config/options.js';
 import { resolveModelsDir, scanRepository, type VersionDir } from './repository.js';
 
 /** The parts of model.json the gateway reads. */
@@ -44,7 +44,16 @@ export class ModelVersion implements ModelGaugeSource {
   active = false;
   ready = false;
 
-  constructor(init: { name: string; version: string; dir: string; model: Model; card: ModelCard; schema: FeatureSchema; scorer: Scorer; answers: AnswerRenderer }) {
+  constructor(init: {
+    name: string;
+    version: string;
+    dir: string;
+    model: Model;
+    card: ModelCard;
+    schema: FeatureSchema;
+    scorer: Scorer;
+    answers: AnswerRenderer;
+  }) {
     this.name = init.name;
     this.version = init.version;
     this.dir = init.dir;
@@ -95,11 +104,15 @@ export class ModelRegistry {
 
   /** Loads everything; fails (closing what it loaded) if any version cannot be loaded. */
   static async load(config: GatewayConfig, metrics: Metrics, log: Logger, cache?: CacheTiers): Promise<ModelRegistry> {
-    const dir = resolveModelsDir(config.modelsDir, config.modelsDir === OPTIONS.find((o) => o.key === 'modelsDir')!.default);
+    const dir = resolveModelsDir(
+      config.modelsDir,
+      config.modelsDir === OPTIONS.find((o) => o.key === 'modelsDir')!.default,
+    );
     const { models, ignored } = scanRepository(dir);
     log.info({ modelsDir: dir }, 'loading models');
     if (ignored.length > 0) log.debug({ ignored }, 'folders without numeric model versions ignored');
-    if (models.length === 0) throw new GatewayError('MODEL_NOT_FOUND', `no models in ${dir}: expected <dir>/<name>/<version>/model.onnx`);
+    if (models.length === 0)
+      throw new GatewayError('MODEL_NOT_FOUND', `no models in ${dir}: expected <dir>/<name>/<version>/model.onnx`);
     const ids = new PredictionIds();
     const loaded: ModelVersion[] = [];
     const entries = new Map<string, ModelEntry>();
@@ -111,7 +124,10 @@ export class ModelRegistry {
           const mv = await loadVersion(m.name, v, config, metrics, ids, cache);
           loaded.push(mv);
           versions.set(v.version, mv);
-          log.info({ model: m.name, version: v.version, inputs: mv.inputs.length, outputs: mv.outputs.map((o) => o.name) }, 'model version loaded');
+          log.info(
+            { model: m.name, version: v.version, inputs: mv.inputs.length, outputs: mv.outputs.map((o) => o.name) },
+            'model version loaded',
+          );
         }
         const active = versions.get(m.active)!;
         active.active = true;
@@ -124,7 +140,16 @@ export class ModelRegistry {
         if (config.warmup) await warm(mv);
         mv.ready = true;
       }
-      log.info({ models: [...entries.values()].map((e) => ({ name: e.name, versions: [...e.versions.keys()], active: e.active.version })) }, 'models ready');
+      log.info(
+        {
+          models: [...entries.values()].map((e) => ({
+            name: e.name,
+            versions: [...e.versions.keys()],
+            active: e.active.version,
+          })),
+        },
+        'models ready',
+      );
       return registry;
     } catch (err) {
       await Promise.allSettled(loaded.map((mv) => mv.scorer.close().finally(() => mv.model.close())));
@@ -151,10 +176,19 @@ export class ModelRegistry {
   /** The model version a request names; the active version when `version` is empty. Throws 404s. */
   resolve(name: string, version?: string): ModelVersion {
     const e = this.entries.get(name);
-    if (!e) throw new GatewayError('MODEL_NOT_FOUND', `no model named "${name}" (models: ${this.names().join(', ')})`, { model: name });
+    if (!e)
+      throw new GatewayError('MODEL_NOT_FOUND', `no model named "${name}" (models: ${this.names().join(', ')})`, {
+        model: name,
+      });
     if (!version) return e.active;
-    const mv = e.versions.get(version) ?? (/^[0-9]+$/.test(version) ? e.versions.get(String(Number(version))) : undefined);
-    if (!mv) throw new GatewayError('VERSION_NOT_FOUND', `model "${name}" has no version "${version}" (versions: ${[...e.versions.keys()].join(', ')})`, { model: name, version });
+    const mv =
+      e.versions.get(version) ?? (/^[0-9]+$/.test(version) ? e.versions.get(String(Number(version))) : undefined);
+    if (!mv)
+      throw new GatewayError(
+        'VERSION_NOT_FOUND',
+        `model "${name}" has no version "${version}" (versions: ${[...e.versions.keys()].join(', ')})`,
+        { model: name, version },
+      );
     return mv;
   }
 
@@ -166,7 +200,14 @@ export class ModelRegistry {
   }
 }
 
-async function loadVersion(name: string, v: VersionDir, config: GatewayConfig, metrics: Metrics, ids: PredictionIds, cache: CacheTiers | undefined): Promise<ModelVersion> {
+async function loadVersion(
+  name: string,
+  v: VersionDir,
+  config: GatewayConfig,
+  metrics: Metrics,
+  ids: PredictionIds,
+  cache: CacheTiers | undefined,
+): Promise<ModelVersion> {
   const where = `${name}/${v.version}`;
   let card: ModelCard = {};
   if (v.cardPath) {
@@ -176,7 +217,10 @@ async function loadVersion(name: string, v: VersionDir, config: GatewayConfig, m
       throw new Error(`${where}/model.json: ${(err as Error).message}`, { cause: err });
     }
   }
-  const model = await Model.load(v.onnxPath, { sessions: config.model.sessions, intraOpThreads: config.model.intraOpThreads });
+  const model = await Model.load(v.onnxPath, {
+    sessions: config.model.sessions,
+    intraOpThreads: config.model.intraOpThreads,
+  });
   try {
     const featureNames = new Set((card.features ?? []).map((f) => f.name).concat(model.inputs.map((i) => i.name)));
     const passthrough = config.passthroughFields.filter((f) => !featureNames.has(f));

@@ -47,7 +47,8 @@ const VERSION = /^[0-9]+$/;
 /** Every model with at least one numeric version holding a model.onnx. Other folders are ignored. */
 export function scanRepository(modelsDir: string): { models: ModelDir[]; ignored: string[] } {
   const root = resolve(modelsDir);
-  if (!existsSync(root) || !statSync(root).isDirectory()) throw new RepositoryError(`models directory ${root} does not exist or is not a directory`);
+  if (!existsSync(root) || !statSync(root).isDirectory())
+    throw new RepositoryError(`models directory ${root} does not exist or is not a directory`);
   const models: ModelDir[] = [];
   const ignored: string[] = [];
   for (const name of readdirSync(root).sort()) {
@@ -64,20 +65,30 @@ export function scanRepository(modelsDir: string): { models: ModelDir[]; ignored
         continue;
       }
       const cardPath = join(vdir, 'model.json');
-      versions.push({ version: String(Number(v)), dir: vdir, onnxPath, cardPath: existsSync(cardPath) ? cardPath : undefined });
+      versions.push({
+        version: String(Number(v)),
+        dir: vdir,
+        onnxPath,
+        cardPath: existsSync(cardPath) ? cardPath : undefined,
+      });
     }
     if (versions.length === 0) {
       ignored.push(name);
       continue;
     }
-    if (!NAME.test(name)) throw new RepositoryError(`model directory "${name}" is not a usable model name (letters, digits, "_", ".", "-")`);
+    if (!NAME.test(name))
+      throw new RepositoryError(
+        `model directory "${name}" is not a usable model name (letters, digits, "_", ".", "-")`,
+      );
     versions.sort((a, b) => Number(a.version) - Number(b.version));
     let active = versions[versions.length - 1]!.version;
     const pointer = join(dir, 'ACTIVE');
     if (existsSync(pointer)) {
       const wanted = readFileSync(pointer, 'utf8').trim();
       if (!VERSION.test(wanted) || !versions.some((x) => x.version === String(Number(wanted)))) {
-        throw new RepositoryError(`${pointer} names version "${wanted}", which is not a loadable version of ${name} (have: ${versions.map((x) => x.version).join(', ')})`);
+        throw new RepositoryError(
+          `${pointer} names version "${wanted}", which is not a loadable version of ${name} (have: ${versions.map((x) => x.version).join(', ')})`,
+        );
       }
       active = String(Number(wanted));
     }

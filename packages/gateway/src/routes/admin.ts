@@ -21,13 +21,23 @@ export function mountAdmin(router: Router, parts: ServerParts): void {
     const authorization = req.getHeader('authorization');
     const ex = new Exchange(res, req, parts.ctx, route, false);
     if (expected === undefined) {
-      ex.fail(new GatewayError('ADMIN_DISABLED', 'admin routes are off: set admin.token (ORTLINE_ADMIN_TOKEN) to enable them'));
+      ex.fail(
+        new GatewayError(
+          'ADMIN_DISABLED',
+          'admin routes are off: set admin.token (ORTLINE_ADMIN_TOKEN) to enable them',
+        ),
+      );
       return;
     }
     const m = /^Bearer\s+(.+)$/i.exec(authorization);
     // Digests first: equal lengths for timingSafeEqual, and no early exit on a prefix.
     if (!m || !timingSafeEqual(digest(m[1]!.trim()), expected)) {
-      ex.fail(new GatewayError('UNAUTHORIZED', 'missing or wrong admin token: send Authorization: Bearer <admin.token>'), false, undefined, ['www-authenticate', 'Bearer realm="ortline-admin"']);
+      ex.fail(
+        new GatewayError('UNAUTHORIZED', 'missing or wrong admin token: send Authorization: Bearer <admin.token>'),
+        false,
+        undefined,
+        ['www-authenticate', 'Bearer realm="ortline-admin"'],
+      );
       return;
     }
     const registry = parts.registry;
@@ -55,12 +65,22 @@ export function mountAdmin(router: Router, parts: ServerParts): void {
         ex.sendValue(200, { model: name, version: versionKey ?? null, l1_deleted: r.l1, l2_deleted: r.l2 });
       },
       (err: Error & { l1Deleted?: number }) => {
-        parts.log.warn({ model: name, version: versionKey, err: { message: err.message } }, 'cache flush did not reach Redis');
-        ex.fail(new GatewayError('CACHE_UNAVAILABLE', `L1 flushed, but Redis could not be flushed: ${err.message}`, { model: name, l1_deleted: err.l1Deleted ?? 0 }));
+        parts.log.warn(
+          { model: name, version: versionKey, err: { message: err.message } },
+          'cache flush did not reach Redis',
+        );
+        ex.fail(
+          new GatewayError('CACHE_UNAVAILABLE', `L1 flushed, but Redis could not be flushed: ${err.message}`, {
+            model: name,
+            l1_deleted: err.l1Deleted ?? 0,
+          }),
+        );
       },
     );
   }
 
   router.del('/admin/v1/models/:name/cache', (res, req) => flush(res, req, req.getParameter(0), ''));
-  router.del('/admin/v1/models/:name/versions/:version/cache', (res, req) => flush(res, req, req.getParameter(0), req.getParameter(1)));
+  router.del('/admin/v1/models/:name/versions/:version/cache', (res, req) =>
+    flush(res, req, req.getParameter(0), req.getParameter(1)),
+  );
 }

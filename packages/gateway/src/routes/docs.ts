@@ -59,8 +59,12 @@ export function mountDocs(router: Router, parts: ServerParts): void {
     openapi ??= JSON.stringify(buildOpenApi(parts.registry, parts.version));
     ex.sendJson(200, openapi);
   });
-  router.get('/docs', (res, req) => new Exchange(res, req, parts.ctx, route, false).sendRaw(200, 'text/html; charset=utf-8', INDEX_HTML));
-  router.get('/docs/', (res, req) => new Exchange(res, req, parts.ctx, route, false).sendRaw(200, 'text/html; charset=utf-8', INDEX_HTML));
+  router.get('/docs', (res, req) =>
+    new Exchange(res, req, parts.ctx, route, false).sendRaw(200, 'text/html; charset=utf-8', INDEX_HTML),
+  );
+  router.get('/docs/', (res, req) =>
+    new Exchange(res, req, parts.ctx, route, false).sendRaw(200, 'text/html; charset=utf-8', INDEX_HTML),
+  );
 
   // Read once, on first use: most deployments never open the docs.
   const dir = swaggerUiDir();
@@ -74,7 +78,10 @@ export function mountDocs(router: Router, parts: ServerParts): void {
       return;
     }
     let body = cache.get(file);
-    if (!body) cache.set(file, (body = readFileSync(join(dir, file))));
+    if (!body) {
+      body = readFileSync(join(dir, file));
+      cache.set(file, body);
+    }
     ex.sendRaw(200, type, body, ['cache-control', 'public, max-age=86400']);
   });
 }

@@ -6,13 +6,23 @@ import type { Router, ServerParts } from './parts.js';
 
 export function mountOps(router: Router, parts: ServerParts): void {
   const health = parts.metrics.route('health');
-  router.get('/healthz', (res, req) => new Exchange(res, req, parts.ctx, health, false).sendJson(200, '{"status":"alive"}'));
+  router.get('/healthz', (res, req) =>
+    new Exchange(res, req, parts.ctx, health, false).sendJson(200, '{"status":"alive"}'),
+  );
   router.get('/readyz', (res, req) => {
     const ex = new Exchange(res, req, parts.ctx, health, false);
     const registry = parts.registry;
-    const models = registry ? registry.all().map((m) => ({ name: m.name, version: m.version, active: m.active, ready: m.ready })) : [];
+    const models = registry
+      ? registry.all().map((m) => ({ name: m.name, version: m.version, active: m.active, ready: m.ready }))
+      : [];
     if (parts.ready) ex.sendValue(200, { status: 'ready', models });
-    else ex.sendRaw(503, 'application/json', JSON.stringify({ status: parts.ctx.draining ? 'draining' : 'loading', models }), ['retry-after', parts.ctx.retryAfter]);
+    else
+      ex.sendRaw(
+        503,
+        'application/json',
+        JSON.stringify({ status: parts.ctx.draining ? 'draining' : 'loading', models }),
+        ['retry-after', parts.ctx.retryAfter],
+      );
   });
 
   if (!parts.metrics.enabled) return;

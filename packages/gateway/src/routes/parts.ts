@@ -47,7 +47,10 @@ export class Router {
   private on(method: Method, pattern: string, handler: Handler): this {
     this.app[method](pattern, handler);
     let set = this.allowed.get(pattern);
-    if (!set) this.allowed.set(pattern, (set = new Set()));
+    if (!set) {
+      set = new Set();
+      this.allowed.set(pattern, set);
+    }
     set.add(method === 'del' ? 'DELETE' : method.toUpperCase());
     return this;
   }
@@ -61,13 +64,27 @@ export class Router {
       // uWebSockets.js prefers a method's own handler over `any` on the same pattern.
       this.app.any(pattern, (res, req) => {
         const ex = new Exchange(res, req, parts.ctx, route405, false);
-        ex.fail(new GatewayError('METHOD_NOT_ALLOWED', `${req.getCaseSensitiveMethod()} is not allowed on ${req.getUrl()}; allowed: ${allow}`, { allow: [...methods] }), false, undefined, headers);
+        ex.fail(
+          new GatewayError(
+            'METHOD_NOT_ALLOWED',
+            `${req.getCaseSensitiveMethod()} is not allowed on ${req.getUrl()}; allowed: ${allow}`,
+            { allow: [...methods] },
+          ),
+          false,
+          undefined,
+          headers,
+        );
       });
     }
     const route404 = parts.metrics.route('not_found');
     this.app.any('/*', (res, req) => {
       const ex = new Exchange(res, req, parts.ctx, route404, false);
-      ex.fail(new GatewayError('ROUTE_NOT_FOUND', `no endpoint ${req.getCaseSensitiveMethod()} ${req.getUrl()}`, { method: req.getCaseSensitiveMethod(), path: req.getUrl() }));
+      ex.fail(
+        new GatewayError('ROUTE_NOT_FOUND', `no endpoint ${req.getCaseSensitiveMethod()} ${req.getUrl()}`, {
+          method: req.getCaseSensitiveMethod(),
+          path: req.getUrl(),
+        }),
+      );
     });
   }
 }
@@ -76,7 +93,12 @@ export class Router {
  * The model version a request is for, or undefined after answering 404 or 503. Sets the
  * exchange's metric labels.
  */
-export function resolveModel(parts: ServerParts, ex: Exchange, name: string, version: string): ModelVersion | undefined {
+export function resolveModel(
+  parts: ServerParts,
+  ex: Exchange,
+  name: string,
+  version: string,
+): ModelVersion | undefined {
   const registry = parts.registry;
   if (registry === undefined) {
     ex.fail(new GatewayError('MODEL_NOT_READY', 'models are still loading'));
@@ -92,7 +114,12 @@ export function resolveModel(parts: ServerParts, ex: Exchange, name: string, ver
   ex.labels = mv.labels;
   ex.model = mv;
   if (!mv.ready) {
-    ex.fail(new GatewayError('MODEL_NOT_READY', `model "${mv.name}" version ${mv.version} is not ready`, { model: mv.name, version: mv.version }));
+    ex.fail(
+      new GatewayError('MODEL_NOT_READY', `model "${mv.name}" version ${mv.version} is not ready`, {
+        model: mv.name,
+        version: mv.version,
+      }),
+    );
     return undefined;
   }
   return mv;

@@ -12,8 +12,8 @@
 // together in one cork.
 import { frameDirective } from '../cache/directive.js';
 import { errorBody, GatewayError, toClientError } from '../errors.js';
-import { decodeBody, JSON_FORMAT, MSGPACK_FORMAT, packMsgpack, type Format } from '../http/codec.js';
-import { NO_MODEL, type ModelLabels } from '../metrics.js';
+import { decodeBody, type Format, JSON_FORMAT, MSGPACK_FORMAT, packMsgpack } from '../http/codec.js';
+import { type ModelLabels, NO_MODEL } from '../metrics.js';
 import { recordId } from '../predict/answer.js';
 import type { ModelVersion } from '../registry/registry.js';
 import { uWS, type WebSocket } from '../uws.js';
@@ -87,7 +87,14 @@ export function mountStream(parts: ServerParts): StreamControl {
     c.ws!.cork(c.sendSome);
   }
 
-  function answer(c: Conn, message: string | Buffer, binary: boolean, labels: ModelLabels, status: number, start: number): void {
+  function answer(
+    c: Conn,
+    message: string | Buffer,
+    binary: boolean,
+    labels: ModelLabels,
+    status: number,
+    start: number,
+  ): void {
     route.observe(labels, status, (performance.now() - start) / 1000);
     if (c.closed) return;
     c.outbox.push(message);
@@ -103,10 +110,24 @@ export function mountStream(parts: ServerParts): StreamControl {
     const e = toClientError(err, overload);
     if (e.status === 500) parts.log.error({ err: e.internal ?? err, code: e.code }, 'stream frame failed');
     const body = { id: id ?? null, status: e.status, ...errorBody(e) };
-    answer(c, format === JSON_FORMAT ? JSON.stringify(body) : packMsgpack(body), format === MSGPACK_FORMAT, labels, e.status, start);
+    answer(
+      c,
+      format === JSON_FORMAT ? JSON.stringify(body) : packMsgpack(body),
+      format === MSGPACK_FORMAT,
+      labels,
+      e.status,
+      start,
+    );
   }
 
-  async function score(c: Conn, id: unknown, mv: ModelVersion, frame: Record<string, unknown>, format: Format, start: number): Promise<void> {
+  async function score(
+    c: Conn,
+    id: unknown,
+    mv: ModelVersion,
+    frame: Record<string, unknown>,
+    format: Format,
+    start: number,
+  ): Promise<void> {
     try {
       const instances = frame.instances;
       const idJson = format === JSON_FORMAT ? JSON.stringify(id ?? null) : '';
@@ -114,22 +135,45 @@ export function mountStream(parts: ServerParts): StreamControl {
       if (instances === undefined) {
         const record = frame.record;
         const { scores } = await mv.scorer.score([record], directive);
-        if (format === JSON_FORMAT) answer(c, `{"id":${idJson},"prediction":${mv.answers.json(recordId(record, ids), scores[0]!)}}`, false, mv.labels, 200, start);
-        else answer(c, packMsgpack({ id: id ?? null, prediction: mv.answers.object(recordId(record, ids), scores[0]!) }), true, mv.labels, 200, start);
+        if (format === JSON_FORMAT)
+          answer(
+            c,
+            `{"id":${idJson},"prediction":${mv.answers.json(recordId(record, ids), scores[0]!)}}`,
+            false,
+            mv.labels,
+            200,
+            start,
+          );
+        else
+          answer(
+            c,
+            packMsgpack({ id: id ?? null, prediction: mv.answers.object(recordId(record, ids), scores[0]!) }),
+            true,
+            mv.labels,
+            200,
+            start,
+          );
         return;
       }
-      if (!Array.isArray(instances)) throw new GatewayError('INVALID_REQUEST', '"instances" must be an array of records', { field: 'instances' });
+      if (!Array.isArray(instances))
+        throw new GatewayError('INVALID_REQUEST', '"instances" must be an array of records', { field: 'instances' });
       if (instances.length > maxInstances) {
-        throw new GatewayError('TOO_MANY_INSTANCES', `${instances.length} instances in one frame; the limit is ${maxInstances}`, { count: instances.length, limit: maxInstances });
+        throw new GatewayError(
+          'TOO_MANY_INSTANCES',
+          `${instances.length} instances in one frame; the limit is ${maxInstances}`,
+          { count: instances.length, limit: maxInstances },
+        );
       }
       const { scores } = await mv.scorer.score(instances, directive);
       if (format === JSON_FORMAT) {
         let json = `{"id":${idJson},"predictions":[`;
-        for (let i = 0; i < scores.length; i++) json += (i === 0 ? '' : ',') + mv.answers.json(recordId(instances[i], ids), scores[i]!);
+        for (let i = 0; i < scores.length; i++)
+          json += (i === 0 ? '' : ',') + mv.answers.json(recordId(instances[i], ids), scores[i]!);
         answer(c, `${json}]}`, false, mv.labels, 200, start);
       } else {
         const predictions = new Array(scores.length);
-        for (let i = 0; i < scores.length; i++) predictions[i] = mv.answers.object(recordId(instances[i], ids), scores[i]!);
+        for (let i = 0; i < scores.length; i++)
+          predictions[i] = mv.answers.object(recordId(instances[i], ids), scores[i]!);
         answer(c, packMsgpack({ id: id ?? null, predictions }), true, mv.labels, 200, start);
       }
     } catch (err) {
@@ -148,7 +192,18 @@ export function mountStream(parts: ServerParts): StreamControl {
         return;
       }
       c.inFlight++;
-      answerError(c, null, new GatewayError('STREAM_OVERLOADED', `more than ${maxInFlight} frames in flight on this connection; wait for answers`, { limit: maxInFlight }), format, NO_MODEL, start);
+      answerError(
+        c,
+        null,
+        new GatewayError(
+          'STREAM_OVERLOADED',
+          `more than ${maxInFlight} frames in flight on this connection; wait for answers`,
+          { limit: maxInFlight },
+        ),
+        format,
+        NO_MODEL,
+        start,
+      );
       return;
     }
     c.inFlight++;
@@ -161,17 +216,38 @@ export function mountStream(parts: ServerParts): StreamControl {
       return;
     }
     if (frame === null || typeof frame !== 'object' || Array.isArray(frame)) {
-      answerError(c, null, new GatewayError('INVALID_REQUEST', 'a frame must be an object: {"id", "record"} or {"id", "instances"}'), format, NO_MODEL, start);
+      answerError(
+        c,
+        null,
+        new GatewayError('INVALID_REQUEST', 'a frame must be an object: {"id", "record"} or {"id", "instances"}'),
+        format,
+        NO_MODEL,
+        start,
+      );
       return;
     }
     const f = frame as Record<string, unknown>;
     const id = f.id;
     if (closingAll) {
-      answerError(c, id, new GatewayError('SHUTTING_DOWN', 'the gateway is shutting down; reconnect'), format, NO_MODEL, start);
+      answerError(
+        c,
+        id,
+        new GatewayError('SHUTTING_DOWN', 'the gateway is shutting down; reconnect'),
+        format,
+        NO_MODEL,
+        start,
+      );
       return;
     }
     if (f.record === undefined && f.instances === undefined) {
-      answerError(c, id, new GatewayError('INVALID_REQUEST', 'a frame needs "record" (one record) or "instances" (an array of records)'), format, NO_MODEL, start);
+      answerError(
+        c,
+        id,
+        new GatewayError('INVALID_REQUEST', 'a frame needs "record" (one record) or "instances" (an array of records)'),
+        format,
+        NO_MODEL,
+        start,
+      );
       return;
     }
     const registry = parts.registry;
@@ -183,12 +259,23 @@ export function mountStream(parts: ServerParts): StreamControl {
     if (name === '') {
       const names = registry.names();
       if (names.length !== 1) {
-        answerError(c, id, new GatewayError('INVALID_REQUEST', `say which model: "model" in the frame or ?model= in the URL (models: ${names.join(', ')})`), format, NO_MODEL, start);
+        answerError(
+          c,
+          id,
+          new GatewayError(
+            'INVALID_REQUEST',
+            `say which model: "model" in the frame or ?model= in the URL (models: ${names.join(', ')})`,
+          ),
+          format,
+          NO_MODEL,
+          start,
+        );
         return;
       }
       name = names[0]!;
     }
-    const version = typeof f.version === 'string' ? f.version : typeof f.version === 'number' ? String(f.version) : c.version;
+    const version =
+      typeof f.version === 'string' ? f.version : typeof f.version === 'number' ? String(f.version) : c.version;
     let mv: ModelVersion;
     try {
       mv = registry.resolve(name, version);

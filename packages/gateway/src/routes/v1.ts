@@ -6,12 +6,12 @@
 // One record answers one prediction object; {"instances": [...]} answers {"predictions": [...]}.
 import { CACHE_HEADERS, directiveOf } from '../cache/directive.js';
 import { GatewayError } from '../errors.js';
-import { decodeBody, DecodeError, JSON_FORMAT, UNSUPPORTED } from '../http/codec.js';
+import { type DecodeError, decodeBody, JSON_FORMAT, UNSUPPORTED } from '../http/codec.js';
 import { Exchange } from '../http/exchange.js';
 import { recordId } from '../predict/answer.js';
 import type { ModelVersion } from '../registry/registry.js';
 import type { HttpRequest, HttpResponse } from '../uws.js';
-import { resolveModel, type Router, type RouteMetric, type ServerParts } from './parts.js';
+import { type RouteMetric, type Router, resolveModel, type ServerParts } from './parts.js';
 
 export function mountV1(router: Router, parts: ServerParts): void {
   const route = parts.metrics.route('v1_predict');
@@ -32,30 +32,42 @@ export function mountV1(router: Router, parts: ServerParts): void {
   async function score(ex: Exchange, mv: ModelVersion, value: unknown): Promise<void> {
     try {
       if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-        throw new GatewayError('INVALID_REQUEST', 'expected one record (a JSON object of feature values) or {"instances": [records]}', { got: value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value });
+        throw new GatewayError(
+          'INVALID_REQUEST',
+          'expected one record (a JSON object of feature values) or {"instances": [records]}',
+          { got: value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value },
+        );
       }
       const instances = (value as { instances?: unknown }).instances;
       const directive = directiveOf(ex.cacheControl);
       if (instances === undefined) {
         const { scores, source } = await mv.scorer.score([value], directive);
         if (ex.aborted) return;
-        if (ex.answerFormat(ex.format) === JSON_FORMAT) ex.sendJson(200, mv.answers.json(recordId(value, ids), scores[0]!), CACHE_HEADERS[source]);
+        if (ex.answerFormat(ex.format) === JSON_FORMAT)
+          ex.sendJson(200, mv.answers.json(recordId(value, ids), scores[0]!), CACHE_HEADERS[source]);
         else ex.sendValue(200, mv.answers.object(recordId(value, ids), scores[0]!), ex.format, CACHE_HEADERS[source]);
         return;
       }
-      if (!Array.isArray(instances)) throw new GatewayError('INVALID_REQUEST', '"instances" must be an array of records', { field: 'instances' });
+      if (!Array.isArray(instances))
+        throw new GatewayError('INVALID_REQUEST', '"instances" must be an array of records', { field: 'instances' });
       if (instances.length > maxInstances) {
-        throw new GatewayError('TOO_MANY_INSTANCES', `${instances.length} instances in one request; the limit is ${maxInstances}`, { count: instances.length, limit: maxInstances });
+        throw new GatewayError(
+          'TOO_MANY_INSTANCES',
+          `${instances.length} instances in one request; the limit is ${maxInstances}`,
+          { count: instances.length, limit: maxInstances },
+        );
       }
       const { scores, source } = await mv.scorer.score(instances, directive);
       if (ex.aborted) return;
       if (ex.answerFormat(ex.format) === JSON_FORMAT) {
         let json = '{"predictions":[';
-        for (let i = 0; i < scores.length; i++) json += (i === 0 ? '' : ',') + mv.answers.json(recordId(instances[i], ids), scores[i]!);
+        for (let i = 0; i < scores.length; i++)
+          json += (i === 0 ? '' : ',') + mv.answers.json(recordId(instances[i], ids), scores[i]!);
         ex.sendJson(200, `${json}]}`, CACHE_HEADERS[source]);
       } else {
         const predictions = new Array(scores.length);
-        for (let i = 0; i < scores.length; i++) predictions[i] = mv.answers.object(recordId(instances[i], ids), scores[i]!);
+        for (let i = 0; i < scores.length; i++)
+          predictions[i] = mv.answers.object(recordId(instances[i], ids), scores[i]!);
         ex.sendValue(200, { predictions }, ex.format, CACHE_HEADERS[source]);
       }
     } catch (err) {
@@ -76,14 +88,18 @@ export function mountV1(router: Router, parts: ServerParts): void {
   }
 
   router.post('/v1/models/:name/predict', (res, req) => predict(res, req, route, req.getParameter(0), ''));
-  router.post('/v1/models/:name/versions/:version/predict', (res, req) => predict(res, req, route, req.getParameter(0), req.getParameter(1)));
+  router.post('/v1/models/:name/versions/:version/predict', (res, req) =>
+    predict(res, req, route, req.getParameter(0), req.getParameter(1)),
+  );
   router.post('/v1/predict/:name', (res, req) => predict(res, req, route, req.getParameter(0), ''));
 
   const info = parts.metrics.route('v1_models');
   router.get('/v1/models', (res, req) => {
     const ex = new Exchange(res, req, parts.ctx, info, false);
     const registry = parts.registry;
-    const models = registry ? registry.names().map((n) => describe(registry.entry(n)!.active, [...registry.entry(n)!.versions.keys()])) : [];
+    const models = registry
+      ? registry.names().map((n) => describe(registry.entry(n)!.active, [...registry.entry(n)!.versions.keys()]))
+      : [];
     ex.sendValue(200, { models });
   });
   router.get('/v1/models/:name', (res, req) => {
@@ -96,12 +112,20 @@ export function mountV1(router: Router, parts: ServerParts): void {
 
 export function unsupported(ex: Exchange): GatewayError {
   if (ex.contentEncoding !== '' && ex.contentEncoding !== 'identity') {
-    return new GatewayError('UNSUPPORTED_MEDIA_TYPE', `Content-Encoding "${ex.contentEncoding}" is not supported; send the body uncompressed`, { contentEncoding: ex.contentEncoding });
+    return new GatewayError(
+      'UNSUPPORTED_MEDIA_TYPE',
+      `Content-Encoding "${ex.contentEncoding}" is not supported; send the body uncompressed`,
+      { contentEncoding: ex.contentEncoding },
+    );
   }
-  return new GatewayError('UNSUPPORTED_MEDIA_TYPE', `Content-Type "${ex.contentType}" is not supported; use application/json or application/msgpack`, {
-    contentType: ex.contentType,
-    supported: ['application/json', 'application/msgpack'],
-  });
+  return new GatewayError(
+    'UNSUPPORTED_MEDIA_TYPE',
+    `Content-Type "${ex.contentType}" is not supported; use application/json or application/msgpack`,
+    {
+      contentType: ex.contentType,
+      supported: ['application/json', 'application/msgpack'],
+    },
+  );
 }
 
 function describe(mv: ModelVersion, versions: string[], full = false): Record<string, unknown> {

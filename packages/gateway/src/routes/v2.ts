@@ -6,12 +6,12 @@
 //   POST /v2/models/{name}[/versions/{v}]/infer      JSON tensors, or the binary tensor data
 //                                                    extension (Inference-Header-Content-Length)
 import { GatewayError } from '../errors.js';
-import { decodeBody, DecodeError, JSON_FORMAT, UNSUPPORTED } from '../http/codec.js';
+import { DecodeError, decodeBody, JSON_FORMAT, UNSUPPORTED } from '../http/codec.js';
 import { Exchange } from '../http/exchange.js';
-import { encodeInferResponse, parseInferRequest, type InferRequest } from '../oip/tensors.js';
+import { encodeInferResponse, type InferRequest, parseInferRequest } from '../oip/tensors.js';
 import type { ModelVersion } from '../registry/registry.js';
 import type { HttpRequest, HttpResponse } from '../uws.js';
-import { resolveModel, type Router, type ServerParts } from './parts.js';
+import { type Router, resolveModel, type ServerParts } from './parts.js';
 import { unsupported } from './v1.js';
 
 export const OIP_EXTENSIONS = ['binary_tensor_data'] as const;
@@ -23,7 +23,9 @@ export function mountV2(router: Router, parts: ServerParts): void {
   const serverMetadata = JSON.stringify({ name: 'ortline', version: parts.version, extensions: OIP_EXTENSIONS });
 
   router.get('/v2', (res, req) => new Exchange(res, req, parts.ctx, meta, false).sendJson(200, serverMetadata));
-  router.get('/v2/health/live', (res, req) => new Exchange(res, req, parts.ctx, health, false).sendJson(200, '{"live":true}'));
+  router.get('/v2/health/live', (res, req) =>
+    new Exchange(res, req, parts.ctx, health, false).sendJson(200, '{"live":true}'),
+  );
   router.get('/v2/health/ready', (res, req) => {
     const ex = new Exchange(res, req, parts.ctx, health, false);
     if (parts.ready) ex.sendJson(200, '{"ready":true}');
@@ -46,13 +48,18 @@ export function mountV2(router: Router, parts: ServerParts): void {
     }
   };
   router.get('/v2/models/:name', (res, req) => metadata(res, req, req.getParameter(0), ''));
-  router.get('/v2/models/:name/versions/:version', (res, req) => metadata(res, req, req.getParameter(0), req.getParameter(1)));
+  router.get('/v2/models/:name/versions/:version', (res, req) =>
+    metadata(res, req, req.getParameter(0), req.getParameter(1)),
+  );
 
   const modelReady = (res: HttpResponse, req: HttpRequest, name: string, version: string) => {
     const ex = new Exchange(res, req, parts.ctx, health, false);
     const registry = parts.registry;
     if (registry === undefined) {
-      ex.sendRaw(503, 'application/json', JSON.stringify({ name, ready: false }), ['retry-after', parts.ctx.retryAfter]);
+      ex.sendRaw(503, 'application/json', JSON.stringify({ name, ready: false }), [
+        'retry-after',
+        parts.ctx.retryAfter,
+      ]);
       return;
     }
     try {
@@ -66,7 +73,9 @@ export function mountV2(router: Router, parts: ServerParts): void {
     }
   };
   router.get('/v2/models/:name/ready', (res, req) => modelReady(res, req, req.getParameter(0), ''));
-  router.get('/v2/models/:name/versions/:version/ready', (res, req) => modelReady(res, req, req.getParameter(0), req.getParameter(1)));
+  router.get('/v2/models/:name/versions/:version/ready', (res, req) =>
+    modelReady(res, req, req.getParameter(0), req.getParameter(1)),
+  );
 
   function onBody(ex: Exchange, bytes: Uint8Array): void {
     const mv = ex.model!;
@@ -77,7 +86,10 @@ export function mountV2(router: Router, parts: ServerParts): void {
       if (ex.inferenceHeaderLength !== '') {
         const hlen = Number(ex.inferenceHeaderLength);
         if (!Number.isSafeInteger(hlen) || hlen < 0 || hlen > bytes.byteLength) {
-          throw new GatewayError('MALFORMED_BODY', `Inference-Header-Content-Length ${ex.inferenceHeaderLength} does not fit a body of ${bytes.byteLength} bytes`);
+          throw new GatewayError(
+            'MALFORMED_BODY',
+            `Inference-Header-Content-Length ${ex.inferenceHeaderLength} does not fit a body of ${bytes.byteLength} bytes`,
+          );
         }
         header = decodeBody(bytes.subarray(0, hlen), JSON_FORMAT);
         binary = bytes.subarray(hlen);
@@ -122,5 +134,7 @@ export function mountV2(router: Router, parts: ServerParts): void {
     ex.readBody(onBody);
   };
   router.post('/v2/models/:name/infer', (res, req) => inferHandler(res, req, req.getParameter(0), ''));
-  router.post('/v2/models/:name/versions/:version/infer', (res, req) => inferHandler(res, req, req.getParameter(0), req.getParameter(1)));
+  router.post('/v2/models/:name/versions/:version/infer', (res, req) =>
+    inferHandler(res, req, req.getParameter(0), req.getParameter(1)),
+  );
 }
