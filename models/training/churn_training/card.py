@@ -198,6 +198,7 @@ def model_json(
         "parity": {**parity, "file": "parity.json", "file_rows": parity_rows},
         "features": feature_specs(),
         "output": dict(export.OUTPUT),
+        "answer": dict(export.ANSWER),
         "risk_thresholds": risk,
         "risk_thresholds_rule": reference.CATEGORY_RULE,
         "risk_thresholds_rationale": risk_rationale,

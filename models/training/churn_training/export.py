@@ -22,6 +22,9 @@ from .schema import FEATURES, feature_specs
 # new enough for everything skl2onnx emits for these pipelines.
 TARGET_OPSET = {"": 17, "ai.onnx.ml": 3}
 OUTPUT = {"name": "probabilities", "index": 1, "label": "label"}
+# The names of the serving answer's fields (model.json "answer"): the gateway renders v1 answers with
+# them, so a model says in its own words what its probability means. Card only, not ONNX metadata.
+ANSWER = {"id_field": "customer_id", "probability_field": "churn_probability", "risk_field": "risk_category"}
 PARITY_TOLERANCE = 1e-5
 
 

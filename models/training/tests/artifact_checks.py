@@ -58,6 +58,11 @@ def check_version_dir(path: Path, version: int) -> dict:
         json.loads(props["ortline.output"]) == card["output"] == {"name": "probabilities", "index": 1, "label": "label"}
     )
     assert json.loads(props["ortline.risk_thresholds"]) == card["risk_thresholds"]
+    assert card["answer"] == {
+        "id_field": "customer_id",
+        "probability_field": "churn_probability",
+        "risk_field": "risk_category",
+    }
     assert model.model_version == version
 
     # Feature contract details the serving side depends on.

@@ -2,6 +2,7 @@
 // comes from its feature schema (model.json), so the docs cannot drift from what is validated.
 import type { FeatureSpec } from '@ortline/scorer';
 import { ERROR_TABLE } from './errors.js';
+import type { AnswerFields } from './predict/answer.js';
 import type { ModelRegistry } from './registry/registry.js';
 
 type Json = Record<string, unknown>;
@@ -15,10 +16,15 @@ function featureSchema(f: FeatureSpec): Json {
   return s;
 }
 
-function recordSchema(features: readonly FeatureSpec[], idFields: readonly string[], example?: Json): Json {
+function recordSchema(
+  features: readonly FeatureSpec[],
+  idFields: readonly string[],
+  answerId: string,
+  example?: Json,
+): Json {
   const properties: Json = {};
   for (const id of idFields)
-    properties[id] = { type: 'string', description: 'Record id: echoed as customer_id, never sent to the model.' };
+    properties[id] = { type: 'string', description: `Record id: echoed as ${answerId}, never sent to the model.` };
   for (const f of features) properties[f.name] = featureSchema(f);
   const s: Json = {
     type: 'object',
@@ -54,16 +60,6 @@ export function buildOpenApi(registry: ModelRegistry, version: string): Json {
             },
           },
         },
-      },
-    },
-    Prediction: {
-      type: 'object',
-      properties: {
-        customer_id: { type: 'string', nullable: true },
-        churn_probability: { type: 'number', minimum: 0, maximum: 1 },
-        risk_category: { type: 'string', nullable: true, description: "From the model card's risk_thresholds." },
-        model_version: { type: 'string' },
-        prediction_id: { type: 'string', description: 'Unique per prediction.' },
       },
     },
     Predictions: {
@@ -130,13 +126,24 @@ export function buildOpenApi(registry: ModelRegistry, version: string): Json {
 
   const names = registry.names();
   const recordRefs: Json[] = [];
+  const predictionRefs: Json[] = [];
   for (const name of names) {
     const mv = registry.entry(name)!.active;
-    const key = `${name.replace(/[^A-Za-z0-9_]/g, '_')}_record`;
-    schemas[key] = recordSchema(mv.schema.features, [...mv.schema.passthrough], exampleRecord(mv.schema.features));
-    recordRefs.push({ $ref: `#/components/schemas/${key}` });
+    const key = name.replace(/[^A-Za-z0-9_]/g, '_');
+    const { fields, idFields } = mv.answers;
+    schemas[`${key}_record`] = recordSchema(
+      mv.schema.features,
+      idFields,
+      fields.id,
+      exampleRecord(mv.schema.features, idFields[0]),
+    );
+    schemas[`${key}_prediction`] = predictionSchema(fields);
+    recordRefs.push({ $ref: `#/components/schemas/${key}_record` });
+    predictionRefs.push({ $ref: `#/components/schemas/${key}_prediction` });
   }
   const record = recordRefs.length === 1 ? recordRefs[0]! : { oneOf: recordRefs };
+  // Each model answers with its own field names (its card's "answer").
+  schemas.Prediction = predictionRefs.length === 1 ? predictionRefs[0]! : { anyOf: predictionRefs };
   const modelParam = { name: 'name', in: 'path', required: true, schema: { type: 'string', enum: names } };
   const versionParam = { name: 'version', in: 'path', required: true, schema: { type: 'string' } };
   const bodyTypes = (schema: Json) => ({ 'application/json': { schema }, 'application/msgpack': { schema } });
@@ -284,8 +291,21 @@ export function buildOpenApi(registry: ModelRegistry, version: string): Json {
   };
 }
 
-function exampleRecord(features: readonly FeatureSpec[]): Json {
-  const ex: Json = { customer_id: 'C12345' };
+function predictionSchema(fields: AnswerFields): Json {
+  return {
+    type: 'object',
+    properties: {
+      [fields.id]: { type: 'string', nullable: true, description: "The record's id, when it carried one." },
+      [fields.probability]: { type: 'number', minimum: 0, maximum: 1 },
+      [fields.risk]: { type: 'string', nullable: true, description: "From the model card's risk_thresholds." },
+      model_version: { type: 'string' },
+      prediction_id: { type: 'string', description: 'Unique per prediction.' },
+    },
+  };
+}
+
+function exampleRecord(features: readonly FeatureSpec[], idField: string | undefined): Json {
+  const ex: Json = idField === undefined ? {} : { [idField]: 'C12345' };
   for (const f of features) {
     if (f.kind === 'categorical') ex[f.name] = typeof f.default === 'string' ? f.default : (f.categories?.[0] ?? '');
     else ex[f.name] = typeof f.default === 'number' ? f.default : (f.min ?? 0);

@@ -8,7 +8,13 @@ import { toClientError } from '../src/errors.js';
 import { FastHistogram } from '../src/fast-histogram.js';
 import { JSON_FORMAT, MSGPACK_FORMAT, requestFormat, responseFormat, UNSUPPORTED } from '../src/http/codec.js';
 import { encodeInferResponse, parseInferRequest } from '../src/oip/tensors.js';
-import { AnswerRenderer, PredictionIds, parseRiskBands, recordId } from '../src/predict/answer.js';
+import {
+  AnswerRenderer,
+  DEFAULT_ANSWER_FIELDS,
+  PredictionIds,
+  parseAnswerFields,
+  parseRiskBands,
+} from '../src/predict/answer.js';
 import { scanRepository } from '../src/registry/repository.js';
 
 const inputs = [
@@ -204,7 +210,7 @@ describe('answers', () => {
   );
 
   it('risk category: the first band whose max is at least p', () => {
-    const r = new AnswerRenderer('3', bands, new PredictionIds('p'));
+    const r = churn('3');
     expect(r.category(0)).toBe('Low');
     expect(r.category(0.29)).toBe('Low');
     expect(r.category(0.2900001)).toBe('Medium');
@@ -213,24 +219,65 @@ describe('answers', () => {
     expect(new AnswerRenderer('1', [], new PredictionIds('p')).category(0.4)).toBeNull();
   });
 
-  it('the hand-rolled JSON equals JSON.stringify of the object, for awkward ids too', () => {
+  const churnFields = parseAnswerFields(
+    { id_field: 'customer_id', probability_field: 'churn_probability', risk_field: 'risk_category' },
+    'test',
+  );
+  const churn = (version: string) =>
+    new AnswerRenderer(version, bands, new PredictionIds('p'), churnFields, ['customer_id', 'customerID']);
+
+  it('the hand-rolled JSON equals JSON.stringify of the object, key order included, for awkward ids too', () => {
     for (const id of ['C-1', 'quote"and\\slash', 'ünï', 12, null, undefined, { a: 1 }, 'x'.repeat(100)]) {
-      const r1 = new AnswerRenderer('7', bands, new PredictionIds('p'));
-      const r2 = new AnswerRenderer('7', bands, new PredictionIds('p'));
-      expect(JSON.parse(r1.json(id, 0.4242))).toEqual(JSON.parse(JSON.stringify(r2.object(id, 0.4242))));
+      const json = churn('7').json({ customer_id: id }, 0.4242);
+      expect(json).toBe(JSON.stringify(churn('7').object({ customer_id: id }, 0.4242)));
+      expect(JSON.parse(json).customer_id).toEqual(id ?? null);
     }
-    expect(
-      JSON.parse(new AnswerRenderer('1', bands, new PredictionIds('p')).json('a', NaN)).churn_probability,
-    ).toBeNull();
+    expect(JSON.parse(churn('1').json({}, NaN)).churn_probability).toBeNull();
   });
 
-  it('prediction ids are unique; ids come from the first passthrough field present', () => {
+  it("the answer's field names come from the card; a card without them gets neutral names", () => {
+    const fields = parseAnswerFields(
+      { id_field: 'transaction_id', probability_field: 'fraud_probability', risk_field: 'risk_level' },
+      'test',
+    );
+    const r = new AnswerRenderer('2', bands, new PredictionIds('q'), fields, ['transaction_id']);
+    expect(JSON.parse(r.json({ transaction_id: 'T9', amount: 3 }, 0.75))).toEqual({
+      transaction_id: 'T9',
+      fraud_probability: 0.75,
+      risk_level: 'High',
+      model_version: '2',
+      prediction_id: 'q-1',
+    });
+    const plain = new AnswerRenderer('1', [], new PredictionIds('z'), parseAnswerFields(undefined, 'test'), ['id']);
+    expect(Object.keys(plain.object({ id: 4 }, 0.1))).toEqual([
+      'id',
+      'probability',
+      'risk_category',
+      'model_version',
+      'prediction_id',
+    ]);
+    expect(parseAnswerFields({ probability_field: 'score' }, 'test')).toEqual({
+      ...DEFAULT_ANSWER_FIELDS,
+      probability: 'score',
+    });
+  });
+
+  it('answer field names must be distinct non-empty strings and leave the gateway its own', () => {
+    expect(() => parseAnswerFields({ id_field: '' }, 'm/1')).toThrow('m/1: answer.id_field must be a non-empty string');
+    expect(() => parseAnswerFields({ risk_field: 3 }, 'm/1')).toThrow('answer.risk_field');
+    expect(() => parseAnswerFields({ probability_field: 'model_version' }, 'm/1')).toThrow("the gateway's own field");
+    expect(() => parseAnswerFields({ id_field: 'x', probability_field: 'x' }, 'm/1')).toThrow('distinct');
+    expect(() => parseAnswerFields(['id'], 'm/1')).toThrow('"answer" must be an object');
+  });
+
+  it('prediction ids are unique; ids come from the first id field present', () => {
     const ids = new PredictionIds();
     const seen = new Set(Array.from({ length: 10_000 }, () => ids.next()));
     expect(seen.size).toBe(10_000);
-    expect(recordId({ customerID: 'b' }, ['customer_id', 'customerID'])).toBe('b');
-    expect(recordId({ customer_id: 'a', customerID: 'b' }, ['customer_id', 'customerID'])).toBe('a');
-    expect(recordId(5, ['customer_id'])).toBeNull();
+    expect(churn('1').recordId({ customerID: 'b' })).toBe('b');
+    expect(churn('1').recordId({ customer_id: 'a', customerID: 'b' })).toBe('a');
+    expect(churn('1').recordId({ customer_id: null, customerID: 'b' })).toBe('b');
+    expect(churn('1').recordId(5)).toBeNull();
   });
 
   it('risk thresholds must increase', () => {

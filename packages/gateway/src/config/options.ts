@@ -57,7 +57,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     key: 'passthroughFields',
     type: 'string-list',
     default: ['customer_id', 'customerID'],
-    doc: 'Record fields that are ids, not features: accepted, never sent to the model. The first one present is echoed as `customer_id` in v1 answers.',
+    doc: "Record fields that are ids, not features, for every model (besides each model card's own `answer.id_field`): accepted, never sent to the model. The first one present is echoed in v1 answers under the card's `answer.id_field`.",
   },
 
   // Request limits

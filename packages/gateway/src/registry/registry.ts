@@ -11,7 +11,7 @@ import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics, ModelGaugeSource, ModelLabels } from '../metrics.js';
 import { oipDatatype, oipShape } from '../oip/datatypes.js';
-import { AnswerRenderer, PredictionIds, parseRiskBands, type RiskBand } from '../predict/answer.js';
+import { AnswerRenderer, PredictionIds, parseAnswerFields, parseRiskBands, type RiskBand } from '../predict/answer.js';
 import { BatcherScorer, type Scorer } from '../predict/scorer.js';
 import { resolveModelsDir, scanRepository, type VersionDir } from './repository.js';
 
@@ -22,6 +22,8 @@ export interface ModelCard {
   readonly features?: readonly FeatureSpec[];
   readonly output?: { readonly name: string; readonly index: number; readonly label?: string };
   readonly risk_thresholds?: readonly RiskBand[];
+  /** The v1 answer's field names: `{"id_field", "probability_field", "risk_field"}`. */
+  readonly answer?: { readonly id_field?: string; readonly probability_field?: string; readonly risk_field?: string };
   readonly [key: string]: unknown;
 }
 
@@ -222,8 +224,10 @@ async function loadVersion(
     intraOpThreads: config.model.intraOpThreads,
   });
   try {
+    const fields = parseAnswerFields(card.answer, `${where}/model.json`);
     const featureNames = new Set((card.features ?? []).map((f) => f.name).concat(model.inputs.map((i) => i.name)));
-    const passthrough = config.passthroughFields.filter((f) => !featureNames.has(f));
+    // The card's own id field first, then the configured ones: records of any model may carry them.
+    const passthrough = [...new Set([fields.id, ...config.passthroughFields])].filter((f) => !featureNames.has(f));
     const schema = FeatureSchema.fromModel(model, card, { passthrough });
     const labels = { model: name, version: v.version };
     const batcher = new Batcher(model, schema, {
@@ -232,7 +236,8 @@ async function loadVersion(
       ...(card.output ? { output: { name: card.output.name, index: card.output.index } } : {}),
       ...(metrics.enabled ? { onBatch: metrics.batch(labels) } : {}),
     });
-    const answers = new AnswerRenderer(v.version, parseRiskBands(card.risk_thresholds, `${where}/model.json`), ids);
+    const bands = parseRiskBands(card.risk_thresholds, `${where}/model.json`);
+    const answers = new AnswerRenderer(v.version, bands, ids, fields, passthrough);
     const scorer = cache
       ? new CachedScorer({
           batcher,

@@ -14,7 +14,6 @@ import { frameDirective } from '../cache/directive.js';
 import { errorBody, GatewayError, toClientError } from '../errors.js';
 import { decodeBody, type Format, JSON_FORMAT, MSGPACK_FORMAT, packMsgpack } from '../http/codec.js';
 import { type ModelLabels, NO_MODEL } from '../metrics.js';
-import { recordId } from '../predict/answer.js';
 import type { ModelVersion } from '../registry/registry.js';
 import { uWS, type WebSocket } from '../uws.js';
 import type { ServerParts } from './parts.js';
@@ -53,7 +52,6 @@ const noop = () => {};
 export function mountStream(parts: ServerParts): StreamControl {
   const { config, metrics } = parts;
   const route = metrics.route('ws_stream');
-  const ids = config.passthroughFields;
   const cap = config.ws.sendCapBytes;
   const maxInFlight = config.ws.maxInFlight;
   const maxInstances = config.maxInstances;
@@ -138,7 +136,7 @@ export function mountStream(parts: ServerParts): StreamControl {
         if (format === JSON_FORMAT)
           answer(
             c,
-            `{"id":${idJson},"prediction":${mv.answers.json(recordId(record, ids), scores[0]!)}}`,
+            `{"id":${idJson},"prediction":${mv.answers.json(record, scores[0]!)}}`,
             false,
             mv.labels,
             200,
@@ -147,7 +145,7 @@ export function mountStream(parts: ServerParts): StreamControl {
         else
           answer(
             c,
-            packMsgpack({ id: id ?? null, prediction: mv.answers.object(recordId(record, ids), scores[0]!) }),
+            packMsgpack({ id: id ?? null, prediction: mv.answers.object(record, scores[0]!) }),
             true,
             mv.labels,
             200,
@@ -168,12 +166,11 @@ export function mountStream(parts: ServerParts): StreamControl {
       if (format === JSON_FORMAT) {
         let json = `{"id":${idJson},"predictions":[`;
         for (let i = 0; i < scores.length; i++)
-          json += (i === 0 ? '' : ',') + mv.answers.json(recordId(instances[i], ids), scores[i]!);
+          json += (i === 0 ? '' : ',') + mv.answers.json(instances[i], scores[i]!);
         answer(c, `${json}]}`, false, mv.labels, 200, start);
       } else {
         const predictions = new Array(scores.length);
-        for (let i = 0; i < scores.length; i++)
-          predictions[i] = mv.answers.object(recordId(instances[i], ids), scores[i]!);
+        for (let i = 0; i < scores.length; i++) predictions[i] = mv.answers.object(instances[i], scores[i]!);
         answer(c, packMsgpack({ id: id ?? null, predictions }), true, mv.labels, 200, start);
       }
     } catch (err) {

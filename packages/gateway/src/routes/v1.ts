@@ -8,14 +8,12 @@ import { CACHE_HEADERS, directiveOf } from '../cache/directive.js';
 import { GatewayError } from '../errors.js';
 import { type DecodeError, decodeBody, JSON_FORMAT, UNSUPPORTED } from '../http/codec.js';
 import { Exchange } from '../http/exchange.js';
-import { recordId } from '../predict/answer.js';
 import type { ModelVersion } from '../registry/registry.js';
 import type { HttpRequest, HttpResponse } from '../uws.js';
 import { type RouteMetric, type Router, resolveModel, type ServerParts } from './parts.js';
 
 export function mountV1(router: Router, parts: ServerParts): void {
   const route = parts.metrics.route('v1_predict');
-  const ids = parts.config.passthroughFields;
   const maxInstances = parts.config.maxInstances;
 
   function onBody(ex: Exchange, bytes: Uint8Array): void {
@@ -44,8 +42,8 @@ export function mountV1(router: Router, parts: ServerParts): void {
         const { scores, source } = await mv.scorer.score([value], directive);
         if (ex.aborted) return;
         if (ex.answerFormat(ex.format) === JSON_FORMAT)
-          ex.sendJson(200, mv.answers.json(recordId(value, ids), scores[0]!), CACHE_HEADERS[source]);
-        else ex.sendValue(200, mv.answers.object(recordId(value, ids), scores[0]!), ex.format, CACHE_HEADERS[source]);
+          ex.sendJson(200, mv.answers.json(value, scores[0]!), CACHE_HEADERS[source]);
+        else ex.sendValue(200, mv.answers.object(value, scores[0]!), ex.format, CACHE_HEADERS[source]);
         return;
       }
       if (!Array.isArray(instances))
@@ -62,12 +60,11 @@ export function mountV1(router: Router, parts: ServerParts): void {
       if (ex.answerFormat(ex.format) === JSON_FORMAT) {
         let json = '{"predictions":[';
         for (let i = 0; i < scores.length; i++)
-          json += (i === 0 ? '' : ',') + mv.answers.json(recordId(instances[i], ids), scores[i]!);
+          json += (i === 0 ? '' : ',') + mv.answers.json(instances[i], scores[i]!);
         ex.sendJson(200, `${json}]}`, CACHE_HEADERS[source]);
       } else {
         const predictions = new Array(scores.length);
-        for (let i = 0; i < scores.length; i++)
-          predictions[i] = mv.answers.object(recordId(instances[i], ids), scores[i]!);
+        for (let i = 0; i < scores.length; i++) predictions[i] = mv.answers.object(instances[i], scores[i]!);
         ex.sendValue(200, { predictions }, ex.format, CACHE_HEADERS[source]);
       }
     } catch (err) {
