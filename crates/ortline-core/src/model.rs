@@ -464,31 +464,6 @@ impl Model {
         }
     }
 
-    /// Puts named feeds in the model's input order, naming the unknown or missing input.
-    pub fn order_inputs<'a>(&self, named: &[(&str, Input<'a>)]) -> Result<Vec<Input<'a>>> {
-        let mut slots: Vec<Option<Input<'a>>> = vec![None; self.inner.inputs.len()];
-        for (name, input) in named {
-            let i = self.input_index(name).ok_or_else(|| {
-                Error::new(
-                    ErrorCode::UnknownInput,
-                    format!("\"{name}\" is not an input of the model (inputs: {})", self.input_list()),
-                )
-            })?;
-            if slots[i].replace(*input).is_some() {
-                return Err(Error::new(ErrorCode::UnknownInput, format!("input \"{name}\" is given twice")));
-            }
-        }
-        slots
-            .into_iter()
-            .zip(&self.inner.inputs)
-            .map(|(slot, info)| {
-                slot.ok_or_else(|| {
-                    Error::new(ErrorCode::MissingInput, format!("input \"{}\" is missing", info.name))
-                })
-            })
-            .collect()
-    }
-
     fn input_list(&self) -> String {
         self.inner.inputs.iter().map(|i| i.name.as_str()).collect::<Vec<_>>().join(", ")
     }

@@ -6,8 +6,6 @@ export const MSGPACK_FORMAT = 1;
 export type Format = typeof JSON_FORMAT | typeof MSGPACK_FORMAT;
 export const UNSUPPORTED = -1;
 
-export const CONTENT_TYPES: readonly string[] = ['application/json', 'application/msgpack'];
-
 // Plain MessagePack, no msgpackr record extension: any MessagePack client can read and write it.
 const packr = new Packr({ useRecords: false, variableMapSize: true });
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
@@ -62,8 +60,4 @@ export function decodeBody(bytes: Uint8Array, format: Format): unknown {
 
 export function packMsgpack(value: unknown): Buffer {
   return packr.pack(value);
-}
-
-export function unpackMsgpack(bytes: Uint8Array): unknown {
-  return unpackr.unpack(bytes);
 }
