@@ -123,7 +123,7 @@ function running(name, proc, port, stderr) {
 }
 
 function gateway(l1) {
-  const flags = l1 === undefined ? [] : ['--cache-l1-enabled', String(l1)];
+  const flags = l1 === undefined ? [] : [`--cache-l1-enabled=${l1}`];
   return () =>
     startProcess(
       l1 ? 'ortline-l1' : 'ortline',
@@ -146,7 +146,7 @@ export function systems({ l1, hotShare }) {
       id: 'ortline',
       short: 'ortline',
       label: 'ortline gateway',
-      detail: l1 ? 'caches off (--cache-l1-enabled false)' : 'no cache tiers in this build',
+      detail: l1 ? 'caches off (--no-cache-l1-enabled)' : 'no cache tiers in this build',
       answers: 'model',
       gateway: true,
       mix: 'cycle',

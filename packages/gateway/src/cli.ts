@@ -1,4 +1,5 @@
 // `ortline serve | config | help`. Flags come from the option table (config/options.ts).
+import { type ParseArgsConfig, parseArgs as parseArgsWithNode } from 'node:util';
 import { renderConfigMarkdown } from './config/doc.js';
 import { ConfigError, resolveConfig } from './config/load.js';
 import { flagOf, type GatewayConfig, OPTIONS, type OptionSpec } from './config/options.js';
@@ -20,61 +21,67 @@ export interface ParsedArgs {
   readonly markdown: boolean;
 }
 
+// node:util's parser, told every flag the option table has: a boolean option `--x` also gets its
+// negation `--no-x` (Node 20's parseArgs has no allowNegative). Non-strict mode, so that the
+// errors below can name the flag in the CLI's own words.
+const OWN: ParseArgsConfig['options'] = {
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
+  markdown: { type: 'boolean' },
+  config: { type: 'string', short: 'c' },
+};
+const PARSER_OPTIONS: NonNullable<ParseArgsConfig['options']> = { ...OWN };
+const BY_NAME = new Map<string, { spec: OptionSpec; negated: boolean }>();
+for (const o of OPTIONS) {
+  const name = flagOf(o).slice(2);
+  const short = Object.entries(SHORT)
+    .find(([, long]) => long === flagOf(o))?.[0]
+    ?.slice(1);
+  PARSER_OPTIONS[name] = { type: o.type === 'boolean' ? 'boolean' : 'string', ...(short ? { short } : {}) };
+  BY_NAME.set(name, { spec: o, negated: false });
+  if (o.type === 'boolean') {
+    PARSER_OPTIONS[`no-${name}`] = { type: 'boolean' };
+    BY_NAME.set(`no-${name}`, { spec: o, negated: true });
+  }
+}
+
 export function parseArgs(argv: readonly string[]): ParsedArgs {
-  const byFlag = new Map<string, OptionSpec>(OPTIONS.map((o) => [flagOf(o), o]));
+  const { tokens } = parseArgsWithNode({
+    args: [...argv],
+    options: PARSER_OPTIONS,
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
   const flags: Record<string, string> = {};
   let command = '';
   let configFile: string | undefined;
   let markdown = false;
-  for (let i = 0; i < argv.length; i++) {
-    let arg = argv[i]!;
-    if (!arg.startsWith('-')) {
-      if (command !== '') throw new ConfigError(`unexpected argument "${arg}"`);
-      command = arg;
+  for (const t of tokens) {
+    if (t.kind === 'option-terminator') continue;
+    if (t.kind === 'positional') {
+      if (command !== '') throw new ConfigError(`unexpected argument "${t.value}"`);
+      command = t.value;
       continue;
     }
-    arg = SHORT[arg] ?? arg;
-    if (arg === '--help' || arg === '-h') {
-      command = 'help';
-      continue;
-    }
-    if (arg === '--version' || arg === '-v') {
-      command = 'version';
-      continue;
-    }
-    if (arg === '--markdown') {
-      markdown = true;
-      continue;
-    }
-    const eq = arg.indexOf('=');
-    const name = eq < 0 ? arg : arg.slice(0, eq);
-    let value: string | undefined = eq < 0 ? undefined : arg.slice(eq + 1);
-    if (name === '--config') {
-      configFile = value ?? argv[++i];
-      if (!configFile) throw new ConfigError('--config needs a file');
-      continue;
-    }
-    const negated = name.startsWith('--no-') ? byFlag.get(`--${name.slice(5)}`) : undefined;
-    if (negated && negated.type === 'boolean' && value === undefined) {
-      flags[negated.key] = 'false';
-      continue;
-    }
-    const spec = byFlag.get(name);
-    if (!spec) throw new ConfigError(`unknown flag ${name} (see ortline --help)`);
-    if (value === undefined) {
-      const next = argv[i + 1];
-      if (
-        spec.type === 'boolean' &&
-        (next === undefined || next.startsWith('-') || !/^(true|false|1|0|yes|no|on|off)$/i.test(next))
-      )
-        value = 'true';
-      else {
-        if (next === undefined) throw new ConfigError(`${name} needs a value`);
-        value = next;
-        i++;
+    const { name, rawName, value } = t;
+    if (name === 'help' || name === 'version') command = name;
+    else if (name === 'markdown') markdown = true;
+    else if (name === 'config') {
+      if (!value) throw new ConfigError('--config needs a file');
+      configFile = value;
+    } else {
+      const known = BY_NAME.get(name);
+      if (!known) throw new ConfigError(`unknown flag ${rawName} (see ortline --help)`);
+      if (known.spec.type === 'boolean') {
+        // `--x`, `--no-x`, or `--x=false`: a separate word after a boolean flag is not its value.
+        if (known.negated && value !== undefined) throw new ConfigError(`${rawName} takes no value`);
+        flags[known.spec.key] = known.negated ? 'false' : (value ?? 'true');
+      } else {
+        if (value === undefined) throw new ConfigError(`${rawName} needs a value`);
+        flags[known.spec.key] = value;
       }
     }
-    flags[spec.key] = value;
   }
   return { command: command || 'help', flags, configFile, markdown };
 }
@@ -93,7 +100,8 @@ function usage(): string {
   ];
   for (const o of OPTIONS) {
     const short = Object.entries(SHORT).find(([, long]) => long === flagOf(o))?.[0];
-    const flag = `${short ? `${short}, ` : '    '}${flagOf(o)}${o.type === 'boolean' ? '' : ' <value>'}`;
+    const long = o.type === 'boolean' ? `--[no-]${flagOf(o).slice(2)}` : `${flagOf(o)} <value>`;
+    const flag = `${short ? `${short}, ` : '    '}${long}`;
     lines.push(`  ${flag.padEnd(40)} ${o.env ? `[${o.env}] ` : ''}default ${JSON.stringify(o.default)}`);
   }
   return lines.join('\n');

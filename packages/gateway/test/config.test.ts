@@ -102,7 +102,28 @@ describe('CLI flags', () => {
     expect(c.warmup).toBe(false);
     expect(c.log.requests).toBe(true);
     expect(() => parseArgs(['serve', '--prot', '1'])).toThrow(/unknown flag --prot/);
-    expect(() => parseArgs(['serve', '--port'])).toThrow(/needs a value/);
+    expect(() => parseArgs(['serve', '--port'])).toThrow(/--port needs a value/);
+    expect(() => parseArgs(['serve', '-c'])).toThrow(/--config needs a file/);
+  });
+
+  it('short flags, --x=value for booleans, and a word after a boolean is not its value', () => {
+    expect(parseArgs(['-p', '7', '-H', '::1', '-m', '/models', 'serve']).flags).toEqual({
+      port: '7',
+      host: '::1',
+      modelsDir: '/models',
+    });
+    expect(parseArgs(['serve', '--warmup=false', '--log-requests=true']).flags).toEqual({
+      warmup: 'false',
+      'log.requests': 'true',
+    });
+    // The last one wins, as with every flag.
+    expect(parseArgs(['serve', '--no-warmup', '--warmup']).flags).toEqual({ warmup: 'true' });
+    expect(() => parseArgs(['serve', '--no-warmup=1'])).toThrow(/--no-warmup takes no value/);
+    expect(() => parseArgs(['serve', '--warmup', 'false'])).toThrow(/unexpected argument "false"/);
+    expect(parseArgs(['--help']).command).toBe('help');
+    expect(parseArgs(['-v']).command).toBe('version');
+    expect(parseArgs(['config', '--markdown']).markdown).toBe(true);
+    expect(parseArgs([]).command).toBe('help');
   });
 });
 
