@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 TRAINING_DIR = Path(__file__).resolve().parent.parent  # models/training
@@ -13,31 +14,40 @@ ACTIVE_FILE = "ACTIVE"
 DEFAULT_DATA = TRAINING_DIR / "data" / "telco-churn.csv"
 
 
-def versions(model_dir: Path) -> list[int]:
-    """Numeric version directories, ascending. Anything else in the directory is ignored."""
+# The rule is shared with the gateway (packages/gateway/src/registry/repository.ts) and pinned by
+# testdata/active-version.json, which both test suites run.
+VERSION_NAME = re.compile(r"[1-9][0-9]*")
+
+
+def version_dirs(model_dir: Path) -> list[int]:
+    """Directories named as versions (a positive integer, no leading zeros), with or without a model."""
     if not model_dir.is_dir():
         return []
-    return sorted(
-        int(p.name) for p in model_dir.iterdir() if p.is_dir() and p.name.isdigit() and str(int(p.name)) == p.name
-    )
+    return sorted(int(p.name) for p in model_dir.iterdir() if p.is_dir() and VERSION_NAME.fullmatch(p.name))
+
+
+def versions(model_dir: Path) -> list[int]:
+    """The versions, ascending: version directories that hold model.onnx. Anything else is ignored."""
+    return [v for v in version_dirs(model_dir) if (model_dir / str(v) / "model.onnx").is_file()]
 
 
 def active_version(model_dir: Path) -> int:
-    """The version in the ACTIVE file when there is one (it must exist), else the highest number."""
+    """The version the ACTIVE file names (trimmed, spelled as its directory), else the highest."""
+    found = versions(model_dir)
     pointer = model_dir / ACTIVE_FILE
     if pointer.exists():
         text = pointer.read_text().strip()
-        if not text.isdigit() or not (model_dir / text).is_dir():
-            raise ValueError(f"{pointer}: {text!r} is not an existing numeric version of {model_dir}")
+        if not VERSION_NAME.fullmatch(text) or int(text) not in found:
+            raise ValueError(f"{pointer}: {text!r} is not a version of {model_dir} (versions: {found})")
         return int(text)
-    found = versions(model_dir)
     if not found:
-        raise FileNotFoundError(f"no numeric version directories under {model_dir}")
+        raise FileNotFoundError(f"no version directories with model.onnx under {model_dir}")
     return found[-1]
 
 
 def next_version(model_dir: Path) -> int:
-    found = versions(model_dir)
+    """One above every version directory, including any without a model yet (never reused)."""
+    found = version_dirs(model_dir)
     return found[-1] + 1 if found else 1
 
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 from artifact_checks import check_version_dir
-from churn_training.repository import MODELS_DIR, active_version, next_version, versions
+from churn_training.repository import MODELS_DIR, REPO_ROOT, active_version, next_version, versions
 from churn_training.schema import load_validated, to_frames
 from churn_training.train import SEED, TEST_SIZE, sha256_file
 from sklearn.model_selection import train_test_split
@@ -51,32 +51,39 @@ def test_parity_file_holds_every_blank_total_charges_test_row(committed, data_pa
     assert card["training"]["seed"] == SEED
 
 
-def make_repo(tmp_path, names, active=None):
-    for name in names:
-        (tmp_path / name).mkdir()
-    if active is not None:
-        (tmp_path / "ACTIVE").write_text(active)
-    return tmp_path
+CASES = json.loads((REPO_ROOT / "testdata" / "active-version.json").read_text())["cases"]
 
 
-def test_active_version_is_the_highest_number(tmp_path):
-    repo = make_repo(tmp_path, ["1", "2", "10", "3", "draft", "01"])
-    assert versions(repo) == [1, 2, 3, 10]
-    assert active_version(repo) == 10
-    assert next_version(repo) == 11
+def build_tree(root, case):
+    """The case's directory tree: versions with a model.onnx, empty directories, an ACTIVE file."""
+    for name in case["versions"]:
+        (root / name).mkdir()
+        (root / name / "model.onnx").write_bytes(b"")
+    for name in case.get("empty", []):
+        (root / name).mkdir()
+    if "active_file" in case:
+        (root / "ACTIVE").write_text(case["active_file"])
+    return root
 
 
-def test_active_file_overrides(tmp_path):
-    assert active_version(make_repo(tmp_path, ["1", "2", "3"], active="2\n")) == 2
+@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+def test_the_shared_active_version_rule(tmp_path, case):
+    """The same cases the gateway's tests run (testdata/active-version.json)."""
+    repo = build_tree(tmp_path, case)
+    expect = case["expect"]
+    if expect.get("error"):
+        with pytest.raises(ValueError):
+            active_version(repo)
+        return
+    assert [str(v) for v in versions(repo)] == expect["versions"]
+    if not expect["versions"]:
+        with pytest.raises(FileNotFoundError):
+            active_version(repo)
+    else:
+        assert str(active_version(repo)) == expect["active"]
 
 
-@pytest.mark.parametrize("pointer", ["7", "two", ""])
-def test_active_file_must_name_an_existing_version(tmp_path, pointer):
-    with pytest.raises(ValueError):
-        active_version(make_repo(tmp_path, ["1", "2"], active=pointer))
-
-
-def test_no_versions(tmp_path):
-    with pytest.raises(FileNotFoundError):
-        active_version(tmp_path)
-    assert next_version(tmp_path / "missing") == 1
+def test_next_version_skips_every_version_directory(tmp_path):
+    repo = build_tree(tmp_path, {"versions": ["1", "2"], "empty": ["3", "05"]})
+    assert next_version(repo) == 4
+    assert next_version(tmp_path / "absent") == 1

@@ -1,6 +1,9 @@
 // The model repository on disk: <dir>/<name>/<version>/{model.onnx, model.json}, numeric
 // versions, an optional <dir>/<name>/ACTIVE file holding the active version (Triton/KServe
-// layout). Only reads the directory tree; loading is the registry's job.
+// layout). Only reads the directory tree; loading is the registry's job. The rule of what is a
+// version and which one is active is shared with the training pipeline
+// (models/training/churn_training/repository.py) and pinned by testdata/active-version.json,
+// which both test suites run.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,7 +45,8 @@ export function resolveModelsDir(configured: string, isDefault: boolean): string
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
-const VERSION = /^[0-9]+$/;
+/** A positive integer without leading zeros: `01` and `1` cannot both be version 1. */
+const VERSION = /^[1-9][0-9]*$/;
 
 /** Every model with at least one numeric version holding a model.onnx. Other folders are ignored. */
 export function scanRepository(modelsDir: string): { models: ModelDir[]; ignored: string[] } {
@@ -66,7 +70,7 @@ export function scanRepository(modelsDir: string): { models: ModelDir[]; ignored
       }
       const cardPath = join(vdir, 'model.json');
       versions.push({
-        version: String(Number(v)),
+        version: v,
         dir: vdir,
         onnxPath,
         cardPath: existsSync(cardPath) ? cardPath : undefined,
@@ -85,12 +89,12 @@ export function scanRepository(modelsDir: string): { models: ModelDir[]; ignored
     const pointer = join(dir, 'ACTIVE');
     if (existsSync(pointer)) {
       const wanted = readFileSync(pointer, 'utf8').trim();
-      if (!VERSION.test(wanted) || !versions.some((x) => x.version === String(Number(wanted)))) {
+      if (!VERSION.test(wanted) || !versions.some((x) => x.version === wanted)) {
         throw new RepositoryError(
           `${pointer} names version "${wanted}", which is not a loadable version of ${name} (have: ${versions.map((x) => x.version).join(', ')})`,
         );
       }
-      active = String(Number(wanted));
+      active = wanted;
     }
     models.push({ name, dir, versions, active, skipped });
   }
