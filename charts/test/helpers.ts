@@ -6,12 +6,12 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseAllDocuments } from 'yaml';
 import { OPTIONS, type OptionSpec } from '../../packages/gateway/src/config/options.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const CHART = join(ROOT, 'charts/ortline');
 export const TOOLS = process.env.ORTLINE_TOOLS_DIR ?? join(ROOT, '.tools');
-export const PYTHON = join(TOOLS, 'venv/bin/python');
 export const tool = (name: 'helm' | 'kube-score' | 'kubernetes-validate' | 'hadolint'): string =>
   join(TOOLS, 'bin', name);
 
@@ -51,30 +51,24 @@ export function requireTools(): void {
 export const tmpDir = (): string => mkdtempSync(join(tmpdir(), 'ortline-charts-'));
 
 // ---------------------------------------------------------------------------------------------
-// YAML: through PyYAML from the tools venv (no YAML parser among the Node dependencies).
+// YAML, with the yaml package (a dev dependency; no Python in the chart tests).
 
-// A duplicate key is an error: Kubernetes would silently keep one of the two (a label, an env var).
-const YAML_TO_JSON = `
-import json, sys, yaml
-class Strict(yaml.SafeLoader):
-    pass
-def mapping(loader, node, deep=False):
-    keys = set()
-    for k, _ in node.value:
-        key = loader.construct_object(k, deep=deep)
-        if key in keys:
-            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", k.start_mark)
-        keys.add(key)
-    return yaml.SafeLoader.construct_mapping(loader, node, deep)
-Strict.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
-json.dump([d for d in yaml.load_all(sys.stdin, Loader=Strict) if d is not None], sys.stdout)
-`;
-
-/** Every document of a YAML stream, as JSON values (empty documents dropped; duplicate keys fail). */
+/**
+ * Every document of a YAML stream, as JSON values (empty documents dropped). YAML 1.1, as
+ * Kubernetes' own parser reads it (`yes` is a boolean there). A duplicate key is an error:
+ * Kubernetes would silently keep one of the two (a label, an env var).
+ */
 export function yamlDocs(text: string): any[] {
-  const r = run(PYTHON, ['-c', YAML_TO_JSON], { input: text });
-  if (r.status !== 0) throw new Error(`YAML parse failed: ${r.stderr}`);
-  return JSON.parse(r.stdout) as any[];
+  const docs = parseAllDocuments(text, { version: '1.1', uniqueKeys: true });
+  if (!Array.isArray(docs)) return [];
+  const out: any[] = [];
+  for (const [i, doc] of docs.entries()) {
+    const problem = doc.errors[0];
+    if (problem) throw new Error(`YAML parse failed (document ${i + 1}): ${problem.message}`);
+    const value = doc.toJS();
+    if (value !== null && value !== undefined) out.push(value);
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
