@@ -7,7 +7,8 @@ export { ConfigError, type ConfigSources, defaultConfig, resolveConfig } from '.
 export { type GatewayConfig, type GatewayConfigInput, OPTIONS, type OptionSpec } from './config/options.js';
 export { ERROR_TABLE, type ErrorCode, GatewayError } from './errors.js';
 export type { CacheDirective, CacheSource, Scored, Scorer } from './predict/scorer.js';
-export { type ModelCard, type ModelEntry, ModelRegistry, ModelVersion } from './registry/registry.js';
+export { type ModelCard, ModelVersion } from './registry/model-version.js';
+export { type ModelEntry, ModelRegistry } from './registry/registry.js';
 export { type ModelDir, RepositoryError, scanRepository, type VersionDir } from './registry/repository.js';
 export { GATEWAY_VERSION, type Gateway, type GatewayStartOptions, StartupError, startGateway } from './server.js';
 export { type UwsBinding, uwsBinding } from './uws.js';

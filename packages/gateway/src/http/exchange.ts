@@ -4,7 +4,7 @@
 import { type ClientError, errorBody, statusLine, toClientError } from '../errors.js';
 import type { RequestLogger } from '../log.js';
 import { type ModelLabels, NO_MODEL, type RouteMetric } from '../metrics.js';
-import type { ModelVersion } from '../registry/registry.js';
+import type { ModelVersion } from '../registry/model-version.js';
 import type { HttpRequest, HttpResponse } from '../uws.js';
 import {
   type Format,

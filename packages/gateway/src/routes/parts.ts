@@ -6,7 +6,8 @@ import { GatewayError } from '../errors.js';
 import { Exchange, type ExchangeContext } from '../http/exchange.js';
 import type { Logger } from '../log.js';
 import type { Metrics, RouteMetric } from '../metrics.js';
-import type { ModelRegistry, ModelVersion } from '../registry/registry.js';
+import type { ModelVersion } from '../registry/model-version.js';
+import type { ModelRegistry } from '../registry/registry.js';
 import type { HttpRequest, HttpResponse, TemplatedApp } from '../uws.js';
 
 export interface ServerParts {

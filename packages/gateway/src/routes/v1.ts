@@ -8,7 +8,7 @@ import { CACHE_HEADERS, directiveOf } from '../cache/directive.js';
 import { GatewayError } from '../errors.js';
 import { type DecodeError, decodeBody, JSON_FORMAT, UNSUPPORTED } from '../http/codec.js';
 import { Exchange } from '../http/exchange.js';
-import type { ModelVersion } from '../registry/registry.js';
+import type { ModelVersion } from '../registry/model-version.js';
 import type { HttpRequest, HttpResponse } from '../uws.js';
 import { type RouteMetric, type Router, resolveModel, type ServerParts } from './parts.js';
 

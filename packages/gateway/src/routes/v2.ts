@@ -9,7 +9,7 @@ import { GatewayError } from '../errors.js';
 import { DecodeError, decodeBody, JSON_FORMAT, UNSUPPORTED } from '../http/codec.js';
 import { Exchange } from '../http/exchange.js';
 import { encodeInferResponse, type InferRequest, parseInferRequest } from '../oip/tensors.js';
-import type { ModelVersion } from '../registry/registry.js';
+import type { ModelVersion } from '../registry/model-version.js';
 import type { HttpRequest, HttpResponse } from '../uws.js';
 import { type Router, resolveModel, type ServerParts } from './parts.js';
 import { unsupported } from './v1.js';

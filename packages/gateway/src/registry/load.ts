@@ -1,0 +1,78 @@
+// Loading and wiring one model version: its card read and checked, the native model loaded, the
+// feature schema, Batcher, cache stage and answer renderer built around it; and the warm-up run.
+import { readFileSync } from 'node:fs';
+import { Batcher, FeatureSchema, Model } from '@ortline/scorer';
+import { RowKeys } from '../cache/key.js';
+import { CachedScorer } from '../cache/stage.js';
+import type { CacheTiers } from '../cache/tiers.js';
+import type { GatewayConfig } from '../config/options.js';
+import type { Metrics } from '../metrics.js';
+import { AnswerRenderer, type PredictionIds, parseAnswerFields, parseRiskBands } from '../predict/answer.js';
+import { BatcherScorer } from '../predict/scorer.js';
+import { type ModelCard, ModelVersion } from './model-version.js';
+import type { VersionDir } from './repository.js';
+
+export async function loadVersion(
+  name: string,
+  v: VersionDir,
+  config: GatewayConfig,
+  metrics: Metrics,
+  ids: PredictionIds,
+  cache: CacheTiers | undefined,
+): Promise<ModelVersion> {
+  const where = `${name}/${v.version}`;
+  let card: ModelCard = {};
+  if (v.cardPath) {
+    try {
+      card = JSON.parse(readFileSync(v.cardPath, 'utf8')) as ModelCard;
+    } catch (err) {
+      throw new Error(`${where}/model.json: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  const model = await Model.load(v.onnxPath, {
+    sessions: config.model.sessions,
+    intraOpThreads: config.model.intraOpThreads,
+  });
+  try {
+    const fields = parseAnswerFields(card.answer, `${where}/model.json`);
+    const featureNames = new Set((card.features ?? []).map((f) => f.name).concat(model.inputs.map((i) => i.name)));
+    // The card's own id field first, then the configured ones: records of any model may carry them.
+    const passthrough = [...new Set([fields.id, ...config.passthroughFields])].filter((f) => !featureNames.has(f));
+    const schema = FeatureSchema.fromModel(model, card, { passthrough });
+    const labels = { model: name, version: v.version };
+    const batcher = new Batcher(model, schema, {
+      ...config.batcher,
+      concurrency: config.model.sessions,
+      ...(card.output ? { output: { name: card.output.name, index: card.output.index } } : {}),
+      ...(metrics.enabled ? { onBatch: metrics.batch(labels) } : {}),
+    });
+    const bands = parseRiskBands(card.risk_thresholds, `${where}/model.json`);
+    const answers = new AnswerRenderer(v.version, bands, ids, fields, passthrough);
+    const scorer = cache
+      ? new CachedScorer({
+          batcher,
+          schema: FeatureSchema.fromModel(model, card, { passthrough }),
+          keys: new RowKeys(schema, cache.keyPrefix, name, v.version),
+          l1: cache.l1,
+          l2: cache.l2,
+          metric: metrics.cache(labels),
+        })
+      : new BatcherScorer(batcher);
+    return new ModelVersion({ name, version: v.version, dir: v.dir, model, card, schema, scorer, answers });
+  } catch (err) {
+    model.close();
+    throw err;
+  }
+}
+
+/** One synthetic valid row through the whole path (schema, batcher, native run). */
+export async function warm(mv: ModelVersion): Promise<void> {
+  const row: Record<string, unknown> = {};
+  for (const f of mv.schema.features) {
+    if (f.kind === 'categorical') row[f.name] = typeof f.default === 'string' ? f.default : (f.categories?.[0] ?? '');
+    else row[f.name] = typeof f.default === 'number' ? f.default : (f.min ?? (f.max != null && f.max < 0 ? f.max : 0));
+  }
+  // Not cached: a synthetic row is nobody's answer.
+  const [p] = (await mv.scorer.score([row], 'internal')).scores;
+  if (p === undefined) throw new Error(`${mv.name}/${mv.version}: warm-up run returned no score`);
+}

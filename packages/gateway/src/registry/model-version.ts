@@ -1,0 +1,72 @@
+// One loaded model version: its card, native model, feature schema, scorer and answer renderer,
+// and its serving state.
+import type { FeatureSchema, FeatureSpec, Model, TensorInfo } from '@ortline/scorer';
+import type { ModelGaugeSource, ModelLabels } from '../metrics.js';
+import { oipMetadataJson } from '../oip/metadata.js';
+import type { AnswerRenderer, RiskBand } from '../predict/answer.js';
+import type { Scorer } from '../predict/scorer.js';
+
+/** The parts of model.json the gateway reads. */
+export interface ModelCard {
+  readonly name?: string;
+  readonly version?: string | number;
+  readonly features?: readonly FeatureSpec[];
+  readonly output?: { readonly name: string; readonly index: number; readonly label?: string };
+  readonly risk_thresholds?: readonly RiskBand[];
+  /** The v1 answer's field names: `{"id_field", "probability_field", "risk_field"}`. */
+  readonly answer?: { readonly id_field?: string; readonly probability_field?: string; readonly risk_field?: string };
+  readonly [key: string]: unknown;
+}
+
+export class ModelVersion implements ModelGaugeSource {
+  readonly name: string;
+  readonly version: string;
+  readonly dir: string;
+  readonly labels: ModelLabels;
+  readonly model: Model;
+  readonly card: ModelCard;
+  readonly schema: FeatureSchema;
+  readonly scorer: Scorer;
+  readonly answers: AnswerRenderer;
+  readonly inputs: readonly TensorInfo[];
+  readonly outputs: readonly TensorInfo[];
+  /** GET /v2/models/{name}/versions/{v}, rendered once. */
+  readonly oipMetadataJson: string;
+  readonly inputByName: ReadonlyMap<string, TensorInfo>;
+  readonly outputByName: ReadonlyMap<string, TensorInfo>;
+  active = false;
+  ready = false;
+
+  constructor(init: {
+    name: string;
+    version: string;
+    dir: string;
+    model: Model;
+    card: ModelCard;
+    schema: FeatureSchema;
+    scorer: Scorer;
+    answers: AnswerRenderer;
+  }) {
+    this.name = init.name;
+    this.version = init.version;
+    this.dir = init.dir;
+    this.labels = Object.freeze({ model: init.name, version: init.version });
+    this.model = init.model;
+    this.card = init.card;
+    this.schema = init.schema;
+    this.scorer = init.scorer;
+    this.answers = init.answers;
+    this.inputs = init.model.inputs;
+    this.outputs = init.model.outputs;
+    this.inputByName = new Map(this.inputs.map((i) => [i.name, i]));
+    this.outputByName = new Map(this.outputs.map((o) => [o.name, o]));
+    this.oipMetadataJson = oipMetadataJson(init.name, [init.version], this);
+  }
+
+  get queueRows(): number {
+    return this.scorer.queueRows;
+  }
+  get inFlight(): number {
+    return this.scorer.inFlight;
+  }
+}
