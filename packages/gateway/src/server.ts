@@ -12,7 +12,7 @@ import { resolveConfig } from './config/load.js';
 import type { GatewayConfig, GatewayConfigInput } from './config/options.js';
 import type { ExchangeContext } from './http/exchange.js';
 import { createLogger, IdSource, type Logger, requestLogger } from './log.js';
-import { createMetrics } from './metrics.js';
+import { createMetrics } from './metrics/index.js';
 import { ModelRegistry } from './registry/registry.js';
 import { mountAdmin } from './routes/admin.js';
 import { mountDocs } from './routes/docs.js';

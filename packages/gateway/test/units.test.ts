@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { toClientError } from '../src/errors.js';
-import { FastHistogram } from '../src/fast-histogram.js';
 import { JSON_FORMAT, MSGPACK_FORMAT, requestFormat, responseFormat, UNSUPPORTED } from '../src/http/codec.js';
+import { FastHistogram } from '../src/metrics/fast-histogram.js';
 import { encodeInferResponse, parseInferRequest } from '../src/oip/tensors.js';
 import {
   AnswerRenderer,

@@ -12,7 +12,7 @@
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
 import type { GatewayConfig } from '../config/options.js';
 import type { Logger } from '../log.js';
-import type { L2ErrorReason, L2Metric, L2SkipReason } from '../metrics.js';
+import type { L2ErrorReason, L2Metric, L2SkipReason } from '../metrics/index.js';
 import { type BreakerState, CircuitBreaker } from './breaker.js';
 
 /** The `cache.l2` options (less the key prefix, which the stage applies) and the Redis URL. */

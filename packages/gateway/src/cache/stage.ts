@@ -14,7 +14,7 @@
 // of that separation, about 0.4 µs per missed row (bench/results/cache).
 import type { Batcher, FeatureIssue, FeatureSchema, Feeds, Output } from '@ortline/scorer';
 import { GatewayError } from '../errors.js';
-import type { CacheMetric } from '../metrics.js';
+import type { CacheMetric } from '../metrics/index.js';
 import type { CacheDirective, CacheSource, Scored, Scorer } from '../predict/scorer.js';
 import type { RowKeys } from './key.js';
 import type { L1Cache } from './l1.js';

@@ -2,7 +2,7 @@
 // enabled), the Redis client (when configured), the key prefix, and the admin flush.
 import type { GatewayConfig } from '../config/options.js';
 import type { Logger } from '../log.js';
-import type { CacheGaugeSource, Metrics } from '../metrics.js';
+import type { CacheGaugeSource, Metrics } from '../metrics/index.js';
 import { L1Cache } from './l1.js';
 import { L2Tier, l2Configured } from './l2.js';
 

@@ -3,7 +3,7 @@
 // await; every write happens inside `cork` and never after an abort or a first answer.
 import { type ClientError, errorBody, statusLine, toClientError } from '../errors.js';
 import type { RequestLogger } from '../log.js';
-import { type ModelLabels, NO_MODEL, type RouteMetric } from '../metrics.js';
+import { type ModelLabels, NO_MODEL, type RouteMetric } from '../metrics/index.js';
 import type { ModelVersion } from '../registry/model-version.js';
 import type { HttpRequest, HttpResponse } from '../uws.js';
 import {

@@ -6,7 +6,7 @@ import { RowKeys } from '../cache/key.js';
 import { CachedScorer } from '../cache/stage.js';
 import type { CacheTiers } from '../cache/tiers.js';
 import type { GatewayConfig } from '../config/options.js';
-import type { Metrics } from '../metrics.js';
+import type { Metrics } from '../metrics/index.js';
 import { AnswerRenderer, type PredictionIds, parseAnswerFields, parseRiskBands } from '../predict/answer.js';
 import { BatcherScorer } from '../predict/scorer.js';
 import { type ModelCard, ModelVersion } from './model-version.js';

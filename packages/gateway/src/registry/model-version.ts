@@ -1,7 +1,7 @@
 // One loaded model version: its card, native model, feature schema, scorer and answer renderer,
 // and its serving state.
 import type { FeatureSchema, FeatureSpec, Model, TensorInfo } from '@ortline/scorer';
-import type { ModelGaugeSource, ModelLabels } from '../metrics.js';
+import type { ModelGaugeSource, ModelLabels } from '../metrics/index.js';
 import { oipMetadataJson } from '../oip/metadata.js';
 import type { AnswerRenderer, RiskBand } from '../predict/answer.js';
 import type { Scorer } from '../predict/scorer.js';

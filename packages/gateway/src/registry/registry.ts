@@ -5,7 +5,7 @@ import type { GatewayConfig } from '../config/options.js';
 import { OPTIONS } from '../config/options.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { Metrics } from '../metrics.js';
+import type { Metrics } from '../metrics/index.js';
 import { oipMetadataJson } from '../oip/metadata.js';
 import { PredictionIds } from '../predict/answer.js';
 import { loadVersion, warm } from './load.js';

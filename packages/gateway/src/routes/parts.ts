@@ -5,7 +5,7 @@ import type { GatewayConfig } from '../config/options.js';
 import { GatewayError } from '../errors.js';
 import { Exchange, type ExchangeContext } from '../http/exchange.js';
 import type { Logger } from '../log.js';
-import type { Metrics, RouteMetric } from '../metrics.js';
+import type { Metrics, RouteMetric } from '../metrics/index.js';
 import type { ModelVersion } from '../registry/model-version.js';
 import type { ModelRegistry } from '../registry/registry.js';
 import type { HttpRequest, HttpResponse, TemplatedApp } from '../uws.js';

@@ -13,7 +13,7 @@
 import { frameDirective } from '../cache/directive.js';
 import { errorBody, GatewayError, toClientError } from '../errors.js';
 import { decodeBody, type Format, JSON_FORMAT, MSGPACK_FORMAT, packMsgpack } from '../http/codec.js';
-import { type ModelLabels, NO_MODEL } from '../metrics.js';
+import { type ModelLabels, NO_MODEL } from '../metrics/index.js';
 import type { ModelVersion } from '../registry/model-version.js';
 import { uWS, type WebSocket } from '../uws.js';
 import type { ServerParts } from './parts.js';

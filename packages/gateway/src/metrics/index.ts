@@ -1,0 +1,80 @@
+// Prometheus metrics (prom-client), one module per domain: requests, model versions, cache tiers,
+// the process. With metrics disabled every handle is a no-op chosen at start-up.
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { cacheMetrics } from './cache.js';
+import { modelMetrics } from './models.js';
+import { requestMetrics } from './requests.js';
+import { runtimeMetrics } from './runtime.js';
+import type {
+  BatchMetric,
+  CacheGaugeSource,
+  CacheMetric,
+  L2Metric,
+  ModelGaugeSource,
+  ModelLabels,
+  RouteMetric,
+} from './types.js';
+
+export * from './types.js';
+
+export interface Metrics {
+  readonly enabled: boolean;
+  readonly contentType: string;
+  route(name: string): RouteMetric;
+  batch(labels: ModelLabels): BatchMetric;
+  cache(labels: ModelLabels): CacheMetric;
+  readonly l2: L2Metric;
+  wsConnections(delta: number): void;
+  render(): Promise<string>;
+  close(): void;
+}
+
+const NOOP_ROUTE: RouteMetric = { observe() {} };
+const NOOP_BATCH: BatchMetric = () => {};
+const NOOP_CACHE: CacheMetric = { l1() {}, l2() {}, l2Skipped() {}, bypass() {} };
+const NOOP_L2: L2Metric = { lookup() {}, error() {}, breaker() {} };
+
+export function createMetrics(options: {
+  enabled: boolean;
+  defaultMetrics: boolean;
+  models: () => Iterable<ModelGaugeSource>;
+  wsPending: () => number;
+  cache?: () => CacheGaugeSource | undefined;
+  /** Whether an L2 is configured: its gauges exist only then. */
+  l2?: boolean;
+}): Metrics {
+  if (!options.enabled) {
+    return {
+      enabled: false,
+      contentType: 'text/plain',
+      route: () => NOOP_ROUTE,
+      batch: () => NOOP_BATCH,
+      cache: () => NOOP_CACHE,
+      l2: NOOP_L2,
+      wsConnections() {},
+      render: () => Promise.resolve(''),
+      close() {},
+    };
+  }
+
+  const registry = new Registry();
+  if (options.defaultMetrics) collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
+  const requests = requestMetrics(registry);
+  const models = modelMetrics(registry, options.models);
+  const runtime = runtimeMetrics(registry, options.wsPending);
+  const cache = cacheMetrics(registry, options.cache ?? (() => undefined), options.l2 === true);
+  return {
+    enabled: true,
+    contentType: registry.contentType,
+    route: requests.route,
+    batch: models.batch,
+    cache: cache.cache,
+    l2: cache.l2,
+    wsConnections: runtime.wsConnections,
+    render: () => registry.metrics(),
+    close() {
+      runtime.close();
+      registry.clear();
+    },
+  };
+}

@@ -1,0 +1,71 @@
+// Model versions: native runs (duration, rows per micro-batch, rows scored) and, read at scrape
+// time, each version's queue, runs in flight and readiness.
+import { Counter, Gauge, type Registry } from 'prom-client';
+import { registerHistogram } from './register.js';
+import type { BatchMetric, ModelGaugeSource, ModelLabels } from './types.js';
+
+const INFERENCE_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
+const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 10_000];
+
+export function modelMetrics(
+  registry: Registry,
+  models: () => Iterable<ModelGaugeSource>,
+): { batch(labels: ModelLabels): BatchMetric } {
+  const inference = registerHistogram(
+    registry,
+    'ortline_inference_duration_seconds',
+    'Duration of one native run (one micro-batch), off the event loop.',
+    INFERENCE_BUCKETS,
+  );
+  const batchRows = registerHistogram(
+    registry,
+    'ortline_batch_rows',
+    'Rows per native run: how well requests coalesce into micro-batches.',
+    BATCH_BUCKETS,
+  );
+  const rowsScored = new Counter({
+    name: 'ortline_rows_scored_total',
+    help: 'Rows sent through native runs.',
+    labelNames: ['model', 'version'] as const,
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'ortline_queue_rows',
+    help: 'Rows waiting for a native run (queue depth), per model version.',
+    labelNames: ['model', 'version'] as const,
+    registers: [registry],
+    collect() {
+      for (const m of models()) this.set(m.labels, m.queueRows);
+    },
+  });
+  new Gauge({
+    name: 'ortline_runs_in_flight',
+    help: 'Native runs in flight, per model version.',
+    labelNames: ['model', 'version'] as const,
+    registers: [registry],
+    collect() {
+      for (const m of models()) this.set(m.labels, m.inFlight);
+    },
+  });
+  new Gauge({
+    name: 'ortline_model_ready',
+    help: '1 when the model version is loaded and warmed.',
+    labelNames: ['model', 'version'] as const,
+    registers: [registry],
+    collect() {
+      for (const m of models()) this.set(m.labels, m.ready ? 1 : 0);
+    },
+  });
+  return {
+    batch(labels) {
+      const inf = inference.child({ model: labels.model, version: labels.version });
+      const rows = batchRows.child({ model: labels.model, version: labels.version });
+      const scored = rowsScored.labels(labels.model, labels.version);
+      return (n, ms) => {
+        inf.observe(ms / 1000);
+        rows.observe(n);
+        scored.inc(n);
+      };
+    },
+  };
+}

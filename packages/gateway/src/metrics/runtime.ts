@@ -1,0 +1,48 @@
+// The process: event-loop delay since the previous scrape (what a request waited for the loop),
+// and the WebSocket stream's connections and held-back answers.
+import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
+import { Gauge, type Registry } from 'prom-client';
+
+export function runtimeMetrics(
+  registry: Registry,
+  wsPending: () => number,
+): { wsConnections(delta: number): void; close(): void } {
+  const ws = new Gauge({
+    name: 'ortline_ws_connections',
+    help: 'Open WebSocket connections on /v1/stream.',
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'ortline_ws_pending_answers',
+    help: 'WebSocket answers held back because their socket is over ws.sendCapBytes (backpressure).',
+    registers: [registry],
+    collect() {
+      this.set(wsPending());
+    },
+  });
+
+  const loop: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
+  loop.enable();
+  new Gauge({
+    name: 'ortline_event_loop_delay_seconds',
+    help: 'Event-loop delay since the previous scrape, by quantile (1 = max).',
+    labelNames: ['quantile'] as const,
+    registers: [registry],
+    collect() {
+      if (loop.count > 0) {
+        this.set({ quantile: '0.5' }, loop.percentile(50) / 1e9);
+        this.set({ quantile: '0.99' }, loop.percentile(99) / 1e9);
+        this.set({ quantile: '1' }, loop.max / 1e9);
+      }
+      loop.reset();
+    },
+  });
+  return {
+    wsConnections(delta) {
+      ws.inc(delta);
+    },
+    close() {
+      loop.disable();
+    },
+  };
+}

@@ -1,0 +1,70 @@
+// The metric handles each part of the gateway records into, and the label values they share.
+// Names carry their unit; per-model series carry {model, version}.
+import type { BreakerState } from '../cache/breaker.js';
+
+/** Label values of one model version, created once when it is loaded. */
+export interface ModelLabels {
+  readonly model: string;
+  readonly version: string;
+}
+
+/** Requests that name no known model are labelled with this, so clients cannot mint series. */
+export const NO_MODEL: ModelLabels = Object.freeze({ model: '', version: '' });
+
+export interface RouteMetric {
+  observe(labels: ModelLabels, status: number, seconds: number): void;
+}
+
+export type BatchMetric = (rows: number, durationMs: number) => void;
+
+export interface ModelGaugeSource {
+  readonly labels: ModelLabels;
+  readonly ready: boolean;
+  readonly queueRows: number;
+  readonly inFlight: number;
+}
+
+/** The cache stage of one model version. Counts are rows (one row = one prediction). */
+export interface CacheMetric {
+  /** One request through L1: rows that hit and missed, and the time of the L1 stage (validate, key, look up). */
+  l1(hits: number, misses: number, seconds: number): void;
+  /** L2's answer for this model version's rows in one lookup. */
+  l2(hits: number, misses: number): void;
+  /** Rows that did not ask L2: its breaker is open, or the client is not connected. */
+  l2Skipped(rows: number, reason: L2SkipReason): void;
+  /** A request that opted out (`Cache-Control: no-cache | no-store`, or the WebSocket flag). */
+  bypass(directive: 'no-cache' | 'no-store'): void;
+}
+
+export type L2SkipReason = 'breaker_open' | 'not_connected';
+export type L2Op = 'lookup' | 'store' | 'flush';
+export type L2ErrorReason = 'timeout' | 'error' | 'not_connected' | 'backlog';
+
+/** The Redis tier, shared by all model versions. */
+export interface L2Metric {
+  /** One MGET: time until the batch moved on (its answer, its error, or the budget). */
+  lookup(seconds: number): void;
+  error(op: L2Op, reason: L2ErrorReason): void;
+  breaker(to: BreakerState): void;
+}
+
+/** What the cache gauges read at scrape time. */
+export interface CacheGaugeSource {
+  readonly l1Entries: number;
+  readonly l1Bytes: number;
+  /** Undefined when there is no L2. */
+  readonly l2Connected: boolean | undefined;
+  readonly breaker: BreakerState | undefined;
+}
+
+export interface Metrics {
+  readonly enabled: boolean;
+  readonly contentType: string;
+  route(name: string): RouteMetric;
+  batch(labels: ModelLabels): BatchMetric;
+  cache(labels: ModelLabels): CacheMetric;
+  readonly l2: L2Metric;
+  wsConnections(delta: number): void;
+  render(): Promise<string>;
+  close(): void;
+}
