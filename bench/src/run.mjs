@@ -20,79 +20,22 @@
 // as bench/results/latest.*. --smoke: a second per load, one round; writes to a fresh temp dir
 // (never over the committed results) unless --out is given.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { checkHttp, crossCheck } from './check.mjs';
 import { churnParity, machineInfo, median, repoRoot } from './common.mjs';
-import { machineBusySeconds, treeCpuSeconds } from './cpu.mjs';
 import { load, stopLoad, wrkVersion } from './load.mjs';
+import { benchOptions } from './options.mjs';
 import { writeMix } from './payloads.mjs';
-import { charts, markdown, summary, updateReadme } from './report.mjs';
+import { pickLoadGenerator, setUpFastapiPeer } from './prerequisites.mjs';
+import { charts, markdown } from './report.mjs';
+import { cpuUsage, ratios, snapshot } from './stats.mjs';
 import { FASTAPI_WORKERS, fastapiVenv, gatewayBuilt, gatewayHasL1, systems } from './systems.mjs';
 import { checkWs, wsPipelined } from './ws.mjs';
 
-const { values: args } = parseArgs({
-  options: {
-    duration: { type: 'string' },
-    rounds: { type: 'string' },
-    parts: { type: 'string', default: 'inprocess,http,ws' },
-    connections: { type: 'string', default: '64,256,2100' },
-    systems: { type: 'string' },
-    'load-generator': { type: 'string', default: 'auto' },
-    timeout: { type: 'string', default: '5' },
-    'inprocess-time': { type: 'string', default: '1000' },
-    'ws-connections': { type: 'string', default: '4' },
-    'ws-window': { type: 'string', default: '512' },
-    'hot-share': { type: 'string', default: '0.8' },
-    'hot-size': { type: 'string', default: '100' },
-    warmup: { type: 'string' },
-    out: { type: 'string' },
-    'no-setup': { type: 'boolean', default: false },
-    smoke: { type: 'boolean', default: false },
-    help: { type: 'boolean', default: false },
-  },
-});
-if (args.help) {
-  const lines = readFileSync(new URL(import.meta.url), 'utf8')
-    .split('\n')
-    .slice(1);
-  console.log(
-    lines
-      .slice(
-        0,
-        lines.findIndex((l) => !l.startsWith('//')),
-      )
-      .map((l) => l.slice(3))
-      .join('\n'),
-  );
-  process.exit(0);
-}
-
-const smoke = args.smoke;
-const duration = Number(args.duration ?? (smoke ? 1 : 8));
-const rounds = Number(args.rounds ?? (smoke ? 1 : 3));
-const warmup = Number(args.warmup ?? (smoke ? 0 : 3));
-const parts = new Set(args.parts.split(',').map((s) => s.trim()));
-const levels = args.connections.split(',').map(Number);
-const timeout = Number(args.timeout);
-const hotShare = Number(args['hot-share']);
-const hotSize = Number(args['hot-size']);
-const wsOpts = { duration, connections: Number(args['ws-connections']), window: Number(args['ws-window']) };
-const bad = [...parts].filter((p) => !['inprocess', 'http', 'ws'].includes(p));
-if (
-  bad.length ||
-  !(duration > 0) ||
-  !(rounds > 0) ||
-  levels.some((c) => !(c > 0)) ||
-  !(hotShare >= 0 && hotShare <= 1) ||
-  !(hotSize >= 1)
-) {
-  console.error(`bench: bad options${bad.length ? ` (unknown part ${bad.join(', ')})` : ''}; see --help`);
-  process.exit(2);
-}
-
+const { args, smoke, duration, rounds, warmup, parts, levels, timeout, hotShare, hotSize, wsOpts, wanted } =
+  benchOptions(process.argv.slice(2));
 const log = (...a) => console.error('[bench]', ...a);
 const created = new Date();
 const stamp = created
@@ -108,7 +51,6 @@ const { card, parity } = churnParity();
 // ---------------------------------------------------------------------------------------------
 // Prerequisites: the gateway built, the FastAPI venv, a load generator.
 
-const wanted = args.systems ? new Set(args.systems.split(',').map((s) => s.trim())) : undefined;
 const l1 = gatewayHasL1();
 let list = [];
 if (parts.has('http') || parts.has('ws')) {
@@ -125,55 +67,10 @@ if (parts.has('http') || parts.has('ws')) {
         log(`no system "${id}" (ortline-l1 needs a gateway with the L1 cache option)`);
 }
 
-if (list.some((s) => s.id === 'fastapi') && !args['no-setup']) {
-  log('FastAPI peer: bench/peers/fastapi/setup.sh');
-  const r = spawnSync('bash', [join(repoRoot, 'bench/peers/fastapi/setup.sh')], {
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  if (r.status !== 0) {
-    console.error('bench: the FastAPI peer could not be set up (bench/peers/fastapi/setup.sh)');
-    process.exit(1);
-  }
-}
-
-let tool = args['load-generator'];
-let toolNote = '';
-if (parts.has('http')) {
-  if (tool === 'auto') {
-    if (!wrkVersion() && !args['no-setup']) installWrk();
-    tool = wrkVersion() ? 'wrk' : 'autocannon';
-    if (tool === 'autocannon') toolNote = 'wrk not found and not installable here: autocannon instead';
-  } else if (tool === 'wrk' && !wrkVersion()) {
-    console.error('bench: --load-generator wrk, but wrk is not installed (apt-get install wrk)');
-    process.exit(1);
-  } else if (!['wrk', 'autocannon'].includes(tool)) {
-    console.error('bench: --load-generator must be auto, wrk or autocannon');
-    process.exit(2);
-  }
-}
-
-/** wrk from Debian's archive, when this user may install packages without a prompt. */
-function installWrk() {
-  const root = process.getuid?.() === 0;
-  const sudo = !root && spawnSync('sudo', ['-n', 'true']).status === 0;
-  if ((!root && !sudo) || spawnSync('apt-get', ['--version']).error) {
-    log('wrk is not installed and cannot be installed here (needs apt-get as root); using autocannon');
-    return;
-  }
-  const pre = sudo ? ['sudo', '-n'] : [];
-  const run = (argv) =>
-    spawnSync(pre[0] ?? argv[0], pre.length ? [...pre.slice(1), ...argv] : argv.slice(1), {
-      stdio: ['ignore', 'ignore', 'inherit'],
-      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    });
-  log('installing wrk (apt-get install wrk)');
-  let r = run(['apt-get', 'install', '-y', '-qq', '--no-install-recommends', 'wrk']);
-  if (r.status !== 0) {
-    run(['apt-get', 'update', '-qq']);
-    r = run(['apt-get', 'install', '-y', '-qq', '--no-install-recommends', 'wrk']);
-  }
-  if (r.status !== 0) log('apt-get install wrk failed; using autocannon');
-}
+if (list.some((s) => s.id === 'fastapi') && !args['no-setup']) setUpFastapiPeer(log);
+const { tool, note: toolNote } = parts.has('http')
+  ? pickLoadGenerator(args['load-generator'])
+  : { tool: null, note: '' };
 
 // ---------------------------------------------------------------------------------------------
 // The started processes: stopped on every way out.
@@ -253,6 +150,8 @@ if (interrupted) await new Promise(() => {}); // the signal handler exits
 writeOutputs();
 rmSync(scratch, { recursive: true, force: true });
 log(`report: ${join(outDir, 'latest.md')}`);
+if (!smoke && !args.out && !failed)
+  log('to put its figures into bench/README.md: node bench/src/report.mjs bench/results/latest.json --readme');
 process.exit(failed ? 1 : 0);
 
 // ---------------------------------------------------------------------------------------------
@@ -366,7 +265,7 @@ async function runServers() {
       return { round, failed: String(err.message ?? err).slice(0, 500) };
     }
     const after = await snapshot(s, srv);
-    return { round, ...r, ...usage(before, after, r), ...(srv.alive ? {} : { crashed: true }) };
+    return { round, ...r, ...cpuUsage(before, after, r), ...(srv.alive ? {} : { crashed: true }) };
   };
 
   if (warmup > 0 && parts.has('http')) {
@@ -408,7 +307,7 @@ async function runServers() {
       const w = await wsPipelined(srv.url, parity, wsOpts);
       const self1 = process.cpuUsage(self0);
       const after = await snapshot(s, srv);
-      const u = usage(before, after, { wall_s: w.seconds, loadgen_cpu_s: (self1.user + self1.system) / 1e6 });
+      const u = cpuUsage(before, after, { wall_s: w.seconds, loadgen_cpu_s: (self1.user + self1.system) / 1e6 });
       wsSamples.push({ round, ...w, ...u });
       log(
         `round ${round + 1}/${rounds} ws: ${Math.round(w.predictions_per_s)} predictions/s, errors ${w.errors}, cpu ${u.server_cpu_cores.toFixed(2)}`,
@@ -481,80 +380,7 @@ async function runServers() {
       rounds: wsSamples,
     };
   }
-  report.ratios = ratios(samples);
-}
-
-/** CPU counters (and the gateway's batch and cache counters) around one measurement. */
-async function snapshot(s, srv) {
-  const snap = { cpu: treeCpuSeconds(srv.pid), busy: machineBusySeconds(), self: process.cpuUsage() };
-  if (s.gateway) {
-    try {
-      const text = await (await fetch(`${srv.url}/metrics`)).text();
-      const sum = (re) => [...text.matchAll(re)].reduce((a, m) => a + Number(m[1]), 0);
-      snap.batchSum = sum(/^ortline_batch_rows_sum\{[^}]*\} (\S+)$/gm);
-      snap.batchCount = sum(/^ortline_batch_rows_count\{[^}]*\} (\S+)$/gm);
-      snap.hits = sum(/^ortline_cache_hits_total\{[^}]*tier="l1"[^}]*\} (\S+)$/gm);
-      snap.misses = sum(/^ortline_cache_misses_total\{[^}]*tier="l1"[^}]*\} (\S+)$/gm);
-    } catch {}
-  }
-  // Read the CPU counters again after the scrape so the scrape is not billed to the run.
-  snap.cpu = treeCpuSeconds(srv.pid);
-  snap.busy = machineBusySeconds();
-  snap.self = process.cpuUsage();
-  return snap;
-}
-
-function usage(a, b, r) {
-  // The generator's own run time (wrk's init, which formats the requests, is idle time for the server).
-  const wall = r.seconds ?? r.wall_s;
-  const server = b.cpu - a.cpu;
-  const self = (b.self.user - a.self.user + b.self.system - a.self.system) / 1e6;
-  const busy = b.busy - a.busy;
-  const out = {
-    server_cpu_s: server,
-    server_cpu_cores: server / wall,
-    loadgen_cpu_cores: r.loadgen_cpu_s / wall,
-    // Everything else the machine did meanwhile: other people's work on a shared box.
-    other_cpu_cores: Math.max(0, (busy - server - r.loadgen_cpu_s - (r.requests !== undefined ? self : 0)) / wall),
-  };
-  if (r.requests !== undefined) out.requests_per_cpu_s = (r.rps * r.seconds) / server;
-  if (a.batchCount !== undefined && b.batchCount !== undefined) {
-    const n = b.batchCount - a.batchCount;
-    out.mean_batch_rows = n > 0 ? (b.batchSum - a.batchSum) / n : undefined;
-    const lookups = b.hits - a.hits + (b.misses - a.misses);
-    if (lookups > 0) out.l1_hit_ratio = (b.hits - a.hits) / lookups;
-  }
-  return out;
-}
-
-/**
- * Per level: the gateway's requests/s over each other system's (`rps`), and its requests per
- * server CPU-second over theirs (`per_cpu`), round by round, then the median.
- */
-function ratios(samples) {
-  const out = {};
-  const gateways = list.filter((s) => s.gateway).map((s) => s.id);
-  const ratio = (a, b, f) => {
-    const per = a
-      .map((x, i) => (x.failed || !b[i] || b[i].failed || !(f(b[i]) > 0) ? NaN : f(x) / f(b[i])))
-      .filter(Number.isFinite);
-    return per.length ? median(per) : null;
-  };
-  for (const g of gateways) {
-    out[g] = {};
-    for (const c of levels) {
-      out[g][c] = {};
-      for (const s of list) {
-        if (s.id === g) continue;
-        const a = samples.get(`${g}@${c}`) ?? [];
-        const b = samples.get(`${s.id}@${c}`) ?? [];
-        out[g][c][s.id] = ratio(a, b, (m) => m.rps);
-        out[g][c].per_cpu ??= {};
-        out[g][c].per_cpu[s.id] = ratio(a, b, (m) => m.requests_per_cpu_s);
-      }
-    }
-  }
-  return out;
+  report.ratios = ratios(samples, list, levels);
 }
 
 function writeOutputs() {
@@ -571,19 +397,6 @@ function writeOutputs() {
       .map((k) => `${k}.svg`)
       .join(',')}} and latest.*`,
   );
-  // A complete run into the committed results also refreshes the figures in bench/README.md.
-  const readme = join(repoRoot, 'bench/README.md');
-  const complete = parts.size === 3 && !wanted && report.http.length > 0;
-  if (
-    !smoke &&
-    !args.out &&
-    !failed &&
-    complete &&
-    existsSync(readme) &&
-    updateReadme(readme, summary(report, 'results', names('latest')))
-  ) {
-    log('updated the figures in bench/README.md');
-  }
 }
 
 function versionsAll() {
