@@ -19,8 +19,8 @@ pub enum ErrorCode {
     /// The model has an input or output ortline cannot feed or return (dynamic non-batch dims,
     /// sequences, maps).
     UnsupportedInput,
-    /// The model file does not exist.
-    ModelNotFound,
+    /// The model file does not exist (or is not a file).
+    ModelFileNotFound,
     /// The model bytes are not a model ONNX Runtime can load.
     ModelInvalid,
     /// An option is out of range or unknown.
@@ -50,7 +50,7 @@ impl ErrorCode {
             Self::InputShapeMismatch => "INPUT_SHAPE_MISMATCH",
             Self::InvalidRows => "INVALID_ROWS",
             Self::UnsupportedInput => "UNSUPPORTED_INPUT",
-            Self::ModelNotFound => "MODEL_NOT_FOUND",
+            Self::ModelFileNotFound => "MODEL_FILE_NOT_FOUND",
             Self::ModelInvalid => "MODEL_INVALID",
             Self::InvalidOption => "INVALID_OPTION",
             Self::EpUnavailable => "EP_UNAVAILABLE",
@@ -70,17 +70,56 @@ impl fmt::Display for ErrorCode {
     }
 }
 
-/// An ortline failure: a code to branch on and a message for people that names what failed
-/// (the input, the file, the option).
+/// A value of an error's structured details.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Detail {
+    Str(String),
+    Int(i64),
+}
+
+impl From<&str> for Detail {
+    fn from(s: &str) -> Self {
+        Self::Str(s.to_owned())
+    }
+}
+
+impl From<String> for Detail {
+    fn from(s: String) -> Self {
+        Self::Str(s)
+    }
+}
+
+impl From<usize> for Detail {
+    fn from(n: usize) -> Self {
+        Self::Int(i64::try_from(n).unwrap_or(i64::MAX))
+    }
+}
+
+impl From<i64> for Detail {
+    fn from(n: i64) -> Self {
+        Self::Int(n)
+    }
+}
+
+/// An ortline failure: a code to branch on, a message for people that names what failed (the
+/// input, the file, the option), and the same facts as structured details (`input`, `expected`,
+/// `got`, `index`, ...) for programs, so that no layer above has to parse the message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Error {
     code: ErrorCode,
     message: String,
+    details: Vec<(&'static str, Detail)>,
 }
 
 impl Error {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into() }
+        Self { code, message: message.into(), details: Vec::new() }
+    }
+
+    /// Adds one detail (builder style).
+    pub fn with(mut self, key: &'static str, value: impl Into<Detail>) -> Self {
+        self.details.push((key, value.into()));
+        self
     }
 
     pub fn code(&self) -> ErrorCode {
@@ -89,6 +128,15 @@ impl Error {
 
     pub fn message(&self) -> &str {
         &self.message
+    }
+
+    pub fn details(&self) -> &[(&'static str, Detail)] {
+        &self.details
+    }
+
+    /// The value of detail `key`, if it has one.
+    pub fn detail(&self, key: &str) -> Option<&Detail> {
+        self.details.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
     }
 }
 

@@ -19,11 +19,13 @@ mod ffi;
 mod model;
 mod onnx_header;
 mod options;
+mod plan;
 pub mod runtime;
 mod tensor;
 
-pub use error::{catch_panic, Error, ErrorCode, Result};
+pub use error::{catch_panic, Detail, Error, ErrorCode, Result};
 pub use model::{Model, ModelBuilder, ModelMetadata, RunControl};
 pub use options::{ModelOptions, OptimizationLevel, MAX_SESSIONS, MAX_THREADS};
+pub use plan::{Batch, InputPlan, MAX_ROWS};
 pub use runtime::{Candidate, Runtime};
 pub use tensor::{ElementType, Input, Output, StringColumn, Strings, StringsRef, TensorData, TensorInfo};

@@ -16,6 +16,7 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::ffi::{self, CpuMemory, OwnedValue};
 use crate::onnx_header;
 use crate::options::{describe_providers, execution_providers, ModelOptions, OptimizationLevel};
+use crate::plan::InputPlan;
 use crate::runtime::available_providers;
 use crate::runtime::Runtime;
 use crate::tensor::{ElementType, Input, Output, Strings, TensorData, TensorInfo};
@@ -81,13 +82,13 @@ impl ModelBuilder {
         match std::fs::metadata(path) {
             Err(_) => {
                 return Err(Error::new(
-                    ErrorCode::ModelNotFound,
+                    ErrorCode::ModelFileNotFound,
                     format!("model file not found: {}", path.display()),
                 ))
             }
             Ok(m) if !m.is_file() => {
                 return Err(Error::new(
-                    ErrorCode::ModelNotFound,
+                    ErrorCode::ModelFileNotFound,
                     format!("{} is not a model file", path.display()),
                 ))
             }
@@ -167,33 +168,11 @@ impl ModelBuilder {
 fn load_error(what: &str, e: &ort::Error) -> Error {
     use ort::ErrorCode as C;
     let code = match e.code() {
-        C::NoSuchFile => ErrorCode::ModelNotFound,
+        C::NoSuchFile => ErrorCode::ModelFileNotFound,
         C::ExecutionProviderFailure => ErrorCode::EpUnavailable,
         _ => ErrorCode::ModelInvalid,
     };
     Error::new(code, format!("cannot load {what}: {}", e.message()))
-}
-
-/// Where an input's batch dimension comes from.
-#[derive(Debug, Clone, Copy)]
-enum Batch {
-    /// Rank 0: one value, no rows.
-    Scalar,
-    /// The first dimension is the row count.
-    Rows,
-    /// The first dimension is fixed; rows must equal it.
-    Fixed(i64),
-}
-
-#[derive(Debug)]
-struct InputPlan {
-    ty: ElementType,
-    onnx: Option<ort::sys::ONNXTensorElementDataType>,
-    batch: Batch,
-    /// Static non-batch dims, or why the input cannot be fed.
-    tail: std::result::Result<Vec<i64>, String>,
-    /// Product of `tail`.
-    width: usize,
 }
 
 /// C-string names, built once per model so a run allocates none.
@@ -316,6 +295,8 @@ struct Inner {
     outputs: Vec<TensorInfo>,
     metadata: ModelMetadata,
     plans: Vec<InputPlan>,
+    /// ONNX Runtime's element type per input (None: not a numeric tensor type ORT takes as is).
+    onnx_types: Vec<Option<ort::sys::ONNXTensorElementDataType>>,
     input_names: Names,
     output_names: Names,
     memory: CpuMemory,
@@ -396,7 +377,8 @@ impl Model {
         let outputs: Vec<TensorInfo> =
             first.outputs().iter().map(|o| TensorInfo::from_outlet(o.name(), o.dtype())).collect();
         let metadata = read_metadata(first, producer_version)?;
-        let plans = inputs.iter().map(plan).collect();
+        let plans: Vec<InputPlan> = inputs.iter().map(InputPlan::new).collect();
+        let onnx_types = inputs.iter().map(|i| i.ty.to_onnx()).collect();
         let input_names = Names::new(inputs.iter().map(|i| i.name.as_str()))?;
         let output_names = Names::new(outputs.iter().map(|o| o.name.as_str()))?;
         let n = sessions.len();
@@ -412,6 +394,7 @@ impl Model {
                 outputs,
                 metadata,
                 plans,
+                onnx_types,
                 input_names,
                 output_names,
                 memory: CpuMemory::new()?,
@@ -453,15 +436,15 @@ impl Model {
         self.inner.outputs.iter().position(|o| o.name == name)
     }
 
+    /// How each input is fed, in input order: the one input contract (see [`InputPlan`]).
+    pub fn input_plans(&self) -> &[InputPlan] {
+        &self.inner.plans
+    }
+
     /// How many values input `index` takes for `rows` rows (rows x its static non-batch dims;
     /// 1 for a scalar), or `None` when ortline cannot feed it.
     pub fn input_len(&self, index: usize, rows: usize) -> Option<usize> {
-        let plan = self.inner.plans.get(index)?;
-        plan.tail.as_ref().ok()?;
-        match plan.batch {
-            Batch::Scalar => Some(1),
-            _ => rows.checked_mul(plan.width),
-        }
+        self.inner.plans.get(index)?.values_for(rows).ok()
     }
 
     fn input_list(&self) -> String {
@@ -523,15 +506,11 @@ impl Model {
         // held only for the run itself.
         let mut shapes: Vec<Vec<i64>> = Vec::with_capacity(inputs.len());
         let mut values: Vec<Option<OwnedValue>> = Vec::with_capacity(inputs.len());
-        for (input, plan) in inputs.iter().zip(&inner.plans) {
-            let mut shape = Vec::with_capacity(1 + plan.tail.as_ref().map_or(0, Vec::len));
-            if !matches!(plan.batch, Batch::Scalar) {
-                shape.push(rows as i64);
-            }
-            shape.extend_from_slice(plan.tail.as_deref().unwrap_or(&[]));
+        for ((input, plan), onnx) in inputs.iter().zip(&inner.plans).zip(&inner.onnx_types) {
+            let shape = plan.shape(rows);
             let value = match input.raw_bytes() {
                 Some((ptr, bytes)) => {
-                    let onnx = plan.onnx.ok_or_else(|| unsupported(&plan.ty))?;
+                    let onnx = onnx.ok_or_else(|| unsupported(&plan.ty))?;
                     // SAFETY: `input` borrows the caller's slice for the whole call; the value
                     // is dropped before this function returns.
                     Some(unsafe { ffi::tensor_over(&inner.memory, ptr, bytes, &shape, onnx)? })
@@ -641,7 +620,8 @@ impl Model {
                     self.input_list(),
                     inputs.len()
                 ),
-            ));
+            )
+            .with("input", missing.as_str()));
         }
         if inputs.len() > inner.inputs.len() {
             return Err(Error::new(
@@ -652,42 +632,13 @@ impl Model {
                     inner.inputs.len(),
                     self.input_list()
                 ),
-            ));
+            )
+            .with("expected", inner.inputs.len())
+            .with("got", inputs.len()));
         }
-        if i64::try_from(rows).is_err() {
-            return Err(Error::new(ErrorCode::InvalidRows, format!("rows is too large: {rows}")));
-        }
-        for ((input, plan), info) in inputs.iter().zip(&inner.plans).zip(&inner.inputs) {
-            let name = &info.name;
-            let got = input.element_type();
-            if got != plan.ty {
-                return Err(Error::new(
-                    ErrorCode::InputTypeMismatch,
-                    format!("input \"{name}\" expects {}, got {got}", plan.ty),
-                ));
-            }
-            plan.tail
-                .as_ref()
-                .map_err(|why| Error::new(ErrorCode::UnsupportedInput, format!("input \"{name}\" {why}")))?;
-            let want = match plan.batch {
-                Batch::Scalar => 1,
-                Batch::Fixed(n) if rows as i64 != n && rows != 0 => {
-                    return Err(Error::new(ErrorCode::InvalidRows, format!("input \"{name}\" has a fixed batch dimension of {n}, so rows must be {n}, got {rows}")));
-                }
-                _ => rows.checked_mul(plan.width).ok_or_else(|| {
-                    Error::new(ErrorCode::InvalidRows, format!("rows is too large: {rows}"))
-                })?,
-            };
-            if input.len() != want {
-                let how = match plan.batch {
-                    Batch::Scalar => "a scalar".to_owned(),
-                    _ => format!("{rows} rows x {}", plan.width),
-                };
-                return Err(Error::new(
-                    ErrorCode::InputShapeMismatch,
-                    format!("input \"{name}\" needs {want} values ({how}), got {}", input.len()),
-                ));
-            }
+        for (input, plan) in inputs.iter().zip(&inner.plans) {
+            plan.check(input.element_type(), input.len(), rows)?;
+            let name = &plan.name;
             if let Input::Bool(bytes) = input {
                 if let Some(i) = bytes.iter().position(|&b| b > 1) {
                     return Err(Error::new(
@@ -696,7 +647,9 @@ impl Model {
                             "input \"{name}\" is bool: every value must be 0 or 1, got {} at index {i}",
                             bytes[i]
                         ),
-                    ));
+                    )
+                    .with("input", name.as_str())
+                    .with("index", i));
                 }
             }
         }
@@ -706,40 +659,6 @@ impl Model {
 
 fn unsupported(ty: &ElementType) -> Error {
     Error::new(ErrorCode::UnsupportedInput, format!("element type {ty} is not supported"))
-}
-
-fn plan(info: &TensorInfo) -> InputPlan {
-    let onnx = info.ty.to_onnx();
-    let mut tail = Ok(Vec::with_capacity(info.shape.len().saturating_sub(1)));
-    if !info.ty.is_supported() {
-        tail = Err(format!("has type {}, which ortline cannot feed", info.ty));
-    }
-    let batch = match info.shape.first() {
-        None => Batch::Scalar,
-        Some(None) => Batch::Rows,
-        Some(Some(n)) => Batch::Fixed(*n),
-    };
-    let mut width = 1usize;
-    if let Ok(t) = tail.as_mut() {
-        for (i, d) in info.shape.iter().enumerate().skip(1) {
-            match d {
-                Some(d) => {
-                    t.push(*d);
-                    width = width.saturating_mul(*d as usize);
-                }
-                None => {
-                    let dims: Vec<String> =
-                        info.shape.iter().map(|d| d.map_or("?".to_owned(), |d| d.to_string())).collect();
-                    tail = Err(format!(
-                        "has a dynamic non-batch dimension {i} in [{}]; ortline feeds [rows, static dims...]",
-                        dims.join(", ")
-                    ));
-                    break;
-                }
-            }
-        }
-    }
-    InputPlan { ty: info.ty, onnx, batch, tail, width }
 }
 
 fn empty_output(info: &TensorInfo) -> Result<Output> {

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use common::{fixture, ort_library, runtime};
 use ortline_core::{
-    runtime as ort_runtime, Candidate, ElementType, ErrorCode, Input, Model, ModelOptions, OptimizationLevel,
-    RunControl, StringColumn, TensorData,
+    runtime as ort_runtime, Batch, Candidate, Detail, ElementType, ErrorCode, Input, Model, ModelOptions,
+    OptimizationLevel, RunControl, StringColumn, TensorData, MAX_ROWS,
 };
 
 fn load(name: &str) -> Model {
@@ -174,6 +174,50 @@ fn zero_rows_returns_empty_outputs_with_the_static_dims_without_running() {
 }
 
 #[test]
+fn input_plans_are_the_contract_the_run_checks() {
+    let m = load("mixed.onnx");
+    let plans = m.input_plans();
+    let described: Vec<_> = plans.iter().map(|p| (p.name.as_str(), p.ty, p.batch, p.width)).collect();
+    assert_eq!(
+        described,
+        vec![
+            ("a", ElementType::Float32, Batch::Rows, 2),
+            ("b", ElementType::Float64, Batch::Rows, 1),
+            ("c", ElementType::Int32, Batch::Rows, 1)
+        ]
+    );
+    assert_eq!(plans[0].static_dims(), Some(&[2i64][..]));
+    assert_eq!(plans[0].shape(5), vec![5, 2]);
+    assert_eq!(plans[0].values_for(3).unwrap(), 6);
+    assert_eq!(plans[0].unsupported(), None);
+    assert_eq!(m.input_len(0, 3), Some(6));
+    let err = plans[0].values_for(MAX_ROWS + 1).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InvalidRows);
+
+    // A rank-1 input: the batch is the whole shape.
+    let int64 = load("int64.onnx");
+    assert_eq!((int64.input_plans()[0].batch, int64.input_plans()[0].width), (Batch::Rows, 1));
+}
+
+#[test]
+fn feed_errors_carry_structured_details() {
+    let m = load("mixed.onnx");
+    let (a, b, c) = ([1.0f32, 2.0], [0.5f64], [3i32]);
+    let err = m.run(&[Input::Float32(&a), Input::Float32(&[0.5]), Input::Int32(&c)], 1).unwrap_err();
+    assert_eq!(err.detail("input"), Some(&Detail::Str("b".into())));
+    assert_eq!(err.detail("expected"), Some(&Detail::Str("float64".into())));
+    assert_eq!(err.detail("got"), Some(&Detail::Str("float32".into())));
+    let err = m.run(&[Input::Float32(&[1.0]), Input::Float64(&b), Input::Int32(&c)], 1).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::InputShapeMismatch);
+    assert_eq!(
+        err.details(),
+        &[("input", Detail::Str("a".into())), ("expected", Detail::Int(2)), ("got", Detail::Int(1))]
+    );
+    let err = m.run(&[Input::Float32(&a), Input::Float64(&b)], 1).unwrap_err();
+    assert_eq!(err.detail("input"), Some(&Detail::Str("c".into())));
+}
+
+#[test]
 fn names_the_input_in_every_feed_error() {
     let m = load("mixed.onnx");
     let (a, b, c) = ([1.0f32, 2.0], [0.5f64], [3i32]);
@@ -208,7 +252,7 @@ fn names_the_input_in_every_feed_error() {
 #[test]
 fn model_file_errors_say_which_file() {
     let err = Model::builder(&runtime()).commit_from_file(fixture("does-not-exist.onnx")).unwrap_err();
-    assert_eq!(err.code(), ErrorCode::ModelNotFound);
+    assert_eq!(err.code(), ErrorCode::ModelFileNotFound);
     assert!(err.message().contains("does-not-exist.onnx"), "{err}");
 
     let dir = std::env::temp_dir().join(format!("ortline-core-test-{}", std::process::id()));
@@ -230,7 +274,7 @@ fn model_file_errors_say_which_file() {
     );
     assert_eq!(
         Model::builder(&runtime()).commit_from_file(&dir).unwrap_err().code(),
-        ErrorCode::ModelNotFound
+        ErrorCode::ModelFileNotFound
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -8,20 +8,15 @@ use napi::bindgen_prelude::*;
 use napi::sys;
 use ortline_core::{ElementType, ErrorCode, Input, Model, Output, StringColumn, TensorData};
 
-/// A core error as a JS error: `[CODE] message` (see the crate docs).
-pub(crate) fn core_error(e: ortline_core::Error) -> Error {
-    Error::new(Status::GenericFailure, format!("[{}] {}", e.code().as_str(), e.message()))
-}
+use crate::error::{failure, Failure};
 
-fn error(code: ErrorCode, message: String) -> Error {
-    core_error(ortline_core::Error::new(code, message))
-}
-
+/// A failed napi call is a bug or an exhausted engine: a plain error without a code, which the
+/// scorer reports as INTERNAL_ERROR.
 fn check(status: sys::napi_status, what: &str) -> Result<()> {
     if status == sys::Status::napi_ok {
         Ok(())
     } else {
-        Err(error(ErrorCode::Internal, format!("{what} failed (napi status {status})")))
+        Err(Error::new(Status::GenericFailure, format!("{what} failed (napi status {status})")))
     }
 }
 
@@ -48,10 +43,11 @@ impl FromNapiValue for JsFeeds {
         let mut is_array = false;
         check(unsafe { sys::napi_is_array(env, array, &mut is_array) }, "napi_is_array")?;
         if !is_array {
-            return Err(error(
+            return Err(failure(
                 ErrorCode::MissingInput,
-                "feeds must be an array, one entry per model input in the model's order".to_owned(),
-            ));
+                "feeds must be an array, one entry per model input in the model's order",
+            )
+            .into_napi(env));
         }
         Ok(Self { env, array })
     }
@@ -99,8 +95,62 @@ impl PinnedFeed {
     }
 }
 
+/// What a JS value is, for messages: its typed array class, `an array`, or its `typeof`.
+fn describe(env: sys::napi_env, value: sys::napi_value) -> String {
+    let mut is_typed = false;
+    // SAFETY: plain napi queries on a live handle; failures fall through to the next question.
+    if unsafe { sys::napi_is_typedarray(env, value, &mut is_typed) } == sys::Status::napi_ok && is_typed {
+        let mut kind = 0;
+        let status = unsafe {
+            sys::napi_get_typedarray_info(
+                env,
+                value,
+                &mut kind,
+                ptr::null_mut(),
+                ptr::null_mut(),
+                ptr::null_mut(),
+                ptr::null_mut(),
+            )
+        };
+        let class = match TypedArrayType::from(kind) {
+            _ if status != sys::Status::napi_ok => "a typed array",
+            TypedArrayType::Int8 => "Int8Array",
+            TypedArrayType::Uint8 => "Uint8Array",
+            TypedArrayType::Uint8Clamped => "Uint8ClampedArray",
+            TypedArrayType::Int16 => "Int16Array",
+            TypedArrayType::Uint16 => "Uint16Array",
+            TypedArrayType::Int32 => "Int32Array",
+            TypedArrayType::Uint32 => "Uint32Array",
+            TypedArrayType::Float32 => "Float32Array",
+            TypedArrayType::Float64 => "Float64Array",
+            TypedArrayType::BigInt64 => "BigInt64Array",
+            TypedArrayType::BigUint64 => "BigUint64Array",
+            _ => "a typed array",
+        };
+        return class.to_owned();
+    }
+    let mut is_array = false;
+    if unsafe { sys::napi_is_array(env, value, &mut is_array) } == sys::Status::napi_ok && is_array {
+        return "an array".to_owned();
+    }
+    let mut t = 0;
+    if unsafe { sys::napi_typeof(env, value, &mut t) } != sys::Status::napi_ok {
+        return "something else".to_owned();
+    }
+    match t {
+        sys::ValueType::napi_undefined => "undefined",
+        sys::ValueType::napi_null => "null",
+        sys::ValueType::napi_boolean => "a boolean",
+        sys::ValueType::napi_number => "a number",
+        sys::ValueType::napi_string => "a string",
+        sys::ValueType::napi_bigint => "a bigint",
+        _ => "an object",
+    }
+    .to_owned()
+}
+
 /// The JS class a feed of this element type must be.
-fn js_class(ty: ElementType) -> &'static str {
+pub(crate) fn js_class(ty: ElementType) -> &'static str {
     match ty {
         ElementType::Float32 => "Float32Array",
         ElementType::Float64 => "Float64Array",
@@ -148,20 +198,29 @@ impl<'m> Args<'m> {
         let inputs = model.inputs();
         let len = len as usize;
         if len < inputs.len() {
-            return Err(error(
-                ErrorCode::MissingInput,
-                format!(
-                    "input \"{}\" is missing: the model takes {} inputs, {len} were given",
-                    inputs[len].name,
-                    inputs.len()
-                ),
-            ));
+            return Err(Failure(
+                ortline_core::Error::new(
+                    ErrorCode::MissingInput,
+                    format!(
+                        "input \"{}\" is missing: the model takes {} inputs, {len} were given",
+                        inputs[len].name,
+                        inputs.len()
+                    ),
+                )
+                .with("input", inputs[len].name.as_str()),
+            )
+            .into_napi(env));
         }
         if len > inputs.len() {
-            return Err(error(
-                ErrorCode::UnknownInput,
-                format!("{len} inputs were given, but the model takes {}", inputs.len()),
-            ));
+            return Err(Failure(
+                ortline_core::Error::new(
+                    ErrorCode::UnknownInput,
+                    format!("{len} inputs were given, but the model takes {}", inputs.len()),
+                )
+                .with("expected", inputs.len())
+                .with("got", len),
+            )
+            .into_napi(env));
         }
         Ok(Self { env, model, types, array: feeds.array })
     }
@@ -175,62 +234,91 @@ impl<'m> Args<'m> {
         Ok(value)
     }
 
-    fn mismatch(&self, i: usize) -> Error {
+    fn mismatch(&self, i: usize, value: sys::napi_value) -> Error {
         let ty = self.types[i];
-        error(
-            ErrorCode::InputTypeMismatch,
-            format!(
-                "input \"{}\" expects {ty} (a {}), got something else",
-                self.model.inputs()[i].name,
-                js_class(ty)
-            ),
+        let name = &self.model.inputs()[i].name;
+        let got = describe(self.env, value);
+        Failure(
+            ortline_core::Error::new(
+                ErrorCode::InputTypeMismatch,
+                format!("input \"{name}\" expects {ty} ({}), got {got}", js_class(ty)),
+            )
+            .with("input", name.as_str())
+            .with("expected", ty.as_str())
+            .with("got", got),
         )
+        .into_napi(self.env)
     }
 
     fn unsupported(&self, i: usize) -> Error {
-        error(
-            ErrorCode::UnsupportedInput,
-            format!(
-                "input \"{}\" has type {}, which ortline cannot feed",
-                self.model.inputs()[i].name,
-                self.types[i]
-            ),
+        let name = &self.model.inputs()[i].name;
+        Failure(
+            ortline_core::Error::new(
+                ErrorCode::UnsupportedInput,
+                format!("input \"{name}\" has type {}, which ortline cannot feed", self.types[i]),
+            )
+            .with("input", name.as_str()),
         )
+        .into_napi(self.env)
     }
 
-    /// Splits the packed string column among the string inputs.
-    fn string_ranges(&self, rows: usize, strings: &StringColumn) -> Result<Vec<Option<Range<usize>>>> {
-        // Each string input takes its count (the one the core checks) from the column, in order.
+    /// The count a string input's entry gives: how many of the joined values are its own.
+    fn string_count(&self, i: usize) -> Result<usize> {
+        let value = self.element(i)?;
+        let mut n = 0u32;
+        if unsafe { sys::napi_get_value_uint32(self.env, value, &mut n) } != sys::Status::napi_ok {
+            let name = &self.model.inputs()[i].name;
+            return Err(Failure(
+                ortline_core::Error::new(
+                    ErrorCode::InputTypeMismatch,
+                    format!("input \"{name}\" is a string input: its entry must be the count of its values"),
+                )
+                .with("input", name.as_str()),
+            )
+            .into_napi(self.env));
+        }
+        Ok(n as usize)
+    }
+
+    /// Splits the packed string column among the string inputs, each by the count its entry gives
+    /// (the core then checks each count against the input's plan, naming the input).
+    fn string_ranges(&self, strings: &StringColumn) -> Result<Vec<Option<Range<usize>>>> {
         let mut at = 0usize;
-        let ranges: Vec<Option<Range<usize>>> = self
-            .types
-            .iter()
-            .enumerate()
-            .map(|(i, &ty)| {
-                (ty == ElementType::String).then(|| {
-                    let r = at..at.saturating_add(self.model.input_len(i, rows).unwrap_or(0));
-                    at = r.end;
-                    r
-                })
-            })
-            .collect();
+        let mut ranges = Vec::with_capacity(self.types.len());
+        for (i, &ty) in self.types.iter().enumerate() {
+            if ty != ElementType::String {
+                ranges.push(None);
+                continue;
+            }
+            let n = self.string_count(i)?;
+            ranges.push(Some(at..at.saturating_add(n)));
+            at = at.saturating_add(n);
+        }
         let any = ranges.iter().any(Option::is_some);
         if any && at != strings.len() {
-            return Err(error(
-                ErrorCode::InputTypeMismatch,
-                format!(
-                    "the string inputs need {at} values for {rows} rows, and the joined strings hold {} (a value holding a NUL character, which ONNX Runtime strings cannot hold, reads as two)",
-                    strings.len()
-                ),
-            ));
+            // The counts are what the caller gave, so the column holds more values than that:
+            // one of them holds a NUL. `reason` lets the caller find which.
+            return Err(Failure(
+                ortline_core::Error::new(
+                    ErrorCode::InputTypeMismatch,
+                    format!(
+                        "the string inputs hold {at} values, and the joined strings {} (a value holding a NUL character, which ONNX Runtime strings cannot hold, reads as two)",
+                        strings.len()
+                    ),
+                )
+                .with("reason", "nul_in_string")
+                .with("expected", at)
+                .with("got", strings.len()),
+            )
+            .into_napi(self.env));
         }
         Ok(ranges)
     }
 
     /// Async runs: pins each typed array (a reference keeps it alive until the task drops).
-    fn pin(&self, rows: usize, strings: &StringColumn) -> Result<Vec<PinnedFeed>> {
+    fn pin(&self, strings: &StringColumn) -> Result<Vec<PinnedFeed>> {
         let env = self.env;
-        let ranges = self.string_ranges(rows, strings)?;
+        let ranges = self.string_ranges(strings)?;
         let mut feeds = Vec::with_capacity(self.types.len());
         for (i, (&ty, range)) in self.types.iter().zip(ranges).enumerate() {
             if let Some(range) = range {
@@ -238,7 +326,7 @@ impl<'m> Args<'m> {
                 continue;
             }
             let value = self.element(i)?;
-            let bad = |_| self.mismatch(i);
+            let bad = |_| self.mismatch(i, value);
             // SAFETY: `value` is a live handle in this call's scope; each conversion checks the
             // JS type and fails (without side effects) on a mismatch.
             let feed = unsafe {
@@ -292,8 +380,8 @@ impl<'m> Args<'m> {
 
     /// Sync runs: views straight over each typed array's memory, no reference (JS cannot run,
     /// so nothing can collect or detach the buffers, until the call returns).
-    fn borrow<'s>(&self, rows: usize, strings: &'s StringColumn) -> Result<Vec<Input<'s>>> {
-        let ranges = self.string_ranges(rows, strings)?;
+    fn borrow<'s>(&self, strings: &'s StringColumn) -> Result<Vec<Input<'s>>> {
+        let ranges = self.string_ranges(strings)?;
         let mut inputs = Vec::with_capacity(self.types.len());
         for (i, (&ty, range)) in self.types.iter().zip(ranges).enumerate() {
             if let Some(range) = range {
@@ -317,7 +405,7 @@ impl<'m> Args<'m> {
                 )
             };
             if status != sys::Status::napi_ok || kind != want as i32 {
-                return Err(self.mismatch(i));
+                return Err(self.mismatch(i, value));
             }
             // SAFETY: napi reports `length` elements of the checked type at `data` (null only
             // for an empty or detached array); the memory outlives this synchronous call.
@@ -357,20 +445,18 @@ impl JsFeeds {
         self,
         model: &Model,
         types: &[ElementType],
-        rows: usize,
         strings: &StringColumn,
     ) -> Result<Vec<PinnedFeed>> {
-        Args::new(self, model, types)?.pin(rows, strings)
+        Args::new(self, model, types)?.pin(strings)
     }
 
     pub fn borrow<'s>(
         self,
         model: &Model,
         types: &[ElementType],
-        rows: usize,
         strings: &'s StringColumn,
     ) -> Result<Vec<Input<'s>>> {
-        Args::new(self, model, types)?.borrow(rows, strings)
+        Args::new(self, model, types)?.borrow(strings)
     }
 }
 
@@ -401,10 +487,8 @@ impl FromNapiValue for JoinedStrings {
         if unsafe { sys::napi_get_value_string_utf8(env, value, ptr::null_mut(), 0, &mut len) }
             != sys::Status::napi_ok
         {
-            return Err(error(
-                ErrorCode::InputTypeMismatch,
-                "the string inputs must come as one string".to_owned(),
-            ));
+            return Err(failure(ErrorCode::InputTypeMismatch, "the string inputs must come as one string")
+                .into_napi(env));
         }
         // Room for the terminating NUL napi writes, which the column keeps as its last terminator.
         let mut bytes = Vec::<u8>::with_capacity(len + 1);

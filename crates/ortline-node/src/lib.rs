@@ -2,10 +2,10 @@
 //! its own beyond that. Used through packages/scorer (src/native.ts, src/model.ts), which
 //! validates arguments first; this layer still checks every value it converts.
 //!
-//! Errors: every failure is a JS `Error` whose message is `[CODE] message` with CODE one of
-//! [`ortline_core::ErrorCode::as_str`]; the TypeScript layer turns it into a `ScorerError` with
-//! that `code`. (napi's async tasks reject with a fixed status type, so the code travels in the
-//! message, the same way for sync and async calls.)
+//! Errors: every failure of the core is a JS `Error` with `code` (one of
+//! [`ortline_core::ErrorCode::as_str`]), `message`, and `details` (an object of the core error's
+//! structured details), built in `error.rs`. Async tasks keep the core error until `reject`,
+//! where there is an env to build it, so sync and async calls throw the same shape.
 //!
 //! Nothing here may panic across the FFI line: every call into the core goes through
 //! `catch_panic`.
@@ -13,17 +13,43 @@
 #![deny(clippy::all)]
 
 mod convert;
+mod error;
 
 use std::sync::Arc;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use ortline_core::{
-    catch_panic, runtime, Candidate, ElementType, ErrorCode, Model, ModelOptions, OptimizationLevel,
+    catch_panic, runtime, Batch, Candidate, ElementType, ErrorCode, Model, ModelOptions, OptimizationLevel,
     RunControl,
 };
 
-use crate::convert::{core_error, JoinedStrings, JsFeeds, PinnedFeed, RunOutputs};
+use crate::convert::{JoinedStrings, JsFeeds, PinnedFeed, RunOutputs};
+use crate::error::Failure;
+
+/// The most rows one run takes (the core's limit, the same for every caller).
+#[napi]
+pub const MAX_ROWS: u32 = ortline_core::MAX_ROWS as u32;
+
+/// How one input is fed: the core's input plan, the one contract the layers above read.
+#[napi(object)]
+pub struct NativeInputPlan {
+    pub name: String,
+    #[napi(js_name = "type")]
+    pub ty: String,
+    /// `rows`: the first dimension is the row count; `fixed`: it is `fixedRows`; `scalar`: rank 0.
+    #[napi(ts_type = "'rows' | 'fixed' | 'scalar'")]
+    pub batch: String,
+    pub fixed_rows: Option<i64>,
+    /// The static non-batch dimensions (empty when the input cannot be fed).
+    pub dims: Vec<i64>,
+    /// Values per row: the product of `dims`.
+    pub width: u32,
+    /// The JS value a feed of it is: a typed array class name, or `string` (a string[]).
+    pub js_type: String,
+    /// Why it cannot be fed, or null when it can.
+    pub unsupported: Option<String>,
+}
 
 /// Where ONNX Runtime may be, in the order to try (the TypeScript loader builds the list).
 #[napi(object)]
@@ -134,6 +160,12 @@ pub struct LoadTask {
     source: Source,
     options: NativeOptions,
     candidates: Vec<LibraryCandidate>,
+    failure: Option<ortline_core::Error>,
+}
+
+/// What `compute` returns for a core failure it kept for `reject`.
+fn kept() -> Error {
+    Error::new(Status::GenericFailure, "ortline: failure kept for reject")
 }
 
 impl Task for LoadTask {
@@ -141,11 +173,18 @@ impl Task for LoadTask {
     type JsValue = NativeModel;
 
     fn compute(&mut self) -> Result<Model> {
-        load(&self.source, &self.options, &self.candidates).map_err(core_error)
+        load(&self.source, &self.options, &self.candidates).map_err(|e| {
+            self.failure = Some(e);
+            kept()
+        })
     }
 
     fn resolve(&mut self, _env: Env, model: Model) -> Result<NativeModel> {
         Ok(NativeModel::new(model))
+    }
+
+    fn reject(&mut self, env: Env, err: Error) -> Result<NativeModel> {
+        Err(self.failure.take().map_or(err, |e| Failure(e).into_napi(env.raw())))
     }
 }
 
@@ -157,16 +196,19 @@ pub fn load_model(
     options: NativeOptions,
     library: Vec<LibraryCandidate>,
 ) -> AsyncTask<LoadTask> {
-    AsyncTask::new(LoadTask { source: source_of(source), options, candidates: library })
+    AsyncTask::new(LoadTask { source: source_of(source), options, candidates: library, failure: None })
 }
 
 #[napi]
 pub fn load_model_sync(
+    env: Env,
     source: Either<String, Uint8Array>,
     options: NativeOptions,
     library: Vec<LibraryCandidate>,
 ) -> Result<NativeModel> {
-    load(&source_of(source), &options, &library).map(NativeModel::new).map_err(core_error)
+    load(&source_of(source), &options, &library)
+        .map(NativeModel::new)
+        .map_err(|e| Failure(e).into_napi(env.raw()))
 }
 
 /// Ends a run in flight when aborted (the TypeScript layer calls `abort` from an AbortSignal's
@@ -182,7 +224,7 @@ impl RunHandle {
     pub fn new() -> Result<Self> {
         catch_panic("creating a run handle", RunControl::new)
             .map(|c| Self { control: Arc::new(c) })
-            .map_err(core_error)
+            .map_err(|e| Error::new(Status::GenericFailure, e.to_string()))
     }
 
     #[napi]
@@ -210,6 +252,7 @@ pub struct RunTask {
     rows: usize,
     outputs: Option<Vec<usize>>,
     control: Option<Arc<RunControl>>,
+    failure: Option<ortline_core::Error>,
 }
 
 fn run(
@@ -218,10 +261,8 @@ fn run(
     rows: usize,
     outputs: Option<&[usize]>,
     control: Option<&RunControl>,
-) -> Result<RunOutputs> {
-    catch_panic("running the model", || model.run_with(inputs, rows, outputs, control))
-        .map(RunOutputs)
-        .map_err(core_error)
+) -> ortline_core::Result<RunOutputs> {
+    catch_panic("running the model", || model.run_with(inputs, rows, outputs, control)).map(RunOutputs)
 }
 
 impl Task for RunTask {
@@ -230,11 +271,18 @@ impl Task for RunTask {
 
     fn compute(&mut self) -> Result<RunOutputs> {
         let inputs: Vec<_> = self.feeds.iter().map(|f| f.as_input(&self.strings)).collect();
-        run(&self.model, &inputs, self.rows, self.outputs.as_deref(), self.control.as_deref())
+        run(&self.model, &inputs, self.rows, self.outputs.as_deref(), self.control.as_deref()).map_err(|e| {
+            self.failure = Some(e);
+            kept()
+        })
     }
 
     fn resolve(&mut self, _env: Env, outputs: RunOutputs) -> Result<RunOutputs> {
         Ok(outputs)
+    }
+
+    fn reject(&mut self, env: Env, err: Error) -> Result<RunOutputs> {
+        Err(self.failure.take().map_or(err, |e| Failure(e).into_napi(env.raw())))
     }
 }
 
@@ -257,6 +305,32 @@ impl NativeModel {
     #[napi(getter)]
     pub fn outputs(&self) -> Vec<NativeTensorInfo> {
         infos(self.model.outputs())
+    }
+
+    /// How each input is fed, in input order (the core's plans).
+    #[napi(getter)]
+    pub fn input_plans(&self) -> Vec<NativeInputPlan> {
+        self.model
+            .input_plans()
+            .iter()
+            .map(|p| {
+                let (batch, fixed_rows) = match p.batch {
+                    Batch::Rows => ("rows", None),
+                    Batch::Fixed(n) => ("fixed", Some(n)),
+                    Batch::Scalar => ("scalar", None),
+                };
+                NativeInputPlan {
+                    name: p.name.clone(),
+                    ty: p.ty.as_str().to_owned(),
+                    batch: batch.to_owned(),
+                    fixed_rows,
+                    dims: p.static_dims().map(<[i64]>::to_vec).unwrap_or_default(),
+                    width: u32::try_from(p.width).unwrap_or(u32::MAX),
+                    js_type: convert::js_class(p.ty).to_owned(),
+                    unsupported: p.unsupported().map(str::to_owned),
+                }
+            })
+            .collect()
     }
 
     #[napi(getter)]
@@ -291,11 +365,12 @@ impl NativeModel {
     }
 
     /// Runs on the libuv thread pool. `feeds` has one entry per input in the model's order:
-    /// typed arrays are pinned and read in place; a string input's entry is ignored (null), its
-    /// values come in `strings`: every string input's values, in input order, joined by "\0".
+    /// typed arrays are pinned and read in place; a string input's entry is the count of its
+    /// values, which come in `strings`: every string input's values, in input order, joined by
+    /// "\0".
     /// Resolves to [data, shape] pairs, one per requested output (all when `outputs` is omitted).
     #[napi(
-        ts_args_type = "feeds: Array<Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Int16Array | Uint16Array | Uint32Array | BigUint64Array | null>, rows: number, strings?: string | undefined | null, outputs?: Array<number> | undefined | null, handle?: RunHandle | undefined | null",
+        ts_args_type = "feeds: Array<Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Int16Array | Uint16Array | Uint32Array | BigUint64Array | number>, rows: number, strings?: string | undefined | null, outputs?: Array<number> | undefined | null, handle?: RunHandle | undefined | null",
         ts_return_type = "Promise<Array<Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Int16Array | Uint16Array | Uint32Array | BigUint64Array | string[] | number[]>>"
     )]
     pub fn run(
@@ -308,7 +383,7 @@ impl NativeModel {
     ) -> Result<AsyncTask<RunTask>> {
         let rows = rows as usize;
         let strings = strings.map(|s| s.0).unwrap_or_default();
-        let feeds = feeds.pin(&self.model, &self.types, rows, &strings)?;
+        let feeds = feeds.pin(&self.model, &self.types, &strings)?;
         Ok(AsyncTask::new(RunTask {
             model: self.model.clone(),
             feeds,
@@ -316,16 +391,18 @@ impl NativeModel {
             rows,
             outputs: output_indexes(outputs),
             control: handle.map(|h| h.control.clone()),
+            failure: None,
         }))
     }
 
     /// `run` on the calling thread; typed arrays are read in place without pinning.
     #[napi(
-        ts_args_type = "feeds: Array<Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Int16Array | Uint16Array | Uint32Array | BigUint64Array | null>, rows: number, strings?: string | undefined | null, outputs?: Array<number> | undefined | null",
+        ts_args_type = "feeds: Array<Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Int16Array | Uint16Array | Uint32Array | BigUint64Array | number>, rows: number, strings?: string | undefined | null, outputs?: Array<number> | undefined | null",
         ts_return_type = "Array<Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Int16Array | Uint16Array | Uint32Array | BigUint64Array | string[] | number[]>"
     )]
     pub fn run_sync(
         &self,
+        env: Env,
         feeds: JsFeeds,
         rows: u32,
         strings: Option<JoinedStrings>,
@@ -333,9 +410,9 @@ impl NativeModel {
     ) -> Result<RunOutputs> {
         let rows = rows as usize;
         let strings = strings.map(|s| s.0).unwrap_or_default();
-        let inputs = feeds.borrow(&self.model, &self.types, rows, &strings)?;
+        let inputs = feeds.borrow(&self.model, &self.types, &strings)?;
         let outputs = output_indexes(outputs);
-        run(&self.model, &inputs, rows, outputs.as_deref(), None)
+        run(&self.model, &inputs, rows, outputs.as_deref(), None).map_err(|e| Failure(e).into_napi(env.raw()))
     }
 }
 

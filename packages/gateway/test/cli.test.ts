@@ -1,7 +1,9 @@
 // The `ortline` command as users run it (a child process on the built package): configuration
 // from env and flags, start-up failures, and graceful shutdown under load.
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -55,6 +57,23 @@ describe('ortline CLI', () => {
       .find((l) => l.level === 60);
     expect(fatal.msg).toBe('start-up failed');
     expect(fatal.err.message).toContain('/nonexistent/models');
+  });
+
+  it('exits 1 naming the directory when it holds no model (a start-up error, not a 404 code)', () => {
+    const empty = mkdtempSync(join(tmpdir(), 'ortline-empty-models-'));
+    try {
+      const r = run(['serve', '--port', '0', '--host', '127.0.0.1', '--models-dir', empty]);
+      expect(r.status).toBe(1);
+      const fatal = r.stdout
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l))
+        .find((l) => l.level === 60);
+      expect(fatal.err.message).toBe(`no models in ${empty}: expected <dir>/<name>/<version>/model.onnx`);
+      expect(fatal.err.type).toBe('RepositoryError');
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
   });
 
   it('serves with MODELS_DIR from the environment, answers requests, logs JSON lines with request ids', async () => {

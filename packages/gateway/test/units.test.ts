@@ -3,6 +3,7 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { InputPlan } from '@ortline/scorer';
 import { describe, expect, it } from 'vitest';
 import { toClientError } from '../src/errors.js';
 import { JSON_FORMAT, MSGPACK_FORMAT, requestFormat, responseFormat, UNSUPPORTED } from '../src/http/codec.js';
@@ -26,11 +27,23 @@ const outputs = [
   { name: 'label', type: 'int64' as const, shape: [null] },
   { name: 'probabilities', type: 'float32' as const, shape: [null, 2] },
 ];
+// The plans the core derives from these inputs (a model's own come from Model.inputPlans).
+const plans: InputPlan[] = inputs.map((i) => ({
+  name: i.name,
+  type: i.type,
+  batch: 'rows',
+  fixedRows: null,
+  dims: [1],
+  width: 1,
+  jsType: i.type === 'string' ? 'string' : i.type === 'int64' ? 'BigInt64Array' : 'Float32Array',
+  unsupported: null,
+}));
 const sig = {
   name: 'm',
   inputs,
   outputs,
   inputByName: new Map(inputs.map((i) => [i.name, i])),
+  inputPlanByName: new Map(plans.map((p) => [p.name, p])),
   outputByName: new Map(outputs.map((o) => [o.name, o])),
 };
 

@@ -5,6 +5,8 @@
 export declare class NativeModel {
   get inputs(): Array<NativeTensorInfo>
   get outputs(): Array<NativeTensorInfo>
+  /** How each input is fed, in input order (the core's plans). */
+  get inputPlans(): Array<NativeInputPlan>
   get metadata(): NativeMetadata
   /** Sessions in the pool: runs that go at once. */
   get sessions(): number
@@ -13,13 +15,14 @@ export declare class NativeModel {
   close(): void
   /**
    * Runs on the libuv thread pool. `feeds` has one entry per input in the model's order:
-   * typed arrays are pinned and read in place; a string input's entry is ignored (null), its
-   * values come in `strings`: every string input's values, in input order, joined by "\0".
+   * typed arrays are pinned and read in place; a string input's entry is the count of its
+   * values, which come in `strings`: every string input's values, in input order, joined by
+   * "\0".
    * Resolves to [data, shape] pairs, one per requested output (all when `outputs` is omitted).
    */
-  run(feeds: Array<Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Int16Array | Uint16Array | Uint32Array | BigUint64Array | null>, rows: number, strings?: string | undefined | null, outputs?: Array<number> | undefined | null, handle?: RunHandle | undefined | null): Promise<Array<Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Int16Array | Uint16Array | Uint32Array | BigUint64Array | string[] | number[]>>
+  run(feeds: Array<Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Int16Array | Uint16Array | Uint32Array | BigUint64Array | number>, rows: number, strings?: string | undefined | null, outputs?: Array<number> | undefined | null, handle?: RunHandle | undefined | null): Promise<Array<Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Int16Array | Uint16Array | Uint32Array | BigUint64Array | string[] | number[]>>
   /** `run` on the calling thread; typed arrays are read in place without pinning. */
-  runSync(feeds: Array<Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Int16Array | Uint16Array | Uint32Array | BigUint64Array | null>, rows: number, strings?: string | undefined | null, outputs?: Array<number> | undefined | null): Array<Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Int16Array | Uint16Array | Uint32Array | BigUint64Array | string[] | number[]>
+  runSync(feeds: Array<Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Int16Array | Uint16Array | Uint32Array | BigUint64Array | number>, rows: number, strings?: string | undefined | null, outputs?: Array<number> | undefined | null): Array<Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Int16Array | Uint16Array | Uint32Array | BigUint64Array | string[] | number[]>
 }
 
 /**
@@ -48,6 +51,26 @@ export interface LibraryCandidate {
 export declare function loadModel(source: string | Uint8Array, options: NativeOptions, library: Array<LibraryCandidate>): Promise<NativeModel>
 
 export declare function loadModelSync(source: string | Uint8Array, options: NativeOptions, library: Array<LibraryCandidate>): NativeModel
+
+/** The most rows one run takes (the core's limit, the same for every caller). */
+export declare const MAX_ROWS: number
+
+/** How one input is fed: the core's input plan, the one contract the layers above read. */
+export interface NativeInputPlan {
+  name: string
+  type: string
+  /** `rows`: the first dimension is the row count; `fixed`: it is `fixedRows`; `scalar`: rank 0. */
+  batch: 'rows' | 'fixed' | 'scalar'
+  fixedRows?: number
+  /** The static non-batch dimensions (empty when the input cannot be fed). */
+  dims: Array<number>
+  /** Values per row: the product of `dims`. */
+  width: number
+  /** The JS value a feed of it is: a typed array class name, or `string` (a string[]). */
+  jsType: string
+  /** Why it cannot be fed, or null when it can. */
+  unsupported?: string
+}
 
 export interface NativeMetadata {
   producerName: string

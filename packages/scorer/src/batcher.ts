@@ -11,15 +11,8 @@
 // buffers; they return to a pool only after the run settles).
 import { ScorerError } from './errors.js';
 import type { Model } from './model.js';
-import {
-  allocateColumns,
-  type Columns,
-  type FeatureIssue,
-  type FeatureSchema,
-  inputWidth,
-  invalidFeatures,
-} from './schema.js';
-import type { Feed, Feeds, Output, TensorInfo } from './types.js';
+import { allocateColumns, type Columns, type FeatureIssue, type FeatureSchema, invalidFeatures } from './schema.js';
+import type { Feed, Feeds, InputPlan, Output, TensorInfo } from './types.js';
 
 export interface BatcherOptions {
   /** Most rows in one native run. A single call with more rows runs alone. Default 1024. */
@@ -67,7 +60,8 @@ const DEFAULTS = { maxBatchRows: 1024, maxQueueRows: 65536, maxWaitMs: 0, concur
 export class Batcher {
   private readonly model: Model;
   private readonly schema: FeatureSchema | undefined;
-  private readonly inputs: readonly TensorInfo[];
+  /** The model's input plans: element type, JS class and values per row of each input. */
+  private readonly inputs: readonly InputPlan[];
   private readonly widths: ReadonlyMap<string, number>;
   private readonly maxBatchRows: number;
   private readonly maxQueueRows: number;
@@ -93,9 +87,18 @@ export class Batcher {
     checkOptions(options);
     this.model = model;
     this.schema = schema;
-    this.inputs = model.inputs;
-    this.widths = new Map(this.inputs.map((i) => [i.name, inputWidth(i)]));
+    this.inputs = model.inputPlans;
     // Fail at construction, not on the first call, when an input cannot be batched.
+    for (const p of this.inputs) {
+      if (p.unsupported !== null || p.batch !== 'rows') {
+        throw new ScorerError(
+          'UNSUPPORTED_INPUT',
+          p.unsupported ?? `input "${p.name}" has no row dimension to batch on (${p.batch})`,
+          { input: p.name },
+        );
+      }
+    }
+    this.widths = new Map(this.inputs.map((p) => [p.name, p.width]));
     allocateColumns(this.inputs, 0);
     this.maxBatchRows = options.maxBatchRows ?? DEFAULTS.maxBatchRows;
     this.maxQueueRows = options.maxQueueRows ?? DEFAULTS.maxQueueRows;
@@ -254,13 +257,13 @@ export class Batcher {
       const feed: Feed | undefined = feeds[input.name];
       if (feed === undefined)
         return new ScorerError('MISSING_INPUT', `input "${input.name}" is missing`, { input: input.name });
-      const got = feedType(feed);
-      if (got !== input.type) {
-        return new ScorerError('INPUT_TYPE_MISMATCH', `input "${input.name}" expects ${input.type}, got ${got}`, {
-          input: input.name,
-          expected: input.type,
-          got,
-        });
+      const got = feedClass(feed);
+      if (got !== input.jsType) {
+        return new ScorerError(
+          'INPUT_TYPE_MISMATCH',
+          `input "${input.name}" expects ${input.type} (${input.jsType === 'string' ? 'string[]' : input.jsType}), got ${got}`,
+          { input: input.name, expected: input.type, got },
+        );
       }
       if (got === 'string' && (feed as unknown[]).some((s) => typeof s !== 'string')) {
         return new ScorerError(
@@ -410,11 +413,8 @@ export class Batcher {
   }
 }
 
-function feedType(feed: Feed): string {
-  if (feed instanceof Float32Array) return 'float32';
-  if (feed instanceof Float64Array) return 'float64';
-  if (feed instanceof Int32Array) return 'int32';
-  if (feed instanceof BigInt64Array) return 'int64';
+/** What a feed is, in the plans' terms: 'string' for an array, else its class name. */
+function feedClass(feed: Feed): string {
   if (Array.isArray(feed)) return 'string';
   return Object.prototype.toString.call(feed).slice(8, -1);
 }

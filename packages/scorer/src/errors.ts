@@ -1,4 +1,5 @@
 // Every error @ortline/scorer throws is a ScorerError with a stable `code`. Native (Rust) errors
+// arrive as structured values (code, message, details; see crates/ortline-node/src/error.rs) and
 // keep the code the core gave them. The table below is the list of codes; callers branch on
 // them (the gateway maps them to HTTP statuses: the scorer itself knows nothing of HTTP).
 
@@ -15,7 +16,7 @@ export const ERROR_CODES = Object.freeze({
   UNSUPPORTED_INPUT:
     'An input or output ortline cannot feed or return: a dynamic non-batch dimension, a sequence or map output, an exotic element type.',
   // Loading.
-  MODEL_NOT_FOUND: 'The model file does not exist (or is a directory).',
+  MODEL_FILE_NOT_FOUND: 'The model file does not exist (or is a directory).',
   MODEL_INVALID: 'The file or bytes are not a model ONNX Runtime can load.',
   INVALID_OPTION: 'An option is unknown, of the wrong type or out of range; the message names it.',
   EP_UNAVAILABLE:
@@ -53,16 +54,23 @@ export class ScorerError extends Error {
   }
 }
 
-const NATIVE_MESSAGE = /^\[([A-Z][A-Z_]*)\] ([\s\S]*)$/;
-
 /**
- * A native error (`[CODE] message`, see crates/ortline-node) as a ScorerError with that code.
- * Anything else thrown by the addon is a bug: INTERNAL_ERROR, with the original as its cause.
+ * A native error (an Error with the core's `code` and `details`, see crates/ortline-node) as a
+ * ScorerError with that code and those details. Anything else thrown by the addon is a bug:
+ * INTERNAL_ERROR, with the original as its cause.
  */
 export function fromNative(err: unknown): ScorerError {
   if (err instanceof ScorerError) return err;
+  if (err instanceof Error) {
+    const { code, details } = err as Error & { code?: unknown; details?: unknown };
+    if (typeof code === 'string' && code in ERROR_CODES) {
+      return new ScorerError(
+        code,
+        err.message,
+        details !== null && typeof details === 'object' ? { ...(details as Record<string, unknown>) } : undefined,
+      );
+    }
+  }
   const message = err instanceof Error ? err.message : String(err);
-  const m = NATIVE_MESSAGE.exec(message);
-  if (m) return new ScorerError(m[1]!, m[2]!);
   return new ScorerError('INTERNAL_ERROR', `native call failed: ${message}`, { cause: err });
 }

@@ -1,7 +1,7 @@
-// Model: a loaded ONNX model over the native addon. Validates everything JavaScript hands it
-// (options once at load; feeds on every run, cheaply: names resolved to input positions at
-// load, types checked by constructor, lengths by arithmetic), then calls the addon with the
-// feeds as an array in the model's input order.
+// Model: a loaded ONNX model over the native addon. Validates options once at load; on every run
+// it maps the feeds object onto the model's input order and packs the string inputs (the only
+// checks JavaScript must make: names, and that strings are strings). Element types and lengths
+// are checked once, by the core against its input plans, and come back as structured errors.
 import { resolve } from 'node:path';
 import { fromNative, ScorerError } from './errors.js';
 import { loadBinding, type NativeModel, type NativeOptions, ortLibraryCandidates, type RunHandle } from './native.js';
@@ -9,6 +9,7 @@ import type {
   ElementType,
   Feeds,
   GraphOptimizationLevel,
+  InputPlan,
   ModelMetadata,
   ModelOptions,
   Output,
@@ -48,69 +49,6 @@ const LEVELS = new Set(['disable', 'basic', 'extended', 'all']);
 const RUN_OPTION_KEYS = new Set(['signal', 'outputs']);
 const MAX_SESSIONS = 64;
 const MAX_THREADS = 1024;
-/** rows crosses into Rust as a u32. */
-const MAX_ROWS = 2 ** 32 - 1;
-
-type TypedArrayClass =
-  | Float32ArrayConstructor
-  | Float64ArrayConstructor
-  | Int32ArrayConstructor
-  | BigInt64ArrayConstructor
-  | Uint8ArrayConstructor
-  | Int8ArrayConstructor
-  | Int16ArrayConstructor
-  | Uint16ArrayConstructor
-  | Uint32ArrayConstructor
-  | BigUint64ArrayConstructor;
-
-/** The typed array each element type is fed and returned as. */
-const ARRAY_CLASS: Partial<Record<ElementType, TypedArrayClass>> = {
-  float32: Float32Array,
-  float64: Float64Array,
-  int32: Int32Array,
-  int64: BigInt64Array,
-  uint8: Uint8Array,
-  bool: Uint8Array,
-  int8: Int8Array,
-  int16: Int16Array,
-  uint16: Uint16Array,
-  float16: Uint16Array,
-  bfloat16: Uint16Array,
-  uint32: Uint32Array,
-  uint64: BigUint64Array,
-};
-
-interface InputPlan {
-  readonly name: string;
-  readonly type: ElementType;
-  /** The typed array class, or null for strings. */
-  readonly cls: TypedArrayClass | null;
-  /** Values per row: product of the static non-batch dims. */
-  readonly width: number;
-  /** 'rows': first dim is the batch; a number: a fixed first dim; 'scalar': rank 0. */
-  readonly batch: 'rows' | 'scalar' | number;
-  /** Why the input cannot be fed, if it cannot. */
-  readonly unsupported: string | undefined;
-}
-
-function plan(info: TensorInfo): InputPlan {
-  const cls = ARRAY_CLASS[info.type] ?? null;
-  let unsupported: string | undefined;
-  if (cls === null && info.type !== 'string')
-    unsupported = `input "${info.name}" has type ${info.type}, which ortline cannot feed`;
-  let width = 1;
-  for (let i = 1; i < info.shape.length; i++) {
-    const d = info.shape[i];
-    if (d === null || d === undefined) {
-      unsupported ??= `input "${info.name}" has a dynamic non-batch dimension ${i} in [${info.shape.map((x) => x ?? '?').join(', ')}]; ortline feeds [rows, static dims...]`;
-      break;
-    }
-    width *= d;
-  }
-  const first = info.shape[0];
-  const batch = info.shape.length === 0 ? 'scalar' : first === null || first === undefined ? 'rows' : first;
-  return { name: info.name, type: info.type, cls, width, batch, unsupported };
-}
 
 function describe(value: unknown): string {
   if (value === null) return 'null';
@@ -194,9 +132,9 @@ function abortedError(signal: AbortSignal): ScorerError {
 }
 
 /**
- * What the addon takes: one entry per input, in input order (null for a string input), and every
- * string input's values joined by NUL into one string: one crossing for all strings instead of
- * one per value.
+ * What the addon takes: one entry per input, in input order (a string input's entry is the count
+ * of its values), and every string input's values joined by NUL into one string: one crossing
+ * for all strings instead of one per value.
  */
 type NativeFeeds = Parameters<NativeModel['runSync']>[0];
 interface Prepared {
@@ -211,8 +149,10 @@ export class Model {
   readonly metadata: ModelMetadata;
   /** The options it was loaded with, defaults filled in. */
   readonly options: ResolvedModelOptions;
+  /** How each input is fed, in input order: the core's plans. */
+  readonly inputPlans: readonly InputPlan[];
   readonly #native: NativeModel;
-  readonly #plans: readonly InputPlan[];
+  readonly #maxRows: number;
   readonly #planByName: ReadonlyMap<string, InputPlan>;
   readonly #outputIndex: ReadonlyMap<string, number>;
   #closed = false;
@@ -236,8 +176,22 @@ export class Model {
       version: m.version,
       custom: Object.freeze(Object.fromEntries(m.custom.map(([k, v]) => [k!, v!]))),
     });
-    this.#plans = Object.freeze(this.inputs.map(plan));
-    this.#planByName = new Map(this.#plans.map((p) => [p.name, p]));
+    this.inputPlans = Object.freeze(
+      native.inputPlans.map((p) =>
+        Object.freeze({
+          name: p.name,
+          type: p.type as ElementType,
+          batch: p.batch,
+          fixedRows: p.fixedRows ?? null,
+          dims: Object.freeze([...p.dims]),
+          width: p.width,
+          jsType: p.jsType,
+          unsupported: p.unsupported ?? null,
+        }),
+      ),
+    );
+    this.#maxRows = loadBinding().MAX_ROWS;
+    this.#planByName = new Map(this.inputPlans.map((p) => [p.name, p]));
     this.#outputIndex = new Map(this.outputs.map((o, i) => [o.name, i]));
   }
 
@@ -279,7 +233,6 @@ export class Model {
   async run(feeds: Feeds, rows: number, options?: RunOptions): Promise<Record<string, Output>> {
     const { signal, selection } = this.#runOptions(options);
     const args = this.#prepare(feeds, rows);
-    if (rows === 0) return this.#empty(selection);
     if (signal?.aborted) throw abortedError(signal);
     // Past `sessions` runs in flight, wait here rather than on a libuv worker: a worker blocked
     // waiting for a session is one the rest of the process (fs, dns, zlib) cannot use.
@@ -340,7 +293,6 @@ export class Model {
     const { signal, selection } = this.#runOptions(options);
     if (signal) throw option('signal', 'is for run(); runSync cannot be aborted');
     const args = this.#prepare(feeds, rows);
-    if (rows === 0) return this.#empty(selection);
     let raw: NativeOutputs;
     try {
       raw = this.#native.runSync(args.feeds, rows, args.strings, selection);
@@ -398,11 +350,15 @@ export class Model {
     return { signal, selection };
   }
 
-  /** Validates the feeds and lays them out for the addon. */
+  /**
+   * Lays the feeds out for the addon: each named input in its place (unknown and missing names
+   * are errors here, where the names are), string inputs packed. Types and lengths are the
+   * core's to check.
+   */
   #prepare(feeds: Feeds, rows: number): Prepared {
     if (this.#closed) throw closedError();
-    if (typeof rows !== 'number' || !Number.isInteger(rows) || rows < 0 || rows > MAX_ROWS) {
-      throw new ScorerError('INVALID_ROWS', `rows must be an integer from 0 to ${MAX_ROWS}, got ${String(rows)}`);
+    if (typeof rows !== 'number' || !Number.isInteger(rows) || rows < 0 || rows > this.#maxRows) {
+      throw new ScorerError('INVALID_ROWS', `rows must be an integer from 0 to ${this.#maxRows}, got ${String(rows)}`);
     }
     if (feeds === null || typeof feeds !== 'object' || Array.isArray(feeds) || ArrayBuffer.isView(feeds)) {
       throw new ScorerError(
@@ -410,61 +366,48 @@ export class Model {
         `feeds must be an object of input name -> column block, got ${describe(feeds)}`,
       );
     }
-    const plans = this.#plans;
+    const plans = this.inputPlans;
     const args: NativeFeeds = new Array(plans.length);
     let strings: string | undefined;
-    let known = 0;
     for (const key in feeds) {
       if (!this.#planByName.has(key)) throw this.#unknownInput(key);
-      known++;
     }
     for (let i = 0; i < plans.length; i++) {
       const p = plans[i]!;
       const feed = feeds[p.name];
       if (feed === undefined) throw new ScorerError('MISSING_INPUT', `input "${p.name}" is missing`, { input: p.name });
-      if (p.unsupported !== undefined) throw new ScorerError('UNSUPPORTED_INPUT', p.unsupported, { input: p.name });
-      let want: number;
-      if (p.batch === 'scalar') want = 1;
-      else if (typeof p.batch === 'number' && p.batch !== rows) {
+      if (p.jsType !== 'string') {
+        args[i] = feed as Exclude<typeof feed, string[]>;
+        continue;
+      }
+      if (!Array.isArray(feed)) {
         throw new ScorerError(
-          'INVALID_ROWS',
-          `input "${p.name}" has a fixed batch dimension of ${p.batch}, so rows must be ${p.batch}, got ${rows}`,
-          { input: p.name },
+          'INPUT_TYPE_MISMATCH',
+          `input "${p.name}" expects string (string[]), got ${describe(feed)}`,
+          {
+            input: p.name,
+            expected: 'string',
+            got: describe(feed),
+          },
         );
-      } else want = rows * p.width;
-      if (p.cls !== null) {
-        if (!(feed instanceof p.cls)) throw this.#typeMismatch(p, feed);
-        args[i] = feed;
-      } else {
-        if (!Array.isArray(feed)) throw this.#typeMismatch(p, feed);
-        for (let j = 0; j < feed.length; j++) {
-          if (typeof feed[j] !== 'string') {
-            throw new ScorerError(
-              'INPUT_TYPE_MISMATCH',
-              `input "${p.name}" expects strings, got ${describe(feed[j])} at index ${j}`,
-              { input: p.name, expected: 'string', got: describe(feed[j]), index: j },
-            );
-          }
+      }
+      // Joining would turn anything into a string: check, since only strings may pass.
+      for (let j = 0; j < feed.length; j++) {
+        if (typeof feed[j] !== 'string') {
+          throw new ScorerError(
+            'INPUT_TYPE_MISMATCH',
+            `input "${p.name}" expects strings, got ${describe(feed[j])} at index ${j}`,
+            { input: p.name, expected: 'string', got: describe(feed[j]), index: j },
+          );
         }
-        // NUL cannot occur inside an ORT string, so it can separate the values.
+      }
+      // NUL cannot occur inside an ORT string, so it can separate the values. An empty input adds
+      // nothing: "" would read as one empty value.
+      if (feed.length > 0) {
         const joined = feed.join('\0');
         strings = strings === undefined ? joined : `${strings}\0${joined}`;
-        args[i] = null;
       }
-      if (feed.length !== want) {
-        const how = p.batch === 'scalar' ? 'a scalar' : `${rows} rows x ${p.width}`;
-        throw new ScorerError(
-          'INPUT_SHAPE_MISMATCH',
-          `input "${p.name}" needs ${want} values (${how}), got ${feed.length}`,
-          { input: p.name, expected: want, got: feed.length },
-        );
-      }
-    }
-    if (known !== plans.length) {
-      // An own key holding undefined counted but was not fed.
-      for (const p of plans)
-        if (feeds[p.name] === undefined)
-          throw new ScorerError('MISSING_INPUT', `input "${p.name}" is missing`, { input: p.name });
+      args[i] = feed.length;
     }
     return { feeds: args, strings };
   }
@@ -477,23 +420,14 @@ export class Model {
     );
   }
 
-  #typeMismatch(p: InputPlan, feed: unknown): ScorerError {
-    const expected = p.cls === null ? 'string[]' : p.cls.name;
-    return new ScorerError(
-      'INPUT_TYPE_MISMATCH',
-      `input "${p.name}" expects ${p.type} (${expected}), got ${describe(feed)}`,
-      { input: p.name, expected: p.type, got: describe(feed) },
-    );
-  }
-
   #nativeError(err: unknown, feeds: Feeds): ScorerError {
     const e = fromNative(err);
     if (e.code === 'MODEL_CLOSED') this.#closed = true;
-    if (e.code === 'INPUT_TYPE_MISMATCH' && e.message.startsWith('the string inputs need')) {
-      // Lengths were checked above, so the addon counted more strings: a value holds a NUL.
-      // Only this error path pays for finding which.
-      for (const p of this.#plans) {
-        const col = p.cls === null ? (feeds[p.name] as string[]) : undefined;
+    if (e.code === 'INPUT_TYPE_MISMATCH' && e.details?.reason === 'nul_in_string') {
+      // The addon counted more strings than the inputs hold: a value holds a NUL. Only this
+      // error path pays for finding which.
+      for (const p of this.inputPlans) {
+        const col = p.jsType === 'string' ? (feeds[p.name] as string[]) : undefined;
         const j = col?.findIndex((v) => v.includes('\0')) ?? -1;
         if (j >= 0) {
           return new ScorerError(
@@ -513,24 +447,6 @@ export class Model {
     for (let k = 0; k < n; k++) {
       const info = this.outputs[selection === undefined ? k : selection[k]!]!;
       out[info.name] = { type: info.type, shape: raw[2 * k + 1] as number[], data: raw[2 * k] as OutputData };
-    }
-    return out;
-  }
-
-  #empty(selection: number[] | undefined): Record<string, Output> {
-    const out: Record<string, Output> = {};
-    const infos = selection === undefined ? this.outputs : selection.map((i) => this.outputs[i]!);
-    for (const info of infos) {
-      const cls = ARRAY_CLASS[info.type];
-      if (cls === undefined && info.type !== 'string') {
-        throw new ScorerError(
-          'UNSUPPORTED_INPUT',
-          `output "${info.name}" has type ${info.type}, which ortline cannot return`,
-          { output: info.name },
-        );
-      }
-      const shape = info.shape.length === 0 ? [] : [0, ...info.shape.slice(1).map((d) => d ?? 0)];
-      out[info.name] = { type: info.type, shape, data: cls ? new cls(0) : [] };
     }
     return out;
   }

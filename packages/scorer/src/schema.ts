@@ -103,11 +103,12 @@ export class FeatureSchema {
   readonly features: readonly FeatureSpec[];
   readonly passthrough: ReadonlySet<string>;
   private readonly byName: ReadonlyMap<string, number>;
-  private readonly inputs: readonly TensorInfo[];
+  /** One value per row for every input (fromSpecs checked it). */
+  private readonly columns: readonly ColumnSpec[];
 
   private constructor(features: readonly FeatureSpec[], inputs: readonly TensorInfo[], options: SchemaOptions) {
     this.features = Object.freeze(features.map((f) => Object.freeze({ ...f })));
-    this.inputs = inputs;
+    this.columns = inputs.map((i) => ({ name: i.name, type: i.type, width: 1 }));
     this.byName = new Map(features.map((f, i) => [f.name, i]));
     this.passthrough = new Set(options.passthrough ?? []);
     for (const p of this.passthrough) {
@@ -182,7 +183,7 @@ export class FeatureSchema {
           { field: spec.name },
         );
       }
-      if (inputWidth(input) !== 1) {
+      if (!oneValuePerRow(input)) {
         throw new ScorerError(
           'INVALID_SCHEMA',
           `${where}: input "${input.name}" has shape [${input.shape.join(', ')}]; a record feature needs one value per row ([N] or [N,1])`,
@@ -202,7 +203,7 @@ export class FeatureSchema {
 
   /** Allocates empty column buffers for `capacity` rows, one per model input. */
   allocate(capacity: number): Columns {
-    return allocateColumns(this.inputs, capacity);
+    return allocateColumns(this.columns, capacity);
   }
 
   /** Every issue of every row; an empty array means the records are valid. */
@@ -296,26 +297,22 @@ export function invalidFeatures(issues: FeatureIssue[]): ScorerError {
 }
 
 /** Product of the non-batch dimensions: how many values one row has in this input. */
-export function inputWidth(input: TensorInfo): number {
-  let w = 1;
-  for (let i = 1; i < input.shape.length; i++) {
-    const d = input.shape[i];
-    if (d === null || d === undefined || d < 0) {
-      throw new ScorerError(
-        'UNSUPPORTED_INPUT',
-        `input "${input.name}" has a dynamic non-batch dimension ${i}: [${input.shape.join(', ')}]`,
-        { input: input.name },
-      );
-    }
-    w *= d;
-  }
-  return w;
+/** A record feature is one value per row: an input of shape [N] or [N, 1]. */
+function oneValuePerRow(input: TensorInfo): boolean {
+  return input.shape.length === 1 || (input.shape.length === 2 && input.shape[1] === 1);
 }
 
-export function allocateColumns(inputs: readonly TensorInfo[], capacity: number): Columns {
+/** A column to allocate: its input's name, element type and values per row. */
+export interface ColumnSpec {
+  readonly name: string;
+  readonly type: string;
+  readonly width: number;
+}
+
+export function allocateColumns(inputs: readonly ColumnSpec[], capacity: number): Columns {
   const cols: Columns = {};
   for (const input of inputs) {
-    const n = capacity * inputWidth(input);
+    const n = capacity * input.width;
     switch (input.type) {
       case 'float32':
         cols[input.name] = new Float32Array(n);

@@ -29,6 +29,26 @@ export type ElementType =
   | 'optional'
   | 'unknown';
 
+/**
+ * How one input is fed: the core's input plan (crates/ortline-core/src/plan.rs), exported by the
+ * addon. Every layer reads it instead of restating the shape rules.
+ */
+export interface InputPlan {
+  readonly name: string;
+  readonly type: ElementType;
+  /** 'rows': the first dimension is the row count; 'fixed': it is `fixedRows`; 'scalar': rank 0. */
+  readonly batch: 'rows' | 'fixed' | 'scalar';
+  readonly fixedRows: number | null;
+  /** The static non-batch dimensions. */
+  readonly dims: readonly number[];
+  /** Values per row: the product of `dims`. */
+  readonly width: number;
+  /** The JS value a feed of it is: a typed array class name ('Float32Array', ...) or 'string' (a string[]). */
+  readonly jsType: string;
+  /** Why it cannot be fed, or null when it can. */
+  readonly unsupported: string | null;
+}
+
 export interface TensorInfo {
   readonly name: string;
   readonly type: ElementType;

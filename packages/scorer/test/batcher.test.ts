@@ -118,6 +118,7 @@ describe('Batcher.predict', () => {
     const changed: string[] = [];
     const observed = {
       inputs: model.inputs,
+      inputPlans: model.inputPlans,
       outputs: model.outputs,
       run: async (feeds: Feeds, rows: number) => {
         const before = Object.fromEntries(

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ERROR_CODES, type Feeds, Model, ScorerError } from '../src/index.js';
-import { ortRuntime } from '../src/native.js';
+import { loadBinding, ortLibraryCandidates, ortRuntime } from '../src/native.js';
 
 const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url));
 const fixture = (name: string) => join(fixtures, name);
@@ -57,6 +57,47 @@ describe('Model.load', () => {
       sessions: 1,
     });
     expect(m.closed).toBe(false);
+  });
+
+  it("exposes the core's input plans: how each input is fed", async () => {
+    const m = await load('mixed.onnx');
+    expect(m.inputPlans).toEqual([
+      {
+        name: 'a',
+        type: 'float32',
+        batch: 'rows',
+        fixedRows: null,
+        dims: [2],
+        width: 2,
+        jsType: 'Float32Array',
+        unsupported: null,
+      },
+      {
+        name: 'b',
+        type: 'float64',
+        batch: 'rows',
+        fixedRows: null,
+        dims: [1],
+        width: 1,
+        jsType: 'Float64Array',
+        unsupported: null,
+      },
+      {
+        name: 'c',
+        type: 'int32',
+        batch: 'rows',
+        fixedRows: null,
+        dims: [1],
+        width: 1,
+        jsType: 'Int32Array',
+        unsupported: null,
+      },
+    ]);
+    expect(Object.isFrozen(m.inputPlans) && Object.isFrozen(m.inputPlans[0])).toBe(true);
+    const strings = await load('strings.onnx');
+    expect(strings.inputPlans.map((p) => [p.name, p.jsType])).toEqual([['s', 'string']]);
+    const int64 = await load('int64.onnx');
+    expect(int64.inputPlans[0]).toMatchObject({ batch: 'rows', dims: [], width: 1, jsType: 'BigInt64Array' });
   });
 
   it("reads the model's metadata, custom metadata_props included", async () => {
@@ -379,11 +420,35 @@ describe('errors name what is wrong', () => {
     );
   });
 
-  it('MODEL_NOT_FOUND and MODEL_INVALID say which file', async () => {
+  it('native errors cross as structured values: code, message and details, no code in the text', () => {
+    let thrown: unknown;
+    try {
+      loadBinding().loadModelSync(
+        fixture('nope.onnx'),
+        {
+          intraOpThreads: 1,
+          interOpThreads: 1,
+          graphOptimizationLevel: 'all',
+          executionProviders: ['cpu'],
+          sessions: 1,
+        },
+        ortLibraryCandidates(undefined),
+      );
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(Error);
+    const e = thrown as Error & { code: string; details: unknown };
+    expect(e.code).toBe('MODEL_FILE_NOT_FOUND');
+    expect(e.message).toBe(`model file not found: ${fixture('nope.onnx')}`);
+    expect(e.details).toEqual({});
+  });
+
+  it('MODEL_FILE_NOT_FOUND and MODEL_INVALID say which file', async () => {
     const missing = await failure(Model.load(fixture('nope.onnx')));
-    expect(missing.code).toBe('MODEL_NOT_FOUND');
+    expect(missing.code).toBe('MODEL_FILE_NOT_FOUND');
     expect(missing.message).toContain(fixture('nope.onnx'));
-    expect((await failure(() => Model.loadSync(fixtures))).code).toBe('MODEL_NOT_FOUND');
+    expect((await failure(() => Model.loadSync(fixtures))).code).toBe('MODEL_FILE_NOT_FOUND');
 
     const dir = mkdtempSync(join(tmpdir(), 'ortline-model-test-'));
     try {
@@ -428,7 +493,7 @@ describe('errors name what is wrong', () => {
       'INPUT_SHAPE_MISMATCH',
       'INVALID_ROWS',
       'INVALID_FEEDS',
-      'MODEL_NOT_FOUND',
+      'MODEL_FILE_NOT_FOUND',
       'MODEL_INVALID',
       'INVALID_OPTION',
       'EP_UNAVAILABLE',

@@ -1,7 +1,7 @@
 // Open Inference Protocol (KServe v2 / Triton) inference requests and responses, JSON tensors
 // and the binary tensor data extension: the JSON header first, then each binary tensor in input
 // order, little-endian, row-major; BYTES elements as a 4-byte length then the bytes.
-import type { Feed, Feeds, Output, TensorInfo } from '@ortline/scorer';
+import type { Feed, Feeds, InputPlan, Output, TensorInfo } from '@ortline/scorer';
 import { GatewayError } from '../errors.js';
 import { ELEMENT_BYTES, oipDatatype } from './datatypes.js';
 
@@ -21,6 +21,8 @@ interface Signature {
   readonly name: string;
   readonly inputs: readonly TensorInfo[];
   readonly inputByName: ReadonlyMap<string, TensorInfo>;
+  /** The core's input plans (how each input is fed), by name. */
+  readonly inputPlanByName: ReadonlyMap<string, InputPlan>;
   readonly outputs: readonly TensorInfo[];
   readonly outputByName: ReadonlyMap<string, TensorInfo>;
 }
@@ -78,7 +80,7 @@ export function parseInferRequest(header: unknown, binary: Uint8Array | undefine
     if (!Array.isArray(shape) || shape.some((d) => !Number.isSafeInteger(d) || (d as number) < 0)) {
       throw bad('INVALID_REQUEST', `${where}.shape must be an array of non-negative integers`, { input: name });
     }
-    checkShape(name, shape as number[], info);
+    checkShape(name, shape as number[], sig.inputPlanByName.get(name)!);
     const n = (shape as number[]).reduce((a, d) => a * d, 1);
     if (rows < 0) rows = shape[0] as number;
     else if (shape[0] !== rows) {
@@ -154,15 +156,18 @@ export function parseInferRequest(header: unknown, binary: Uint8Array | undefine
   return { id: id as string | undefined, feeds, rows, outputs };
 }
 
-function checkShape(name: string, shape: readonly number[], info: TensorInfo): void {
-  const want = info.shape;
-  const ok = shape.length === want.length && want.every((d, i) => i === 0 || d === null || d < 0 || d === shape[i]);
+/**
+ * Checks a tensor's shape against its input's plan, here where the message can name the JSON
+ * field: [rows, ...static dims] (-1 for the rows when the batch is the row count), [] for a scalar.
+ */
+function checkShape(name: string, shape: readonly number[], plan: InputPlan): void {
+  const want = plan.batch === 'scalar' ? [] : [plan.batch === 'fixed' ? (plan.fixedRows ?? -1) : -1, ...plan.dims];
+  const ok = shape.length === want.length && want.every((d, i) => d === -1 || d === shape[i]);
   if (!ok) {
-    const render = want.map((d) => (d === null || d < 0 ? -1 : d));
     throw new GatewayError(
       'INPUT_SHAPE_MISMATCH',
-      `input "${name}" has shape [${render.join(', ')}] (-1: any), got [${shape.join(', ')}]`,
-      { input: name, expected: render, got: shape },
+      `input "${name}" has shape [${want.join(', ')}] (-1: any), got [${shape.join(', ')}]`,
+      { input: name, expected: want, got: shape },
     );
   }
 }

@@ -1,6 +1,6 @@
 // One loaded model version: its card, native model, feature schema, scorer and answer renderer,
 // and its serving state.
-import type { FeatureSchema, FeatureSpec, Model, TensorInfo } from '@ortline/scorer';
+import type { FeatureSchema, FeatureSpec, InputPlan, Model, TensorInfo } from '@ortline/scorer';
 import type { ModelGaugeSource, ModelLabels } from '../metrics/index.js';
 import { oipMetadataJson } from '../oip/metadata.js';
 import type { AnswerRenderer, RiskBand } from '../predict/answer.js';
@@ -33,6 +33,7 @@ export class ModelVersion implements ModelGaugeSource {
   /** GET /v2/models/{name}/versions/{v}, rendered once. */
   readonly oipMetadataJson: string;
   readonly inputByName: ReadonlyMap<string, TensorInfo>;
+  readonly inputPlanByName: ReadonlyMap<string, InputPlan>;
   readonly outputByName: ReadonlyMap<string, TensorInfo>;
   active = false;
   ready = false;
@@ -59,6 +60,7 @@ export class ModelVersion implements ModelGaugeSource {
     this.inputs = init.model.inputs;
     this.outputs = init.model.outputs;
     this.inputByName = new Map(this.inputs.map((i) => [i.name, i]));
+    this.inputPlanByName = new Map(init.model.inputPlans.map((p) => [p.name, p]));
     this.outputByName = new Map(this.outputs.map((o) => [o.name, o]));
     this.oipMetadataJson = oipMetadataJson(init.name, [init.version], this);
   }

@@ -10,7 +10,7 @@ import { oipMetadataJson } from '../oip/metadata.js';
 import { PredictionIds } from '../predict/answer.js';
 import { loadVersion, warm } from './load.js';
 import type { ModelVersion } from './model-version.js';
-import { resolveModelsDir, scanRepository } from './repository.js';
+import { RepositoryError, resolveModelsDir, scanRepository } from './repository.js';
 
 export interface ModelEntry {
   readonly name: string;
@@ -40,7 +40,7 @@ export class ModelRegistry {
     log.info({ modelsDir: dir }, 'loading models');
     if (ignored.length > 0) log.debug({ ignored }, 'folders without numeric model versions ignored');
     if (models.length === 0)
-      throw new GatewayError('MODEL_NOT_FOUND', `no models in ${dir}: expected <dir>/<name>/<version>/model.onnx`);
+      throw new RepositoryError(`no models in ${dir}: expected <dir>/<name>/<version>/model.onnx`);
     const ids = new PredictionIds();
     const loaded: ModelVersion[] = [];
     const entries = new Map<string, ModelEntry>();

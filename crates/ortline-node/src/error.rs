@@ -1,0 +1,77 @@
+//! Core errors as JavaScript errors: an `Error` whose `code` is the core's code, whose `message` is
+//! its message, and whose `details` is an object of its structured details. Built with napi's own
+//! `napi_create_error` and rethrown as that very object, so nothing above parses text.
+
+use std::ptr;
+
+use napi::bindgen_prelude::*;
+use napi::sys;
+use ortline_core::{Detail, ErrorCode};
+
+/// A failure on its way to JavaScript: the core error is kept whole until an env is at hand to
+/// build its JS value (async tasks compute without one).
+pub(crate) struct Failure(pub ortline_core::Error);
+
+impl From<ortline_core::Error> for Failure {
+    fn from(e: ortline_core::Error) -> Self {
+        Self(e)
+    }
+}
+
+pub(crate) fn failure(code: ErrorCode, message: impl Into<String>) -> Failure {
+    Failure(ortline_core::Error::new(code, message))
+}
+
+impl Failure {
+    /// The JS error value, as a napi error that rethrows exactly it.
+    pub(crate) fn into_napi(self, env: sys::napi_env) -> Error {
+        // SAFETY: `env` is the env of the current call or task callback, on its JS thread.
+        match unsafe { js_error(env, &self.0) } {
+            // SAFETY: `value` was just created in `env`.
+            Ok(value) => Error::from(unsafe { Unknown::from_raw_unchecked(env, value) }),
+            // Only when napi itself fails: still an error, without the structure.
+            Err(e) => e,
+        }
+    }
+}
+
+fn check(status: sys::napi_status, what: &str) -> Result<()> {
+    if status == sys::Status::napi_ok {
+        Ok(())
+    } else {
+        Err(Error::new(Status::GenericFailure, format!("{what} failed (napi status {status})")))
+    }
+}
+
+unsafe fn string(env: sys::napi_env, s: &str) -> Result<sys::napi_value> {
+    let mut value = ptr::null_mut();
+    check(
+        unsafe { sys::napi_create_string_utf8(env, s.as_ptr().cast(), s.len() as isize, &mut value) },
+        "napi_create_string_utf8",
+    )?;
+    Ok(value)
+}
+
+unsafe fn js_error(env: sys::napi_env, e: &ortline_core::Error) -> Result<sys::napi_value> {
+    let code = unsafe { string(env, e.code().as_str())? };
+    let message = unsafe { string(env, e.message())? };
+    let mut error = ptr::null_mut();
+    check(unsafe { sys::napi_create_error(env, code, message, &mut error) }, "napi_create_error")?;
+    let mut details = ptr::null_mut();
+    check(unsafe { sys::napi_create_object(env, &mut details) }, "napi_create_object")?;
+    for (key, value) in e.details() {
+        let js = match value {
+            Detail::Str(s) => unsafe { string(env, s)? },
+            Detail::Int(n) => {
+                let mut v = ptr::null_mut();
+                check(unsafe { sys::napi_create_int64(env, *n, &mut v) }, "napi_create_int64")?;
+                v
+            }
+        };
+        let key = unsafe { string(env, key)? };
+        check(unsafe { sys::napi_set_property(env, details, key, js) }, "napi_set_property")?;
+    }
+    let name = unsafe { string(env, "details")? };
+    check(unsafe { sys::napi_set_property(env, error, name, details) }, "napi_set_property")?;
+    Ok(error)
+}
