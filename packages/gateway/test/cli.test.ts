@@ -23,6 +23,15 @@ function run(args: string[], env: Record<string, string> = {}) {
   });
 }
 
+/** The fatal (level 60) line of the gateway's JSON log. */
+function fatalLine(stdout: string): any {
+  return stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l))
+    .find((l) => l.level === 60);
+}
+
 describe('ortline CLI', () => {
   it('`ortline config` prints the resolved configuration; env and flags apply', () => {
     const r = run(['config', '--batcher-max-batch-rows', '128'], {
@@ -50,11 +59,7 @@ describe('ortline CLI', () => {
   it('exits 1 with a fatal log line when the models directory is missing', () => {
     const r = run(['serve', '--port', '0', '--host', '127.0.0.1', '--models-dir', '/nonexistent/models']);
     expect(r.status).toBe(1);
-    const fatal = r.stdout
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l))
-      .find((l) => l.level === 60);
+    const fatal = fatalLine(r.stdout);
     expect(fatal.msg).toBe('start-up failed');
     expect(fatal.err.message).toContain('/nonexistent/models');
   });
@@ -64,11 +69,7 @@ describe('ortline CLI', () => {
     try {
       const r = run(['serve', '--port', '0', '--host', '127.0.0.1', '--models-dir', empty]);
       expect(r.status).toBe(1);
-      const fatal = r.stdout
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l))
-        .find((l) => l.level === 60);
+      const fatal = fatalLine(r.stdout);
       expect(fatal.err.message).toBe(`no models in ${empty}: expected <dir>/<name>/<version>/model.onnx`);
       expect(fatal.err.type).toBe('RepositoryError');
     } finally {

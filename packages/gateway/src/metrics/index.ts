@@ -10,24 +10,12 @@ import type {
   CacheGaugeSource,
   CacheMetric,
   L2Metric,
+  Metrics,
   ModelGaugeSource,
-  ModelLabels,
   RouteMetric,
 } from './types.js';
 
 export * from './types.js';
-
-export interface Metrics {
-  readonly enabled: boolean;
-  readonly contentType: string;
-  route(name: string): RouteMetric;
-  batch(labels: ModelLabels): BatchMetric;
-  cache(labels: ModelLabels): CacheMetric;
-  readonly l2: L2Metric;
-  wsConnections(delta: number): void;
-  render(): Promise<string>;
-  close(): void;
-}
 
 const NOOP_ROUTE: RouteMetric = { observe() {} };
 const NOOP_BATCH: BatchMetric = () => {};
