@@ -47,13 +47,21 @@ function freePort() {
 function startProcess(name, cmd, argv, { cwd = repoRoot, env = process.env, ready, timeoutMs = 90_000 }) {
   const proc = spawn(cmd, argv, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
+  let seen = '';
   proc.stderr.on('data', (d) => (stderr = (stderr + d).slice(-4096)));
+  // What it printed so far, for the timeout's message.
+  proc.stdout.on('data', (d) => (seen = (seen + d).slice(-2048)));
   return new Promise((resolve, reject) => {
     const state = {};
     let buf = '';
     let done = false;
     const timer = setTimeout(
-      () => fail(new Error(`${name} not ready after ${timeoutMs / 1000}s: ${stderr}`)),
+      () =>
+        fail(
+          new Error(
+            `${name} not ready after ${timeoutMs / 1000}s; stdout: ${seen || '(nothing)'}; stderr: ${stderr || '(nothing)'}`,
+          ),
+        ),
       timeoutMs,
     );
     const fail = (err) => {

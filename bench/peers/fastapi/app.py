@@ -106,8 +106,11 @@ def risk_category(p: float) -> str:
 
 @asynccontextmanager
 async def lifespan(_: FastAPI):
-    # One line per worker once its session is loaded: the benchmark waits for every worker.
-    print(json.dumps({"msg": "ready", "pid": os.getpid(), "onnxruntime": ort.__version__}), flush=True)
+    # One line per worker once its session is loaded: the benchmark waits for every worker. One
+    # write() of the whole line: the workers share the pipe, and print() under PYTHONUNBUFFERED
+    # writes the text and its newline apart, so two workers' lines could interleave into one.
+    line = json.dumps({"msg": "ready", "pid": os.getpid(), "onnxruntime": ort.__version__}) + "\n"
+    os.write(sys.stdout.fileno(), line.encode())
     yield
 
 
