@@ -428,23 +428,9 @@ impl Model {
         self.inner.sessions
     }
 
-    pub fn input_index(&self, name: &str) -> Option<usize> {
-        self.inner.inputs.iter().position(|i| i.name == name)
-    }
-
-    pub fn output_index(&self, name: &str) -> Option<usize> {
-        self.inner.outputs.iter().position(|o| o.name == name)
-    }
-
     /// How each input is fed, in input order: the one input contract (see [`InputPlan`]).
     pub fn input_plans(&self) -> &[InputPlan] {
         &self.inner.plans
-    }
-
-    /// How many values input `index` takes for `rows` rows (rows x its static non-batch dims;
-    /// 1 for a scalar), or `None` when ortline cannot feed it.
-    pub fn input_len(&self, index: usize, rows: usize) -> Option<usize> {
-        self.inner.plans.get(index)?.values_for(rows).ok()
     }
 
     fn input_list(&self) -> String {
