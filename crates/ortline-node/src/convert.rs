@@ -8,17 +8,7 @@ use napi::bindgen_prelude::*;
 use napi::sys;
 use ortline_core::{ElementType, ErrorCode, Input, Model, Output, StringColumn, TensorData};
 
-use crate::error::{failure, Failure};
-
-/// A failed napi call is a bug or an exhausted engine: a plain error without a code, which the
-/// scorer reports as INTERNAL_ERROR.
-fn check(status: sys::napi_status, what: &str) -> Result<()> {
-    if status == sys::Status::napi_ok {
-        Ok(())
-    } else {
-        Err(Error::new(Status::GenericFailure, format!("{what} failed (napi status {status})")))
-    }
-}
+use crate::error::{check, to_js};
 
 /// The feeds array as JS gave it; converted once the model's input types are at hand.
 pub struct JsFeeds {
@@ -43,11 +33,13 @@ impl FromNapiValue for JsFeeds {
         let mut is_array = false;
         check(unsafe { sys::napi_is_array(env, array, &mut is_array) }, "napi_is_array")?;
         if !is_array {
-            return Err(failure(
-                ErrorCode::MissingInput,
-                "feeds must be an array, one entry per model input in the model's order",
-            )
-            .into_napi(env));
+            return Err(to_js(
+                env,
+                &ortline_core::Error::new(
+                    ErrorCode::MissingInput,
+                    "feeds must be an array, one entry per model input in the model's order",
+                ),
+            ));
         }
         Ok(Self { env, array })
     }
@@ -198,8 +190,9 @@ impl<'m> Args<'m> {
         let inputs = model.inputs();
         let len = len as usize;
         if len < inputs.len() {
-            return Err(Failure(
-                ortline_core::Error::new(
+            return Err(to_js(
+                env,
+                &ortline_core::Error::new(
                     ErrorCode::MissingInput,
                     format!(
                         "input \"{}\" is missing: the model takes {} inputs, {len} were given",
@@ -208,19 +201,18 @@ impl<'m> Args<'m> {
                     ),
                 )
                 .with("input", inputs[len].name.as_str()),
-            )
-            .into_napi(env));
+            ));
         }
         if len > inputs.len() {
-            return Err(Failure(
-                ortline_core::Error::new(
+            return Err(to_js(
+                env,
+                &ortline_core::Error::new(
                     ErrorCode::UnknownInput,
                     format!("{len} inputs were given, but the model takes {}", inputs.len()),
                 )
                 .with("expected", inputs.len())
                 .with("got", len),
-            )
-            .into_napi(env));
+            ));
         }
         Ok(Self { env, model, types, array: feeds.array })
     }
@@ -238,8 +230,9 @@ impl<'m> Args<'m> {
         let ty = self.types[i];
         let name = &self.model.inputs()[i].name;
         let got = describe(self.env, value);
-        Failure(
-            ortline_core::Error::new(
+        to_js(
+            self.env,
+            &ortline_core::Error::new(
                 ErrorCode::InputTypeMismatch,
                 format!("input \"{name}\" expects {ty} ({}), got {got}", js_class(ty)),
             )
@@ -247,19 +240,18 @@ impl<'m> Args<'m> {
             .with("expected", ty.as_str())
             .with("got", got),
         )
-        .into_napi(self.env)
     }
 
     fn unsupported(&self, i: usize) -> Error {
         let name = &self.model.inputs()[i].name;
-        Failure(
-            ortline_core::Error::new(
+        to_js(
+            self.env,
+            &ortline_core::Error::new(
                 ErrorCode::UnsupportedInput,
                 format!("input \"{name}\" has type {}, which ortline cannot feed", self.types[i]),
             )
             .with("input", name.as_str()),
         )
-        .into_napi(self.env)
     }
 
     /// The count a string input's entry gives: how many of the joined values are its own.
@@ -268,14 +260,14 @@ impl<'m> Args<'m> {
         let mut n = 0u32;
         if unsafe { sys::napi_get_value_uint32(self.env, value, &mut n) } != sys::Status::napi_ok {
             let name = &self.model.inputs()[i].name;
-            return Err(Failure(
-                ortline_core::Error::new(
+            return Err(to_js(
+                self.env,
+                &ortline_core::Error::new(
                     ErrorCode::InputTypeMismatch,
                     format!("input \"{name}\" is a string input: its entry must be the count of its values"),
                 )
                 .with("input", name.as_str()),
-            )
-            .into_napi(self.env));
+            ));
         }
         Ok(n as usize)
     }
@@ -296,21 +288,23 @@ impl<'m> Args<'m> {
         }
         let any = ranges.iter().any(Option::is_some);
         if any && at != strings.len() {
-            // The counts are what the caller gave, so the column holds more values than that:
-            // one of them holds a NUL. `reason` lets the caller find which.
-            return Err(Failure(
-                ortline_core::Error::new(
-                    ErrorCode::InputTypeMismatch,
-                    format!(
-                        "the string inputs hold {at} values, and the joined strings {} (a value holding a NUL character, which ONNX Runtime strings cannot hold, reads as two)",
-                        strings.len()
-                    ),
+            // More joined values than the counts say: a value holds a NUL (the scorer finds which
+            // by `reason`). Fewer: the caller packed the strings wrongly.
+            let (reason, why) = if strings.len() > at {
+                (
+                    "nul_in_string",
+                    "a value holding a NUL character, which ONNX Runtime strings cannot hold, reads as two",
                 )
-                .with("reason", "nul_in_string")
+            } else {
+                ("count_mismatch", "the counts and the joined strings disagree")
+            };
+            let message =
+                format!("the string inputs hold {at} values, the joined strings {} ({why})", strings.len());
+            let e = ortline_core::Error::new(ErrorCode::InputTypeMismatch, message)
+                .with("reason", reason)
                 .with("expected", at)
-                .with("got", strings.len()),
-            )
-            .into_napi(self.env));
+                .with("got", strings.len());
+            return Err(to_js(self.env, &e));
         }
         Ok(ranges)
     }
@@ -487,8 +481,13 @@ impl FromNapiValue for JoinedStrings {
         if unsafe { sys::napi_get_value_string_utf8(env, value, ptr::null_mut(), 0, &mut len) }
             != sys::Status::napi_ok
         {
-            return Err(failure(ErrorCode::InputTypeMismatch, "the string inputs must come as one string")
-                .into_napi(env));
+            return Err(to_js(
+                env,
+                &ortline_core::Error::new(
+                    ErrorCode::InputTypeMismatch,
+                    "the string inputs must come as one string",
+                ),
+            ));
         }
         // Room for the terminating NUL napi writes, which the column keeps as its last terminator.
         let mut bytes = Vec::<u8>::with_capacity(len + 1);

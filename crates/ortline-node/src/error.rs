@@ -6,36 +6,23 @@ use std::ptr;
 
 use napi::bindgen_prelude::*;
 use napi::sys;
-use ortline_core::{Detail, ErrorCode};
+use ortline_core::Detail;
 
-/// A failure on its way to JavaScript: the core error is kept whole until an env is at hand to
-/// build its JS value (async tasks compute without one).
-pub(crate) struct Failure(pub ortline_core::Error);
-
-impl From<ortline_core::Error> for Failure {
-    fn from(e: ortline_core::Error) -> Self {
-        Self(e)
+/// The JS error for a core error, as a napi error that rethrows exactly that value. `env` is the
+/// env of the current call or task callback, on its JS thread (async tasks keep the core error
+/// until `reject`, where there is one).
+pub(crate) fn to_js(env: sys::napi_env, e: &ortline_core::Error) -> Error {
+    // SAFETY: see above; `value` is created in `env` and used at once.
+    match unsafe { js_error(env, e) } {
+        Ok(value) => Error::from(unsafe { Unknown::from_raw_unchecked(env, value) }),
+        // Only when napi itself fails: still an error, without the structure.
+        Err(napi) => napi,
     }
 }
 
-pub(crate) fn failure(code: ErrorCode, message: impl Into<String>) -> Failure {
-    Failure(ortline_core::Error::new(code, message))
-}
-
-impl Failure {
-    /// The JS error value, as a napi error that rethrows exactly it.
-    pub(crate) fn into_napi(self, env: sys::napi_env) -> Error {
-        // SAFETY: `env` is the env of the current call or task callback, on its JS thread.
-        match unsafe { js_error(env, &self.0) } {
-            // SAFETY: `value` was just created in `env`.
-            Ok(value) => Error::from(unsafe { Unknown::from_raw_unchecked(env, value) }),
-            // Only when napi itself fails: still an error, without the structure.
-            Err(e) => e,
-        }
-    }
-}
-
-fn check(status: sys::napi_status, what: &str) -> Result<()> {
+/// A failed napi call is a bug or an exhausted engine: a plain error without a code, which the
+/// scorer reports as INTERNAL_ERROR.
+pub(crate) fn check(status: sys::napi_status, what: &str) -> Result<()> {
     if status == sys::Status::napi_ok {
         Ok(())
     } else {

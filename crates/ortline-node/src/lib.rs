@@ -25,7 +25,7 @@ use ortline_core::{
 };
 
 use crate::convert::{JoinedStrings, JsFeeds, PinnedFeed, RunOutputs};
-use crate::error::Failure;
+use crate::error::to_js;
 
 /// The most rows one run takes (the core's limit, the same for every caller).
 #[napi]
@@ -184,7 +184,7 @@ impl Task for LoadTask {
     }
 
     fn reject(&mut self, env: Env, err: Error) -> Result<NativeModel> {
-        Err(self.failure.take().map_or(err, |e| Failure(e).into_napi(env.raw())))
+        Err(self.failure.take().map_or(err, |e| to_js(env.raw(), &e)))
     }
 }
 
@@ -206,9 +206,7 @@ pub fn load_model_sync(
     options: NativeOptions,
     library: Vec<LibraryCandidate>,
 ) -> Result<NativeModel> {
-    load(&source_of(source), &options, &library)
-        .map(NativeModel::new)
-        .map_err(|e| Failure(e).into_napi(env.raw()))
+    load(&source_of(source), &options, &library).map(NativeModel::new).map_err(|e| to_js(env.raw(), &e))
 }
 
 /// Ends a run in flight when aborted (the TypeScript layer calls `abort` from an AbortSignal's
@@ -282,7 +280,7 @@ impl Task for RunTask {
     }
 
     fn reject(&mut self, env: Env, err: Error) -> Result<RunOutputs> {
-        Err(self.failure.take().map_or(err, |e| Failure(e).into_napi(env.raw())))
+        Err(self.failure.take().map_or(err, |e| to_js(env.raw(), &e)))
     }
 }
 
@@ -412,7 +410,7 @@ impl NativeModel {
         let strings = strings.map(|s| s.0).unwrap_or_default();
         let inputs = feeds.borrow(&self.model, &self.types, &strings)?;
         let outputs = output_indexes(outputs);
-        run(&self.model, &inputs, rows, outputs.as_deref(), None).map_err(|e| Failure(e).into_napi(env.raw()))
+        run(&self.model, &inputs, rows, outputs.as_deref(), None).map_err(|e| to_js(env.raw(), &e))
     }
 }
 
