@@ -62,7 +62,7 @@ export class Batcher {
   private readonly schema: FeatureSchema | undefined;
   /** The model's input plans: element type, JS class and values per row of each input. */
   private readonly inputs: readonly InputPlan[];
-  private readonly widths: ReadonlyMap<string, number>;
+  private readonly inputNames: ReadonlySet<string>;
   private readonly maxBatchRows: number;
   private readonly maxQueueRows: number;
   private readonly maxWaitMs: number;
@@ -98,7 +98,7 @@ export class Batcher {
         );
       }
     }
-    this.widths = new Map(this.inputs.map((p) => [p.name, p.width]));
+    this.inputNames = new Set(this.inputs.map((p) => p.name));
     allocateColumns(this.inputs, 0);
     this.maxBatchRows = options.maxBatchRows ?? DEFAULTS.maxBatchRows;
     this.maxQueueRows = options.maxQueueRows ?? DEFAULTS.maxQueueRows;
@@ -192,7 +192,7 @@ export class Batcher {
 
     const batch = this.batchFor(rows);
     for (const input of this.inputs) {
-      const w = this.widths.get(input.name)!;
+      const w = input.width;
       const src = feeds[input.name]!;
       const dst = batch.cols[input.name]!;
       const at = batch.rows * w;
@@ -245,7 +245,7 @@ export class Batcher {
     if (feeds === null || typeof feeds !== 'object')
       return new ScorerError('INVALID_FEEDS', 'feeds must be an object of input name -> column block');
     for (const name of Object.keys(feeds)) {
-      if (!this.widths.has(name)) {
+      if (!this.inputNames.has(name)) {
         return new ScorerError(
           'UNKNOWN_INPUT',
           `"${name}" is not an input of the model (inputs: ${this.inputs.map((i) => i.name).join(', ')})`,
@@ -272,11 +272,11 @@ export class Batcher {
           { input: input.name, expected: 'string', got: 'mixed' },
         );
       }
-      const want = rows * this.widths.get(input.name)!;
+      const want = rows * input.width;
       if (feed.length !== want) {
         return new ScorerError(
           'INPUT_SHAPE_MISMATCH',
-          `input "${input.name}" needs ${want} values (${rows} rows x ${this.widths.get(input.name)}), got ${feed.length}`,
+          `input "${input.name}" needs ${want} values (${rows} rows x ${input.width}), got ${feed.length}`,
           {
             input: input.name,
             expected: want,
@@ -371,7 +371,7 @@ export class Batcher {
     const feeds: Feeds = {};
     for (const input of this.inputs) {
       const col = batch.cols[input.name]!;
-      const n = rows * this.widths.get(input.name)!;
+      const n = rows * input.width;
       // Views, not copies: the batch owns these buffers until the run settles.
       feeds[input.name] = Array.isArray(col)
         ? col.length === n
