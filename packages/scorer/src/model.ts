@@ -234,6 +234,15 @@ export class Model {
     const { signal, selection } = this.#runOptions(options);
     const args = this.#prepare(feeds, rows);
     if (signal?.aborted) throw abortedError(signal);
+    // Zero rows: the core checks the feeds and answers empty outputs without a session or a
+    // thread hop, so it needs no place in the queue.
+    if (rows === 0) {
+      try {
+        return this.#collect(this.#native.runSync(args.feeds, 0, args.strings, selection), selection);
+      } catch (err) {
+        throw this.#nativeError(err, feeds);
+      }
+    }
     // Past `sessions` runs in flight, wait here rather than on a libuv worker: a worker blocked
     // waiting for a session is one the rest of the process (fs, dns, zlib) cannot use.
     if (this.#inFlight >= this.options.sessions) await this.#turn(signal);

@@ -251,6 +251,16 @@ describe('run and runSync', () => {
     expect(fileMs).toBeLessThan(runsMs / 3);
   });
 
+  it('a zero-row run answers at once, not behind the runs waiting for the session', async () => {
+    const slow = await load('slow.onnx'); // one session
+    let busyDone = false;
+    const busy = slow.run({ x: new Float32Array([3000]) }, 1).then(() => (busyDone = true));
+    const empty = await slow.run({ x: new Float32Array(0) }, 0);
+    expect(busyDone).toBe(false);
+    expect(empty.y).toEqual({ type: 'float32', shape: [0, 1], data: new Float32Array(0) });
+    await busy;
+  });
+
   it('a run waiting for a session can be aborted, and the others still run', async () => {
     const slow = await load('slow.onnx');
     const first = slow.run({ x: new Float32Array([3000]) }, 1);
