@@ -29,33 +29,24 @@ export function modelMetrics(
     labelNames: ['model', 'version'] as const,
     registers: [registry],
   });
-  new Gauge({
-    name: 'ortline_queue_rows',
-    help: 'Rows waiting for a native run (queue depth), per model version.',
-    labelNames: ['model', 'version'] as const,
-    registers: [registry],
-    collect() {
-      for (const m of models()) this.set(m.labels, m.queueRows);
-    },
-  });
-  new Gauge({
-    name: 'ortline_runs_in_flight',
-    help: 'Native runs in flight, per model version.',
-    labelNames: ['model', 'version'] as const,
-    registers: [registry],
-    collect() {
-      for (const m of models()) this.set(m.labels, m.inFlight);
-    },
-  });
-  new Gauge({
-    name: 'ortline_model_ready',
-    help: '1 when the model version is loaded and warmed.',
-    labelNames: ['model', 'version'] as const,
-    registers: [registry],
-    collect() {
-      for (const m of models()) this.set(m.labels, m.ready ? 1 : 0);
-    },
-  });
+  // Read from each model version at scrape time.
+  const perVersion = (name: string, help: string, read: (m: ModelGaugeSource) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['model', 'version'] as const,
+      registers: [registry],
+      collect() {
+        for (const m of models()) this.set(m.labels, read(m));
+      },
+    });
+  perVersion(
+    'ortline_queue_rows',
+    'Rows waiting for a native run (queue depth), per model version.',
+    (m) => m.queueRows,
+  );
+  perVersion('ortline_runs_in_flight', 'Native runs in flight, per model version.', (m) => m.inFlight);
+  perVersion('ortline_model_ready', '1 when the model version is loaded and warmed.', (m) => (m.ready ? 1 : 0));
   return {
     batch(labels) {
       const inf = inference.child({ model: labels.model, version: labels.version });
