@@ -1,4 +1,4 @@
-"""The committed model repository: models/churn/<version> is consistent, and the active-version rule."""
+"""The committed model repository: models/churn/<version> is consistent, and the routing rule."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 
 import pytest
 from artifact_checks import check_version_dir
-from churn_training.repository import MODELS_DIR, REPO_ROOT, active_version, next_version, versions
+from churn_training.repository import MODELS_DIR, REPO_ROOT, active_version, next_version, routing, versions
 from churn_training.schema import load_validated, to_frames
 from churn_training.train import SEED, TEST_SIZE, sha256_file
 from sklearn.model_selection import train_test_split
@@ -51,7 +51,7 @@ def test_parity_file_holds_every_blank_total_charges_test_row(committed, data_pa
     assert card["training"]["seed"] == SEED
 
 
-CASES = json.loads((REPO_ROOT / "testdata" / "active-version.json").read_text())["cases"]
+CASES = json.loads((REPO_ROOT / "testdata" / "routing.json").read_text())["cases"]
 
 
 def build_tree(root, case):
@@ -63,24 +63,27 @@ def build_tree(root, case):
         (root / name).mkdir()
     if "active_file" in case:
         (root / "ACTIVE").write_text(case["active_file"])
+    if "serving_file" in case:
+        (root / "serving.json").write_text(case["serving_file"])
     return root
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
-def test_the_shared_active_version_rule(tmp_path, case):
-    """The same cases the gateway's tests run (testdata/active-version.json)."""
+def test_the_shared_routing_rule(tmp_path, case):
+    """The same cases the gateway's tests run (testdata/routing.json)."""
     repo = build_tree(tmp_path, case)
     expect = case["expect"]
     if expect.get("error"):
         with pytest.raises(ValueError):
-            active_version(repo)
+            routing(repo)
         return
     assert [str(v) for v in versions(repo)] == expect["versions"]
     if not expect["versions"]:
         with pytest.raises(FileNotFoundError):
-            active_version(repo)
+            routing(repo)
     else:
-        assert str(active_version(repo)) == expect["active"]
+        assert routing(repo) == expect["routing"]
+        assert str(active_version(repo)) == expect["routing"]["active"]
 
 
 def test_next_version_skips_every_version_directory(tmp_path):

@@ -25,7 +25,7 @@ export const packageDir = fileURLToPath(new URL('../', import.meta.url));
 export function churnDir(): string {
   const churn = scanRepository(join(repoRoot, 'models')).models.find((m) => m.name === 'churn');
   if (!churn) throw new Error('no churn model under models/');
-  return churn.versions.find((v) => v.version === churn.active)!.dir;
+  return churn.versions.find((v) => v.version === churn.routing.active)!.dir;
 }
 
 export interface ParityRow {

@@ -1,11 +1,12 @@
 // The model repository's rule (what is a version, which one is active), on the same directory
-// trees the training pipeline's tests use (testdata/active-version.json), so the two sides cannot
+// trees the training pipeline's tests use (testdata/routing.json), so the two sides cannot
 // disagree about which model is live.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RepositoryError, scanRepository } from '../src/registry/repository.js';
+import { RepositoryError, readRouting, scanRepository } from '../src/registry/repository.js';
+import { writeRouting } from '../src/registry/routing.js';
 import { repoRoot } from './helpers.js';
 
 interface Case {
@@ -13,10 +14,11 @@ interface Case {
   versions: string[];
   empty?: string[];
   active_file?: string;
-  expect: { versions?: string[]; active?: string; error?: boolean };
+  serving_file?: string;
+  expect: { versions?: string[]; routing?: unknown; error?: boolean };
 }
 
-const { cases } = JSON.parse(readFileSync(join(repoRoot, 'testdata/active-version.json'), 'utf8')) as {
+const { cases } = JSON.parse(readFileSync(join(repoRoot, 'testdata/routing.json'), 'utf8')) as {
   cases: Case[];
 };
 
@@ -37,13 +39,15 @@ function buildTree(c: Case): string {
   }
   for (const v of c.empty ?? []) mkdirSync(join(model, v));
   if (c.active_file !== undefined) writeFileSync(join(model, 'ACTIVE'), c.active_file);
+  if (c.serving_file !== undefined) writeFileSync(join(model, 'serving.json'), c.serving_file);
   return root;
 }
 
-describe('the shared active-version rule', () => {
-  it('the cases cover versions, ACTIVE and errors', () => {
-    expect(cases.length).toBeGreaterThanOrEqual(10);
-    expect(cases.some((c) => c.expect.error)).toBe(true);
+describe('the shared routing rule', () => {
+  it('the cases cover versions, ACTIVE, serving.json and errors', () => {
+    expect(cases.length).toBeGreaterThanOrEqual(30);
+    expect(cases.some((c) => c.expect.error && c.serving_file !== undefined)).toBe(true);
+    expect(cases.some((c) => c.expect.error && c.active_file !== undefined)).toBe(true);
   });
 
   for (const c of cases) {
@@ -61,7 +65,27 @@ describe('the shared active-version rule', () => {
       }
       expect(models.map((m) => m.name)).toEqual(['m']);
       expect(models[0]!.versions.map((v) => v.version)).toEqual(c.expect.versions);
-      expect(models[0]!.active).toBe(c.expect.active);
+      expect(models[0]!.routing).toEqual(c.expect.routing);
     });
   }
+});
+
+describe('writeRouting', () => {
+  it('writes a file the reader gives back, replacing the old one whole and leaving no temporary file', () => {
+    const root = buildTree({ name: 'w', versions: ['1', '2', '3'], expect: {} });
+    const model = join(root, 'm');
+    const routing = { active: '2', previous: '1', canary: { version: '3', weight: 0.25 }, shadow: null };
+    writeRouting(model, routing);
+    expect(readRouting(model, ['1', '2', '3'])).toEqual(routing);
+    writeRouting(model, { active: '3', previous: '2', canary: null, shadow: '1' });
+    expect(readRouting(model, ['1', '2', '3'])).toEqual({ active: '3', previous: '2', canary: null, shadow: '1' });
+    expect(readdirSync(model).sort()).toEqual(['1', '2', '3', 'serving.json']);
+  });
+
+  it('serving.json wins over an ACTIVE file left beside it', () => {
+    const root = buildTree({ name: 'a', versions: ['1', '2'], active_file: '2', expect: {} });
+    const model = join(root, 'm');
+    writeRouting(model, { active: '1', previous: '2', canary: null, shadow: null });
+    expect(scanRepository(root).models[0]!.routing.active).toBe('1');
+  });
 });

@@ -329,7 +329,7 @@ describe('model repository scan', () => {
       'training/x.py': '',
     });
     const { models, ignored } = scanRepository(dir);
-    expect(models.map((m) => [m.name, m.versions.map((v) => v.version), m.active])).toEqual([
+    expect(models.map((m) => [m.name, m.versions.map((v) => v.version), m.routing.active])).toEqual([
       ['a', ['1', '2', '10'], '10'],
       ['b', ['1', '2'], '1'],
     ]);

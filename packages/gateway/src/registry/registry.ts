@@ -57,7 +57,7 @@ export class ModelRegistry {
             'model version loaded',
           );
         }
-        const active = versions.get(m.active)!;
+        const active = versions.get(m.routing.active)!;
         active.active = true;
         const oip = oipMetadataJson(m.name, [...versions.keys()], active);
         entries.set(m.name, { name: m.name, versions, active, oipMetadataJson: oip });

@@ -1,12 +1,21 @@
 // The model repository on disk: <dir>/<name>/<version>/{model.onnx, model.json}, numeric
-// versions, an optional <dir>/<name>/ACTIVE file holding the active version (Triton/KServe
-// layout). Only reads the directory tree; loading is the registry's job. The rule of what is a
-// version and which one is active is shared with the training pipeline
-// (models/training/churn_training/repository.py) and pinned by testdata/active-version.json,
+// versions (Triton/KServe layout), and per model its routing (routing.ts: serving.json, or the
+// older ACTIVE file). Only reads the directory tree; loading is the registry's job. The rule of
+// what is a version and which one is active is shared with the training pipeline
+// (models/training/churn_training/repository.py) and pinned by testdata/routing.json,
 // which both test suites run.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import {
+  ACTIVE_FILE,
+  defaultRouting,
+  parseRouting,
+  type Routing,
+  RoutingError,
+  SERVING_FILE,
+  VERSION,
+} from './routing.js';
 
 export interface VersionDir {
   readonly version: string;
@@ -21,7 +30,7 @@ export interface ModelDir {
   readonly dir: string;
   /** Ascending by version number. */
   readonly versions: readonly VersionDir[];
-  readonly active: string;
+  readonly routing: Routing;
   /** Why a subdirectory was skipped (no model.onnx, ...), for the start-up log. */
   readonly skipped: readonly string[];
 }
@@ -45,8 +54,6 @@ export function resolveModelsDir(configured: string, isDefault: boolean): string
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
-/** A positive integer without leading zeros: `01` and `1` cannot both be version 1. */
-const VERSION = /^[1-9][0-9]*$/;
 
 /** Every model with at least one numeric version holding a model.onnx. Other folders are ignored. */
 export function scanRepository(modelsDir: string): { models: ModelDir[]; ignored: string[] } {
@@ -85,18 +92,29 @@ export function scanRepository(modelsDir: string): { models: ModelDir[]; ignored
         `model directory "${name}" is not a usable model name (letters, digits, "_", ".", "-")`,
       );
     versions.sort((a, b) => Number(a.version) - Number(b.version));
-    let active = versions[versions.length - 1]!.version;
-    const pointer = join(dir, 'ACTIVE');
-    if (existsSync(pointer)) {
-      const wanted = readFileSync(pointer, 'utf8').trim();
-      if (!VERSION.test(wanted) || !versions.some((x) => x.version === wanted)) {
-        throw new RepositoryError(
-          `${pointer} names version "${wanted}", which is not a loadable version of ${name} (have: ${versions.map((x) => x.version).join(', ')})`,
-        );
-      }
-      active = wanted;
-    }
-    models.push({ name, dir, versions, active, skipped });
+    models.push({
+      name,
+      dir,
+      versions,
+      routing: readRouting(
+        dir,
+        versions.map((x) => x.version),
+      ),
+      skipped,
+    });
   }
   return { models, ignored };
+}
+
+/** serving.json when there is one (an ACTIVE file beside it is then ignored), else ACTIVE, else the highest. */
+export function readRouting(modelDir: string, versions: readonly string[]): Routing {
+  const serving = join(modelDir, SERVING_FILE);
+  const pointer = join(modelDir, ACTIVE_FILE);
+  try {
+    if (existsSync(serving)) return parseRouting(readFileSync(serving, 'utf8'), versions, serving);
+    return defaultRouting(versions, existsSync(pointer) ? readFileSync(pointer, 'utf8') : undefined, pointer);
+  } catch (err) {
+    if (err instanceof RoutingError) throw new RepositoryError(err.message, { cause: err });
+    throw err;
+  }
 }
