@@ -12,7 +12,7 @@ export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 export function activeModelDir(name) {
   const model = scanRepository(join(repoRoot, 'models')).models.find((m) => m.name === name);
   if (!model) throw new Error(`no model "${name}" under ${join(repoRoot, 'models')}`);
-  return model.versions.find((v) => v.version === model.active).dir;
+  return model.versions.find((v) => v.version === model.routing.active).dir;
 }
 
 /** The pure-Rust floor (crates/ortline-core/examples/floor.rs), built on first use. */

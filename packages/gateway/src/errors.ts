@@ -35,6 +35,20 @@ export const ERROR_TABLE = {
     status: 405,
     doc: 'The endpoint exists but not for this method; `Allow` lists the ones it takes.',
   },
+  // 409: the admin asked for a change the model's current state does not allow
+  VERSION_IN_USE: {
+    status: 409,
+    doc: 'Admin: the version is the active or canary version; route traffic away from it first.',
+  },
+  VERSION_NOT_LOADED: {
+    status: 409,
+    doc: 'Admin: routing names a version that is not loaded and ready; load it first.',
+  },
+  VERSION_BUSY: { status: 409, doc: 'Admin: the version is loading or draining; retry when it is done.' },
+  NO_PREVIOUS_VERSION: {
+    status: 409,
+    doc: 'Admin: rollback with no previous version, or one that is no longer loaded.',
+  },
   // 413 / 415 / 422
   BODY_TOO_LARGE: { status: 413, doc: 'The body is larger than `maxBodyBytes`.' },
   TOO_MANY_INSTANCES: { status: 413, doc: 'More records in one request than `maxInstances`.' },
@@ -45,6 +59,14 @@ export const ERROR_TABLE = {
   INVALID_FEATURES: {
     status: 422,
     doc: 'Records failed the feature schema; `details.issues` lists every bad field of every row.',
+  },
+  MODEL_REJECTED: {
+    status: 422,
+    doc: 'Admin: the version failed its gate (`details.reason`: card_invalid, load_failed, schema_mismatch, parity_failed, warmup_failed) and takes no traffic.',
+  },
+  INVALID_ROUTING: {
+    status: 422,
+    doc: 'Admin: the routing breaks a rule (canary or shadow equal to the active version, weight outside 0..1, ...).',
   },
   // 429 / 503
   QUEUE_FULL: {
@@ -63,6 +85,10 @@ export const ERROR_TABLE = {
     doc: 'Admin cache flush: L1 was flushed but Redis could not be (not connected, or too slow); `details.l1_deleted` says how many L1 entries went.',
   },
   // 500
+  ROUTING_NOT_SAVED: {
+    status: 500,
+    doc: 'Admin: serving.json could not be written; the routing is unchanged (memory and disk agree).',
+  },
   INTERNAL: { status: 500, doc: 'A bug or a native failure; logged with the request id.' },
 } as const satisfies Record<string, ErrorInfo>;
 
@@ -122,6 +148,7 @@ const REASONS: Record<number, string> = {
   403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
+  409: 'Conflict',
   413: 'Payload Too Large',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Entity',

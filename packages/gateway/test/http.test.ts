@@ -240,7 +240,7 @@ describe('errors: one table, one body shape', () => {
 
   it('every code in the table has a status the table documents', () => {
     for (const [code, info] of Object.entries(ERROR_TABLE)) {
-      expect([400, 401, 403, 404, 405, 413, 415, 422, 429, 500, 503]).toContain(info.status);
+      expect([400, 401, 403, 404, 405, 409, 413, 415, 422, 429, 500, 503]).toContain(info.status);
       expect(info.doc.length, code).toBeGreaterThan(10);
     }
   });
@@ -263,8 +263,8 @@ describe('operations endpoints', () => {
     const j = (await r.json()) as any;
     expect(j.status).toBe('ready');
     expect(j.models).toEqual([
-      { name: 'churn', version: '1', active: true, ready: true },
-      { name: 'churn', version: '2', active: false, ready: true },
+      { name: 'churn', version: '1', state: 'ready', active: true, ready: true },
+      { name: 'churn', version: '2', state: 'ready', active: false, ready: true },
     ]);
   });
 

@@ -37,6 +37,8 @@ export function modelMetrics(
       labelNames: ['model', 'version'] as const,
       registers: [registry],
       collect() {
+        // Unloaded versions drop out of the scrape.
+        this.reset();
         for (const m of models()) this.set(m.labels, read(m));
       },
     });

@@ -64,15 +64,3 @@ export async function loadVersion(
     throw err;
   }
 }
-
-/** One synthetic valid row through the whole path (schema, batcher, native run). */
-export async function warm(mv: ModelVersion): Promise<void> {
-  const row: Record<string, unknown> = {};
-  for (const f of mv.schema.features) {
-    if (f.kind === 'categorical') row[f.name] = typeof f.default === 'string' ? f.default : (f.categories?.[0] ?? '');
-    else row[f.name] = typeof f.default === 'number' ? f.default : (f.min ?? (f.max != null && f.max < 0 ? f.max : 0));
-  }
-  // Not cached: a synthetic row is nobody's answer.
-  const [p] = (await mv.scorer.score([row], 'internal')).scores;
-  if (p === undefined) throw new Error(`${mv.name}/${mv.version}: warm-up run returned no score`);
-}

@@ -1,36 +1,36 @@
-// The loaded models: loads every version of every model in the repository (scan, then each
-// version loaded and wired, then warmed), and answers "which model version is this request for".
+// The loaded models and their lifecycle. Each version is in one state:
+//   loading -> ready | failed;  ready -> draining -> (gone)
+// A version takes traffic only when ready, that is after its gate passed (gate.ts). Routing
+// (routing.ts) says which ready versions answer: the active one, a canary, a shadow. Every change
+// of state or routing happens synchronously inside one turn of the event loop, so a request that
+// picks its version and hands its rows to that version's scorer in one turn can never reach a
+// version that has started draining; draining then waits for what was handed over.
 import type { CacheTiers } from '../cache/tiers.js';
 import type { GatewayConfig } from '../config/options.js';
 import { OPTIONS } from '../config/options.js';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/index.js';
-import { oipMetadataJson } from '../oip/metadata.js';
 import { PredictionIds } from '../predict/answer.js';
-import { loadVersion, warm } from './load.js';
+import { type LoadContext, ModelEntry, type VersionStatus } from './entry.js';
 import type { ModelVersion } from './model-version.js';
 import { RepositoryError, resolveModelsDir, scanRepository } from './repository.js';
+import type { Routing } from './routing.js';
 
-export interface ModelEntry {
-  readonly name: string;
-  /** Ascending by version number. */
-  readonly versions: ReadonlyMap<string, ModelVersion>;
-  readonly active: ModelVersion;
-  /** GET /v2/models/{name}: every version listed, the active one's signature. */
-  readonly oipMetadataJson: string;
-}
+export type { ModelEntry, VersionStatus };
 
 export class ModelRegistry {
   private readonly entries: ReadonlyMap<string, ModelEntry>;
-  private readonly list: readonly ModelVersion[];
 
   private constructor(entries: Map<string, ModelEntry>) {
     this.entries = entries;
-    this.list = [...entries.values()].flatMap((e) => [...e.versions.values()]);
   }
 
-  /** Loads everything; fails (closing what it loaded) if any version cannot be loaded. */
+  /**
+   * Loads every version of every model and passes each through its gate. A version that fails
+   * is kept as `failed` with its reason and takes no traffic; the gateway fails to start only
+   * when a model's active version fails (there would be nothing to answer with).
+   */
   static async load(config: GatewayConfig, metrics: Metrics, log: Logger, cache?: CacheTiers): Promise<ModelRegistry> {
     const dir = resolveModelsDir(
       config.modelsDir,
@@ -41,51 +41,38 @@ export class ModelRegistry {
     if (ignored.length > 0) log.debug({ ignored }, 'folders without numeric model versions ignored');
     if (models.length === 0)
       throw new RepositoryError(`no models in ${dir}: expected <dir>/<name>/<version>/model.onnx`);
-    const ids = new PredictionIds();
-    const loaded: ModelVersion[] = [];
+    const ctx: LoadContext = { config, metrics, log, cache, ids: new PredictionIds() };
     const entries = new Map<string, ModelEntry>();
     try {
       for (const m of models) {
         for (const s of m.skipped) log.warn({ model: m.name }, `skipped ${s}`);
-        const versions = new Map<string, ModelVersion>();
-        for (const v of m.versions) {
-          const mv = await loadVersion(m.name, v, config, metrics, ids, cache);
-          loaded.push(mv);
-          versions.set(v.version, mv);
-          log.info(
-            { model: m.name, version: v.version, inputs: mv.inputs.length, outputs: mv.outputs.map((o) => o.name) },
-            'model version loaded',
-          );
-        }
-        const active = versions.get(m.routing.active)!;
-        active.active = true;
-        const oip = oipMetadataJson(m.name, [...versions.keys()], active);
-        entries.set(m.name, { name: m.name, versions, active, oipMetadataJson: oip });
+        const entry = new ModelEntry(m, ctx);
+        entries.set(m.name, entry);
+        for (const v of m.versions) await entry.load(v.version).catch(() => undefined);
+        entry.startRouting(m.routing);
       }
-      const registry = new ModelRegistry(entries);
-      for (const mv of loaded) {
-        if (config.warmup) await warm(mv);
-        mv.ready = true;
-      }
-      log.info(
-        {
-          models: [...entries.values()].map((e) => ({
-            name: e.name,
-            versions: [...e.versions.keys()],
-            active: e.active.version,
-          })),
-        },
-        'models ready',
-      );
-      return registry;
     } catch (err) {
-      await Promise.allSettled(loaded.map((mv) => mv.scorer.close().finally(() => mv.model.close())));
+      await Promise.allSettled([...entries.values()].map((e) => e.close()));
       throw err;
     }
+    const registry = new ModelRegistry(entries);
+    log.info(
+      {
+        models: [...entries.values()].map((e) => ({
+          name: e.name,
+          versions: e.statuses().map((s) => `${s.version}:${s.state}`),
+          routing: e.routing,
+        })),
+      },
+      'models ready',
+    );
+    return registry;
   }
 
+  /** Every model has a ready active version. */
   get ready(): boolean {
-    return this.list.length > 0 && this.list.every((m) => m.ready);
+    for (const e of this.entries.values()) if (!e.active.ready) return false;
+    return this.entries.size > 0;
   }
 
   names(): string[] {
@@ -96,33 +83,32 @@ export class ModelRegistry {
     return this.entries.get(name);
   }
 
-  all(): readonly ModelVersion[] {
-    return this.list;
-  }
-
-  /** The model version a request names; the active version when `version` is empty. Throws 404s. */
-  resolve(name: string, version?: string): ModelVersion {
+  /** The model, or 404. */
+  model(name: string): ModelEntry {
     const e = this.entries.get(name);
     if (!e)
       throw new GatewayError('MODEL_NOT_FOUND', `no model named "${name}" (models: ${this.names().join(', ')})`, {
         model: name,
       });
-    if (!version) return e.active;
-    const mv =
-      e.versions.get(version) ?? (/^[0-9]+$/.test(version) ? e.versions.get(String(Number(version))) : undefined);
-    if (!mv)
-      throw new GatewayError(
-        'VERSION_NOT_FOUND',
-        `model "${name}" has no version "${version}" (versions: ${[...e.versions.keys()].join(', ')})`,
-        { model: name, version },
-      );
-    return mv;
+    return e;
+  }
+
+  /** Every loaded version (ready or draining) of every model: what the per-version gauges read. */
+  all(): ModelVersion[] {
+    return [...this.entries.values()].flatMap((e) => e.loaded());
+  }
+
+  /** The model version a request names; the active version when `version` is empty. Throws 404 / 503. */
+  resolve(name: string, version?: string): ModelVersion {
+    return this.model(name).resolve(version);
+  }
+
+  routing(name: string): Routing {
+    return this.model(name).routing;
   }
 
   /** Lets everything accepted finish, then frees the native sessions. */
   async close(): Promise<void> {
-    for (const mv of this.list) mv.ready = false;
-    await Promise.allSettled(this.list.map((mv) => mv.scorer.close()));
-    for (const mv of this.list) mv.model.close();
+    await Promise.allSettled([...this.entries.values()].map((e) => e.close()));
   }
 }

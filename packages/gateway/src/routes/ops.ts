@@ -1,4 +1,5 @@
-// Operations: /healthz (the process answers), /readyz (models loaded and warmed, not draining),
+// Operations: /healthz (the process answers), /readyz (every model's active version loaded and
+// warmed, not draining; every version's state listed),
 // /metrics (Prometheus text).
 import { GatewayError } from '../errors.js';
 import { Exchange } from '../http/exchange.js';
@@ -13,7 +14,17 @@ export function mountOps(router: Router, parts: ServerParts): void {
     const ex = new Exchange(res, req, parts.ctx, health, false);
     const registry = parts.registry;
     const models = registry
-      ? registry.all().map((m) => ({ name: m.name, version: m.version, active: m.active, ready: m.ready }))
+      ? registry.names().flatMap((name) => {
+          const e = registry.entry(name)!;
+          return e.statuses().map((s) => ({
+            name,
+            version: s.version,
+            state: s.state,
+            active: s.version === e.routing.active,
+            ready: s.state === 'ready',
+            ...(s.reason !== undefined ? { reason: s.reason } : {}),
+          }));
+        })
       : [];
     if (parts.ready) ex.sendValue(200, { status: 'ready', models });
     else
