@@ -2,6 +2,7 @@
 // comes from its feature schema (model.json), so the docs cannot drift from what is validated.
 import type { FeatureSpec } from '@ortline/scorer';
 import { ERROR_TABLE } from './errors.js';
+import { ADMIN_SCHEMAS, adminPaths } from './openapi-admin.js';
 import type { AnswerFields } from './predict/answer.js';
 import type { ModelRegistry } from './registry/registry.js';
 
@@ -36,12 +37,13 @@ function recordSchema(
   return s;
 }
 
-const errorResponse = (description: string) => ({
+export const errorResponse = (description: string) => ({
   description,
   content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
 });
 
-export function buildOpenApi(registry: ModelRegistry, version: string): Json {
+/** `admin`: whether the admin routes are on (an admin token is configured). */
+export function buildOpenApi(registry: ModelRegistry, version: string, admin: boolean): Json {
   const schemas: Json = {
     Error: {
       type: 'object',
@@ -220,22 +222,6 @@ export function buildOpenApi(registry: ModelRegistry, version: string): Json {
       },
     },
   });
-  const flushOp = (params: Json[]) => ({
-    delete: {
-      tags: ['admin'],
-      summary:
-        "Flush a model's cached predictions: this gateway's L1 and the shared L2 (Redis). Needs Authorization: Bearer <admin.token>.",
-      parameters: params,
-      security: [{ adminToken: [] }],
-      responses: {
-        200: { description: 'Flushed: {"model", "version", "l1_deleted", "l2_deleted"} (l2_deleted null without L2)' },
-        401: errorResponse('Missing or wrong admin token'),
-        403: errorResponse('Admin routes are off (no admin.token configured)'),
-        404: errorResponse('Unknown model or version'),
-        503: errorResponse('L1 flushed, Redis not reachable (CACHE_UNAVAILABLE)'),
-      },
-    },
-  });
   const get = (tag: string, summary: string, params: Json[] = []) => ({
     get: {
       tags: [tag],
@@ -284,10 +270,14 @@ export function buildOpenApi(registry: ModelRegistry, version: string): Json {
       '/healthz': get('operations', 'The process is alive'),
       '/readyz': get('operations', 'Models loaded and warmed'),
       '/metrics': get('operations', 'Prometheus metrics'),
-      '/admin/v1/models/{name}/cache': flushOp([modelParam]),
-      '/admin/v1/models/{name}/versions/{version}/cache': flushOp([modelParam, versionParam]),
+      ...(admin ? adminPaths(modelParam, versionParam) : {}),
     },
-    components: { schemas, securitySchemes: { adminToken: { type: 'http', scheme: 'bearer' } } },
+    components: admin
+      ? {
+          schemas: { ...schemas, ...ADMIN_SCHEMAS },
+          securitySchemes: { adminToken: { type: 'http', scheme: 'bearer' } },
+        }
+      : { schemas },
   };
 }
 

@@ -15,6 +15,7 @@ import { createLogger, IdSource, type Logger, requestLogger } from './log.js';
 import { createMetrics } from './metrics/index.js';
 import { ModelRegistry } from './registry/registry.js';
 import { mountAdmin } from './routes/admin.js';
+import { mountAdminModels } from './routes/admin-models.js';
 import { mountDocs } from './routes/docs.js';
 import { mountOps } from './routes/ops.js';
 import { Router, type ServerParts } from './routes/parts.js';
@@ -126,6 +127,7 @@ export async function startGateway(options: GatewayStartOptions = {}): Promise<G
   mountOps(router, parts);
   mountDocs(router, parts);
   mountAdmin(router, parts);
+  mountAdminModels(router, parts);
   stream = mountStream(parts);
   router.finish(parts);
 

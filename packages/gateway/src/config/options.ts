@@ -295,7 +295,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     type: 'nullable-string',
     default: null,
     env: 'ORTLINE_ADMIN_TOKEN',
-    doc: 'Bearer token for the admin routes (`DELETE /admin/v1/models/{name}/cache`). Unset: admin routes answer 403 ADMIN_DISABLED. Requests must send `Authorization: Bearer <token>`.',
+    doc: 'Bearer token for the admin routes (`/admin/v1/...`: cache flushes, loading and unloading model versions, routing, rollback). Unset: admin routes answer 403 ADMIN_DISABLED and are left out of /openapi.json. Requests must send `Authorization: Bearer <token>`.',
   },
 
   // Runtime

@@ -14,7 +14,7 @@ import { type GateReason, gateError, type ParityReport, passGate } from './gate.
 import { loadVersion } from './load.js';
 import type { ModelVersion } from './model-version.js';
 import type { ModelDir, VersionDir } from './repository.js';
-import { type Canary, checkRouting, type Routing, RoutingError, VERSION, writeRouting } from './routing.js';
+import { checkRouting, type Routing, type RoutingChange, RoutingError, VERSION, writeRouting } from './routing.js';
 
 export type VersionState = 'loading' | 'ready' | 'failed' | 'draining';
 
@@ -46,13 +46,6 @@ interface Slot {
   parity?: ParityReport | null;
   /** While loading or draining: settles when that is done. */
   pending?: Promise<unknown>;
-}
-
-/** A change of routing as an operator asks for it: absent fields stay, null clears. */
-export interface RoutingChange {
-  readonly active?: string;
-  readonly canary?: Canary | null;
-  readonly shadow?: string | null;
 }
 
 const byNumber = (a: string, b: string) => Number(a) - Number(b);

@@ -29,6 +29,12 @@ export const VERSION = /^[1-9][0-9]*$/;
 
 export class RoutingError extends Error {
   override readonly name = 'RoutingError';
+  /** The field at fault, when one is. */
+  readonly field: string | undefined;
+  constructor(message: string, field?: string) {
+    super(message);
+    this.field = field;
+  }
 }
 
 const KEYS = new Set(['active', 'previous', 'canary', 'shadow']);
@@ -40,6 +46,7 @@ function versionName(value: unknown, field: string, where: string): string {
   if (typeof value === 'string' && VERSION.test(value)) return value;
   throw new RoutingError(
     `${where}: "${field}" must be a version (a positive integer without leading zeros), got ${JSON.stringify(value)}`,
+    field,
   );
 }
 
@@ -64,20 +71,52 @@ export function parseRouting(text: string, versions: readonly string[], where: s
   if (o.active === undefined) throw new RoutingError(`${where}: "active" is required`);
   const active = versionName(o.active, 'active', where);
   const previous = o.previous == null ? null : versionName(o.previous, 'previous', where);
-  let canary: Canary | null = null;
-  if (o.canary != null) {
-    const c = o.canary as Record<string, unknown>;
-    if (typeof c !== 'object' || Array.isArray(c))
-      throw new RoutingError(`${where}: "canary" must be null or {"version", "weight"}`);
-    const extra = Object.keys(c).filter((k) => !CANARY_KEYS.has(k));
-    if (extra.length > 0) throw new RoutingError(`${where}: unknown field(s) canary.${extra.join(', canary.')}`);
-    const weight = c.weight;
-    if (typeof weight !== 'number' || !(weight >= 0 && weight <= 1))
-      throw new RoutingError(`${where}: "canary.weight" must be a number from 0 to 1, got ${JSON.stringify(weight)}`);
-    canary = { version: versionName(c.version, 'canary.version', where), weight };
-  }
+  const canary = o.canary == null ? null : canaryOf(o.canary, where);
   const shadow = o.shadow == null ? null : versionName(o.shadow, 'shadow', where);
   return checkRouting({ active, previous, canary, shadow }, versions, where);
+}
+
+function canaryOf(value: unknown, where: string): Canary {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new RoutingError(`${where}: "canary" must be null or {"version", "weight"}`, 'canary');
+  const c = value as Record<string, unknown>;
+  const extra = Object.keys(c).filter((k) => !CANARY_KEYS.has(k));
+  if (extra.length > 0)
+    throw new RoutingError(`${where}: unknown field(s) canary.${extra.join(', canary.')}`, `canary.${extra[0]}`);
+  const weight = c.weight;
+  if (typeof weight !== 'number' || !(weight >= 0 && weight <= 1))
+    throw new RoutingError(
+      `${where}: "canary.weight" must be a number from 0 to 1, got ${JSON.stringify(weight)}`,
+      'canary.weight',
+    );
+  return { version: versionName(c.version, 'canary.version', where), weight };
+}
+
+/** What an operator asks to change (any of active, canary, shadow; null clears canary or shadow). */
+export function parseRoutingChange(value: unknown, where: string): RoutingChange {
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new RoutingError(`${where}: expected an object with any of "active", "canary", "shadow"`);
+  const o = value as Record<string, unknown>;
+  const unknown = Object.keys(o).filter((k) => k !== 'active' && k !== 'canary' && k !== 'shadow');
+  if (unknown.length > 0)
+    throw new RoutingError(
+      `${where}: unknown field(s) ${unknown.join(', ')} (allowed: active, canary, shadow; "previous" moves by itself)`,
+      unknown[0],
+    );
+  if (Object.keys(o).length === 0) throw new RoutingError(`${where}: nothing to change`);
+  if (o.active === null) throw new RoutingError(`${where}: "active" cannot be cleared`, 'active');
+  return {
+    ...(o.active !== undefined ? { active: versionName(o.active, 'active', where) } : {}),
+    ...(o.canary !== undefined ? { canary: o.canary === null ? null : canaryOf(o.canary, where) } : {}),
+    ...(o.shadow !== undefined ? { shadow: o.shadow === null ? null : versionName(o.shadow, 'shadow', where) } : {}),
+  };
+}
+
+/** A change of routing as an operator asks for it: absent fields stay, null clears. */
+export interface RoutingChange {
+  readonly active?: string;
+  readonly canary?: Canary | null;
+  readonly shadow?: string | null;
 }
 
 /** The rules a routing obeys whoever wrote it (the file, or an operator through the admin API). */

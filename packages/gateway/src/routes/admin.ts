@@ -1,50 +1,20 @@
-// Administration, behind a bearer token (`admin.token`, env ORTLINE_ADMIN_TOKEN):
+// Cache administration, behind the admin token (admin-auth.ts):
 //   DELETE /admin/v1/models/{name}/cache                 flush every version of a model
 //   DELETE /admin/v1/models/{name}/versions/{v}/cache    flush one version
 // A flush deletes this process's L1 entries and the shared L2 keys of the model. Other replicas'
-// L1 entries stay until their TTL (cache.l1.ttlMs). Without a token configured the routes answer
-// 403 ADMIN_DISABLED: an unauthenticated flush would let anyone empty the cache.
-import { createHash, timingSafeEqual } from 'node:crypto';
+// L1 entries stay until their TTL (cache.l1.ttlMs).
 import { GatewayError } from '../errors.js';
-import { Exchange } from '../http/exchange.js';
 import type { HttpRequest, HttpResponse } from '../uws.js';
+import { adminDoor } from './admin-auth.js';
 import type { Router, ServerParts } from './parts.js';
 
-const digest = (s: string) => createHash('sha256').update(s).digest();
-
 export function mountAdmin(router: Router, parts: ServerParts): void {
-  const route = parts.metrics.route('admin');
-  const token = parts.config.admin.token;
-  const expected = token === null ? undefined : digest(token);
+  const open = adminDoor(parts, parts.metrics.route('admin'));
 
   function flush(res: HttpResponse, req: HttpRequest, name: string, version: string): void {
-    const authorization = req.getHeader('authorization');
-    const ex = new Exchange(res, req, parts.ctx, route, false);
-    if (expected === undefined) {
-      ex.fail(
-        new GatewayError(
-          'ADMIN_DISABLED',
-          'admin routes are off: set admin.token (ORTLINE_ADMIN_TOKEN) to enable them',
-        ),
-      );
-      return;
-    }
-    const m = /^Bearer\s+(.+)$/i.exec(authorization);
-    // Digests first: equal lengths for timingSafeEqual, and no early exit on a prefix.
-    if (!m || !timingSafeEqual(digest(m[1]!.trim()), expected)) {
-      ex.fail(
-        new GatewayError('UNAUTHORIZED', 'missing or wrong admin token: send Authorization: Bearer <admin.token>'),
-        false,
-        undefined,
-        ['www-authenticate', 'Bearer realm="ortline-admin"'],
-      );
-      return;
-    }
-    const registry = parts.registry;
-    if (registry === undefined) {
-      ex.fail(new GatewayError('MODEL_NOT_READY', 'models are still loading'));
-      return;
-    }
+    const door = open(res, req);
+    if (!door) return;
+    const { ex, registry } = door;
     let versionKey: string | undefined;
     try {
       const mv = registry.resolve(name, version);

@@ -56,7 +56,7 @@ export function mountDocs(router: Router, parts: ServerParts): void {
       ex.fail(new GatewayError('MODEL_NOT_READY', 'models are still loading'));
       return;
     }
-    openapi ??= JSON.stringify(buildOpenApi(parts.registry, parts.version));
+    openapi ??= JSON.stringify(buildOpenApi(parts.registry, parts.version, parts.config.admin.token !== null));
     ex.sendJson(200, openapi);
   });
   router.get('/docs', (res, req) =>

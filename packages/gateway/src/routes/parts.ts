@@ -25,7 +25,7 @@ export interface ServerParts {
   readonly cache: CacheTiers | undefined;
 }
 
-type Method = 'get' | 'post' | 'del';
+type Method = 'get' | 'post' | 'put' | 'del';
 type Handler = (res: HttpResponse, req: HttpRequest) => void;
 
 export class Router {
@@ -40,6 +40,9 @@ export class Router {
   }
   post(pattern: string, handler: Handler): this {
     return this.on('post', pattern, handler);
+  }
+  put(pattern: string, handler: Handler): this {
+    return this.on('put', pattern, handler);
   }
   del(pattern: string, handler: Handler): this {
     return this.on('del', pattern, handler);
