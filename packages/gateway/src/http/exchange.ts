@@ -75,6 +75,8 @@ export class Exchange {
   labels: ModelLabels = NO_MODEL;
   /** The model version the request is for, once resolved. */
   model: ModelVersion | undefined;
+  /** The version the path named ('' when the model's routing picks it). */
+  pinned = '';
   /** The request body's format, once checked. */
   format: Format = JSON_FORMAT;
   aborted = false;

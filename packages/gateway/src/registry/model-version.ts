@@ -1,10 +1,12 @@
 // One loaded model version: its card, native model, feature schema, scorer and answer renderer,
 // and its serving state.
+
 import type { FeatureSchema, FeatureSpec, InputPlan, Model, TensorInfo } from '@ortline/scorer';
+import { CACHE_HEADERS } from '../cache/directive.js';
 import type { ModelGaugeSource, ModelLabels } from '../metrics/index.js';
 import { oipMetadataJson } from '../oip/metadata.js';
 import type { AnswerRenderer, RiskBand } from '../predict/answer.js';
-import type { Scorer } from '../predict/scorer.js';
+import type { CacheSource, Scorer } from '../predict/scorer.js';
 
 /** The parts of model.json the gateway reads. */
 export interface ModelCard {
@@ -35,6 +37,8 @@ export class ModelVersion implements ModelGaugeSource {
   readonly inputByName: ReadonlyMap<string, TensorInfo>;
   readonly inputPlanByName: ReadonlyMap<string, InputPlan>;
   readonly outputByName: ReadonlyMap<string, TensorInfo>;
+  /** Response headers per cache source: `x-ortline-cache` (when a cache answered) and `x-ortline-model-version`. */
+  readonly headers: Readonly<Record<CacheSource, readonly string[]>>;
   active = false;
   ready = false;
 
@@ -63,6 +67,7 @@ export class ModelVersion implements ModelGaugeSource {
     this.inputPlanByName = new Map(init.model.inputPlans.map((p) => [p.name, p]));
     this.outputByName = new Map(this.outputs.map((o) => [o.name, o]));
     this.oipMetadataJson = oipMetadataJson(init.name, [init.version], this);
+    this.headers = versionHeaders(init.version);
   }
 
   get queueRows(): number {
@@ -71,4 +76,12 @@ export class ModelVersion implements ModelGaugeSource {
   get inFlight(): number {
     return this.scorer.inFlight;
   }
+}
+
+/** The answer headers for a version string (`1`, or `1,2` when two versions answered one request). */
+export function versionHeaders(version: string): Readonly<Record<CacheSource, readonly string[]>> {
+  const out = {} as Record<CacheSource, readonly string[]>;
+  for (const source of Object.keys(CACHE_HEADERS) as CacheSource[])
+    out[source] = [...(CACHE_HEADERS[source] ?? []), 'x-ortline-model-version', version];
+  return out;
 }

@@ -117,6 +117,7 @@ export function resolveModel(
   }
   ex.labels = mv.labels;
   ex.model = mv;
+  ex.pinned = version === '' ? '' : mv.version;
   if (!mv.ready) {
     ex.fail(
       new GatewayError('MODEL_NOT_READY', `model "${mv.name}" version ${mv.version} is not ready`, {

@@ -14,7 +14,8 @@ import { frameDirective } from '../cache/directive.js';
 import { errorBody, GatewayError, toClientError } from '../errors.js';
 import { decodeBody, type Format, JSON_FORMAT, MSGPACK_FORMAT, packMsgpack } from '../http/codec.js';
 import { type ModelLabels, NO_MODEL } from '../metrics/index.js';
-import type { ModelVersion } from '../registry/model-version.js';
+import { scoreRouted, versionAt } from '../predict/route.js';
+import type { ModelEntry } from '../registry/entry.js';
 import { uWS, type WebSocket } from '../uws.js';
 import type { ServerParts } from './parts.js';
 
@@ -121,33 +122,37 @@ export function mountStream(parts: ServerParts): StreamControl {
   async function score(
     c: Conn,
     id: unknown,
-    mv: ModelVersion,
+    entry: ModelEntry,
+    pinned: string,
     frame: Record<string, unknown>,
     format: Format,
     start: number,
   ): Promise<void> {
+    let labels = entry.active.labels;
     try {
       const instances = frame.instances;
       const idJson = format === JSON_FORMAT ? JSON.stringify(id ?? null) : '';
       const directive = frameDirective(frame.cache);
       if (instances === undefined) {
         const record = frame.record;
-        const { scores } = await mv.scorer.score([record], directive);
+        const routed = await scoreRouted(entry, pinned, [record], directive);
+        const mv = versionAt(routed, 0);
+        labels = mv.labels;
         if (format === JSON_FORMAT)
           answer(
             c,
-            `{"id":${idJson},"prediction":${mv.answers.json(record, scores[0]!)}}`,
+            `{"id":${idJson},"prediction":${mv.answers.json(record, routed.scores[0]!)}}`,
             false,
-            mv.labels,
+            labels,
             200,
             start,
           );
         else
           answer(
             c,
-            packMsgpack({ id: id ?? null, prediction: mv.answers.object(record, scores[0]!) }),
+            packMsgpack({ id: id ?? null, prediction: mv.answers.object(record, routed.scores[0]!) }),
             true,
-            mv.labels,
+            labels,
             200,
             start,
           );
@@ -162,19 +167,22 @@ export function mountStream(parts: ServerParts): StreamControl {
           { count: instances.length, limit: maxInstances },
         );
       }
-      const { scores } = await mv.scorer.score(instances, directive);
+      const routed = await scoreRouted(entry, pinned, instances, directive);
+      const scores = routed.scores;
+      labels = versionAt(routed, 0).labels;
       if (format === JSON_FORMAT) {
         let json = `{"id":${idJson},"predictions":[`;
         for (let i = 0; i < scores.length; i++)
-          json += (i === 0 ? '' : ',') + mv.answers.json(instances[i], scores[i]!);
-        answer(c, `${json}]}`, false, mv.labels, 200, start);
+          json += (i === 0 ? '' : ',') + versionAt(routed, i).answers.json(instances[i], scores[i]!);
+        answer(c, `${json}]}`, false, labels, 200, start);
       } else {
         const predictions = new Array(scores.length);
-        for (let i = 0; i < scores.length; i++) predictions[i] = mv.answers.object(instances[i], scores[i]!);
-        answer(c, packMsgpack({ id: id ?? null, predictions }), true, mv.labels, 200, start);
+        for (let i = 0; i < scores.length; i++)
+          predictions[i] = versionAt(routed, i).answers.object(instances[i], scores[i]!);
+        answer(c, packMsgpack({ id: id ?? null, predictions }), true, labels, 200, start);
       }
     } catch (err) {
-      answerError(c, id, err, format, mv.labels, start);
+      answerError(c, id, err, format, labels, start);
     }
   }
 
@@ -273,14 +281,17 @@ export function mountStream(parts: ServerParts): StreamControl {
     }
     const version =
       typeof f.version === 'string' ? f.version : typeof f.version === 'number' ? String(f.version) : c.version;
-    let mv: ModelVersion;
+    let entry: ModelEntry;
+    let pinned = '';
     try {
-      mv = registry.resolve(name, version);
+      entry = registry.model(name);
+      // Checked here so a wrong version is answered before anything is queued.
+      if (version !== '') pinned = entry.resolve(version).version;
     } catch (err) {
       answerError(c, id, err, format, NO_MODEL, start);
       return;
     }
-    void score(c, id, mv, f, format, start);
+    void score(c, id, entry, pinned, f, format, start);
   }
 
   parts.app.ws<Conn>('/v1/stream', {

@@ -4,10 +4,11 @@
 //   POST /v1/predict/{name}                        (alias)
 //   GET  /v1/models, /v1/models/{name}             (what is loaded, feature schemas)
 // One record answers one prediction object; {"instances": [...]} answers {"predictions": [...]}.
-import { CACHE_HEADERS, directiveOf } from '../cache/directive.js';
+import { directiveOf } from '../cache/directive.js';
 import { GatewayError } from '../errors.js';
 import { type DecodeError, decodeBody, JSON_FORMAT, UNSUPPORTED } from '../http/codec.js';
 import { Exchange } from '../http/exchange.js';
+import { answerHeaders, scoreRouted, versionAt } from '../predict/route.js';
 import type { ModelVersion } from '../registry/model-version.js';
 import type { HttpRequest, HttpResponse } from '../uws.js';
 import { type RouteMetric, type Router, resolveModel, type ServerParts } from './parts.js';
@@ -24,10 +25,10 @@ export function mountV1(router: Router, parts: ServerParts): void {
       ex.fail(new GatewayError('MALFORMED_BODY', (err as DecodeError).message), false, ex.format);
       return;
     }
-    void score(ex, ex.model!, value);
+    void score(ex, value);
   }
 
-  async function score(ex: Exchange, mv: ModelVersion, value: unknown): Promise<void> {
+  async function score(ex: Exchange, value: unknown): Promise<void> {
     try {
       if (value === null || typeof value !== 'object' || Array.isArray(value)) {
         throw new GatewayError(
@@ -36,14 +37,18 @@ export function mountV1(router: Router, parts: ServerParts): void {
           { got: value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value },
         );
       }
+      // The model as it is now (the body may have taken a while): the version is picked here.
+      const entry = parts.registry!.model(ex.model!.name);
       const instances = (value as { instances?: unknown }).instances;
       const directive = directiveOf(ex.cacheControl);
       if (instances === undefined) {
-        const { scores, source } = await mv.scorer.score([value], directive);
+        const routed = await scoreRouted(entry, ex.pinned, [value], directive);
         if (ex.aborted) return;
+        const mv = versionAt(routed, 0);
+        ex.labels = mv.labels;
         if (ex.answerFormat(ex.format) === JSON_FORMAT)
-          ex.sendJson(200, mv.answers.json(value, scores[0]!), CACHE_HEADERS[source]);
-        else ex.sendValue(200, mv.answers.object(value, scores[0]!), ex.format, CACHE_HEADERS[source]);
+          ex.sendJson(200, mv.answers.json(value, routed.scores[0]!), answerHeaders(routed));
+        else ex.sendValue(200, mv.answers.object(value, routed.scores[0]!), ex.format, answerHeaders(routed));
         return;
       }
       if (!Array.isArray(instances))
@@ -55,17 +60,20 @@ export function mountV1(router: Router, parts: ServerParts): void {
           { count: instances.length, limit: maxInstances },
         );
       }
-      const { scores, source } = await mv.scorer.score(instances, directive);
+      const routed = await scoreRouted(entry, ex.pinned, instances, directive);
       if (ex.aborted) return;
+      const scores = routed.scores;
+      if (!Array.isArray(routed.versions)) ex.labels = (routed.versions as ModelVersion).labels;
       if (ex.answerFormat(ex.format) === JSON_FORMAT) {
         let json = '{"predictions":[';
         for (let i = 0; i < scores.length; i++)
-          json += (i === 0 ? '' : ',') + mv.answers.json(instances[i], scores[i]!);
-        ex.sendJson(200, `${json}]}`, CACHE_HEADERS[source]);
+          json += (i === 0 ? '' : ',') + versionAt(routed, i).answers.json(instances[i], scores[i]!);
+        ex.sendJson(200, `${json}]}`, answerHeaders(routed));
       } else {
         const predictions = new Array(scores.length);
-        for (let i = 0; i < scores.length; i++) predictions[i] = mv.answers.object(instances[i], scores[i]!);
-        ex.sendValue(200, { predictions }, ex.format, CACHE_HEADERS[source]);
+        for (let i = 0; i < scores.length; i++)
+          predictions[i] = versionAt(routed, i).answers.object(instances[i], scores[i]!);
+        ex.sendValue(200, { predictions }, ex.format, answerHeaders(routed));
       }
     } catch (err) {
       ex.fail(err, false, ex.format);

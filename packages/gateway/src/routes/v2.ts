@@ -78,7 +78,14 @@ export function mountV2(router: Router, parts: ServerParts): void {
   );
 
   function onBody(ex: Exchange, bytes: Uint8Array): void {
-    const mv = ex.model!;
+    let mv: ModelVersion;
+    try {
+      // Again now the body is here: the version may have been unloaded meanwhile.
+      mv = parts.registry!.resolve(ex.model!.name, ex.pinned);
+    } catch (err) {
+      ex.fail(err);
+      return;
+    }
     let request: InferRequest;
     try {
       let header: unknown;
