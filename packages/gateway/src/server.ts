@@ -78,6 +78,7 @@ export async function startGateway(options: GatewayStartOptions = {}): Promise<G
     enabled: config.metrics.enabled,
     defaultMetrics: config.metrics.defaultMetrics,
     models: () => registry?.all() ?? [],
+    versionStates: () => registry?.versionStates() ?? [],
     wsPending: () => stream?.pending() ?? 0,
     cache: () => cache,
     l2: l2Configured({

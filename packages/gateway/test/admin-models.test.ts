@@ -184,6 +184,22 @@ describe('the lifecycle over HTTP', () => {
     expect(noPrevious.body.error.code).toBe('NO_PREVIOUS_VERSION');
   });
 
+  it('/metrics: version states, gate failures by reason, load durations and routing changes', async () => {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    const value = (series: string) => Number(new RegExp(`^${series} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+    expect(value('ortline_model_version_info{model="churn",version="1",state="ready"}')).toBe(1);
+    expect(value('ortline_model_version_info{model="churn",version="2",state="ready"}')).toBe(1);
+    // Version 3 was unloaded and 4 removed: no series left for them.
+    expect(text).not.toMatch(/ortline_model_version_info\{model="churn",version="[34]"/);
+    expect(value('ortline_model_gate_failures_total{model="churn",reason="parity_failed"}')).toBe(1);
+    expect(value('ortline_model_load_duration_seconds_count{model="churn",outcome="failed"}')).toBe(1);
+    // Versions 1 and 2 at start, 3 while serving.
+    expect(value('ortline_model_load_duration_seconds_count{model="churn",outcome="ready"}')).toBe(3);
+    expect(value('ortline_model_routing_changes_total{model="churn",kind="promote"}')).toBe(1);
+    expect(value('ortline_model_routing_changes_total{model="churn",kind="rollback"}')).toBe(1);
+    expect(value('ortline_model_routing_changes_total{model="churn",kind="canary"}')).toBe(2);
+  });
+
   it('a routing body that breaks a rule names the field and changes nothing', async () => {
     const before = (await call('GET', '/admin/v1/models/churn')).body.routing;
     const cases: [unknown, number, string, string?][] = [

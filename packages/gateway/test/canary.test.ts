@@ -121,6 +121,33 @@ describe('canary routing', () => {
     for (const issue of r.body.error.details.issues) expect(issue.message).toMatch(new RegExp(`^row ${issue.row}:`));
   });
 
+  it('ortline_predictions_total counts each version by the route that chose it', async () => {
+    const scrape = async () => {
+      const text = await (await fetch(`${url}/metrics`)).text();
+      const count = (version: string, route: string) =>
+        Number(
+          new RegExp(
+            `^ortline_predictions_total\\{[^}]*version="${version}"[^}]*route="${route}"[^}]*\\} (\\S+)$`,
+            'm',
+          ).exec(text)?.[1] ?? 0,
+        );
+      return { active: count('1', 'active'), canary: count('2', 'canary'), pinned: count('1', 'pinned') };
+    };
+    const before = await scrape();
+    const ids = Array.from({ length: 500 }, (_, i) => `metric-${i}`);
+    await predict({ instances: ids.map((id, i) => ({ customer_id: id, ...rows[i % rows.length]!.features })) });
+    await fetch(`${url}/v1/models/churn/versions/1/predict`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ instances: [rows[0]!.features, rows[1]!.features] }),
+    });
+    const after = await scrape();
+    const toCanary = ids.filter((id) => expected(id) === '2').length;
+    expect(after.canary - before.canary).toBe(toCanary);
+    expect(after.active - before.active).toBe(ids.length - toCanary);
+    expect(after.pinned - before.pinned).toBe(2);
+  });
+
   it('a request naming a version is never rerouted', async () => {
     for (const id of ['a', 'b', 'c', 'd', 'e', 'f']) {
       const r = await fetch(`${url}/v1/models/churn/versions/1/predict`, {

@@ -2,6 +2,7 @@
 // the process. With metrics disabled every handle is a no-op chosen at start-up.
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { cacheMetrics } from './cache.js';
+import { lifecycleMetrics } from './lifecycle.js';
 import { modelMetrics } from './models.js';
 import { requestMetrics } from './requests.js';
 import { runtimeMetrics } from './runtime.js';
@@ -10,9 +11,12 @@ import type {
   CacheGaugeSource,
   CacheMetric,
   L2Metric,
+  LifecycleMetric,
   Metrics,
   ModelGaugeSource,
+  PredictionMetric,
   RouteMetric,
+  VersionStateSource,
 } from './types.js';
 
 export * from './types.js';
@@ -21,11 +25,21 @@ const NOOP_ROUTE: RouteMetric = { observe() {} };
 const NOOP_BATCH: BatchMetric = () => {};
 const NOOP_CACHE: CacheMetric = { l1() {}, l2() {}, l2Skipped() {}, bypass() {} };
 const NOOP_L2: L2Metric = { lookup() {}, error() {}, breaker() {} };
+const NOOP_COUNT = () => {};
+const NOOP_PREDICTIONS: PredictionMetric = {
+  active: NOOP_COUNT,
+  canary: NOOP_COUNT,
+  pinned: NOOP_COUNT,
+  shadow: NOOP_COUNT,
+};
+const NOOP_LIFECYCLE: LifecycleMetric = { loaded() {}, rejected() {}, routed() {} };
 
 export function createMetrics(options: {
   enabled: boolean;
   defaultMetrics: boolean;
   models: () => Iterable<ModelGaugeSource>;
+  /** Every known version's lifecycle state. */
+  versionStates?: () => Iterable<VersionStateSource>;
   wsPending: () => number;
   cache?: () => CacheGaugeSource | undefined;
   /** Whether an L2 is configured: its gauges exist only then. */
@@ -38,6 +52,8 @@ export function createMetrics(options: {
       route: () => NOOP_ROUTE,
       batch: () => NOOP_BATCH,
       cache: () => NOOP_CACHE,
+      predictions: () => NOOP_PREDICTIONS,
+      lifecycle: NOOP_LIFECYCLE,
       l2: NOOP_L2,
       wsConnections() {},
       render: () => Promise.resolve(''),
@@ -49,6 +65,7 @@ export function createMetrics(options: {
   if (options.defaultMetrics) collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
   const requests = requestMetrics(registry);
   const models = modelMetrics(registry, options.models);
+  const lifecycle = lifecycleMetrics(registry, options.versionStates ?? (() => []));
   const runtime = runtimeMetrics(registry, options.wsPending);
   const cache = cacheMetrics(registry, options.cache ?? (() => undefined), options.l2 === true);
   return {
@@ -57,6 +74,8 @@ export function createMetrics(options: {
     route: requests.route,
     batch: models.batch,
     cache: cache.cache,
+    predictions: lifecycle.predictions,
+    lifecycle: lifecycle.lifecycle,
     l2: cache.l2,
     wsConnections: runtime.wsConnections,
     render: () => registry.metrics(),

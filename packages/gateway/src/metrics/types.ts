@@ -57,12 +57,32 @@ export interface CacheGaugeSource {
   readonly breaker: BreakerState | undefined;
 }
 
+/** One model version's lifecycle state, read at scrape time. */
+export interface VersionStateSource {
+  readonly model: string;
+  readonly version: string;
+  readonly state: string;
+}
+
+/** Predictions answered by one version, per route that chose it. */
+export type PredictionMetric = Readonly<Record<'active' | 'canary' | 'pinned' | 'shadow', (rows: number) => void>>;
+
+export type RoutingChangeKind = 'promote' | 'rollback' | 'canary' | 'shadow';
+
+export interface LifecycleMetric {
+  loaded(model: string, seconds: number): void;
+  rejected(model: string, reason: string, seconds: number): void;
+  routed(model: string, kind: RoutingChangeKind): void;
+}
+
 export interface Metrics {
   readonly enabled: boolean;
   readonly contentType: string;
   route(name: string): RouteMetric;
   batch(labels: ModelLabels): BatchMetric;
   cache(labels: ModelLabels): CacheMetric;
+  predictions(labels: ModelLabels): PredictionMetric;
+  readonly lifecycle: LifecycleMetric;
   readonly l2: L2Metric;
   wsConnections(delta: number): void;
   render(): Promise<string>;

@@ -66,6 +66,7 @@ export async function scoreRouted(
   if (pinned !== '' || entry.canary === null) {
     const mv = pinned !== '' ? entry.resolve(pinned) : entry.active;
     const { scores, source } = await mv.scorer.score(records, directive);
+    (pinned !== '' ? mv.predictions.pinned : mv.predictions.active)(records.length);
     return { scores, source, versions: mv, header: mv.version };
   }
   const versions = records.map((r) => pick(entry, r));
@@ -74,6 +75,7 @@ export async function scoreRouted(
   if (!split) {
     const mv = first ?? entry.active;
     const { scores, source } = await mv.scorer.score(records, directive);
+    (mv === entry.active ? mv.predictions.active : mv.predictions.canary)(records.length);
     return { scores, source, versions: mv, header: mv.version };
   }
   // Two groups: each version scores its own rows, then the scores go back in record order.
@@ -95,7 +97,9 @@ export async function scoreRouted(
   const done = settled.map((r) => (r as PromiseFulfilledResult<{ scores: Float64Array; source: CacheSource }>).value);
   const scores = new Float64Array(records.length);
   let source: CacheSource | undefined;
-  [...groups.values()].forEach((idx, g) => {
+  const active = entry.active;
+  [...groups].forEach(([mv, idx], g) => {
+    (mv === active ? mv.predictions.active : mv.predictions.canary)(idx.length);
     const s = done[g]!;
     idx.forEach((i, k) => {
       scores[i] = s.scores[k]!;

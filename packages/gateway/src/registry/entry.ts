@@ -185,6 +185,7 @@ export class ModelEntry {
     } catch (err) {
       const gate = gateError(err, where);
       if (mv) await mv.scorer.close().finally(() => mv!.model.close());
+      metrics.lifecycle.rejected(this.name, gate.reason, (performance.now() - started) / 1000);
       slot.state = 'failed';
       slot.reason = gate.reason;
       slot.message = gate.message;
@@ -195,6 +196,7 @@ export class ModelEntry {
       );
       return;
     }
+    metrics.lifecycle.loaded(this.name, (performance.now() - started) / 1000);
     slot.mv = mv;
     slot.state = 'ready';
     slot.pending = undefined;
@@ -271,7 +273,7 @@ export class ModelEntry {
       canary: next.canary?.version === active && change.canary === undefined ? null : next.canary,
       shadow: next.shadow === active && change.shadow === undefined ? null : next.shadow,
     };
-    return this.apply(promoted);
+    return this.apply(promoted, 'promote');
   }
 
   /** The previous active version becomes active again (and the current one previous). */
@@ -287,15 +289,19 @@ export class ModelEntry {
         `model "${this.name}": the previous version ${r.previous} is not loaded; load it first`,
         { model: this.name, version: r.previous },
       );
-    return this.apply({
-      active: r.previous,
-      previous: r.active,
-      canary: r.canary?.version === r.previous ? null : r.canary,
-      shadow: r.shadow === r.previous ? null : r.shadow,
-    });
+    return this.apply(
+      {
+        active: r.previous,
+        previous: r.active,
+        canary: r.canary?.version === r.previous ? null : r.canary,
+        shadow: r.shadow === r.previous ? null : r.shadow,
+      },
+      'rollback',
+    );
   }
 
-  private apply(next: Routing): Routing {
+  /** `activeChange`: what a change of the active version counts as. */
+  private apply(next: Routing, activeChange: 'promote' | 'rollback' = 'promote'): Routing {
     const ready = [...this.readyVersions.keys()];
     for (const v of [next.active, next.canary?.version, next.shadow]) {
       if (v != null && !this.readyVersions.has(v))
@@ -321,6 +327,10 @@ export class ModelEntry {
     const before = this.current;
     this.current = next;
     this.refresh();
+    const count = this.ctx.metrics.lifecycle;
+    if (next.active !== before.active) count.routed(this.name, activeChange);
+    if (JSON.stringify(next.canary) !== JSON.stringify(before.canary)) count.routed(this.name, 'canary');
+    if (next.shadow !== before.shadow) count.routed(this.name, 'shadow');
     this.ctx.log.info({ model: this.name, routing: next, was: before }, 'routing changed');
     return next;
   }

@@ -58,7 +58,17 @@ export async function loadVersion(
           metric: metrics.cache(labels),
         })
       : new BatcherScorer(batcher);
-    return new ModelVersion({ name, version: v.version, dir: v.dir, model, card, schema, scorer, answers });
+    return new ModelVersion({
+      name,
+      version: v.version,
+      dir: v.dir,
+      model,
+      card,
+      schema,
+      scorer,
+      answers,
+      predictions: metrics.predictions(labels),
+    });
   } catch (err) {
     model.close();
     throw err;

@@ -3,7 +3,7 @@
 
 import type { FeatureSchema, FeatureSpec, InputPlan, Model, TensorInfo } from '@ortline/scorer';
 import { CACHE_HEADERS } from '../cache/directive.js';
-import type { ModelGaugeSource, ModelLabels } from '../metrics/index.js';
+import type { ModelGaugeSource, ModelLabels, PredictionMetric } from '../metrics/index.js';
 import { oipMetadataJson } from '../oip/metadata.js';
 import type { AnswerRenderer, RiskBand } from '../predict/answer.js';
 import type { CacheSource, Scorer } from '../predict/scorer.js';
@@ -30,6 +30,8 @@ export class ModelVersion implements ModelGaugeSource {
   readonly schema: FeatureSchema;
   readonly scorer: Scorer;
   readonly answers: AnswerRenderer;
+  /** Counts predictions answered by this version, per route. */
+  readonly predictions: PredictionMetric;
   readonly inputs: readonly TensorInfo[];
   readonly outputs: readonly TensorInfo[];
   /** GET /v2/models/{name}/versions/{v}, rendered once. */
@@ -51,6 +53,7 @@ export class ModelVersion implements ModelGaugeSource {
     schema: FeatureSchema;
     scorer: Scorer;
     answers: AnswerRenderer;
+    predictions: PredictionMetric;
   }) {
     this.name = init.name;
     this.version = init.version;
@@ -61,6 +64,7 @@ export class ModelVersion implements ModelGaugeSource {
     this.schema = init.schema;
     this.scorer = init.scorer;
     this.answers = init.answers;
+    this.predictions = init.predictions;
     this.inputs = init.model.inputs;
     this.outputs = init.model.outputs;
     this.inputByName = new Map(this.inputs.map((i) => [i.name, i]));

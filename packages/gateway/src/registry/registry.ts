@@ -103,6 +103,12 @@ export class ModelRegistry {
     return this.model(name).resolve(version);
   }
 
+  /** Every known version's state, for the lifecycle gauge. */
+  *versionStates(): Iterable<{ model: string; version: string; state: string }> {
+    for (const e of this.entries.values())
+      for (const s of e.statuses()) yield { model: e.name, version: s.version, state: s.state };
+  }
+
   routing(name: string): Routing {
     return this.model(name).routing;
   }

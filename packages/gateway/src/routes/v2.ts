@@ -115,6 +115,7 @@ export function mountV2(router: Router, parts: ServerParts): void {
   async function infer(ex: Exchange, mv: ModelVersion, request: InferRequest): Promise<void> {
     try {
       const outputs = await mv.scorer.infer(request.feeds, request.rows);
+      (ex.pinned !== '' ? mv.predictions.pinned : mv.predictions.active)(request.rows);
       if (ex.aborted) return;
       const r = encodeInferResponse(mv.name, mv.version, request.id, request.outputs, outputs, mv);
       if (r.headerLength === undefined) ex.sendRaw(200, r.contentType, r.body);
