@@ -298,6 +298,23 @@ export const OPTIONS: readonly OptionSpec[] = [
     doc: 'Bearer token for the admin routes (`/admin/v1/...`: cache flushes, loading and unloading model versions, routing, rollback). Unset: admin routes answer 403 ADMIN_DISABLED and are left out of /openapi.json. Requests must send `Authorization: Bearer <token>`.',
   },
 
+  // Shadow traffic (a model's routing names a shadow version)
+  {
+    key: 'shadow.sampleRate',
+    type: 'number',
+    default: 1,
+    min: 0,
+    max: 1,
+    doc: 'Share of requests whose records the shadow version also scores, off the response path (0: none).',
+  },
+  {
+    key: 'shadow.maxQueueRows',
+    type: 'int',
+    default: 1024,
+    min: 1,
+    doc: "Most shadow rows waiting for the shadow version; past it shadow rows are dropped (counted, reason `full`). Shadow rows are also dropped whenever the live version's queue holds more than `batcher.maxBatchRows` (reason `busy`): under load, the shadow goes first.",
+  },
+
   // Runtime
   {
     key: 'allowUwsFallback',
@@ -334,6 +351,7 @@ export interface GatewayConfig {
     readonly idleTimeoutSeconds: number;
   };
   readonly shutdown: { readonly drainTimeoutMs: number };
+  readonly shadow: { readonly sampleRate: number; readonly maxQueueRows: number };
   readonly log: { readonly level: LogLevel; readonly requests: boolean };
   readonly metrics: { readonly enabled: boolean; readonly defaultMetrics: boolean };
   readonly docs: { readonly enabled: boolean };

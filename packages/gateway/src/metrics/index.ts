@@ -16,6 +16,7 @@ import type {
   ModelGaugeSource,
   PredictionMetric,
   RouteMetric,
+  ShadowMetric,
   VersionStateSource,
 } from './types.js';
 
@@ -32,6 +33,7 @@ const NOOP_PREDICTIONS: PredictionMetric = {
   pinned: NOOP_COUNT,
   shadow: NOOP_COUNT,
 };
+const NOOP_SHADOW: ShadowMetric = { scored() {}, dropped() {} };
 const NOOP_LIFECYCLE: LifecycleMetric = { loaded() {}, rejected() {}, routed() {} };
 
 export function createMetrics(options: {
@@ -53,6 +55,7 @@ export function createMetrics(options: {
       batch: () => NOOP_BATCH,
       cache: () => NOOP_CACHE,
       predictions: () => NOOP_PREDICTIONS,
+      shadow: () => NOOP_SHADOW,
       lifecycle: NOOP_LIFECYCLE,
       l2: NOOP_L2,
       wsConnections() {},
@@ -75,6 +78,7 @@ export function createMetrics(options: {
     batch: models.batch,
     cache: cache.cache,
     predictions: lifecycle.predictions,
+    shadow: lifecycle.shadow,
     lifecycle: lifecycle.lifecycle,
     l2: cache.l2,
     wsConnections: runtime.wsConnections,

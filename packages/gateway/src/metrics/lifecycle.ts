@@ -2,14 +2,18 @@
 // chose their version, how long loads take, why versions were refused, and routing changes.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { registerCounter } from './register.js';
-import type { LifecycleMetric, ModelLabels, PredictionMetric, VersionStateSource } from './types.js';
+import type { LifecycleMetric, ModelLabels, PredictionMetric, ShadowMetric, VersionStateSource } from './types.js';
 
 const LOAD_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
 export function lifecycleMetrics(
   registry: Registry,
   states: () => Iterable<VersionStateSource>,
-): { lifecycle: LifecycleMetric; predictions(labels: ModelLabels): PredictionMetric } {
+): {
+  lifecycle: LifecycleMetric;
+  predictions(labels: ModelLabels): PredictionMetric;
+  shadow(labels: ModelLabels): ShadowMetric;
+} {
   new Gauge({
     name: 'ortline_model_version_info',
     help: 'One series per known model version, 1, labelled with its state (loading, ready, failed, draining).',
@@ -45,7 +49,41 @@ export function lifecycleMetrics(
     labelNames: ['model', 'kind'] as const,
     registers: [registry],
   });
+  const shadowRows = registerCounter(
+    registry,
+    'ortline_shadow_rows_total',
+    'Rows a shadow version scored for comparison with the live answer (labelled with the shadow version).',
+  );
+  const shadowDiff = registerCounter(
+    registry,
+    'ortline_shadow_abs_diff_sum',
+    'Sum over shadow rows of |shadow probability - live probability|; divided by ortline_shadow_rows_total it is the mean absolute difference.',
+  );
+  const shadowDisagree = registerCounter(
+    registry,
+    'ortline_shadow_risk_disagreements_total',
+    'Shadow rows whose risk category differs from the live answer.',
+  );
+  const shadowDropped = registerCounter(
+    registry,
+    'ortline_shadow_dropped_rows_total',
+    'Shadow rows not scored: busy (the live version has a backlog), full (shadow.maxQueueRows), error (the shadow refused them), unloaded.',
+  );
   return {
+    shadow(labels) {
+      const l = { model: labels.model, version: labels.version };
+      const rows = shadowRows.child(l);
+      const diff = shadowDiff.child(l);
+      const disagree = shadowDisagree.child(l);
+      return {
+        scored(n, absDiffSum, disagreements) {
+          rows.inc(n);
+          diff.inc(absDiffSum);
+          disagree.inc(disagreements);
+        },
+        dropped: (n, reason) => shadowDropped.child({ ...l, reason }).inc(n),
+      };
+    },
     lifecycle: {
       loaded: (model, seconds) => loads.observe({ model, outcome: 'ready' }, seconds),
       rejected(model, reason, seconds) {

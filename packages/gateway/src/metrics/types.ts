@@ -67,6 +67,12 @@ export interface VersionStateSource {
 /** Predictions answered by one version, per route that chose it. */
 export type PredictionMetric = Readonly<Record<'active' | 'canary' | 'pinned' | 'shadow', (rows: number) => void>>;
 
+/** Shadow rows of one shadow version: compared with the live answer, or dropped (and why). */
+export interface ShadowMetric {
+  scored(rows: number, absDiffSum: number, disagreements: number): void;
+  dropped(rows: number, reason: 'busy' | 'full' | 'error' | 'unloaded'): void;
+}
+
 export type RoutingChangeKind = 'promote' | 'rollback' | 'canary' | 'shadow';
 
 export interface LifecycleMetric {
@@ -82,6 +88,7 @@ export interface Metrics {
   batch(labels: ModelLabels): BatchMetric;
   cache(labels: ModelLabels): CacheMetric;
   predictions(labels: ModelLabels): PredictionMetric;
+  shadow(labels: ModelLabels): ShadowMetric;
   readonly lifecycle: LifecycleMetric;
   readonly l2: L2Metric;
   wsConnections(delta: number): void;

@@ -8,6 +8,7 @@ import { ScorerError } from '@ortline/scorer';
 import type { ModelEntry } from '../registry/entry.js';
 import { type ModelVersion, versionHeaders } from '../registry/model-version.js';
 import type { CacheDirective, CacheSource } from './scorer.js';
+import { mirror } from './shadow.js';
 
 /** Where a record's answer came from, for metrics: the active version, the canary, or a version the request named. */
 export type RouteKind = 'active' | 'canary' | 'pinned';
@@ -63,10 +64,27 @@ export async function scoreRouted(
   records: readonly unknown[],
   directive: CacheDirective,
 ): Promise<RoutedScores> {
-  if (pinned !== '' || entry.canary === null) {
-    const mv = pinned !== '' ? entry.resolve(pinned) : entry.active;
+  if (pinned !== '') {
+    const mv = entry.resolve(pinned);
     const { scores, source } = await mv.scorer.score(records, directive);
-    (pinned !== '' ? mv.predictions.pinned : mv.predictions.active)(records.length);
+    mv.predictions.pinned(records.length);
+    return { scores, source, versions: mv, header: mv.version };
+  }
+  const routed = await scoreLive(entry, records, directive);
+  if (entry.shadow !== null) mirror(entry, records, routed, entry.shadowLimits);
+  return routed;
+}
+
+/** The live answer: active version and canary. */
+async function scoreLive(
+  entry: ModelEntry,
+  records: readonly unknown[],
+  directive: CacheDirective,
+): Promise<RoutedScores> {
+  if (entry.canary === null) {
+    const mv = entry.active;
+    const { scores, source } = await mv.scorer.score(records, directive);
+    mv.predictions.active(records.length);
     return { scores, source, versions: mv, header: mv.version };
   }
   const versions = records.map((r) => pick(entry, r));

@@ -10,6 +10,7 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics/index.js';
 import { oipMetadataJson } from '../oip/metadata.js';
 import type { PredictionIds } from '../predict/answer.js';
+import type { ShadowLimits } from '../predict/shadow.js';
 import { type GateReason, gateError, type ParityReport, passGate } from './gate.js';
 import { loadVersion } from './load.js';
 import type { ModelVersion } from './model-version.js';
@@ -54,6 +55,7 @@ export class ModelEntry {
   readonly name: string;
   readonly dir: string;
   private readonly ctx: LoadContext;
+  readonly shadowLimits: ShadowLimits;
   private readonly slots = new Map<string, Slot>();
   private current: Routing = { active: '', previous: null, canary: null, shadow: null };
   // Derived from slots and routing on every change (refresh()); read on every request.
@@ -67,6 +69,11 @@ export class ModelEntry {
     this.name = m.name;
     this.dir = m.dir;
     this.ctx = ctx;
+    this.shadowLimits = {
+      sampleRate: ctx.config.shadow.sampleRate,
+      maxQueueRows: ctx.config.shadow.maxQueueRows,
+      busyRows: ctx.config.batcher.maxBatchRows,
+    };
   }
 
   get routing(): Routing {

@@ -68,6 +68,7 @@ export async function loadVersion(
       scorer,
       answers,
       predictions: metrics.predictions(labels),
+      shadowMetric: metrics.shadow(labels),
     });
   } catch (err) {
     model.close();

@@ -3,7 +3,7 @@
 
 import type { FeatureSchema, FeatureSpec, InputPlan, Model, TensorInfo } from '@ortline/scorer';
 import { CACHE_HEADERS } from '../cache/directive.js';
-import type { ModelGaugeSource, ModelLabels, PredictionMetric } from '../metrics/index.js';
+import type { ModelGaugeSource, ModelLabels, PredictionMetric, ShadowMetric } from '../metrics/index.js';
 import { oipMetadataJson } from '../oip/metadata.js';
 import type { AnswerRenderer, RiskBand } from '../predict/answer.js';
 import type { CacheSource, Scorer } from '../predict/scorer.js';
@@ -32,6 +32,8 @@ export class ModelVersion implements ModelGaugeSource {
   readonly answers: AnswerRenderer;
   /** Counts predictions answered by this version, per route. */
   readonly predictions: PredictionMetric;
+  /** Counts this version's rows when it is some model's shadow. */
+  readonly shadowMetric: ShadowMetric;
   readonly inputs: readonly TensorInfo[];
   readonly outputs: readonly TensorInfo[];
   /** GET /v2/models/{name}/versions/{v}, rendered once. */
@@ -54,6 +56,7 @@ export class ModelVersion implements ModelGaugeSource {
     scorer: Scorer;
     answers: AnswerRenderer;
     predictions: PredictionMetric;
+    shadowMetric: ShadowMetric;
   }) {
     this.name = init.name;
     this.version = init.version;
@@ -65,6 +68,7 @@ export class ModelVersion implements ModelGaugeSource {
     this.scorer = init.scorer;
     this.answers = init.answers;
     this.predictions = init.predictions;
+    this.shadowMetric = init.shadowMetric;
     this.inputs = init.model.inputs;
     this.outputs = init.model.outputs;
     this.inputByName = new Map(this.inputs.map((i) => [i.name, i]));
