@@ -2,16 +2,22 @@
 # Installs the Debian packages the tests and benchmarks run for real, when missing from PATH:
 #   redis-server   the cache tests and benchmarks start their own on a free port
 #   wrk            the HTTP benchmark's load generator (autocannon is the fallback without it)
+#   libgomp1       OpenMP, which LightGBM's wheel links against (the training pipeline's v2 model)
 # Idempotent. It never starts or enables a service.
 set -euo pipefail
 
 declare -A COMMAND_OF=([redis-server]=redis-server [wrk]=wrk)
+declare -A LIBRARY_OF=([libgomp1]=libgomp.so.1)
+has_library() { ldconfig -p 2>/dev/null | grep -q "$1"; }
 missing=()
 for pkg in "${!COMMAND_OF[@]}"; do
   command -v "${COMMAND_OF[$pkg]}" >/dev/null 2>&1 || missing+=("$pkg")
 done
+for pkg in "${!LIBRARY_OF[@]}"; do
+  has_library "${LIBRARY_OF[$pkg]}" || missing+=("$pkg")
+done
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "install-debian-packages: $(redis-server --version | head -n1); wrk present"
+  echo "install-debian-packages: $(redis-server --version | head -n1); wrk and libgomp present"
   exit 0
 fi
 
@@ -42,6 +48,10 @@ export DEBIAN_FRONTEND=noninteractive
 "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 
 for pkg in "${missing[@]}"; do
-  command -v "${COMMAND_OF[$pkg]}" >/dev/null 2>&1 || { echo "install-debian-packages: $pkg still not on PATH after install" >&2; exit 1; }
+  if [ -n "${COMMAND_OF[$pkg]:-}" ]; then
+    command -v "${COMMAND_OF[$pkg]}" >/dev/null 2>&1 || { echo "install-debian-packages: $pkg still not on PATH after install" >&2; exit 1; }
+  else
+    has_library "${LIBRARY_OF[$pkg]}" || { echo "install-debian-packages: $pkg's ${LIBRARY_OF[$pkg]} still missing after install" >&2; exit 1; }
+  fi
 done
 echo "install-debian-packages: installed ${missing[*]}"

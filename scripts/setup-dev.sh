@@ -2,9 +2,9 @@
 # Everything the checks and tests need, on top of what serving needs; scripts/test.sh runs it first.
 # Idempotent: each step skips what is already there at the pinned version.
 #   scripts/setup.sh                       pnpm, Node packages (Biome, TypeScript), the addon, builds
-#   models/training/setup.sh               the training venv (scikit-learn, ONNX tools, pytest, Ruff)
+#   models/training/setup.sh               the training venv (scikit-learn, LightGBM, ONNX tools, pytest, Ruff)
 #   bench/peers/fastapi/setup.sh           the FastAPI peer the benchmark suite compares against
-#   scripts/install-debian-packages.sh     redis-server, wrk
+#   scripts/install-debian-packages.sh     redis-server, wrk, libgomp1 (LightGBM)
 #   scripts/install-deploy-tools.sh        helm, kube-score, kubernetes-validate, hadolint (.tools/)
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -9,7 +9,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { repoRoot } from './common.mjs';
+import { activeModelDir, repoRoot } from './common.mjs';
 import { treePids } from './cpu.mjs';
 
 const gatewayBin = join(repoRoot, 'packages/gateway/bin/ortline.js');
@@ -44,6 +44,14 @@ function freePort() {
  * Spawns a server and waits until `ready(line, state)` (called per JSON line on stdout) returns a
  * port. stderr is kept (last 4 KiB) for error messages.
  */
+/**
+ * The model version the peers serve: the one the gateway answers with by default (the
+ * repository's routing rule), so every system scores the same graph. MODEL_DIR overrides it.
+ */
+function peerModelDir() {
+  return process.env.MODEL_DIR || activeModelDir('churn');
+}
+
 function startProcess(name, cmd, argv, { cwd = repoRoot, env = process.env, ready, timeoutMs = 90_000 }) {
   const proc = spawn(cmd, argv, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
@@ -200,7 +208,7 @@ export function systems({ l1, hotShare }) {
           ],
           {
             cwd: fastapiDir,
-            env: { ...process.env, MODEL_DIR: process.env.MODEL_DIR ?? '' },
+            env: { ...process.env, MODEL_DIR: peerModelDir() },
             ready(j, s) {
               if (j.msg === 'ready') s.n = (s.n ?? 0) + 1;
               return s.n === FASTAPI_WORKERS ? port : undefined;
@@ -218,7 +226,7 @@ export function systems({ l1, hotShare }) {
       mix: 'cycle',
       start: () =>
         startProcess('fastify', process.execPath, [join(repoRoot, 'bench/peers/fastify/server.mjs')], {
-          env: { ...process.env, FASTIFY_WORKERS: '1' },
+          env: { ...process.env, FASTIFY_WORKERS: '1', MODEL_DIR: peerModelDir() },
           ready: (j) => (j.msg === 'listening' ? j.port : undefined),
         }),
     },
@@ -231,7 +239,7 @@ export function systems({ l1, hotShare }) {
       mix: 'cycle',
       start: () =>
         startProcess('fastify-x2', process.execPath, [join(repoRoot, 'bench/peers/fastify/server.mjs')], {
-          env: { ...process.env, FASTIFY_WORKERS: '2' },
+          env: { ...process.env, FASTIFY_WORKERS: '2', MODEL_DIR: peerModelDir() },
           ready: (j) => (j.msg === 'listening' ? j.port : undefined),
         }),
     },

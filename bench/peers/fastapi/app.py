@@ -69,13 +69,10 @@ class Prediction(BaseModel):
 
 
 def model_dir() -> Path:
-    if os.environ.get("MODEL_DIR"):
-        return Path(os.environ["MODEL_DIR"])
-    base = Path(__file__).resolve().parents[3] / "models" / "churn"
-    active = base / "ACTIVE"
-    if active.exists():
-        return base / active.read_text().strip()
-    return base / str(max(int(p.name) for p in base.iterdir() if p.name.isdigit()))
+    """The model version directory: the bench passes the one the gateway serves by default."""
+    if not os.environ.get("MODEL_DIR"):
+        raise RuntimeError("MODEL_DIR is not set: the model version directory to serve")
+    return Path(os.environ["MODEL_DIR"])
 
 
 MODEL_DIR = model_dir()

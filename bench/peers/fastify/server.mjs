@@ -11,9 +11,8 @@
 // No request logging (Fastify's logger is off by default; the gateway logs no requests either).
 import cluster from 'node:cluster';
 import { randomUUID } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 const workers = Number(process.env.FASTIFY_WORKERS ?? 1);
 const port = Number(process.argv[2] ?? 0);
@@ -123,18 +122,8 @@ async function serve(listenPort) {
   process.on('SIGTERM', () => app.close().then(() => process.exit(0)));
 }
 
+/** The model version directory: the bench passes the one the gateway serves by default. */
 function modelDir() {
-  if (process.env.MODEL_DIR) return process.env.MODEL_DIR;
-  const base = fileURLToPath(new URL('../../../models/churn/', import.meta.url));
-  if (existsSync(join(base, 'ACTIVE'))) return join(base, readFileSync(join(base, 'ACTIVE'), 'utf8').trim());
-  return join(
-    base,
-    String(
-      Math.max(
-        ...readdirSync(base)
-          .filter((d) => /^\d+$/.test(d))
-          .map(Number),
-      ),
-    ),
-  );
+  if (!process.env.MODEL_DIR) throw new Error('MODEL_DIR is not set: the model version directory to serve');
+  return process.env.MODEL_DIR;
 }

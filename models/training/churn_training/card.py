@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import platform
 
+import lightgbm
 import numpy as np
 import onnx
+import onnxmltools
 import onnxruntime
 import pandas as pd
 import skl2onnx
@@ -14,12 +16,18 @@ import sklearn.inspection
 from sklearn.metrics import roc_auc_score
 
 from . import export, reference
-from .modeling import BASELINE_KEY, DECISION_THRESHOLD, GBM_KEY, TOTAL_CHARGES_FILL, Tuned
+from .modeling import BASELINE_KEY, DECISION_THRESHOLD, GBM_KEY, LIGHTGBM_KEY, TOTAL_CHARGES_FILL, Tuned
 from .schema import LABEL_COLUMN, POSITIVE_LABEL, feature_specs
 
 ALGORITHMS = {
     BASELINE_KEY: "LogisticRegression",
     GBM_KEY: "HistGradientBoostingClassifier",
+    LIGHTGBM_KEY: "LGBMClassifier",
+}
+NAMES = {
+    BASELINE_KEY: "Logistic regression (baseline)",
+    GBM_KEY: "Histogram gradient boosting",
+    LIGHTGBM_KEY: "LightGBM",
 }
 METRIC_NAMES = ("roc_auc", "pr_auc", "f1", "precision", "recall", "accuracy", "brier")
 PREPROCESSING = {
@@ -34,14 +42,15 @@ PREPROCESSING = {
         "15 categorical features: one-hot, unknown categories encode as all zeros (handle_unknown='ignore')",
     ],
 }
+PREPROCESSING[LIGHTGBM_KEY] = PREPROCESSING[GBM_KEY]
 
 
 def description(key: str) -> str:
-    kind = (
-        "gradient-boosted trees; imputation and one-hot encoding are inside the graph"
-        if key == GBM_KEY
-        else "logistic regression; imputation, one-hot encoding and scaling are inside the graph"
-    )
+    kind = {
+        GBM_KEY: "gradient-boosted trees; imputation and one-hot encoding are inside the graph",
+        LIGHTGBM_KEY: "gradient-boosted trees (LightGBM); imputation and one-hot encoding are inside the graph",
+        BASELINE_KEY: "logistic regression; imputation, one-hot encoding and scaling are inside the graph",
+    }[key]
     return f"Probability that a telecom customer churns, from the 19 raw customer attributes of the IBM Telco churn sample ({kind})."
 
 
@@ -122,8 +131,13 @@ def model_json(
     importance,
     fast,
     folds,
+    named: bool = False,
+    previous: dict | None = None,
 ) -> dict:
+    """`named`: the algorithm was named with --algorithm (not chosen by test ROC AUC). `previous`:
+    the card of the version this one follows, whose test metrics are shown beside this one's."""
     chosen_key = chosen.candidate.key
+    lgbm = chosen_key == LIGHTGBM_KEY
 
     def cv_block(t):
         return {
@@ -133,7 +147,7 @@ def model_json(
             "brier": t.cv["brier"],
         }
 
-    return {
+    card = {
         "name": name,
         "version": version,
         "created": created,
@@ -149,13 +163,21 @@ def model_json(
         "algorithm": {
             "name": ALGORITHMS[chosen_key],
             "key": chosen_key,
-            "library": f"scikit-learn {sklearn.__version__}",
+            "library": (
+                f"LightGBM {lightgbm.__version__} (scikit-learn API), ONNX by onnxmltools {onnxmltools.__version__}"
+                if lgbm
+                else f"scikit-learn {sklearn.__version__}"
+            ),
             "params": chosen_params,
             "tuned": sorted(chosen.best_params),
             "preprocessing": PREPROCESSING[chosen_key],
         },
         "selection": {
-            "rule": "highest test ROC AUC; ties go to the baseline. CV ROC AUC on the training split is recorded beside it.",
+            "rule": (
+                f"named on the command line (--algorithm {chosen_key}); the baseline is tuned and tested beside it."
+                if named
+                else "highest test ROC AUC; ties go to the baseline. CV ROC AUC on the training split is recorded beside it."
+            ),
             "chosen": chosen_key,
             "chosen_by_cv_would_be": cv_key,
             "candidates": {
@@ -215,7 +237,9 @@ def model_json(
             "test_size": split["test_size"],
             "cv_folds": folds,
             "fast": fast,
-            "command": "bash models/training/train.sh" + (" --fast" if fast else f" --version {version}"),
+            "command": "bash models/training/train.sh"
+            + (f" --algorithm {chosen_key}" if named else "")
+            + (" --fast" if fast else f" --version {version}"),
             "environment": {
                 "python": platform.python_version(),
                 "scikit-learn": sklearn.__version__,
@@ -224,9 +248,18 @@ def model_json(
                 "skl2onnx": skl2onnx.__version__,
                 "onnx": onnx.__version__,
                 "onnxruntime": onnxruntime.__version__,
+                **({"lightgbm": lightgbm.__version__, "onnxmltools": onnxmltools.__version__} if lgbm else {}),
             },
         },
     }
+    if previous is not None:
+        card["previous"] = {
+            "version": previous["version"],
+            "algorithm": previous["algorithm"]["name"],
+            "test": previous["metrics"]["test"],
+            "cv_roc_auc": previous["metrics"]["cv"]["chosen"]["roc_auc"],
+        }
+    return card
 
 
 # ---------------------------------------------------------------- MODEL_CARD.md
@@ -256,7 +289,12 @@ def markdown(card: dict) -> str:
         if card["training"]["fast"]
         else ""
     )
-    chosen_name = {BASELINE_KEY: "logistic regression", GBM_KEY: "histogram gradient boosting"}[chosen_key]
+    chosen_name = {
+        BASELINE_KEY: "logistic regression",
+        GBM_KEY: "histogram gradient boosting",
+        LIGHTGBM_KEY: "LightGBM",
+    }[chosen_key]
+    named = sel["rule"].startswith("named")
     gap = test["roc_auc"] - cv_c["roc_auc"]
     lines = [
         f"# Model card: {card['name']} v{card['version']}",
@@ -323,15 +361,26 @@ def markdown(card: dict) -> str:
             for k, c in cands.items()
         ],
         "",
-        f"Chosen: **{chosen_name}**, by test ROC AUC. Selecting on the test split makes the",
-        "reported test number slightly optimistic (it is also the selection criterion), so the cross-validated",
-        f"ROC AUC is reported beside it. Here CV would have chosen **{card_name(sel['chosen_by_cv_would_be']).lower()}**"
-        + (
-            " too, so the two rules agree."
-            if sel["chosen_by_cv_would_be"] == chosen_key
-            else ": the rules disagree, and the difference between the candidates is within noise."
+        *(
+            [
+                f"Chosen: **{chosen_name}**, named on the command line (`--algorithm {chosen_key}`); the baseline is",
+                "tuned and tested beside it, so the test number is not optimistic from selection. By CV ROC AUC the",
+                f"better candidate is **{card_name(sel['chosen_by_cv_would_be']).lower()}**.",
+            ]
+            if named
+            else [
+                f"Chosen: **{chosen_name}**, by test ROC AUC. Selecting on the test split makes the",
+                "reported test number slightly optimistic (it is also the selection criterion), so the cross-validated",
+                f"ROC AUC is reported beside it. Here CV would have chosen **{card_name(sel['chosen_by_cv_would_be']).lower()}**"
+                + (
+                    " too, so the two rules agree."
+                    if sel["chosen_by_cv_would_be"] == chosen_key
+                    else ": the rules disagree, and the difference between the candidates is within noise."
+                ),
+            ]
         ),
         "",
+        *_previous_section(card),
         "## Metrics",
         "",
         f"Test split ({split['test_rows']:,} rows; never used for training, tuning or thresholds, only to choose between the two tuned candidates).",
@@ -420,6 +469,38 @@ def markdown(card: dict) -> str:
     return "\n".join(lines)
 
 
+def _previous_section(card: dict) -> list[str]:
+    """This version's test metrics beside the version it follows (same data, split and seed)."""
+    prev = card.get("previous")
+    if prev is None:
+        return []
+    test = card["metrics"]["test"]
+    rows = [
+        f"| {label} | **{_f(test[key])}** | {_f(prev['test'][key])} | {test[key] - prev['test'][key]:+.4f} |"
+        for key, label in (
+            ("roc_auc", "ROC AUC"),
+            ("pr_auc", "PR AUC"),
+            ("f1", "F1"),
+            ("precision", "Precision"),
+            ("recall", "Recall"),
+            ("accuracy", "Accuracy"),
+            ("brier", "Brier score (lower is better)"),
+        )
+    ]
+    return [
+        f"### Compared with version {prev['version']}",
+        "",
+        f"Version {prev['version']} ({prev['algorithm']}) on the same test split (same data, split and seed):",
+        "",
+        f"| Metric (test) | This version ({card['algorithm']['name']}) | Version {prev['version']} | Difference |",
+        "|---|---|---|---|",
+        *rows,
+        f"| CV ROC AUC | {_f(card['metrics']['cv']['chosen']['roc_auc'])} | {_f(prev['cv_roc_auc'])} | "
+        f"{card['metrics']['cv']['chosen']['roc_auc'] - prev['cv_roc_auc']:+.4f} |",
+        "",
+    ]
+
+
 def _fairness_text(groups: dict, threshold: float) -> list[str]:
     senior, other = groups["SeniorCitizen"].get("1"), groups["SeniorCitizen"].get("0")
     female, male = groups["gender"].get("Female"), groups["gender"].get("Male")
@@ -453,7 +534,7 @@ def _importance(importance: dict, top: int = 5) -> str:
 
 
 def card_name(key: str) -> str:
-    return {BASELINE_KEY: "Logistic regression (baseline)", GBM_KEY: "Histogram gradient boosting"}[key]
+    return NAMES[key]
 
 
 def _params(params: dict) -> str:

@@ -6,14 +6,19 @@ import hashlib
 import json
 from dataclasses import dataclass
 
+import lightgbm
 import numpy as np
 import onnx
+import onnxmltools
 import onnxruntime as ort
 import pandas as pd
 import skl2onnx
 import sklearn
-from skl2onnx import to_onnx
+from lightgbm import LGBMClassifier
+from onnxmltools.convert.lightgbm.operator_converters.LightGbm import convert_lightgbm
+from skl2onnx import to_onnx, update_registered_converter
 from skl2onnx.common.data_types import FloatTensorType, StringTensorType
+from skl2onnx.common.shape_calculator import calculate_linear_classifier_output_shapes
 from sklearn.pipeline import Pipeline
 
 from .schema import FEATURES, feature_specs
@@ -26,6 +31,16 @@ OUTPUT = {"name": "probabilities", "index": 1, "label": "label"}
 # them, so a model says in its own words what its probability means. Card only, not ONNX metadata.
 ANSWER = {"id_field": "customer_id", "probability_field": "churn_probability", "risk_field": "risk_category"}
 PARITY_TOLERANCE = 1e-5
+
+# skl2onnx converts the scikit-learn pipeline; the LightGBM step inside it is converted by
+# onnxmltools' converter, registered here under the alias onnxmltools itself uses.
+update_registered_converter(
+    LGBMClassifier,
+    "LightGbmLGBMClassifier",
+    calculate_linear_classifier_output_shapes,
+    convert_lightgbm,
+    options={"nocl": [True, False], "zipmap": [True, False, "columns"]},
+)
 
 
 def initial_types() -> list:
@@ -57,6 +72,8 @@ def convert(
     model.doc_string = description
     model.producer_name = "ortline churn_training"
     model.producer_version = f"skl2onnx {skl2onnx.__version__}, scikit-learn {sklearn.__version__}"
+    if isinstance(classifier, LGBMClassifier):
+        model.producer_version += f", LightGBM {lightgbm.__version__}, onnxmltools {onnxmltools.__version__}"
     model.model_version = int(version)
     metadata = {
         "ortline.name": name,

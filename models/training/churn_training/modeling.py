@@ -3,10 +3,13 @@ cross-validated tuning, and the metrics."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
+import lightgbm
 import numpy as np
 import pandas as pd
+from lightgbm import LGBMClassifier
 from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier
@@ -59,7 +62,7 @@ def preprocessor(scale: bool) -> ColumnTransformer:
 
 @dataclass(frozen=True)
 class Candidate:
-    key: str  # "logistic_regression" | "hist_gradient_boosting"
+    key: str  # "logistic_regression" | "hist_gradient_boosting" | "lightgbm"
     display: str
     pipeline: Pipeline
     grid: dict
@@ -67,9 +70,19 @@ class Candidate:
 
 BASELINE_KEY = "logistic_regression"
 GBM_KEY = "hist_gradient_boosting"
+LIGHTGBM_KEY = "lightgbm"
+ALGORITHM_KEYS = (BASELINE_KEY, GBM_KEY, LIGHTGBM_KEY)
+# What `--algorithm auto` compares (v1's selection): the baseline and the histogram GBM.
+AUTO_KEYS = (BASELINE_KEY, GBM_KEY)
 
 
-def candidates(seed: int, fast: bool) -> list[Candidate]:
+def candidates(seed: int, fast: bool, keys: tuple[str, ...] = AUTO_KEYS) -> list[Candidate]:
+    """The candidates named by `keys` (the baseline always among them), in that order."""
+    every = _all_candidates(seed, fast)
+    return [c for c in every if c.key in keys]
+
+
+def _all_candidates(seed: int, fast: bool) -> list[Candidate]:
     lr = Pipeline(
         [
             ("preprocess", preprocessor(scale=True)),
@@ -89,7 +102,31 @@ def candidates(seed: int, fast: bool) -> list[Candidate]:
             ),
         ]
     )
+    lgbm = Pipeline(
+        [
+            ("preprocess", preprocessor(scale=False)),
+            (
+                "model",
+                # One thread, row-wise histograms and deterministic=True: the same data and seed give
+                # the same trees, byte for byte.
+                LGBMClassifier(
+                    random_state=seed,
+                    n_jobs=1,
+                    deterministic=True,
+                    force_row_wise=True,
+                    reg_lambda=1.0,
+                    verbose=-1,
+                ),
+            ),
+        ]
+    )
     if fast:
+        lgbm_grid = {
+            "model__learning_rate": [0.05],
+            "model__n_estimators": [100],
+            "model__num_leaves": [4],
+            "model__min_child_samples": [40],
+        }
         lr_grid = {"model__C": [0.1, 1.0]}
         gbm_grid = {
             "model__learning_rate": [0.05],
@@ -107,9 +144,18 @@ def candidates(seed: int, fast: bool) -> list[Candidate]:
             "model__max_leaf_nodes": [3, 4],
             "model__min_samples_leaf": [20, 80],
         }
+        # The same lesson for LightGBM: few leaves, slow learning; more trees than the histogram
+        # GBM since LightGBM's leaves are fitted with less shrinkage per tree.
+        lgbm_grid = {
+            "model__learning_rate": [0.02, 0.05],
+            "model__n_estimators": [150, 300],
+            "model__num_leaves": [3, 4, 6],
+            "model__min_child_samples": [20, 80],
+        }
     return [
         Candidate(BASELINE_KEY, "Logistic regression (baseline)", lr, lr_grid),
         Candidate(GBM_KEY, "Histogram gradient boosting", gbm, gbm_grid),
+        Candidate(LIGHTGBM_KEY, "LightGBM", lgbm, lgbm_grid),
     ]
 
 
@@ -167,6 +213,8 @@ def float32_exact(pipeline: Pipeline) -> Pipeline:
     scikit-learn's predictions are unchanged and the ONNX cast becomes exact.
     """
     model = pipeline.steps[-1][1]
+    if isinstance(model, LGBMClassifier):
+        _lightgbm_float32_exact(model)
     if isinstance(model, HistGradientBoostingClassifier):
         for predictors in model._predictors:
             for predictor in predictors:
@@ -178,6 +226,28 @@ def float32_exact(pipeline: Pipeline) -> Pipeline:
                 t32[up] = np.nextafter(t32[up], np.float32(-np.inf))
                 nodes["num_threshold"][split] = t32.astype(np.float64)
     return pipeline
+
+
+def _float32_floor(value: float) -> float:
+    """The largest float32 <= value, as a float."""
+    f = np.float32(value)
+    if float(f) > value:
+        f = np.nextafter(f, np.float32(-np.inf))
+    return float(f)
+
+
+def _lightgbm_float32_exact(model: LGBMClassifier) -> None:
+    """float32_exact for LightGBM: its trees live in the booster's text model, so the thresholds
+    are rewritten there (`tree_sizes`, the byte length of each tree, is dropped: LightGBM then
+    reads the trees in order) and the booster is rebuilt from the text."""
+
+    def floor_all(match: re.Match) -> str:
+        return "threshold=" + " ".join(repr(_float32_floor(float(v))) for v in match.group(1).split(" "))
+
+    text = model.booster_.model_to_string()
+    text = re.sub(r"^threshold=([^\n]*)$", floor_all, text, flags=re.M)
+    text = re.sub(r"^tree_sizes=[^\n]*\n", "", text, flags=re.M)
+    model._Booster = lightgbm.Booster(model_str=text)
 
 
 def _strip(params: dict) -> dict:

@@ -30,7 +30,7 @@ def check_version_dir(path: Path, version: int) -> dict:
     data = card["training_data"]
     assert data["path"].endswith("telco-churn.csv") and len(data["sha256"]) == 64
     assert data["rows"] > 0 and 0 < data["positive_share"] < 1
-    assert card["algorithm"]["name"] in ("HistGradientBoostingClassifier", "LogisticRegression")
+    assert card["algorithm"]["name"] in ("HistGradientBoostingClassifier", "LogisticRegression", "LGBMClassifier")
     assert isinstance(card["algorithm"]["params"], dict) and card["algorithm"]["params"]
 
     # Metrics: test, baseline, CV.

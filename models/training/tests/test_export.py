@@ -1,4 +1,4 @@
-"""The exported ONNX graph against the scikit-learn pipeline it came from, for both candidates."""
+"""The exported ONNX graph against the pipeline it came from, for every candidate algorithm."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import onnx
 import pandas as pd
 import pytest
 from churn_training import export
-from churn_training.modeling import candidates, float32_exact
+from churn_training.modeling import ALGORITHM_KEYS, LIGHTGBM_KEY, candidates, float32_exact
 from churn_training.schema import FEATURES, feature_specs, load_validated, to_frames
 from threadpoolctl import threadpool_limits
 
@@ -24,10 +24,10 @@ def frames(data_path):
     return X, y
 
 
-@pytest.fixture(scope="module", params=["logistic_regression", "hist_gradient_boosting"])
+@pytest.fixture(scope="module", params=ALGORITHM_KEYS)
 def exported(request, frames):
     X, y = frames
-    candidate = next(c for c in candidates(seed=7, fast=True) if c.key == request.param)
+    candidate = next(c for c in candidates(seed=7, fast=True, keys=ALGORITHM_KEYS) if c.key == request.param)
     params = {k: v[0] for k, v in candidate.grid.items()}
     with threadpool_limits(1):
         # Fitted on half the rows, so that the other half holds values the trees never saw.
@@ -160,5 +160,61 @@ def test_tree_thresholds_split_float32_inputs_the_same_in_onnx(frames):
     expected = pipeline.predict_proba(probe)[:, 1]
     assert np.max(np.abs(got - expected)) <= export.PARITY_TOLERANCE
     # The probe has teeth: without float32_exact, some of these rows do go the other way.
+    _, broken = export.run(unpatched, export.feeds(probe))
+    assert np.max(np.abs(broken - expected)) > export.PARITY_TOLERANCE
+
+
+def _lightgbm_thresholds(pipeline) -> list[tuple[int, float]]:
+    """(feature index, threshold) of every numerical split of the fitted LightGBM model."""
+    out = []
+
+    def walk(node):
+        if "split_feature" not in node:
+            return
+        out.append((node["split_feature"], node["threshold"]))
+        walk(node["left_child"])
+        walk(node["right_child"])
+
+    for tree in pipeline.named_steps["model"].booster_.dump_model()["tree_info"]:
+        walk(tree["tree_structure"])
+    return out
+
+
+def test_lightgbm_thresholds_split_float32_inputs_the_same_in_onnx(frames):
+    """The same probe for LightGBM, whose thresholds float32_exact rewrites in the booster's text model."""
+    X, y = frames
+    candidate = next(c for c in candidates(seed=7, fast=True, keys=ALGORITHM_KEYS) if c.key == LIGHTGBM_KEY)
+    with threadpool_limits(1):
+        pipeline = candidate.pipeline.set_params(**{k: v[0] for k, v in candidate.grid.items()}).fit(
+            X.iloc[:3000], y.iloc[:3000]
+        )
+    before = pipeline.predict_proba(X)[:, 1]
+    unpatched = export.session(
+        export.serialize(export.convert(pipeline, name="churn", version=2, description="", risk_thresholds=THRESHOLDS))
+    )
+    thresholds = _lightgbm_thresholds(pipeline)
+    float32_exact(pipeline)
+    assert np.array_equal(before, pipeline.predict_proba(X)[:, 1]), "float32_exact changed a prediction"
+    patched = _lightgbm_thresholds(pipeline)
+    assert len(patched) == len(thresholds) and all(float(np.float32(t)) == t for _, t in patched)
+
+    numeric_columns = ["TotalCharges", "SeniorCitizen", "tenure", "MonthlyCharges"]
+    rows = []
+    for feature, threshold in thresholds:
+        if feature >= len(numeric_columns):
+            continue
+        t = np.float32(threshold)
+        for value in (np.nextafter(t, np.float32(-np.inf)), t, np.nextafter(t, np.float32(np.inf))):
+            row = X.iloc[len(rows) % len(X)].copy()
+            row[numeric_columns[feature]] = float(value)
+            rows.append(row)
+    probe = pd.DataFrame(rows).astype(X.dtypes.to_dict())
+    assert len(probe) > 30
+    sess = export.session(
+        export.serialize(export.convert(pipeline, name="churn", version=2, description="", risk_thresholds=THRESHOLDS))
+    )
+    _, got = export.run(sess, export.feeds(probe))
+    expected = pipeline.predict_proba(probe)[:, 1]
+    assert np.max(np.abs(got - expected)) <= export.PARITY_TOLERANCE
     _, broken = export.run(unpatched, export.feeds(probe))
     assert np.max(np.abs(broken - expected)) > export.PARITY_TOLERANCE

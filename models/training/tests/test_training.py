@@ -106,3 +106,37 @@ def test_a_failing_tracking_server_is_reported_after_the_artifacts_are_written(t
     assert proc.returncode == 5, proc.stdout + proc.stderr
     assert "logging to MLflow failed" in proc.stderr and "artifacts in" in proc.stderr
     assert all((out / name).is_file() for name in FILES)
+
+
+def test_a_named_lightgbm_run_beside_version_1_compares_itself_with_it(fast_run, data_path):
+    """train.sh --algorithm lightgbm: LightGBM is kept whatever the baseline scores, the baseline is
+    tuned beside it, and the version below it in the same folder is shown beside it in the card."""
+    out = fast_run["out"].parent / "2"
+    proc = run_train("--fast", "--algorithm", "lightgbm", "--out", str(out), "--data", str(data_path), "--no-mlflow")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    card = check_version_dir(out, version=2)
+    assert card["algorithm"]["key"] == "lightgbm" and card["algorithm"]["name"] == "LGBMClassifier"
+    assert card["algorithm"]["library"].startswith("LightGBM ")
+    assert card["selection"]["rule"].startswith("named on the command line")
+    assert set(card["selection"]["candidates"]) == {"logistic_regression", "lightgbm"}
+    assert card["training"]["environment"]["lightgbm"] and "--algorithm lightgbm" in card["training"]["command"]
+    v1 = json.loads((fast_run["out"] / "model.json").read_text())
+    assert card["previous"] == {
+        "version": 1,
+        "algorithm": v1["algorithm"]["name"],
+        "test": v1["metrics"]["test"],
+        "cv_roc_auc": v1["metrics"]["cv"]["chosen"]["roc_auc"],
+    }
+    text = (out / "MODEL_CARD.md").read_text()
+    assert "### Compared with version 1" in text
+    assert (
+        f"| ROC AUC | **{card['metrics']['test']['roc_auc']:.4f}** | {v1['metrics']['test']['roc_auc']:.4f} |" in text
+    )
+    # Version 1 has nothing below it: no comparison there.
+    assert "previous" not in v1
+
+
+def test_an_unknown_algorithm_is_a_usage_error(tmp_path, data_path):
+    proc = run_train("--fast", "--algorithm", "xgboost", "--out", str(tmp_path / "1"), "--data", str(data_path))
+    assert proc.returncode == 2
+    assert "--algorithm" in proc.stderr and not (tmp_path / "1").exists()
