@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Gateway, type GatewayConfigInput, startGateway } from '../src/index.js';
-import { churnDir, parity } from './helpers.js';
+import { churnDir, parity, repoRoot } from './helpers.js';
 
 const rows = parity().rows;
 const open: { gateway: Gateway; root: string }[] = [];
@@ -17,12 +17,16 @@ afterEach(async () => {
   }
 });
 
-async function start(overrides: GatewayConfigInput = {}): Promise<string> {
+/**
+ * churn 1 active and 2 its shadow. `real`: the repository's versions 1 and 2 (histogram GBM and
+ * LightGBM); otherwise version 2 is a copy of 1.
+ */
+async function start(overrides: GatewayConfigInput = {}, real = false): Promise<string> {
   const root = mkdtempSync(join(tmpdir(), 'ortline-shadow-'));
   for (const v of ['1', '2']) {
     mkdirSync(join(root, 'churn', v), { recursive: true });
-    for (const f of ['model.onnx', 'model.json', 'parity.json'])
-      copyFileSync(join(churnDir(), f), join(root, 'churn', v, f));
+    const from = real ? join(repoRoot, 'models', 'churn', v) : churnDir();
+    for (const f of ['model.onnx', 'model.json', 'parity.json']) copyFileSync(join(from, f), join(root, 'churn', v, f));
   }
   writeFileSync(join(root, 'churn', 'serving.json'), JSON.stringify({ active: '1', shadow: '2' }));
   const gateway = await startGateway({
@@ -73,6 +77,35 @@ describe('shadow traffic', () => {
     // Shadow rows are not predictions anyone got.
     expect(await metric(url, 'ortline_predictions_total{model="churn",version="2",route="active"}')).toBe(0);
     expect(await metric(url, 'ortline_predictions_total{model="churn",version="1",route="active"}')).toBe(300);
+  });
+
+  it("against the LightGBM version: the mean difference and the disagreements are the versions' own", async () => {
+    const url = await start({}, true);
+    const body = batch(300);
+    const answer = await post(url, body);
+    expect([...answer.versions]).toEqual(['1']);
+    await until(async () => (await metric(url, 'ortline_shadow_rows_total{model="churn",version="2"}')) === 300);
+    // What each version answers for the same rows, asked directly.
+    const pinned = async (v: string) =>
+      (
+        (await (
+          await fetch(`${url}/v1/models/churn/versions/${v}/predict`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body,
+          })
+        ).json()) as { predictions: { churn_probability: number; risk_category: string }[] }
+      ).predictions;
+    const [one, two] = [await pinned('1'), await pinned('2')];
+    let sum = 0;
+    let disagree = 0;
+    for (let i = 0; i < one.length; i++) {
+      sum += Math.abs(two[i]!.churn_probability - one[i]!.churn_probability);
+      if (two[i]!.risk_category !== one[i]!.risk_category) disagree++;
+    }
+    expect(sum).toBeGreaterThan(1);
+    expect(await metric(url, 'ortline_shadow_abs_diff_sum{model="churn",version="2"}')).toBeCloseTo(sum, 6);
+    expect(await metric(url, 'ortline_shadow_risk_disagreements_total{model="churn",version="2"}')).toBe(disagree);
   });
 
   it('past shadow.maxQueueRows the rows are dropped and counted; the answer is unaffected', async () => {
