@@ -44,6 +44,10 @@ export const ERROR_TABLE = {
     status: 409,
     doc: 'Admin: routing names a version that is not loaded and ready; load it first.',
   },
+  MODEL_CONTROL_DISABLED: {
+    status: 409,
+    doc: 'Admin: load and unload are off (`models.control` none); routing changes still work.',
+  },
   VERSION_BUSY: { status: 409, doc: 'Admin: the version is loading or draining; retry when it is done.' },
   NO_PREVIOUS_VERSION: {
     status: 409,

@@ -45,7 +45,28 @@ export const OPTIONS: readonly OptionSpec[] = [
     type: 'string',
     default: 'models',
     env: 'MODELS_DIR',
-    doc: "Model repository: `<dir>/<name>/<version>/{model.onnx, model.json}`. Every version of every model is loaded; the active one is the version in `<dir>/<name>/ACTIVE`, else the highest number. Relative paths resolve against the working directory; the default `models`, when the working directory has none, means the repository's bundled models/.",
+    doc: "Model repository: `<dir>/<name>/<version>/{model.onnx, model.json}`. Every version of every model is loaded at start and must pass its gate (parity rows, warm-up) before it takes traffic; which versions answer is `<dir>/<name>/serving.json` (else the older `ACTIVE` file, else the highest number). Relative paths resolve against the working directory; the default `models`, when the working directory has none, means the repository's bundled models/.",
+  },
+  {
+    key: 'models.control',
+    type: 'enum',
+    default: 'explicit',
+    values: ['none', 'explicit', 'poll'],
+    doc: "How versions change while serving (Triton's names). `explicit`: only through the admin API (load, unload). `none`: never; the admin API may still change routing but refuses load and unload (409 MODEL_CONTROL_DISABLED). `poll`: the admin API, and the repository is watched: a version folder that appears is loaded once its `model.onnx` and `model.json` are there and unchanged for `models.pollSettleMs`, one that vanishes is unloaded (unless it takes traffic). In every mode the versions present at start are loaded.",
+  },
+  {
+    key: 'models.pollIntervalMs',
+    type: 'int',
+    default: 2000,
+    min: 10,
+    doc: 'With `models.control` poll: how often the repository is scanned.',
+  },
+  {
+    key: 'models.pollSettleMs',
+    type: 'int',
+    default: 1000,
+    min: 0,
+    doc: "With `models.control` poll: how long a new version folder's files must stay unchanged (size and modification time) before it is loaded, so a copy in progress is never loaded half-written.",
   },
   {
     key: 'warmup',
@@ -331,6 +352,11 @@ export interface GatewayConfig {
   readonly host: string;
   readonly port: number;
   readonly modelsDir: string;
+  readonly models: {
+    readonly control: 'none' | 'explicit' | 'poll';
+    readonly pollIntervalMs: number;
+    readonly pollSettleMs: number;
+  };
   readonly warmup: boolean;
   readonly passthroughFields: readonly string[];
   readonly maxBodyBytes: number;

@@ -14,6 +14,7 @@ import type { Metrics } from '../metrics/index.js';
 import { PredictionIds } from '../predict/answer.js';
 import { type LoadContext, ModelEntry, type VersionStatus } from './entry.js';
 import type { ModelVersion } from './model-version.js';
+import { RepositoryPoller } from './poll.js';
 import { RepositoryError, resolveModelsDir, scanRepository } from './repository.js';
 import type { Routing } from './routing.js';
 
@@ -21,9 +22,11 @@ export type { ModelEntry, VersionStatus };
 
 export class ModelRegistry {
   private readonly entries: ReadonlyMap<string, ModelEntry>;
+  private readonly poller: RepositoryPoller | undefined;
 
-  private constructor(entries: Map<string, ModelEntry>) {
+  private constructor(entries: Map<string, ModelEntry>, poller: RepositoryPoller | undefined) {
     this.entries = entries;
+    this.poller = poller;
   }
 
   /**
@@ -55,7 +58,15 @@ export class ModelRegistry {
       await Promise.allSettled([...entries.values()].map((e) => e.close()));
       throw err;
     }
-    const registry = new ModelRegistry(entries);
+    const poller =
+      config.models.control === 'poll'
+        ? new RepositoryPoller(
+            [...entries.values()],
+            { intervalMs: config.models.pollIntervalMs, settleMs: config.models.pollSettleMs },
+            log,
+          )
+        : undefined;
+    const registry = new ModelRegistry(entries, poller);
     log.info(
       {
         models: [...entries.values()].map((e) => ({
@@ -115,6 +126,7 @@ export class ModelRegistry {
 
   /** Lets everything accepted finish, then frees the native sessions. */
   async close(): Promise<void> {
+    await this.poller?.close();
     await Promise.allSettled([...this.entries.values()].map((e) => e.close()));
   }
 }

@@ -57,14 +57,24 @@ export function mountAdminModels(router: Router, parts: ServerParts): void {
 
   router.get('/admin/v1/models/:name', (res, req) => withModel(res, req, () => undefined));
 
+  // models.control none: the set of loaded versions is fixed at start.
+  const controlled = <T>(op: () => T): T => {
+    if (parts.config.models.control === 'none')
+      throw new GatewayError(
+        'MODEL_CONTROL_DISABLED',
+        'loading and unloading versions is off (models.control is none); set it to explicit or poll',
+      );
+    return op();
+  };
+
   router.post('/admin/v1/models/:name/versions/:version/load', (res, req) => {
     const version = req.getParameter(1);
-    withModel(res, req, (e) => e.load(version));
+    withModel(res, req, (e) => controlled(() => e.load(version)));
   });
 
   router.del('/admin/v1/models/:name/versions/:version', (res, req) => {
     const version = req.getParameter(1);
-    withModel(res, req, (e) => e.unload(version));
+    withModel(res, req, (e) => controlled(() => e.unload(version)));
   });
 
   router.post('/admin/v1/models/:name/rollback', (res, req) => withModel(res, req, (e) => e.rollback()));
