@@ -1,5 +1,7 @@
-// `ortline serve | config | help`. Flags come from the option table (config/options.ts).
+// `ortline serve | config | models | help`. Flags come from the option table (config/options.ts);
+// `models` is a client of a running gateway's admin API (cli-models.ts).
 import { type ParseArgsConfig, parseArgs as parseArgsWithNode } from 'node:util';
+import { modelsCommand } from './cli-models.js';
 import { renderConfigMarkdown } from './config/doc.js';
 import { ConfigError, resolveConfig } from './config/load.js';
 import { flagOf, type GatewayConfig, OPTIONS, type OptionSpec } from './config/options.js';
@@ -94,6 +96,8 @@ function usage(): string {
     '  ortline serve [flags]          start the gateway (defaults: models/ on port 8080)',
     '  ortline config [flags]         print the resolved configuration as JSON',
     '  ortline config --markdown      print CONFIG.md (every option, its default, its meaning)',
+    '  ortline models ...             load, unload, route, roll back versions on a running gateway',
+    '                                 (ortline models --help)',
     '',
     'Flags (every option; see CONFIG.md):',
     '  -c, --config <file>            JSON config file (also ORTLINE_CONFIG)',
@@ -127,6 +131,7 @@ export function loadCliConfig(args: ParsedArgs, env: NodeJS.ProcessEnv): Gateway
 
 /** Runs a command; resolves with the exit code (serve resolves only once the server stopped). */
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  if (argv[0] === 'models') return modelsCommand(argv.slice(1), env);
   let args: ParsedArgs;
   let config: GatewayConfig;
   try {
