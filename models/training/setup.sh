@@ -15,6 +15,8 @@ want="$(sha256sum "$here/requirements.txt" | cut -d' ' -f1)"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
   exit 0
 fi
+# mlflow replaced mlflow-skinny (both install the `mlflow` package): never keep the two side by side.
+"$venv/bin/python" -m pip uninstall --disable-pip-version-check -q -y mlflow-skinny >/dev/null 2>&1 || true
 "$venv/bin/python" -m pip install --disable-pip-version-check -q -r "$here/requirements.txt"
 echo "$want" > "$stamp"
 echo "setup: installed requirements into $venv"

@@ -19,8 +19,17 @@ def _flat(prefix: str, values: dict) -> dict:
     return {f"{prefix}{k}": v for k, v in values.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
 
 
-def log_run(card: dict, out_dir: Path, uri: str | None = None) -> tuple[str, str]:
-    """Logs params, metrics and the artifacts of one training run; returns (tracking URI, run id)."""
+def log_run(
+    card: dict,
+    out_dir: Path,
+    uri: str | None = None,
+    register: str | None = None,
+    alias: str | None = None,
+) -> tuple[str, str, str | None]:
+    """Logs params, metrics and the artifacts of one training run (the artifact folder `model/`
+    holds model.onnx, model.json, parity.json and MODEL_CARD.md). With `register`, that folder
+    becomes a new version of the registered model of that name, and `alias` (e.g. champion)
+    points at it. Returns (tracking URI, run id, registered version or None)."""
     import mlflow  # imported here: it is slow to import and only this step needs it
 
     uri = uri or tracking_uri()
@@ -62,4 +71,14 @@ def log_run(card: dict, out_dir: Path, uri: str | None = None) -> tuple[str, str
         mlflow.log_metrics(values)
         for name in ARTIFACTS:
             mlflow.log_artifact(str(out_dir / name), artifact_path="model")
-        return uri, run.info.run_id
+        run_id = run.info.run_id
+    if register is None:
+        return uri, run_id, None
+    registered = mlflow.register_model(
+        f"runs:/{run_id}/model",
+        register,
+        tags={"ortline.model": card["name"], "ortline.version": str(card["version"])},
+    )
+    if alias:
+        mlflow.MlflowClient().set_registered_model_alias(register, alias, registered.version)
+    return uri, run_id, str(registered.version)

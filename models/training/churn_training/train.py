@@ -1,6 +1,7 @@
 """validate -> split -> tune (LR baseline, and a GBM) -> choose -> export ONNX -> parity -> card -> MLflow.
 
-    python -m churn_training.train [--fast] [--out DIR | --version N] [--algorithm A] [--data CSV] [--seed N] [--no-mlflow]
+    python -m churn_training.train [--fast] [--out DIR | --version N] [--algorithm A] [--data CSV] [--seed N]
+        [--no-mlflow | --register NAME [--alias A]]
 
 --algorithm auto (the default) tunes the baseline and the histogram GBM and keeps the better by
 test ROC AUC; --algorithm lightgbm (or another key) keeps that one, the baseline tuned beside it.
@@ -63,6 +64,9 @@ class Options:
     created: str | None = None
     # "auto", or one of ALGORITHM_KEYS: that algorithm is chosen whatever the baseline scores.
     algorithm: str = "auto"
+    # Register the logged model folder in MLflow's Model Registry under this name, with an alias.
+    register: str | None = None
+    alias: str | None = None
     log: object = print
 
 
@@ -240,12 +244,17 @@ def _train(opts: Options) -> dict:
 
     if opts.mlflow:
         try:
-            uri, run_id = log_run(model_json, opts.out, opts.mlflow_uri)
+            uri, run_id, registered = log_run(model_json, opts.out, opts.mlflow_uri, opts.register, opts.alias)
         except Exception as err:  # the artifacts are written; say so rather than end in a traceback
             raise TrackingError(
                 f"logging to MLflow failed ({type(err).__name__}: {err}); the artifacts in {opts.out} are complete"
             ) from err
         log(f"mlflow: run {run_id} at {uri}")
+        if registered is not None:
+            log(
+                f"mlflow: registered model {opts.register} version {registered}"
+                + (f", alias {opts.alias}" if opts.alias else "")
+            )
     return model_json
 
 
@@ -297,6 +306,10 @@ def parse_args(argv: list[str]) -> Options:
         default="auto",
         help="auto: the better of the baseline and the histogram GBM by test ROC AUC; a key: that algorithm",
     )
+    parser.add_argument(
+        "--register", metavar="NAME", help="register the logged model folder in MLflow's Model Registry as NAME"
+    )
+    parser.add_argument("--alias", help="with --register: point this alias (e.g. champion) at the new version")
     parser.add_argument("--seed", type=int, default=SEED)
     parser.add_argument("--no-mlflow", action="store_true", help="do not log the run to MLflow")
     parser.add_argument(
@@ -305,6 +318,10 @@ def parse_args(argv: list[str]) -> Options:
     args = parser.parse_args(argv)
     if args.version is not None and args.version < 1:
         parser.error("--version must be >= 1")
+    if args.alias and not args.register:
+        parser.error("--alias needs --register")
+    if args.register and args.no_mlflow:
+        parser.error("--register needs MLflow (drop --no-mlflow)")
     repo = MODELS_DIR / MODEL_NAME
     if args.out is not None:
         out = args.out
@@ -329,6 +346,8 @@ def parse_args(argv: list[str]) -> Options:
         mlflow=not args.no_mlflow,
         created=args.created,
         algorithm=args.algorithm,
+        register=args.register,
+        alias=args.alias,
     )
 
 

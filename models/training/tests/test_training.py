@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from artifact_checks import FILES, check_version_dir
 from churn_training.schema import load_validated, to_frames
@@ -140,3 +141,40 @@ def test_an_unknown_algorithm_is_a_usage_error(tmp_path, data_path):
     proc = run_train("--fast", "--algorithm", "xgboost", "--out", str(tmp_path / "1"), "--data", str(data_path))
     assert proc.returncode == 2
     assert "--algorithm" in proc.stderr and not (tmp_path / "1").exists()
+
+
+def test_register_puts_the_model_folder_in_a_real_mlflow_registry_under_an_alias(tmp_path, data_path):
+    """--register NAME --alias A against `mlflow server` (sqlite, local artifacts): the run's model/
+    folder becomes version 1, then 2, of the registered model, and the alias follows the newest."""
+    import mlflow
+    from mlflow_server import mlflow_server
+
+    with mlflow_server(tmp_path) as url:
+        for expected in ("1", "2"):
+            out = tmp_path / "repo" / "churn" / expected
+            proc = run_train(
+                "--fast",
+                "--out",
+                str(out),
+                "--data",
+                str(data_path),
+                "--register",
+                "churn-test",
+                "--alias",
+                "champion",
+                env={"MLFLOW_TRACKING_URI": url},
+            )
+            assert proc.returncode == 0, proc.stdout + proc.stderr
+            assert f"registered model churn-test version {expected}, alias champion" in proc.stdout
+        client = mlflow.MlflowClient(tracking_uri=url, registry_uri=url)
+        champion = client.get_model_version_by_alias("churn-test", "champion")
+        assert champion.version == "2"
+        mlflow.set_tracking_uri(url)
+        local = Path(mlflow.artifacts.download_artifacts("models:/churn-test@champion", dst_path=str(tmp_path / "dl")))
+        assert sorted(p.name for p in local.iterdir()) == ["MODEL_CARD.md", "model.json", "model.onnx", "parity.json"]
+        assert (local / "model.onnx").read_bytes() == (tmp_path / "repo" / "churn" / "2" / "model.onnx").read_bytes()
+
+
+def test_alias_without_register_is_a_usage_error(tmp_path, data_path):
+    proc = run_train("--fast", "--out", str(tmp_path / "1"), "--data", str(data_path), "--alias", "champion")
+    assert proc.returncode == 2 and "--alias needs --register" in proc.stderr
