@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import signal
 import socket
 import subprocess
 import sys
@@ -41,6 +43,8 @@ def mlflow_server(root: Path):
         stdout=log,
         stderr=subprocess.STDOUT,
         cwd=root,
+        # Its own process group: `mlflow server` runs gunicorn as a child, which must stop with it.
+        start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -57,10 +61,10 @@ def mlflow_server(root: Path):
             time.sleep(0.2)
         yield url
     finally:
-        proc.terminate()
+        os.killpg(proc.pid, signal.SIGTERM)
         try:
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
-            proc.kill()
+            os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
         log.close()

@@ -1,5 +1,6 @@
-// `ortline serve | config | models | help`. Flags come from the option table (config/options.ts);
-// `models` is a client of a running gateway's admin API (cli-models.ts).
+// `ortline serve | config | models | pull | help`. Flags come from the option table
+// (config/options.ts); `models` is a client of a running gateway's admin API (cli-models.ts),
+// `pull` of an MLflow Model Registry (cli-pull.ts; loaded on use: it needs the native scorer).
 import { type ParseArgsConfig, parseArgs as parseArgsWithNode } from 'node:util';
 import { modelsCommand } from './cli-models.js';
 import { renderConfigMarkdown } from './config/doc.js';
@@ -98,6 +99,8 @@ function usage(): string {
     '  ortline config --markdown      print CONFIG.md (every option, its default, its meaning)',
     '  ortline models ...             load, unload, route, roll back versions on a running gateway',
     '                                 (ortline models --help)',
+    '  ortline pull ...               a version from an MLflow Model Registry into a model repository',
+    '                                 (ortline pull --help)',
     '',
     'Flags (every option; see CONFIG.md):',
     '  -c, --config <file>            JSON config file (also ORTLINE_CONFIG)',
@@ -132,6 +135,7 @@ export function loadCliConfig(args: ParsedArgs, env: NodeJS.ProcessEnv): Gateway
 /** Runs a command; resolves with the exit code (serve resolves only once the server stopped). */
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   if (argv[0] === 'models') return modelsCommand(argv.slice(1), env);
+  if (argv[0] === 'pull') return (await import('./cli-pull.js')).pullCommand(argv.slice(1), env);
   let args: ParsedArgs;
   let config: GatewayConfig;
   try {

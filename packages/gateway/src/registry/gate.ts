@@ -5,8 +5,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ScorerError } from '@ortline/scorer';
-import { ModelCardError } from '../predict/answer.js';
+import type { GatewayConfig } from '../config/options.js';
+import { createMetrics } from '../metrics/index.js';
+import { ModelCardError, PredictionIds } from '../predict/answer.js';
+import { loadVersion } from './load.js';
 import type { ModelVersion } from './model-version.js';
+import type { VersionDir } from './repository.js';
 
 export const GATE_REASONS = [
   /** model.json is not JSON, or its answer section (thresholds, field names) is unusable. */
@@ -137,4 +141,28 @@ export async function passGate(
   const parity = await checkParity(mv, Math.max(1, options.chunkRows));
   if (options.warmup) await warm(mv);
   return parity;
+}
+
+/**
+ * The whole gate for a folder that is not served (yet): load it as a version, check its parity
+ * rows and run the warm-up, then close it. Throws a GateError with the reason.
+ */
+export async function gateFolder(name: string, dir: string, config: GatewayConfig): Promise<ParityReport | undefined> {
+  const card = join(dir, 'model.json');
+  const v: VersionDir = {
+    version: '0',
+    dir,
+    onnxPath: join(dir, 'model.onnx'),
+    cardPath: existsSync(card) ? card : undefined,
+  };
+  const metrics = createMetrics({ enabled: false, defaultMetrics: false, models: () => [], wsPending: () => 0 });
+  let mv: ModelVersion | undefined;
+  try {
+    mv = await loadVersion(name, v, config, metrics, new PredictionIds(), undefined);
+    return await passGate(mv, { warmup: true, chunkRows: config.batcher.maxBatchRows });
+  } catch (err) {
+    throw gateError(err, dir);
+  } finally {
+    if (mv) await mv.scorer.close().finally(() => mv!.model.close());
+  }
 }
