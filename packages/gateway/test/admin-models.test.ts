@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Gateway, startGateway } from '../src/index.js';
-import { churnDir, parity } from './helpers.js';
+import { churnDir, parity, repoRoot } from './helpers.js';
 
 const TOKEN = 'open sesame';
 const auth = { authorization: `Bearer ${TOKEN}` };
@@ -226,5 +226,33 @@ describe('the lifecycle over HTTP', () => {
     });
     expect(text.status).toBe(415);
     expect((await call('GET', '/admin/v1/models/churn')).body.routing).toEqual(before);
+  });
+
+  it("unloading drops the version's L1 entries; a folder re-filled with another model never answers from the old one's cache", async () => {
+    const row = JSON.stringify(parity().rows[0]!.features);
+    const ask = async () => {
+      const r = await fetch(`${url}/v1/models/churn/versions/2/predict`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: row,
+      });
+      expect(r.status).toBe(200);
+      return { cache: r.headers.get('x-ortline-cache'), p: ((await r.json()) as any).churn_probability as number };
+    };
+    await ask();
+    const cached = await ask();
+    expect(cached.cache).toBe('l1');
+    expect((await call('DELETE', '/admin/v1/models/churn/versions/2')).status).toBe(200);
+    // Version 2 becomes the LightGBM model, under the same number.
+    for (const f of ['model.onnx', 'model.json', 'parity.json'])
+      copyFileSync(join(repoRoot, 'models', 'churn', '2', f), join(root, 'churn', '2', f));
+    expect((await call('POST', '/admin/v1/models/churn/versions/2/load')).status).toBe(200);
+    const fresh = await ask();
+    expect(fresh.cache).toBe('miss');
+    expect(Math.abs(fresh.p - cached.p)).toBeGreaterThan(1e-4);
+    expect(fresh.p).toBeCloseTo(
+      JSON.parse(readFileSync(join(repoRoot, 'models', 'churn', '2', 'parity.json'), 'utf8')).rows[0].probability,
+      5,
+    );
   });
 });

@@ -97,6 +97,17 @@ describe('cache keys', () => {
     const k = [0, 1, 2, 3].map((r) => keys.key(cols, r));
     expect(new Set(k.slice(0, 3)).size).toBe(3);
     expect(k[3]).toBe(k[0]);
+
+    // With a model digest: every key changes, and stays put after the buffer grew for a long string.
+    const digest = new Uint8Array(32).fill(7);
+    const other = new Uint8Array(32).fill(8);
+    const withDigest = new RowKeys(s, 'p:', 'm', '1', digest);
+    const d = [0, 1, 2, 3, 0].map((r) => withDigest.key(cols, r));
+    for (let r = 0; r < 4; r++) expect(d[r]).not.toBe(k[r]);
+    expect(d[3]).toBe(d[0]);
+    expect(d[4]).toBe(d[0]);
+    expect(new RowKeys(s, 'p:', 'm', '1', digest).key(cols, 2)).toBe(d[2]);
+    expect(new RowKeys(s, 'p:', 'm', '1', other).key(cols, 0)).not.toBe(d[0]);
   });
 });
 

@@ -3,7 +3,9 @@
 // be fed. So field order, `24` vs `24.0`, an omitted optional feature vs its explicit default, and
 // id fields (customer_id) all give the same key, and anything the model would see differently
 // gives a different one. The version is in the key: a new version never reads an old one's
-// answers.
+// answers. So is the model file: its SHA-256 leads the hashed bytes, so a version folder whose
+// model.onnx was replaced (unloaded, rewritten, loaded again) never reads the old file's answers,
+// in this process's L1 or in a shared L2.
 //
 // The hash is SHA-256 (node:crypto, one-shot `hash()`), truncated to 22 base64url characters
 // (132 bits). Why a cryptographic hash: clients choose the feature values, and with a fast
@@ -43,7 +45,10 @@ export class RowKeys {
   private bytes: Uint8Array;
   private readonly encoder = new TextEncoder();
 
-  constructor(schema: FeatureSchema, keyPrefix: string, model: string, version: string) {
+  /** Doubles at the start of the buffer that hold the model file's digest (0 without one). */
+  private readonly lead: number;
+
+  constructor(schema: FeatureSchema, keyPrefix: string, model: string, version: string, modelDigest?: Uint8Array) {
     this.prefix = `${keyPrefix}{${model}:${version}}:`;
     this.parts = schema.features.map((f): Part => {
       if (f.kind === 'categorical') {
@@ -53,15 +58,17 @@ export class RowKeys {
       }
       return { name: f.name, kind: f.dtype === 'int64' ? 'int64' : 'number' };
     });
-    this.doubles = new Float64Array(Math.max(16, this.parts.length * 2));
+    this.lead = modelDigest ? Math.ceil(modelDigest.length / 8) : 0;
+    this.doubles = new Float64Array(Math.max(16, this.lead + this.parts.length * 2));
     this.bytes = new Uint8Array(this.doubles.buffer);
+    if (modelDigest) this.bytes.set(modelDigest);
   }
 
   /** The key of row `r` of validated columns. */
   key(cols: Columns, r: number): string {
     const parts = this.parts;
     let d = this.doubles;
-    let n = 0; // doubles written
+    let n = this.lead; // doubles written (the digest's first)
     for (let i = 0; i < parts.length; i++) {
       const p = parts[i]!;
       if (p.kind === 'number') {
@@ -89,9 +96,11 @@ export class RowKeys {
 
   private grow(need: number, keep: number): Float64Array {
     const d = new Float64Array(need * 2);
-    d.set(this.doubles.subarray(0, keep));
+    const bytes = new Uint8Array(d.buffer);
+    // As bytes: the digest's bytes need not be canonical doubles.
+    bytes.set(this.bytes.subarray(0, keep * 8));
     this.doubles = d;
-    this.bytes = new Uint8Array(d.buffer);
+    this.bytes = bytes;
     return d;
   }
 }

@@ -87,6 +87,15 @@ export class CacheTiers implements CacheGaugeSource {
     }
   }
 
+  /**
+   * Drops this process's L1 entries of an unloaded version, so they stop holding memory. L2 keeps
+   * its entries: other replicas may still serve that version, and keys carry the model file's
+   * digest, so a different file under the same version number never reads them.
+   */
+  dropLocal(model: string, version: string): number {
+    return this.l1?.deletePrefix(this.modelPrefix(model, version)) ?? 0;
+  }
+
   async close(): Promise<void> {
     await this.l2?.close();
   }

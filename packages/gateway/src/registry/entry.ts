@@ -377,6 +377,7 @@ export class ModelEntry {
     const started = performance.now();
     slot.pending = mv.scorer.close().finally(() => {
       mv.model.close();
+      this.ctx.cache?.dropLocal(this.name, version);
       this.slots.delete(version);
       this.refresh();
     });

@@ -1,5 +1,6 @@
 // Loading and wiring one model version: its card read and checked, the native model loaded, the
 // feature schema, Batcher, cache stage and answer renderer built around it; and the warm-up run.
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Batcher, FeatureSchema, Model } from '@ortline/scorer';
 import { RowKeys } from '../cache/key.js';
@@ -52,7 +53,13 @@ export async function loadVersion(
       ? new CachedScorer({
           batcher,
           schema: FeatureSchema.fromModel(model, card, { passthrough }),
-          keys: new RowKeys(schema, cache.keyPrefix, name, v.version),
+          keys: new RowKeys(
+            schema,
+            cache.keyPrefix,
+            name,
+            v.version,
+            createHash('sha256').update(readFileSync(v.onnxPath)).digest(),
+          ),
           l1: cache.l1,
           l2: cache.l2,
           metric: metrics.cache(labels),
