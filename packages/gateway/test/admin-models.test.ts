@@ -254,5 +254,13 @@ describe('the lifecycle over HTTP', () => {
       JSON.parse(readFileSync(join(repoRoot, 'models', 'churn', '2', 'parity.json'), 'utf8')).rows[0].probability,
       5,
     );
+    // Version 2 was loaded, unloaded and loaded again, and answered each time: still one series
+    // per label set, as the exposition format requires.
+    const text = await (await fetch(`${url}/metrics`)).text();
+    const series = text
+      .split('\n')
+      .filter((l) => l !== '' && !l.startsWith('#'))
+      .map((l) => l.slice(0, l.lastIndexOf(' ')));
+    expect(series.filter((name, i) => series.indexOf(name) !== i)).toEqual([]);
   });
 });

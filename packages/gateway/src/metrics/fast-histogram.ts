@@ -38,6 +38,7 @@ export class FastHistogram {
   readonly aggregator = 'sum';
   private readonly bounds: Float64Array;
   private readonly children: HistogramChild[] = [];
+  private readonly byLabels = new Map<string, HistogramChild>();
 
   constructor(name: string, help: string, buckets: readonly number[]) {
     this.name = name;
@@ -45,10 +46,18 @@ export class FastHistogram {
     this.bounds = Float64Array.from(buckets);
   }
 
-  /** A child for one label set: resolve once, observe many times. */
+  /**
+   * The child for a label set (the same one when asked twice, e.g. by a model version loaded
+   * again): resolve once, observe many times. One series per label set, as Prometheus requires.
+   */
   child(labels: Readonly<Record<string, string>>): HistogramChild {
-    const c = new HistogramChild(labels, this.bounds);
-    this.children.push(c);
+    const id = JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : 1)));
+    let c = this.byLabels.get(id);
+    if (!c) {
+      c = new HistogramChild(labels, this.bounds);
+      this.byLabels.set(id, c);
+      this.children.push(c);
+    }
     return c;
   }
 

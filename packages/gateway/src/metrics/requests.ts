@@ -17,7 +17,9 @@ export function requestMetrics(registry: Registry): { route(name: string): Route
   );
   return {
     route(name) {
-      const byModel = new Map<ModelLabels, Map<number, HistogramChild>>();
+      // Weak: a version unloaded takes its entry with it; loaded again, its new labels object finds
+      // the same series (the histogram shares children per label set).
+      const byModel = new WeakMap<ModelLabels, Map<number, HistogramChild>>();
       return {
         observe(labels, status, seconds) {
           let byStatus = byModel.get(labels);
