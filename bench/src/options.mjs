@@ -21,6 +21,7 @@ export function benchOptions(argv) {
       'hot-size': { type: 'string', default: '100' },
       warmup: { type: 'string' },
       out: { type: 'string' },
+      'reload-cycles': { type: 'string', default: '1000' },
       'no-setup': { type: 'boolean', default: false },
       smoke: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -52,7 +53,7 @@ export function benchOptions(argv) {
   const hotShare = Number(args['hot-share']);
   const hotSize = Number(args['hot-size']);
   const wsOpts = { duration, connections: Number(args['ws-connections']), window: Number(args['ws-window']) };
-  const bad = [...parts].filter((p) => !['inprocess', 'http', 'ws'].includes(p));
+  const bad = [...parts].filter((p) => !['inprocess', 'http', 'ws', 'reload'].includes(p));
   if (
     bad.length ||
     !(duration > 0) ||

@@ -204,6 +204,24 @@ export function markdown(report, charts) {
     out.push('');
   }
 
+  if (report.reload) {
+    const r = report.reload;
+    const f = (x) => (x === null || x === undefined ? 'n/a' : x.toFixed(2));
+    out.push('## Reload soak');
+    out.push('');
+    out.push(
+      `${r.cycles} cycles (${r.cycle}) in ${r.seconds.toFixed(1)} s under light load (${r.load.answered} predictions, ${r.load.non_200} not 200). Command: \`${r.command}\`.`,
+    );
+    out.push('');
+    out.push('| | first sample | end | slope, MiB per 100 cycles (target < 1) |');
+    out.push('|---|---:|---:|---:|');
+    out.push(`| RSS | ${f(r.start?.rss_mib)} MiB | ${f(r.end?.rss_mib)} MiB | ${f(r.slope_mib_per_100_cycles.rss)} |`);
+    out.push(
+      `| Heap used (after GC) | ${f(r.start?.heap_used_mib)} MiB | ${f(r.end?.heap_used_mib)} MiB | ${f(r.slope_mib_per_100_cycles.heap_used)} |`,
+    );
+    out.push('');
+  }
+
   if (report.inprocess) {
     const ip = report.inprocess;
     out.push('## In-process (one call, no HTTP)');

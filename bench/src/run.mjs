@@ -1,16 +1,18 @@
 #!/usr/bin/env node
 // The benchmark suite, one command:
 //
-//   pnpm bench [--duration 8] [--rounds 3] [--parts inprocess,http,ws] [--connections 64,256,2100]
+//   pnpm bench [--duration 8] [--rounds 3] [--parts inprocess,http,ws,reload] [--connections 64,256,2100]
 //              [--systems ortline,ortline-l1,fastapi,fastify,fastify-x2,uws-echo]
 //              [--load-generator auto|wrk|autocannon] [--timeout 5] [--inprocess-time 1000]
-//              [--ws-connections 4] [--ws-window 512] [--hot-share 0.8] [--hot-size 100]
+//              [--ws-connections 4] [--ws-window 512] [--hot-share 0.8] [--hot-size 100] [--reload-cycles 1000]
 //              [--out DIR] [--no-setup] [--smoke]
 //
 // Parts:
 //   inprocess  @ortline/scorer vs onnxruntime-node vs a pure-Rust ort loop (bench/src/inprocess.mjs)
 //   http       single-record predictions over HTTP, each system in turn (bench/src/systems.mjs)
 //   ws         the gateway's WebSocket stream, pipelined
+//   reload     (not in the default set: a soak) memory while a model version is loaded, canaried and
+//              unloaded over and over under light load (bench/src/reload.mjs)
 // Every system answers all parity rows (same probability as sklearn and as each other, within the
 // model's tolerance) before anything is timed; a wrong answer fails the run. Rounds interleave the
 // systems (the order rotates each round); each figure is the median over rounds; ratios between
@@ -131,12 +133,14 @@ const report = {
   http: [],
   ws: null,
   inprocess: null,
+  reload: null,
   ratios: null,
 };
 
 let failed = false;
 try {
   if (parts.has('inprocess')) report.inprocess = runInprocess();
+  if (parts.has('reload')) report.reload = runReload();
   if (list.length) await runServers();
 } catch (err) {
   failed = true;
@@ -164,6 +168,17 @@ function runInprocess() {
   log(`in-process: node ${argv.map((a) => a.replace(repoRoot, '')).join(' ')}`);
   const r = spawnSync(process.execPath, argv, { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'] });
   if (r.status !== 0) throw new Error(`the in-process benchmark failed (exit ${r.status})`);
+  return JSON.parse(readFileSync(join(dir, 'latest.json'), 'utf8'));
+}
+
+function runReload() {
+  const dir = join(scratch, 'reload');
+  const argv = ['--expose-gc', join(repoRoot, 'bench/src/reload.mjs'), '--out', dir];
+  if (smoke) argv.push('--smoke');
+  else argv.push('--cycles', args['reload-cycles']);
+  log(`reload: node ${argv.map((a) => a.replace(repoRoot, '')).join(' ')}`);
+  const r = spawnSync(process.execPath, argv, { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (r.status !== 0) throw new Error(`the reload soak failed (exit ${r.status})`);
   return JSON.parse(readFileSync(join(dir, 'latest.json'), 'utf8'));
 }
 
@@ -393,9 +408,7 @@ function writeOutputs() {
     for (const [k, svg] of Object.entries(svgs)) writeFileSync(join(outDir, `${prefix}.${k}.svg`), svg);
   }
   log(
-    `wrote ${join(outDir, stamp)}.{json,md,${Object.keys(svgs)
-      .map((k) => `${k}.svg`)
-      .join(',')}} and latest.*`,
+    `wrote ${join(outDir, stamp)}.{${['json', 'md', ...Object.keys(svgs).map((k) => `${k}.svg`)].join(',')}} and latest.*`,
   );
 }
 
