@@ -9,6 +9,7 @@
 // Exit codes: 0 done, 1 the gateway refused (its error code and message are printed), 2 usage,
 // 3 the gateway could not be reached.
 import { parseArgs } from 'node:util';
+import { AdminCallError, adminCall } from './admin-client.js';
 
 interface ModelState {
   name: string;
@@ -149,34 +150,13 @@ export async function modelsCommand(argv: readonly string[], env: NodeJS.Process
     process.stderr.write(`ortline models: ${err.message}\n\n${MODELS_USAGE}\n`);
     return 2;
   }
-  let res: Response;
-  try {
-    res = await fetch(`${base}${path}`, {
-      method,
-      headers: {
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-        ...(body ? { 'content-type': 'application/json' } : {}),
-      },
-      ...(body ? { body: JSON.stringify(body) } : {}),
-    });
-  } catch (err) {
-    process.stderr.write(
-      `ortline models: cannot reach ${base}: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}\n`,
-    );
-    return 3;
-  }
-  const text = await res.text();
   let answer: unknown;
   try {
-    answer = JSON.parse(text);
-  } catch {
-    process.stderr.write(`ortline models: ${res.status} from ${base}${path}, not JSON: ${text.slice(0, 200)}\n`);
-    return 1;
-  }
-  if (res.status !== 200) {
-    const e = (answer as { error?: { code?: string; message?: string } }).error;
-    process.stderr.write(`ortline models: ${res.status} ${e?.code ?? ''}: ${e?.message ?? text}\n`);
-    return 1;
+    answer = await adminCall(base, token as string | undefined, method, path, body);
+  } catch (err) {
+    if (!(err instanceof AdminCallError)) throw err;
+    process.stderr.write(`ortline models: ${err.message}\n`);
+    return err.unreachable ? 3 : 1;
   }
   if (values.json) process.stdout.write(`${JSON.stringify(answer, null, 2)}\n`);
   else if (action === 'list')

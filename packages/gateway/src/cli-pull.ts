@@ -10,6 +10,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { AdminCallError, adminCall } from './admin-client.js';
 import { defaultConfig } from './config/load.js';
 import { GateError, gateFolder } from './registry/gate.js';
 import { MlflowClient, MlflowError } from './registry/mlflow.js';
@@ -39,30 +40,9 @@ function nextVersion(modelDir: string): number {
 }
 
 async function activate(url: string, token: string | undefined, model: string, version: string): Promise<void> {
-  const call = async (method: string, path: string, body?: unknown) => {
-    let r: Response;
-    try {
-      r = await fetch(`${url}/admin/v1/models/${encodeURIComponent(model)}${path}`, {
-        method,
-        headers: {
-          ...(token ? { authorization: `Bearer ${token}` } : {}),
-          ...(body ? { 'content-type': 'application/json' } : {}),
-        },
-        ...(body ? { body: JSON.stringify(body) } : {}),
-      });
-    } catch (err) {
-      throw new MlflowError(
-        `cannot reach the gateway at ${url}: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`,
-        true,
-      );
-    }
-    if (r.status !== 200) {
-      const e = ((await r.json().catch(() => ({}))) as { error?: { code?: string; message?: string } }).error;
-      throw new MlflowError(`the gateway refused ${method} ${path}: ${r.status} ${e?.code ?? ''}: ${e?.message ?? ''}`);
-    }
-  };
-  await call('POST', `/versions/${version}/load`);
-  await call('PUT', '/routing', { active: version });
+  const path = `/admin/v1/models/${encodeURIComponent(model)}`;
+  await adminCall(url, token, 'POST', `${path}/versions/${version}/load`);
+  await adminCall(url, token, 'PUT', `${path}/routing`, { active: version });
 }
 
 export async function pullCommand(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
@@ -148,8 +128,9 @@ export async function pullCommand(argv: readonly string[], env: NodeJS.ProcessEn
       process.stderr.write(`ortline pull: refused by the gate (${err.reason}): ${err.message}\n`);
       return 1;
     }
-    if (err instanceof MlflowError) {
-      process.stderr.write(`ortline pull: ${err.message}\n`);
+    if (err instanceof MlflowError || err instanceof AdminCallError) {
+      const from = err instanceof AdminCallError ? 'the gateway: ' : '';
+      process.stderr.write(`ortline pull: ${from}${err.message}\n`);
       return err.unreachable ? 3 : 1;
     }
     throw err;

@@ -1,14 +1,11 @@
 // Canary routing over real HTTP and WebSocket: sticky per customer id, the split over many ids
 // near the weight, the answering version in the body and the x-ortline-model-version header,
 // and a batch split across two versions answered in order with the request's row numbers.
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { type Gateway, startGateway } from '../src/index.js';
 import { canaryShare } from '../src/predict/route.js';
-import { churnDir, parity } from './helpers.js';
+import { churnDir, churnRepository, parity } from './helpers.js';
 
 const WEIGHT = 0.3;
 let root: string;
@@ -16,17 +13,13 @@ let gateway: Gateway;
 let url: string;
 const rows = parity().rows;
 
+let cleanup: () => void;
+
 beforeAll(async () => {
-  root = mkdtempSync(join(tmpdir(), 'ortline-canary-'));
-  for (const v of ['1', '2']) {
-    mkdirSync(join(root, 'churn', v), { recursive: true });
-    for (const f of ['model.onnx', 'model.json', 'parity.json'])
-      copyFileSync(join(churnDir(), f), join(root, 'churn', v, f));
-  }
-  writeFileSync(
-    join(root, 'churn', 'serving.json'),
-    JSON.stringify({ active: '1', canary: { version: '2', weight: WEIGHT } }),
-  );
+  ({ root, cleanup } = churnRepository(
+    { '1': churnDir(), '2': churnDir() },
+    { active: '1', canary: { version: '2', weight: WEIGHT } },
+  ));
   gateway = await startGateway({
     overrides: { host: '127.0.0.1', port: 0, modelsDir: root, log: { level: 'silent' } },
   });
@@ -34,7 +27,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await gateway?.close();
-  rmSync(root, { recursive: true, force: true });
+  cleanup?.();
 });
 
 async function predict(body: unknown): Promise<{ status: number; header: string | null; body: any }> {

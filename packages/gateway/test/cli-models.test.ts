@@ -1,30 +1,24 @@
 // `ortline models ...` against a running gateway (its own process): every action, its output,
 // and its exit codes for refusals, usage errors and an unreachable gateway.
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Child, packageDir, repoRoot, startChild } from './helpers.js';
+import { bundledChurn, type Child, churnRepository, packageDir, startChild } from './helpers.js';
 
 const TOKEN = 'cli-token';
 let root: string;
 let child: Child;
 
+let cleanup: () => void;
+
 beforeAll(async () => {
-  root = mkdtempSync(join(tmpdir(), 'ortline-cli-models-'));
-  for (const v of ['1', '2']) {
-    mkdirSync(join(root, 'churn', v), { recursive: true });
-    for (const f of ['model.onnx', 'model.json', 'parity.json'])
-      copyFileSync(join(repoRoot, 'models', 'churn', v, f), join(root, 'churn', v, f));
-  }
-  writeFileSync(join(root, 'churn', 'serving.json'), '{"active": "1"}');
+  ({ root, cleanup } = churnRepository({ '1': bundledChurn('1'), '2': bundledChurn('2') }, { active: '1' }));
   child = await startChild(['--models-dir', root], { ORTLINE_ADMIN_TOKEN: TOKEN });
 });
 afterAll(async () => {
   child?.proc.kill('SIGTERM');
   await child?.exited;
-  rmSync(root, { recursive: true, force: true });
+  cleanup?.();
 });
 
 function cli(

@@ -2,6 +2,7 @@
 // built CLI (packages/gateway/dist), and the model repository the tests serve.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import {
+  copyFileSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -60,6 +61,26 @@ export function testModelsDir(): { dir: string; cleanup: () => void } {
   writeFileSync(join(dir, 'churn', 'ACTIVE'), '1\n');
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
+
+/**
+ * A writable model repository in a temp dir: `churn/<version>/` for each entry, with model.onnx,
+ * model.json and parity.json copied from the given folder, and `churn/serving.json` when given.
+ */
+export function churnRepository(
+  versions: Readonly<Record<string, string>>,
+  serving?: unknown,
+): { root: string; cleanup: () => void } {
+  const root = mkdtempSync(join(tmpdir(), 'ortline-repo-'));
+  for (const [v, from] of Object.entries(versions)) {
+    mkdirSync(join(root, 'churn', v), { recursive: true });
+    for (const f of ['model.onnx', 'model.json', 'parity.json']) copyFileSync(join(from, f), join(root, 'churn', v, f));
+  }
+  if (serving !== undefined) writeFileSync(join(root, 'churn', 'serving.json'), JSON.stringify(serving));
+  return { root, cleanup: () => rmSync(root, { recursive: true, force: true }) };
+}
+
+/** The repository's own models/churn/<version>. */
+export const bundledChurn = (version: string): string => join(repoRoot, 'models', 'churn', version);
 
 export async function startInProcess(
   overrides: GatewayConfigInput = {},

@@ -3,12 +3,9 @@
 // promoted, rolled back and unloaded, 20 times over. Every request and frame must be answered 200,
 // and every answer must come from a version that was routable at some moment between the request
 // and its answer.
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { type Child, parity, repoRoot, startChild } from './helpers.js';
+import { bundledChurn, type Child, churnRepository, parity, startChild } from './helpers.js';
 
 const TOKEN = 'lifecycle-load';
 const CYCLES = 20;
@@ -16,20 +13,16 @@ const rows = parity().rows;
 let root: string;
 let child: Child;
 
+let cleanup: () => void;
+
 beforeAll(async () => {
-  root = mkdtempSync(join(tmpdir(), 'ortline-lifecycle-load-'));
-  for (const v of ['1', '2']) {
-    mkdirSync(join(root, 'churn', v), { recursive: true });
-    for (const f of ['model.onnx', 'model.json', 'parity.json'])
-      copyFileSync(join(repoRoot, 'models', 'churn', v, f), join(root, 'churn', v, f));
-  }
-  writeFileSync(join(root, 'churn', 'serving.json'), '{"active": "1"}');
+  ({ root, cleanup } = churnRepository({ '1': bundledChurn('1'), '2': bundledChurn('2') }, { active: '1' }));
   child = await startChild(['--models-dir', root], { ORTLINE_ADMIN_TOKEN: TOKEN });
 });
 afterAll(async () => {
   child?.proc.kill('SIGTERM');
   await child?.exited;
-  rmSync(root, { recursive: true, force: true });
+  cleanup?.();
 });
 
 interface Answer {

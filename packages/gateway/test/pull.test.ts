@@ -17,7 +17,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Child, packageDir, parity, repoRoot, startChild } from './helpers.js';
+import { bundledChurn, type Child, churnRepository, packageDir, parity, repoRoot, startChild } from './helpers.js';
 
 const venv = join(repoRoot, 'models', 'training', '.venv', 'bin');
 let work: string;
@@ -50,12 +50,21 @@ function register(dir: string, name: string, alias: string): void {
   if (r.status !== 0) throw new Error(`registering ${dir} failed: ${r.stderr}`);
 }
 
-function pull(args: string[], env: Record<string, string> = {}): { code: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, [join(packageDir, 'bin', 'ortline.js'), 'pull', ...args], {
-    encoding: 'utf8',
-    env: { ...process.env, ...env },
+/** `ortline pull ...`, asynchronously: a gateway child's log pipe must keep draining while it runs. */
+function pull(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [join(packageDir, 'bin', 'ortline.js'), 'pull', ...args], {
+      env: { ...process.env, ...env },
+    });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (err += d));
+    p.on('close', (code) => resolve({ code, out, err }));
   });
-  return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
 beforeAll(async () => {
@@ -114,9 +123,9 @@ afterAll(async () => {
 });
 
 describe('ortline pull', () => {
-  it('a version by alias or number lands under the next version number, byte for byte, after the gate', () => {
+  it('a version by alias or number lands under the next version number, byte for byte, after the gate', async () => {
     const repo = join(work, 'repo');
-    const first = pull([
+    const first = await pull([
       '--tracking-uri',
       tracking,
       '--model',
@@ -136,7 +145,7 @@ describe('ortline pull', () => {
       expect(readFileSync(join(repo, 'churn', '1', f))).toEqual(
         readFileSync(join(repoRoot, 'models', 'churn', '2', f)),
       );
-    const second = pull([
+    const second = await pull([
       '--tracking-uri',
       tracking,
       '--model',
@@ -152,9 +161,9 @@ describe('ortline pull', () => {
     expect(readdirSync(join(repo, 'churn')).sort()).toEqual(['1', '2']);
   });
 
-  it('a version that fails the gate is refused and leaves nothing behind', () => {
+  it('a version that fails the gate is refused and leaves nothing behind', async () => {
     const repo = join(work, 'refused');
-    const r = pull([
+    const r = await pull([
       '--tracking-uri',
       tracking,
       '--model',
@@ -169,9 +178,9 @@ describe('ortline pull', () => {
     expect(readdirSync(join(repo, 'churn-registry'))).toEqual([]);
   });
 
-  it('exit 1 for what the registry does not have, 3 when it cannot be reached, 2 for usage', () => {
+  it('exit 1 for what the registry does not have, 3 when it cannot be reached, 2 for usage', async () => {
     const repo = join(work, 'errors');
-    const missing = pull([
+    const missing = await pull([
       '--tracking-uri',
       tracking,
       '--model',
@@ -183,54 +192,48 @@ describe('ortline pull', () => {
     ]);
     expect(missing.code).toBe(1);
     expect(missing.err).toMatch(/alias|RESOURCE_DOES_NOT_EXIST|INVALID_PARAMETER_VALUE/);
-    const down = pull(['--tracking-uri', 'http://127.0.0.1:9', '--model', 'm', '--version', '1', '--models-dir', repo]);
+    const down = await pull([
+      '--tracking-uri',
+      'http://127.0.0.1:9',
+      '--model',
+      'm',
+      '--version',
+      '1',
+      '--models-dir',
+      repo,
+    ]);
     expect(down.code).toBe(3);
-    expect(pull(['--model', 'm', '--version', '1', '--models-dir', repo], { MLFLOW_TRACKING_URI: '' }).code).toBe(2);
-    expect(
-      pull(['--tracking-uri', tracking, '--model', 'm', '--alias', 'a', '--version', '1', '--models-dir', repo]).code,
-    ).toBe(2);
-    expect(pull(['--tracking-uri', tracking, '--model', 'm', '--version', '01', '--models-dir', repo]).code).toBe(2);
-    expect(pull(['--tracking-uri', tracking, '--model', 'm', '--version', '1']).code).toBe(2);
+    const usage: [string[], Record<string, string>][] = [
+      [['--model', 'm', '--version', '1', '--models-dir', repo], { MLFLOW_TRACKING_URI: '' }],
+      [['--tracking-uri', tracking, '--model', 'm', '--alias', 'a', '--version', '1', '--models-dir', repo], {}],
+      [['--tracking-uri', tracking, '--model', 'm', '--version', '01', '--models-dir', repo], {}],
+      [['--tracking-uri', tracking, '--model', 'm', '--version', '1'], {}],
+    ];
+    for (const [args, env] of usage) expect((await pull(args, env)).code, args.join(' ')).toBe(2);
   });
 
   it('--activate loads the pulled version on a running gateway and makes it active', async () => {
-    const repo = join(work, 'served');
-    mkdirSync(join(repo, 'churn', '1'), { recursive: true });
-    for (const f of ['model.onnx', 'model.json', 'parity.json'])
-      copyFileSync(join(repoRoot, 'models', 'churn', '1', f), join(repo, 'churn', '1', f));
+    const { root: repo, cleanup } = churnRepository({ '1': bundledChurn('1') });
     let child: Child | undefined;
     try {
       child = await startChild(['--models-dir', repo], { ORTLINE_ADMIN_TOKEN: 'pull-token' });
-      const r = await new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
-        const p = spawn(
-          process.execPath,
-          [
-            join(packageDir, 'bin', 'ortline.js'),
-            'pull',
-            '--tracking-uri',
-            tracking,
-            '--model',
-            'churn-registry',
-            '--alias',
-            'champion',
-            '--models-dir',
-            repo,
-            '--as',
-            'churn',
-            '--activate',
-            '--url',
-            child!.url,
-            '--token',
-            'pull-token',
-          ],
-          { env: process.env },
-        );
-        let out = '';
-        let err = '';
-        p.stdout.on('data', (d) => (out += d));
-        p.stderr.on('data', (d) => (err += d));
-        p.on('close', (code) => resolve({ code, out, err }));
-      });
+      const r = await pull([
+        '--tracking-uri',
+        tracking,
+        '--model',
+        'churn-registry',
+        '--alias',
+        'champion',
+        '--models-dir',
+        repo,
+        '--as',
+        'churn',
+        '--activate',
+        '--url',
+        child.url,
+        '--token',
+        'pull-token',
+      ]);
       expect(r.code, r.err).toBe(0);
       expect(r.out).toContain(`activated churn version 2 on ${child.url}`);
       const answer = await fetch(`${child.url}/v1/models/churn/predict`, {
@@ -246,6 +249,7 @@ describe('ortline pull', () => {
     } finally {
       child?.proc.kill('SIGTERM');
       await child?.exited;
+      cleanup();
     }
   });
 });

@@ -1,19 +1,16 @@
 // Shadow traffic over real HTTP: the shadow version scores the same records after the answer has
 // gone, answers nothing itself, and is measured against the live answer; its queue bound drops
 // rows (counted) instead of delaying anyone.
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Gateway, type GatewayConfigInput, startGateway } from '../src/index.js';
-import { churnDir, parity, repoRoot } from './helpers.js';
+import { bundledChurn, churnDir, churnRepository, parity } from './helpers.js';
 
 const rows = parity().rows;
-const open: { gateway: Gateway; root: string }[] = [];
+const open: { gateway: Gateway; cleanup: () => void }[] = [];
 afterEach(async () => {
-  for (const { gateway, root } of open.splice(0)) {
+  for (const { gateway, cleanup } of open.splice(0)) {
     await gateway.close();
-    rmSync(root, { recursive: true, force: true });
+    cleanup();
   }
 });
 
@@ -22,17 +19,14 @@ afterEach(async () => {
  * LightGBM); otherwise version 2 is a copy of 1.
  */
 async function start(overrides: GatewayConfigInput = {}, real = false): Promise<string> {
-  const root = mkdtempSync(join(tmpdir(), 'ortline-shadow-'));
-  for (const v of ['1', '2']) {
-    mkdirSync(join(root, 'churn', v), { recursive: true });
-    const from = real ? join(repoRoot, 'models', 'churn', v) : churnDir();
-    for (const f of ['model.onnx', 'model.json', 'parity.json']) copyFileSync(join(from, f), join(root, 'churn', v, f));
-  }
-  writeFileSync(join(root, 'churn', 'serving.json'), JSON.stringify({ active: '1', shadow: '2' }));
+  const { root, cleanup } = churnRepository(
+    real ? { '1': bundledChurn('1'), '2': bundledChurn('2') } : { '1': churnDir(), '2': churnDir() },
+    { active: '1', shadow: '2' },
+  );
   const gateway = await startGateway({
     overrides: { host: '127.0.0.1', port: 0, modelsDir: root, log: { level: 'silent' }, ...overrides },
   });
-  open.push({ gateway, root });
+  open.push({ gateway, cleanup });
   return gateway.url;
 }
 

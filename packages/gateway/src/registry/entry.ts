@@ -60,7 +60,7 @@ export class ModelEntry {
   private current: Routing = { active: '', previous: null, canary: null, shadow: null };
   // Derived from slots and routing on every change (refresh()); read on every request.
   private activeMv: ModelVersion | undefined;
-  private canaryMv: ModelVersion | null = null;
+  private canaryRoute: { readonly mv: ModelVersion; readonly weight: number } | null = null;
   private shadowMv: ModelVersion | null = null;
   private readyVersions: ReadonlyMap<string, ModelVersion> = new Map();
   private oip = '';
@@ -84,7 +84,7 @@ export class ModelEntry {
     return this.activeMv!;
   }
   get canary(): { readonly mv: ModelVersion; readonly weight: number } | null {
-    return this.canaryMv && this.current.canary ? { mv: this.canaryMv, weight: this.current.canary.weight } : null;
+    return this.canaryRoute;
   }
   get shadow(): ModelVersion | null {
     return this.shadowMv;
@@ -397,7 +397,8 @@ export class ModelEntry {
     this.readyVersions = ready;
     const r = this.current;
     this.activeMv = ready.get(r.active) ?? this.activeMv;
-    this.canaryMv = r.canary ? (ready.get(r.canary.version) ?? null) : null;
+    const canaryMv = r.canary ? ready.get(r.canary.version) : undefined;
+    this.canaryRoute = canaryMv && r.canary ? { mv: canaryMv, weight: r.canary.weight } : null;
     this.shadowMv = r.shadow ? (ready.get(r.shadow) ?? null) : null;
     for (const mv of ready.values()) mv.active = mv === this.activeMv;
     if (this.activeMv) this.oip = oipMetadataJson(this.name, [...ready.keys()], this.activeMv);
