@@ -3,23 +3,20 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundledChurn, type Child, churnRepository, packageDir, startChild } from './helpers.js';
+import { bundledChurn, type Child, packageDir, startChildOn } from './helpers.js';
 
 const TOKEN = 'cli-token';
-let root: string;
 let child: Child;
-
-let cleanup: () => void;
+let stop: () => Promise<void>;
 
 beforeAll(async () => {
-  ({ root, cleanup } = churnRepository({ '1': bundledChurn('1'), '2': bundledChurn('2') }, { active: '1' }));
-  child = await startChild(['--models-dir', root], { ORTLINE_ADMIN_TOKEN: TOKEN });
+  ({ child, stop } = await startChildOn(
+    { '1': bundledChurn('1'), '2': bundledChurn('2') },
+    { active: '1' },
+    { ORTLINE_ADMIN_TOKEN: TOKEN },
+  ));
 });
-afterAll(async () => {
-  child?.proc.kill('SIGTERM');
-  await child?.exited;
-  cleanup?.();
-});
+afterAll(() => stop?.());
 
 function cli(
   args: string[],

@@ -79,6 +79,31 @@ export function churnRepository(
   return { root, cleanup: () => rmSync(root, { recursive: true, force: true }) };
 }
 
+/** `ortline serve` as a child process over a fresh churnRepository; `stop` ends it and removes the folder. */
+export async function startChildOn(
+  versions: Readonly<Record<string, string>>,
+  serving: unknown,
+  env: Record<string, string> = {},
+): Promise<{ child: Child; root: string; stop: () => Promise<void> }> {
+  const { root, cleanup } = churnRepository(versions, serving);
+  let child: Child;
+  try {
+    child = await startChild(['--models-dir', root], env);
+  } catch (err) {
+    cleanup();
+    throw err;
+  }
+  return {
+    child,
+    root,
+    stop: async () => {
+      child.proc.kill('SIGTERM');
+      await child.exited;
+      cleanup();
+    },
+  };
+}
+
 /** The repository's own models/churn/<version>. */
 export const bundledChurn = (version: string): string => join(repoRoot, 'models', 'churn', version);
 

@@ -5,25 +5,22 @@
 // and its answer.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { bundledChurn, type Child, churnRepository, parity, startChild } from './helpers.js';
+import { bundledChurn, type Child, parity, startChildOn } from './helpers.js';
 
 const TOKEN = 'lifecycle-load';
 const CYCLES = 20;
 const rows = parity().rows;
-let root: string;
 let child: Child;
-
-let cleanup: () => void;
+let stop: () => Promise<void>;
 
 beforeAll(async () => {
-  ({ root, cleanup } = churnRepository({ '1': bundledChurn('1'), '2': bundledChurn('2') }, { active: '1' }));
-  child = await startChild(['--models-dir', root], { ORTLINE_ADMIN_TOKEN: TOKEN });
+  ({ child, stop } = await startChildOn(
+    { '1': bundledChurn('1'), '2': bundledChurn('2') },
+    { active: '1' },
+    { ORTLINE_ADMIN_TOKEN: TOKEN },
+  ));
 });
-afterAll(async () => {
-  child?.proc.kill('SIGTERM');
-  await child?.exited;
-  cleanup?.();
-});
+afterAll(() => stop?.());
 
 interface Answer {
   sent: number;

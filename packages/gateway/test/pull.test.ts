@@ -122,21 +122,13 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
+/** The registered LightGBM version, by its alias. */
+const champion = () => ['--tracking-uri', tracking, '--model', 'churn-registry', '--alias', 'champion'];
+
 describe('ortline pull', () => {
   it('a version by alias or number lands under the next version number, byte for byte, after the gate', async () => {
     const repo = join(work, 'repo');
-    const first = await pull([
-      '--tracking-uri',
-      tracking,
-      '--model',
-      'churn-registry',
-      '--alias',
-      'champion',
-      '--models-dir',
-      repo,
-      '--as',
-      'churn',
-    ]);
+    const first = await pull([...champion(), '--models-dir', repo, '--as', 'churn']);
     expect(first.code, first.err).toBe(0);
     expect(first.out).toMatch(
       /^pulled churn-registry version 1 \(alias champion\) into .*\/churn\/1: gate passed \(300 parity rows/,
@@ -218,12 +210,7 @@ describe('ortline pull', () => {
     try {
       child = await startChild(['--models-dir', repo], { ORTLINE_ADMIN_TOKEN: 'pull-token' });
       const r = await pull([
-        '--tracking-uri',
-        tracking,
-        '--model',
-        'churn-registry',
-        '--alias',
-        'champion',
+        ...champion(),
         '--models-dir',
         repo,
         '--as',
