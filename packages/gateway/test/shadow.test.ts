@@ -68,7 +68,8 @@ describe('shadow traffic', () => {
     // measures a real one).
     expect(await metric(url, 'ortline_shadow_abs_diff_sum{model="churn",version="2"}')).toBe(0);
     expect(await metric(url, 'ortline_shadow_risk_disagreements_total{model="churn",version="2"}')).toBe(0);
-    // Shadow rows are not predictions anyone got.
+    // Shadow rows are counted as such, never as predictions anyone got.
+    expect(await metric(url, 'ortline_predictions_total{model="churn",version="2",route="shadow"}')).toBe(300);
     expect(await metric(url, 'ortline_predictions_total{model="churn",version="2",route="active"}')).toBe(0);
     expect(await metric(url, 'ortline_predictions_total{model="churn",version="1",route="active"}')).toBe(300);
   });

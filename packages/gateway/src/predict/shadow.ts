@@ -63,4 +63,5 @@ async function compare(
     if (shadow.answers.category(q) !== versionAt(live, i).answers.category(p)) disagreements++;
   }
   metric.scored(scores.length, absDiff, disagreements);
+  shadow.predictions.shadow(scores.length);
 }
