@@ -10,9 +10,6 @@ import { type ModelVersion, versionHeaders } from '../registry/model-version.js'
 import type { CacheDirective, CacheSource } from './scorer.js';
 import { mirror } from './shadow.js';
 
-/** Where a record's answer came from, for metrics: the active version, the canary, or a version the request named. */
-export type RouteKind = 'active' | 'canary' | 'pinned';
-
 /**
  * FNV-1a (32 bits) of `model \0 id`, mixed with MurmurHash3's finaliser, as a share in [0, 1).
  * FNV alone leaves ids that differ only in their last characters (cust-1, cust-2) with nearly
@@ -81,19 +78,20 @@ async function scoreLive(
   records: readonly unknown[],
   directive: CacheDirective,
 ): Promise<RoutedScores> {
+  // As routed now: the routing may change while the rows are scored.
+  const active = entry.active;
   if (entry.canary === null) {
-    const mv = entry.active;
-    const { scores, source } = await mv.scorer.score(records, directive);
-    mv.predictions.active(records.length);
-    return { scores, source, versions: mv, header: mv.version };
+    const { scores, source } = await active.scorer.score(records, directive);
+    active.predictions.active(records.length);
+    return { scores, source, versions: active, header: active.version };
   }
   const versions = records.map((r) => pick(entry, r));
   const first = versions[0];
   const split = versions.some((v) => v !== first);
   if (!split) {
-    const mv = first ?? entry.active;
+    const mv = first ?? active;
     const { scores, source } = await mv.scorer.score(records, directive);
-    (mv === entry.active ? mv.predictions.active : mv.predictions.canary)(records.length);
+    (mv === active ? mv.predictions.active : mv.predictions.canary)(records.length);
     return { scores, source, versions: mv, header: mv.version };
   }
   // Two groups: each version scores its own rows, then the scores go back in record order.
@@ -115,7 +113,6 @@ async function scoreLive(
   const done = settled.map((r) => (r as PromiseFulfilledResult<{ scores: Float64Array; source: CacheSource }>).value);
   const scores = new Float64Array(records.length);
   let source: CacheSource | undefined;
-  const active = entry.active;
   [...groups].forEach(([mv, idx], g) => {
     (mv === active ? mv.predictions.active : mv.predictions.canary)(idx.length);
     const s = done[g]!;
@@ -173,10 +170,4 @@ export function versionAt(r: RoutedScores, i: number): ModelVersion {
 export function answerHeaders(r: RoutedScores): readonly string[] {
   const v = r.versions;
   return Array.isArray(v) ? versionHeaders(r.header)[r.source] : (v as ModelVersion).headers[r.source];
-}
-
-/** The route label of the version that answered. */
-export function routeOf(entry: ModelEntry, pinned: string, mv: ModelVersion): RouteKind {
-  if (pinned !== '') return 'pinned';
-  return mv === entry.active ? 'active' : 'canary';
 }
