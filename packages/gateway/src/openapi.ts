@@ -4,6 +4,7 @@ import type { FeatureSpec } from '@ortline/scorer';
 import { ERROR_TABLE } from './errors.js';
 import { ADMIN_SCHEMAS, adminPaths } from './openapi-admin.js';
 import type { AnswerFields } from './predict/answer.js';
+import { exampleRecord } from './predict/example.js';
 import type { ModelRegistry } from './registry/registry.js';
 
 type Json = Record<string, unknown>;
@@ -137,7 +138,9 @@ export function buildOpenApi(registry: ModelRegistry, version: string, admin: bo
       mv.schema.features,
       idFields,
       fields.id,
-      exampleRecord(mv.schema.features, idFields[0]),
+      idFields[0] === undefined
+        ? exampleRecord(mv.schema.features)
+        : { [idFields[0]]: 'C12345', ...exampleRecord(mv.schema.features) },
     );
     schemas[`${key}_prediction`] = predictionSchema(fields);
     recordRefs.push({ $ref: `#/components/schemas/${key}_record` });
@@ -292,13 +295,4 @@ function predictionSchema(fields: AnswerFields): Json {
       prediction_id: { type: 'string', description: 'Unique per prediction.' },
     },
   };
-}
-
-function exampleRecord(features: readonly FeatureSpec[], idField: string | undefined): Json {
-  const ex: Json = idField === undefined ? {} : { [idField]: 'C12345' };
-  for (const f of features) {
-    if (f.kind === 'categorical') ex[f.name] = typeof f.default === 'string' ? f.default : (f.categories?.[0] ?? '');
-    else ex[f.name] = typeof f.default === 'number' ? f.default : (f.min ?? 0);
-  }
-  return ex;
 }

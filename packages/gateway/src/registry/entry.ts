@@ -98,6 +98,11 @@ export class ModelEntry {
     return this.oip;
   }
 
+  /** One version's state; undefined when the model has no such version loaded or tried. */
+  state(version: string): VersionState | undefined {
+    return this.slots.get(version)?.state;
+  }
+
   statuses(): VersionStatus[] {
     return [...this.slots.values()]
       .sort((a, b) => byNumber(a.version, b.version))
@@ -400,7 +405,6 @@ export class ModelEntry {
     const canaryMv = r.canary ? ready.get(r.canary.version) : undefined;
     this.canaryRoute = canaryMv && r.canary ? { mv: canaryMv, weight: r.canary.weight } : null;
     this.shadowMv = r.shadow ? (ready.get(r.shadow) ?? null) : null;
-    for (const mv of ready.values()) mv.active = mv === this.activeMv;
     if (this.activeMv) this.oip = oipMetadataJson(this.name, [...ready.keys()], this.activeMv);
   }
 

@@ -8,6 +8,7 @@ import { ScorerError } from '@ortline/scorer';
 import type { GatewayConfig } from '../config/options.js';
 import { createMetrics } from '../metrics/index.js';
 import { ModelCardError, PredictionIds } from '../predict/answer.js';
+import { exampleRecord } from '../predict/example.js';
 import { loadVersion } from './load.js';
 import type { ModelVersion } from './model-version.js';
 import type { VersionDir } from './repository.js';
@@ -115,11 +116,7 @@ export async function checkParity(mv: ModelVersion, chunkRows: number): Promise<
 
 /** One synthetic valid row through the whole path (schema, batcher, native run). */
 export async function warm(mv: ModelVersion): Promise<void> {
-  const row: Record<string, unknown> = {};
-  for (const f of mv.schema.features) {
-    if (f.kind === 'categorical') row[f.name] = typeof f.default === 'string' ? f.default : (f.categories?.[0] ?? '');
-    else row[f.name] = typeof f.default === 'number' ? f.default : (f.min ?? (f.max != null && f.max < 0 ? f.max : 0));
-  }
+  const row = exampleRecord(mv.schema.features);
   let p: number | undefined;
   try {
     // Not cached: a synthetic row is nobody's answer.

@@ -43,7 +43,6 @@ export class ModelVersion implements ModelGaugeSource {
   readonly outputByName: ReadonlyMap<string, TensorInfo>;
   /** Response headers per cache source: `x-ortline-cache` (when a cache answered) and `x-ortline-model-version`. */
   readonly headers: Readonly<Record<CacheSource, readonly string[]>>;
-  active = false;
   ready = false;
 
   constructor(init: {

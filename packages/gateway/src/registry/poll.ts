@@ -71,7 +71,7 @@ export class RepositoryPoller {
         const sig = signature(join(entry.dir, v));
         if (sig === undefined) continue;
         present.add(v);
-        const state = entry.statuses().find((s) => s.version === v)?.state;
+        const state = entry.state(v);
         if (state === 'ready' || state === 'loading' || state === 'draining') continue;
         const key = `${entry.name}/${v}`;
         const seen = this.seen.get(key);

@@ -16,7 +16,6 @@ import { type LoadContext, ModelEntry, type VersionStatus } from './entry.js';
 import type { ModelVersion } from './model-version.js';
 import { RepositoryPoller } from './poll.js';
 import { RepositoryError, resolveModelsDir, scanRepository } from './repository.js';
-import type { Routing } from './routing.js';
 
 export type { ModelEntry, VersionStatus };
 
@@ -118,10 +117,6 @@ export class ModelRegistry {
   *versionStates(): Iterable<{ model: string; version: string; state: string }> {
     for (const e of this.entries.values())
       for (const s of e.statuses()) yield { model: e.name, version: s.version, state: s.state };
-  }
-
-  routing(name: string): Routing {
-    return this.model(name).routing;
   }
 
   /** Lets everything accepted finish, then frees the native sessions. */
