@@ -31,6 +31,10 @@ export const ERROR_TABLE = {
   MODEL_NOT_FOUND: { status: 404, doc: 'No model of that name in the repository.' },
   VERSION_NOT_FOUND: { status: 404, doc: 'The model has no such version.' },
   ROUTE_NOT_FOUND: { status: 404, doc: 'No such endpoint.' },
+  DRIFT_NOT_WATCHED: {
+    status: 404,
+    doc: 'Drift is not watched for the version: `drift.enabled` is off (`details.reason` disabled), or its model card has no `reference` section (no_reference).',
+  },
   METHOD_NOT_ALLOWED: {
     status: 405,
     doc: 'The endpoint exists but not for this method; `Allow` lists the ones it takes.',

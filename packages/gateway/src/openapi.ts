@@ -69,6 +69,7 @@ export function buildOpenApi(registry: ModelRegistry, version: string, admin: bo
       type: 'object',
       properties: { predictions: { type: 'array', items: { $ref: '#/components/schemas/Prediction' } } },
     },
+    Drift: DRIFT_SCHEMA,
     OipTensor: {
       type: 'object',
       required: ['name', 'shape', 'datatype'],
@@ -255,6 +256,7 @@ export function buildOpenApi(registry: ModelRegistry, version: string, admin: bo
       '/v1/predict/{name}': predictOp('Alias of /v1/models/{name}/predict', [modelParam]),
       '/v1/models': get('v1', 'Loaded models'),
       '/v1/models/{name}': get('v1', 'A model: versions, feature schema, risk thresholds', [modelParam]),
+      '/v1/models/{name}/drift': driftOp(modelParam),
       '/v2': get('v2 (Open Inference Protocol)', 'Server metadata'),
       '/v2/health/live': get('v2 (Open Inference Protocol)', 'Liveness'),
       '/v2/health/ready': get('v2 (Open Inference Protocol)', 'Readiness'),
@@ -281,6 +283,78 @@ export function buildOpenApi(registry: ModelRegistry, version: string, admin: bo
           securitySchemes: { adminToken: { type: 'http', scheme: 'bearer' } },
         }
       : { schemas },
+  };
+}
+
+const binsSchema = {
+  type: 'array',
+  description: 'Every bin: its label, the reference share and the share in the window.',
+  items: {
+    type: 'object',
+    required: ['label', 'reference', 'current'],
+    properties: { label: { type: 'string' }, reference: { type: 'number' }, current: { type: 'number' } },
+  },
+};
+const layoutSchema = {
+  type: 'object',
+  required: ['name', 'psi', 'status', 'bins'],
+  properties: {
+    name: { type: 'string' },
+    psi: { type: 'number', nullable: true, description: 'null while the window holds fewer than min_rows rows.' },
+    status: {
+      type: 'string',
+      enum: ['ok', 'watch', 'drift', 'insufficient_data'],
+      description: 'ok: psi < 0.1; watch: 0.1 to 0.25; drift: > 0.25.',
+    },
+    bins: binsSchema,
+  },
+};
+const DRIFT_SCHEMA = {
+  type: 'object',
+  required: ['model', 'version', 'window', 'features', 'prediction'],
+  properties: {
+    model: { type: 'string' },
+    version: { type: 'string' },
+    window: {
+      type: 'object',
+      required: ['rows', 'since', 'min_rows'],
+      properties: {
+        rows: { type: 'integer', description: 'Rows in the window now.' },
+        since: { type: 'string', format: 'date-time', nullable: true, description: 'When its oldest row came.' },
+        max_rows: { type: 'integer', description: 'A window by rows: its size (drift.windowRows).' },
+        seconds: { type: 'integer', description: 'A window by time: its length (drift.windowSeconds).' },
+        min_rows: { type: 'integer', description: 'Fewer rows than this: no PSI (drift.minRows).' },
+      },
+    },
+    features: { type: 'array', items: layoutSchema, description: "Every feature of the card's reference." },
+    prediction: layoutSchema,
+  },
+};
+
+function driftOp(modelParam: Json): Json {
+  return {
+    get: {
+      tags: ['v1'],
+      summary: "Drift of a version's inputs and predictions against its model card's reference (PSI per feature)",
+      parameters: [
+        modelParam,
+        {
+          name: 'version',
+          in: 'query',
+          required: false,
+          description: 'The version (default: the active one).',
+          schema: { type: 'string' },
+        },
+      ],
+      responses: {
+        200: {
+          description: 'The drift window',
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/Drift' } } },
+        },
+        404: errorResponse('Unknown model or version, or drift not watched for it (DRIFT_NOT_WATCHED)'),
+        503: errorResponse('Models still loading'),
+      },
+    },
   };
 }
 

@@ -17,6 +17,7 @@ import { ModelRegistry } from './registry/registry.js';
 import { mountAdmin } from './routes/admin.js';
 import { mountAdminModels } from './routes/admin-models.js';
 import { mountDocs } from './routes/docs.js';
+import { mountDrift } from './routes/drift.js';
 import { mountOps } from './routes/ops.js';
 import { Router, type ServerParts } from './routes/parts.js';
 import { mountStream, type StreamControl } from './routes/stream.js';
@@ -79,6 +80,7 @@ export async function startGateway(options: GatewayStartOptions = {}): Promise<G
     defaultMetrics: config.metrics.defaultMetrics,
     models: () => registry?.all() ?? [],
     versionStates: () => registry?.versionStates() ?? [],
+    drift: () => registry?.all() ?? [],
     wsPending: () => stream?.pending() ?? 0,
     cache: () => cache,
     l2: l2Configured({
@@ -124,6 +126,7 @@ export async function startGateway(options: GatewayStartOptions = {}): Promise<G
 
   const router = new Router(app);
   mountV1(router, parts);
+  mountDrift(router, parts);
   mountV2(router, parts);
   mountOps(router, parts);
   mountDocs(router, parts);

@@ -11,7 +11,9 @@ export type TelcoRecord = Record<string, string | number | null>;
 
 /** Every row of models/training/data/telco-churn.csv (no quoted fields in it), without the label. */
 export function telcoRecords(): TelcoRecord[] {
-  const [head, ...lines] = readFileSync(`${repoRoot}models/training/data/telco-churn.csv`, 'utf8').trim().split('\n');
+  const [head, ...lines] = readFileSync(`${repoRoot}models/training/data/telco-churn.csv`, 'utf8')
+    .trim()
+    .split(/\r?\n/);
   const columns = head!.split(',');
   return lines.map((line) => {
     const cells = line.split(',');

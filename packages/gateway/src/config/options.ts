@@ -336,6 +336,35 @@ export const OPTIONS: readonly OptionSpec[] = [
     doc: "Most shadow rows waiting for the shadow version; past it shadow rows are dropped (counted, reason `full`). Shadow rows are also dropped whenever the live version's queue holds more than `batcher.maxBatchRows` (reason `busy`): under load, the shadow goes first.",
   },
 
+  // Drift (against each model card's `reference` distributions)
+  {
+    key: 'drift.enabled',
+    type: 'boolean',
+    default: true,
+    doc: "Watch every model version's inputs and predicted probabilities against its model card's reference distributions: PSI per feature and of the score over a sliding window, in `/metrics` and `GET /v1/models/{name}/drift`. Versions whose card has no `reference` are not watched.",
+  },
+  {
+    key: 'drift.windowRows',
+    type: 'int',
+    default: 10_000,
+    min: 10,
+    doc: 'The drift window: the last this many rows answered by a version (it slides by a tenth). Ignored when `drift.windowSeconds` is set.',
+  },
+  {
+    key: 'drift.windowSeconds',
+    type: 'int',
+    default: 0,
+    min: 0,
+    doc: '> 0: the drift window is the rows of the last this many seconds instead (it slides by a tenth).',
+  },
+  {
+    key: 'drift.minRows',
+    type: 'int',
+    default: 500,
+    min: 1,
+    doc: 'Fewer rows than this in the window: no PSI is reported (`psi: null`, status `insufficient_data`) rather than a noisy one.',
+  },
+
   // Runtime
   {
     key: 'allowUwsFallback',
@@ -378,6 +407,12 @@ export interface GatewayConfig {
   };
   readonly shutdown: { readonly drainTimeoutMs: number };
   readonly shadow: { readonly sampleRate: number; readonly maxQueueRows: number };
+  readonly drift: {
+    readonly enabled: boolean;
+    readonly windowRows: number;
+    readonly windowSeconds: number;
+    readonly minRows: number;
+  };
   readonly log: { readonly level: LogLevel; readonly requests: boolean };
   readonly metrics: { readonly enabled: boolean; readonly defaultMetrics: boolean };
   readonly docs: { readonly enabled: boolean };

@@ -1,7 +1,8 @@
-// Prometheus metrics (prom-client), one module per domain: requests, model versions, cache tiers,
-// the process. With metrics disabled every handle is a no-op chosen at start-up.
+// Prometheus metrics (prom-client), one module per domain: requests, model versions, drift, cache
+// tiers, the process. With metrics disabled every handle is a no-op chosen at start-up.
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { cacheMetrics } from './cache.js';
+import { driftMetrics } from './drift.js';
 import { lifecycleMetrics } from './lifecycle.js';
 import { modelMetrics } from './models.js';
 import { requestMetrics } from './requests.js';
@@ -10,11 +11,13 @@ import type {
   BatchMetric,
   CacheGaugeSource,
   CacheMetric,
+  DriftSource,
   L2Metric,
   LifecycleMetric,
   Metrics,
   ModelGaugeSource,
   PredictionMetric,
+  ProbabilityMetric,
   RouteMetric,
   ShadowMetric,
   VersionStateSource,
@@ -33,6 +36,7 @@ const NOOP_PREDICTIONS: PredictionMetric = {
   pinned: NOOP_COUNT,
   shadow: NOOP_COUNT,
 };
+const NOOP_PROBABILITIES: ProbabilityMetric = () => {};
 const NOOP_SHADOW: ShadowMetric = { scored() {}, dropped() {} };
 const NOOP_LIFECYCLE: LifecycleMetric = { loaded() {}, rejected() {}, routed() {} };
 
@@ -42,6 +46,8 @@ export function createMetrics(options: {
   models: () => Iterable<ModelGaugeSource>;
   /** Every known version's lifecycle state. */
   versionStates?: () => Iterable<VersionStateSource>;
+  /** Every loaded version's drift window. */
+  drift?: () => Iterable<DriftSource>;
   wsPending: () => number;
   cache?: () => CacheGaugeSource | undefined;
   /** Whether an L2 is configured: its gauges exist only then. */
@@ -56,6 +62,7 @@ export function createMetrics(options: {
       cache: () => NOOP_CACHE,
       predictions: () => NOOP_PREDICTIONS,
       shadow: () => NOOP_SHADOW,
+      probabilities: () => NOOP_PROBABILITIES,
       lifecycle: NOOP_LIFECYCLE,
       l2: NOOP_L2,
       wsConnections() {},
@@ -69,6 +76,7 @@ export function createMetrics(options: {
   const requests = requestMetrics(registry);
   const models = modelMetrics(registry, options.models);
   const lifecycle = lifecycleMetrics(registry, options.versionStates ?? (() => []));
+  const drift = driftMetrics(registry, options.drift ?? (() => []));
   const runtime = runtimeMetrics(registry, options.wsPending);
   const cache = cacheMetrics(registry, options.cache ?? (() => undefined), options.l2 === true);
   return {
@@ -79,6 +87,7 @@ export function createMetrics(options: {
     cache: cache.cache,
     predictions: lifecycle.predictions,
     shadow: lifecycle.shadow,
+    probabilities: drift.probabilities,
     lifecycle: lifecycle.lifecycle,
     l2: cache.l2,
     wsConnections: runtime.wsConnections,

@@ -1,5 +1,6 @@
 // The metric handles each part of the gateway records into, and the label values they share.
 // Names carry their unit; per-model series carry {model, version}.
+import type { WindowSnapshot } from '@ortline/monitor';
 import type { BreakerState } from '../cache/breaker.js';
 
 /** Label values of one model version, created once when it is loaded. */
@@ -73,6 +74,15 @@ export interface ShadowMetric {
   dropped(rows: number, reason: 'busy' | 'full' | 'error' | 'unloaded'): void;
 }
 
+/** One model version's drift window, read at scrape time (null: drift is not watched for it). */
+export interface DriftSource {
+  readonly labels: ModelLabels;
+  readonly drift: { snapshot(): WindowSnapshot } | null;
+}
+
+/** Predicted probabilities of one model version, as they are answered. */
+export type ProbabilityMetric = (scores: Float64Array) => void;
+
 export type RoutingChangeKind = 'promote' | 'rollback' | 'canary' | 'shadow';
 
 export interface LifecycleMetric {
@@ -89,6 +99,7 @@ export interface Metrics {
   cache(labels: ModelLabels): CacheMetric;
   predictions(labels: ModelLabels): PredictionMetric;
   shadow(labels: ModelLabels): ShadowMetric;
+  probabilities(labels: ModelLabels): ProbabilityMetric;
   readonly lifecycle: LifecycleMetric;
   readonly l2: L2Metric;
   wsConnections(delta: number): void;

@@ -65,6 +65,7 @@ export async function scoreRouted(
     const mv = entry.resolve(pinned);
     const { scores, source } = await mv.scorer.score(records, directive);
     mv.predictions.pinned(records.length);
+    mv.observe(records, scores);
     return { scores, source, versions: mv, header: mv.version };
   }
   const routed = await scoreLive(entry, records, directive);
@@ -83,6 +84,7 @@ async function scoreLive(
   if (entry.canary === null) {
     const { scores, source } = await active.scorer.score(records, directive);
     active.predictions.active(records.length);
+    active.observe(records, scores);
     return { scores, source, versions: active, header: active.version };
   }
   const versions = records.map((r) => pick(entry, r));
@@ -92,6 +94,7 @@ async function scoreLive(
     const mv = first ?? active;
     const { scores, source } = await mv.scorer.score(records, directive);
     (mv === active ? mv.predictions.active : mv.predictions.canary)(records.length);
+    mv.observe(records, scores);
     return { scores, source, versions: mv, header: mv.version };
   }
   // Two groups: each version scores its own rows, then the scores go back in record order.
@@ -101,12 +104,8 @@ async function scoreLive(
     if (g) g.push(i);
     else groups.set(v, [i]);
   });
-  const parts = [...groups].map(([mv, idx]) =>
-    mv.scorer.score(
-      idx.map((i) => records[i]),
-      directive,
-    ),
-  );
+  const groupRecords = [...groups.values()].map((idx) => idx.map((i) => records[i]));
+  const parts = [...groups.keys()].map((mv, g) => mv.scorer.score(groupRecords[g]!, directive));
   const settled = await Promise.allSettled(parts);
   const failed = settled.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason);
   if (failed.length > 0) throw requestRows(failed, [...groups.values()], settled);
@@ -116,6 +115,7 @@ async function scoreLive(
   [...groups].forEach(([mv, idx], g) => {
     (mv === active ? mv.predictions.active : mv.predictions.canary)(idx.length);
     const s = done[g]!;
+    mv.observe(groupRecords[g]!, s.scores);
     idx.forEach((i, k) => {
       scores[i] = s.scores[k]!;
     });

@@ -64,4 +64,5 @@ async function compare(
   }
   metric.scored(scores.length, absDiff, disagreements);
   shadow.predictions.shadow(scores.length);
+  shadow.observe(records, scores);
 }

@@ -2,13 +2,20 @@
 // feature schema, Batcher, cache stage and answer renderer built around it; and the warm-up run.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { DriftBins, DriftReferenceError, DriftWindow } from '@ortline/monitor';
 import { Batcher, FeatureSchema, Model } from '@ortline/scorer';
 import { RowKeys } from '../cache/key.js';
 import { CachedScorer } from '../cache/stage.js';
 import type { CacheTiers } from '../cache/tiers.js';
 import type { GatewayConfig } from '../config/options.js';
 import type { Metrics } from '../metrics/index.js';
-import { AnswerRenderer, type PredictionIds, parseAnswerFields, parseRiskBands } from '../predict/answer.js';
+import {
+  AnswerRenderer,
+  ModelCardError,
+  type PredictionIds,
+  parseAnswerFields,
+  parseRiskBands,
+} from '../predict/answer.js';
 import { BatcherScorer } from '../predict/scorer.js';
 import { type ModelCard, ModelVersion } from './model-version.js';
 import type { VersionDir } from './repository.js';
@@ -49,6 +56,7 @@ export async function loadVersion(
     });
     const bands = parseRiskBands(card.risk_thresholds, `${where}/model.json`);
     const answers = new AnswerRenderer(v.version, bands, ids, fields, passthrough);
+    const drift = config.drift.enabled ? driftWindow(card, `${where}/model.json`, config) : null;
     const scorer = cache
       ? new CachedScorer({
           batcher,
@@ -76,9 +84,25 @@ export async function loadVersion(
       answers,
       predictions: metrics.predictions(labels),
       shadowMetric: metrics.shadow(labels),
+      drift,
+      probabilities: metrics.probabilities(labels),
     });
   } catch (err) {
     model.close();
     throw err;
   }
+}
+
+/** The version's drift window, or null when its card has no reference; a broken reference fails the card. */
+function driftWindow(card: ModelCard, where: string, config: GatewayConfig): DriftWindow | null {
+  let bins: DriftBins | null;
+  try {
+    bins = DriftBins.fromCard(card, where);
+  } catch (err) {
+    if (err instanceof DriftReferenceError) throw new ModelCardError(err.message);
+    throw err;
+  }
+  if (bins === null) return null;
+  const { windowRows, windowSeconds, minRows } = config.drift;
+  return new DriftWindow(bins, windowSeconds > 0 ? { seconds: windowSeconds, minRows } : { rows: windowRows, minRows });
 }

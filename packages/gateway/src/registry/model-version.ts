@@ -1,9 +1,17 @@
 // One loaded model version: its card, native model, feature schema, scorer and answer renderer,
 // and its serving state.
 
+import type { DriftWindow } from '@ortline/monitor';
 import type { FeatureSchema, FeatureSpec, InputPlan, Model, TensorInfo } from '@ortline/scorer';
 import { CACHE_HEADERS } from '../cache/directive.js';
-import type { ModelGaugeSource, ModelLabels, PredictionMetric, ShadowMetric } from '../metrics/index.js';
+import type {
+  DriftSource,
+  ModelGaugeSource,
+  ModelLabels,
+  PredictionMetric,
+  ProbabilityMetric,
+  ShadowMetric,
+} from '../metrics/index.js';
 import { oipMetadataJson } from '../oip/metadata.js';
 import type { AnswerRenderer, RiskBand } from '../predict/answer.js';
 import type { CacheSource, Scorer } from '../predict/scorer.js';
@@ -20,7 +28,7 @@ export interface ModelCard {
   readonly [key: string]: unknown;
 }
 
-export class ModelVersion implements ModelGaugeSource {
+export class ModelVersion implements ModelGaugeSource, DriftSource {
   readonly name: string;
   readonly version: string;
   readonly dir: string;
@@ -34,6 +42,9 @@ export class ModelVersion implements ModelGaugeSource {
   readonly predictions: PredictionMetric;
   /** Counts this version's rows when it is some model's shadow. */
   readonly shadowMetric: ShadowMetric;
+  /** The rows this version answered, against its card's reference; null when not watched. */
+  readonly drift: DriftWindow | null;
+  private readonly probabilities: ProbabilityMetric;
   readonly inputs: readonly TensorInfo[];
   readonly outputs: readonly TensorInfo[];
   /** GET /v2/models/{name}/versions/{v}, rendered once. */
@@ -56,6 +67,8 @@ export class ModelVersion implements ModelGaugeSource {
     answers: AnswerRenderer;
     predictions: PredictionMetric;
     shadowMetric: ShadowMetric;
+    drift: DriftWindow | null;
+    probabilities: ProbabilityMetric;
   }) {
     this.name = init.name;
     this.version = init.version;
@@ -68,6 +81,8 @@ export class ModelVersion implements ModelGaugeSource {
     this.answers = init.answers;
     this.predictions = init.predictions;
     this.shadowMetric = init.shadowMetric;
+    this.drift = init.drift;
+    this.probabilities = init.probabilities;
     this.inputs = init.model.inputs;
     this.outputs = init.model.outputs;
     this.inputByName = new Map(this.inputs.map((i) => [i.name, i]));
@@ -75,6 +90,12 @@ export class ModelVersion implements ModelGaugeSource {
     this.outputByName = new Map(this.outputs.map((o) => [o.name, o]));
     this.oipMetadataJson = oipMetadataJson(init.name, [init.version], this);
     this.headers = versionHeaders(init.version);
+  }
+
+  /** Rows this version scored for a caller (answered, or compared as a shadow): drift and the probability histogram. */
+  observe(records: readonly unknown[], scores: Float64Array): void {
+    this.drift?.observe(records, scores);
+    this.probabilities(scores);
   }
 
   get queueRows(): number {

@@ -1,0 +1,62 @@
+// Drift, per model version: PSI per feature and of the predicted probability, and the rows in the
+// window, computed from each version's drift window at scrape time (never on the request path);
+// and the distribution of predicted probabilities, counted as they are answered.
+import { Gauge, type Registry } from 'prom-client';
+import { registerHistogram } from './register.js';
+import type { DriftSource, ModelLabels, ProbabilityMetric } from './types.js';
+
+const PROBABILITY_BUCKETS = Array.from({ length: 20 }, (_, i) => (i + 1) / 20);
+
+export function driftMetrics(
+  registry: Registry,
+  sources: () => Iterable<DriftSource>,
+): { probabilities(labels: ModelLabels): ProbabilityMetric } {
+  new Gauge({
+    name: 'ortline_drift_window_rows',
+    help: 'Rows in the drift window, per model version.',
+    labelNames: ['model', 'version'] as const,
+    registers: [registry],
+    collect() {
+      // One snapshot per version feeds all three gauges. This gauge is registered first, so the
+      // registry collects it (and fills the other two) before it reads them; unloaded versions drop out.
+      this.reset();
+      feature.reset();
+      prediction.reset();
+      for (const s of sources()) {
+        if (s.drift === null) continue;
+        const snap = s.drift.snapshot();
+        const l = s.labels;
+        this.set({ model: l.model, version: l.version }, snap.rows);
+        for (const f of snap.features)
+          if (f.psi !== null) feature.set({ model: l.model, version: l.version, feature: f.name }, f.psi);
+        if (snap.prediction.psi !== null) prediction.set({ model: l.model, version: l.version }, snap.prediction.psi);
+      }
+    },
+  });
+  const feature = new Gauge({
+    name: 'ortline_feature_drift_psi',
+    help: "Population Stability Index of a feature over the drift window against the model card's reference (< 0.1 stable, 0.1-0.25 watch, > 0.25 drift). Absent while the window holds fewer than drift.minRows rows.",
+    labelNames: ['model', 'version', 'feature'] as const,
+    registers: [registry],
+  });
+  const prediction = new Gauge({
+    name: 'ortline_prediction_drift_psi',
+    help: "Population Stability Index of the predicted probability over the drift window against the model card's reference scores. Absent while the window holds fewer than drift.minRows rows.",
+    labelNames: ['model', 'version'] as const,
+    registers: [registry],
+  });
+  const probability = registerHistogram(
+    registry,
+    'ortline_prediction_probability',
+    'Predicted probabilities answered (and scored for shadow comparison), per model version.',
+    PROBABILITY_BUCKETS,
+  );
+  return {
+    probabilities(labels) {
+      const child = probability.child({ model: labels.model, version: labels.version });
+      return (scores) => {
+        for (let i = 0; i < scores.length; i++) child.observe(scores[i]!);
+      };
+    },
+  };
+}
