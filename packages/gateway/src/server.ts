@@ -13,6 +13,7 @@ import type { GatewayConfig, GatewayConfigInput } from './config/options.js';
 import type { ExchangeContext } from './http/exchange.js';
 import { createLogger, IdSource, type Logger, requestLogger } from './log.js';
 import { createMetrics } from './metrics/index.js';
+import { TrafficRecorder } from './predict/traffic.js';
 import { ModelRegistry } from './registry/registry.js';
 import { mountAdmin } from './routes/admin.js';
 import { mountAdminModels } from './routes/admin-models.js';
@@ -89,6 +90,13 @@ export async function startGateway(options: GatewayStartOptions = {}): Promise<G
       redisOptions: config.cache.l2.redisOptions,
     }),
   });
+  let traffic: TrafficRecorder | undefined;
+  try {
+    traffic = await TrafficRecorder.open(config.trafficLog, metrics.trafficLog, log);
+  } catch (err) {
+    metrics.close();
+    throw new StartupError(`trafficLog.dir "${config.trafficLog.dir}" cannot be used: ${(err as Error).message}`);
+  }
   cache = CacheTiers.create(config, metrics, log);
   const requestIds = new IdSource(`${randomBytes(4).toString('hex')}-`);
   const ctx: ExchangeContext = {
@@ -122,6 +130,7 @@ export async function startGateway(options: GatewayStartOptions = {}): Promise<G
     registry: undefined,
     ready: false,
     cache,
+    traffic,
   };
 
   const router = new Router(app);
@@ -149,6 +158,7 @@ export async function startGateway(options: GatewayStartOptions = {}): Promise<G
   } catch (err) {
     metrics.close();
     await cache?.close();
+    await traffic?.close();
     throw err;
   }
   const port = uWS.us_socket_local_port(listenSocket as never);
@@ -162,6 +172,7 @@ export async function startGateway(options: GatewayStartOptions = {}): Promise<G
     closeApp(app);
     metrics.close();
     await cache?.close();
+    await traffic?.close();
     throw err;
   }
   parts.registry = registry;
@@ -228,6 +239,8 @@ async function shutdown(
   for (let i = 0; i < 50 && stream.connections.size > 0; i++) await new Promise((r) => setTimeout(r, 10));
   await registry.close();
   await parts.cache?.close();
+  // After the registry: the last shadow rows have been scored and queued.
+  await parts.traffic?.close();
   closeApp(app);
   parts.metrics.close();
   log.info({ drained, ms: Math.round(performance.now() - started) }, 'stopped');

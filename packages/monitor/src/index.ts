@@ -1,5 +1,6 @@
 // @ortline/monitor: watching a served model. Drift: rows binned on the model card's reference
-// distributions, counted in sliding windows, compared by Population Stability Index.
+// distributions, counted in sliding windows, compared by Population Stability Index. The traffic
+// log: sampled rows written as JSON lines off the request path, rotated, compressed, read back.
 export { type BinLayout, type BinnedKind, DriftBins, DriftReferenceError, interval, MISSING, UNSEEN } from './bins.js';
 export {
   type BinShare,
@@ -13,4 +14,6 @@ export {
   psi,
   summarize,
 } from './psi.js';
+export { TRAFFIC_FILE, type TrafficLogOptions, TrafficLogWriter } from './traffic-log.js';
+export { type ReadIssue, readTrafficLog, type TrafficLine, trafficFiles } from './traffic-read.js';
 export { DriftWindow, type WindowOptions, type WindowSnapshot } from './window.js';

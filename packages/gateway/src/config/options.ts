@@ -365,6 +365,44 @@ export const OPTIONS: readonly OptionSpec[] = [
     doc: 'Fewer rows than this in the window: no PSI is reported (`psi: null`, status `insufficient_data`) rather than a noisy one.',
   },
 
+  // Traffic log (docs/traffic-log.md)
+  {
+    key: 'trafficLog.sampleRate',
+    type: 'number',
+    default: 0,
+    min: 0,
+    max: 1,
+    doc: 'Share of answered rows written to the traffic log, each as one JSON line (0: off). Written off the request path; a request never waits for the log or fails because of it.',
+  },
+  {
+    key: 'trafficLog.dir',
+    type: 'string',
+    default: 'traffic-log',
+    env: 'TRAFFIC_LOG_DIR',
+    doc: 'Folder of the traffic log files (`traffic-<opened>-<pid>-<n>.jsonl`, gzip-compressed to `.jsonl.gz` when closed); created at start when logging is on.',
+  },
+  {
+    key: 'trafficLog.maxQueueRows',
+    type: 'int',
+    default: 10_000,
+    min: 1,
+    doc: 'Rows waiting to be written; past it, sampled rows are dropped and counted (`ortline_traffic_log_dropped_rows_total{reason="full"}`).',
+  },
+  {
+    key: 'trafficLog.maxFileBytes',
+    type: 'int',
+    default: 64 * 1024 * 1024,
+    min: 1024,
+    doc: 'A log file this large (before compression) is closed and a new one opened.',
+  },
+  {
+    key: 'trafficLog.rotateSeconds',
+    type: 'int',
+    default: 3600,
+    min: 1,
+    doc: 'A log file open this long is closed and a new one opened, even when no rows come.',
+  },
+
   // Runtime
   {
     key: 'allowUwsFallback',
@@ -412,6 +450,13 @@ export interface GatewayConfig {
     readonly windowRows: number;
     readonly windowSeconds: number;
     readonly minRows: number;
+  };
+  readonly trafficLog: {
+    readonly sampleRate: number;
+    readonly dir: string;
+    readonly maxQueueRows: number;
+    readonly maxFileBytes: number;
+    readonly rotateSeconds: number;
   };
   readonly log: { readonly level: LogLevel; readonly requests: boolean };
   readonly metrics: { readonly enabled: boolean; readonly defaultMetrics: boolean };

@@ -211,11 +211,17 @@ export class Exchange {
     this.writeWith(status, contentType, body, extraHeaders, false);
   }
 
+  /** The request's id: the client's x-request-id, else one made up now (and kept). */
+  requestId(): string {
+    if (this.reqId === '') this.reqId = this.ctx.nextRequestId();
+    return this.reqId;
+  }
+
   /** Any thrown value -> the error table's status and the one error body shape. */
   fail(err: unknown, closeConnection = false, fallback: Format = JSON_FORMAT, extraHeaders?: readonly string[]): void {
     if (this.aborted || this.answered) return;
     const client = toClientError(err, this.ctx.overloadStatus);
-    if (this.reqId === '') this.reqId = this.ctx.nextRequestId();
+    this.requestId();
     // Only bugs are logged: overload and shutdown answers (503) are expected, and logging each
     // would turn an overload into a log storm. Metrics count them.
     if (client.status === 500) this.ctx.logError(err, this, client);

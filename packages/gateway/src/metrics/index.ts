@@ -1,10 +1,10 @@
-// Prometheus metrics (prom-client), one module per domain: requests, model versions, drift, cache
-// tiers, the process. With metrics disabled every handle is a no-op chosen at start-up.
+// Prometheus metrics (prom-client), one module per domain: requests, model versions, drift and the
+// traffic log, cache tiers, the process. With metrics disabled every handle is a no-op chosen at start-up.
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { cacheMetrics } from './cache.js';
-import { driftMetrics } from './drift.js';
 import { lifecycleMetrics } from './lifecycle.js';
 import { modelMetrics } from './models.js';
+import { monitorMetrics } from './monitor.js';
 import { requestMetrics } from './requests.js';
 import { runtimeMetrics } from './runtime.js';
 import type {
@@ -20,6 +20,7 @@ import type {
   ProbabilityMetric,
   RouteMetric,
   ShadowMetric,
+  TrafficLogMetric,
   VersionStateSource,
 } from './types.js';
 
@@ -37,6 +38,7 @@ const NOOP_PREDICTIONS: PredictionMetric = {
   shadow: NOOP_COUNT,
 };
 const NOOP_PROBABILITIES: ProbabilityMetric = () => {};
+const NOOP_TRAFFIC_LOG: TrafficLogMetric = { written() {}, dropped() {} };
 const NOOP_SHADOW: ShadowMetric = { scored() {}, dropped() {} };
 const NOOP_LIFECYCLE: LifecycleMetric = { loaded() {}, rejected() {}, routed() {} };
 
@@ -63,6 +65,7 @@ export function createMetrics(options: {
       predictions: () => NOOP_PREDICTIONS,
       shadow: () => NOOP_SHADOW,
       probabilities: () => NOOP_PROBABILITIES,
+      trafficLog: NOOP_TRAFFIC_LOG,
       lifecycle: NOOP_LIFECYCLE,
       l2: NOOP_L2,
       wsConnections() {},
@@ -76,7 +79,7 @@ export function createMetrics(options: {
   const requests = requestMetrics(registry);
   const models = modelMetrics(registry, options.models);
   const lifecycle = lifecycleMetrics(registry, options.versionStates ?? (() => []));
-  const drift = driftMetrics(registry, options.drift ?? (() => []));
+  const monitor = monitorMetrics(registry, options.drift ?? (() => []));
   const runtime = runtimeMetrics(registry, options.wsPending);
   const cache = cacheMetrics(registry, options.cache ?? (() => undefined), options.l2 === true);
   return {
@@ -87,7 +90,8 @@ export function createMetrics(options: {
     cache: cache.cache,
     predictions: lifecycle.predictions,
     shadow: lifecycle.shadow,
-    probabilities: drift.probabilities,
+    probabilities: monitor.probabilities,
+    trafficLog: monitor.trafficLog,
     lifecycle: lifecycle.lifecycle,
     l2: cache.l2,
     wsConnections: runtime.wsConnections,

@@ -83,6 +83,12 @@ export interface DriftSource {
 /** Predicted probabilities of one model version, as they are answered. */
 export type ProbabilityMetric = (scores: Float64Array) => void;
 
+/** Rows of the traffic log. */
+export interface TrafficLogMetric {
+  written(rows: number): void;
+  dropped(rows: number, reason: 'full' | 'error'): void;
+}
+
 export type RoutingChangeKind = 'promote' | 'rollback' | 'canary' | 'shadow';
 
 export interface LifecycleMetric {
@@ -100,6 +106,7 @@ export interface Metrics {
   predictions(labels: ModelLabels): PredictionMetric;
   shadow(labels: ModelLabels): ShadowMetric;
   probabilities(labels: ModelLabels): ProbabilityMetric;
+  readonly trafficLog: TrafficLogMetric;
   readonly lifecycle: LifecycleMetric;
   readonly l2: L2Metric;
   wsConnections(delta: number): void;

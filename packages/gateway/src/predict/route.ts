@@ -8,7 +8,7 @@ import { ScorerError } from '@ortline/scorer';
 import type { ModelEntry } from '../registry/entry.js';
 import { type ModelVersion, versionHeaders } from '../registry/model-version.js';
 import type { CacheDirective, CacheSource } from './scorer.js';
-import { mirror } from './shadow.js';
+import { mirror, type ShadowScores } from './shadow.js';
 
 /**
  * FNV-1a (32 bits) of `model \0 id`, mixed with MurmurHash3's finaliser, as a share in [0, 1).
@@ -47,6 +47,18 @@ export interface RoutedScores {
   readonly versions: ModelVersion | readonly ModelVersion[];
   /** `1`, or `1,2` when records went to both the active version and the canary. */
   readonly header: string;
+  /** The request named its version. */
+  readonly pinned: boolean;
+  /** The canary version the rows were routed under (null: none, or pinned). */
+  readonly canary: ModelVersion | null;
+  /** The shadow's scores of the same records, once it has scored them (when they were mirrored). */
+  readonly shadowed?: Promise<ShadowScores | null>;
+}
+
+/** How record i's version was chosen: `pinned`, `canary` or `active`. */
+export function routeAt(r: RoutedScores, i: number): 'pinned' | 'canary' | 'active' {
+  if (r.pinned) return 'pinned';
+  return r.canary !== null && versionAt(r, i) === r.canary ? 'canary' : 'active';
 }
 
 const merge = (a: CacheSource, b: CacheSource): CacheSource => (a === b ? a : 'mixed');
@@ -66,11 +78,12 @@ export async function scoreRouted(
     const { scores, source } = await mv.scorer.score(records, directive);
     mv.predictions.pinned(records.length);
     mv.observe(records, scores);
-    return { scores, source, versions: mv, header: mv.version };
+    return { scores, source, versions: mv, header: mv.version, pinned: true, canary: null };
   }
   const routed = await scoreLive(entry, records, directive);
-  if (entry.shadow !== null) mirror(entry, records, routed, entry.shadowLimits);
-  return routed;
+  if (entry.shadow === null) return routed;
+  const shadowed = mirror(entry, records, routed, entry.shadowLimits);
+  return shadowed === null ? routed : { ...routed, shadowed };
 }
 
 /** The live answer: active version and canary. */
@@ -81,11 +94,12 @@ async function scoreLive(
 ): Promise<RoutedScores> {
   // As routed now: the routing may change while the rows are scored.
   const active = entry.active;
-  if (entry.canary === null) {
+  const canary = entry.canary;
+  if (canary === null) {
     const { scores, source } = await active.scorer.score(records, directive);
     active.predictions.active(records.length);
     active.observe(records, scores);
-    return { scores, source, versions: active, header: active.version };
+    return { scores, source, versions: active, header: active.version, pinned: false, canary: null };
   }
   const versions = records.map((r) => pick(entry, r));
   const first = versions[0];
@@ -95,7 +109,7 @@ async function scoreLive(
     const { scores, source } = await mv.scorer.score(records, directive);
     (mv === active ? mv.predictions.active : mv.predictions.canary)(records.length);
     mv.observe(records, scores);
-    return { scores, source, versions: mv, header: mv.version };
+    return { scores, source, versions: mv, header: mv.version, pinned: false, canary: canary.mv };
   }
   // Two groups: each version scores its own rows, then the scores go back in record order.
   const groups = new Map<ModelVersion, number[]>();
@@ -125,7 +139,7 @@ async function scoreLive(
     .map((v) => v.version)
     .sort((a, b) => Number(a) - Number(b))
     .join(',');
-  return { scores, source: source!, versions, header };
+  return { scores, source: source!, versions, header, pinned: false, canary: canary.mv };
 }
 
 interface Issue {

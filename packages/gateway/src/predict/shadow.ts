@@ -16,23 +16,39 @@ export interface ShadowLimits {
   readonly busyRows: number;
 }
 
-/** Mirrors a request's records to the model's shadow version, if it has one and there is room. */
-export function mirror(entry: ModelEntry, records: readonly unknown[], live: RoutedScores, limits: ShadowLimits): void {
+/** What the shadow version made of a request's records. */
+export interface ShadowScores {
+  readonly version: ModelVersion;
+  readonly scores: Float64Array;
+  /** Milliseconds the shadow took, from the hand-over. */
+  readonly ms: number;
+}
+
+/**
+ * Mirrors a request's records to the model's shadow version, if it has one and there is room.
+ * Returns its scores to come (null when it could not score them), or null when nothing was mirrored.
+ */
+export function mirror(
+  entry: ModelEntry,
+  records: readonly unknown[],
+  live: RoutedScores,
+  limits: ShadowLimits,
+): Promise<ShadowScores | null> | null {
   const shadow = entry.shadow;
-  if (shadow === null || records.length === 0) return;
-  if (limits.sampleRate < 1 && Math.random() >= limits.sampleRate) return;
+  if (shadow === null || records.length === 0) return null;
+  if (limits.sampleRate < 1 && Math.random() >= limits.sampleRate) return null;
   const metric = shadow.shadowMetric;
   const liveVersion = versionAt(live, 0);
   if (liveVersion.queueRows > limits.busyRows) {
     metric.dropped(records.length, 'busy');
-    return;
+    return null;
   }
   if (shadow.queueRows + records.length > limits.maxQueueRows) {
     metric.dropped(records.length, 'full');
-    return;
+    return null;
   }
   // After the answer: the live request's continuation (which sends it) runs first.
-  setImmediate(() => void compare(shadow, records, live, metric));
+  return new Promise((resolve) => setImmediate(() => resolve(compare(shadow, records, live, metric))));
 }
 
 async function compare(
@@ -40,11 +56,12 @@ async function compare(
   records: readonly unknown[],
   live: RoutedScores,
   metric: ShadowMetric,
-): Promise<void> {
+): Promise<ShadowScores | null> {
   if (!shadow.ready) {
     metric.dropped(records.length, 'unloaded');
-    return;
+    return null;
   }
+  const start = performance.now();
   let scores: Float64Array;
   try {
     // 'internal': a shadow score is never cached and never answered.
@@ -52,7 +69,7 @@ async function compare(
   } catch {
     // Records the live version took but the shadow refuses (another schema), or its queue filled.
     metric.dropped(records.length, 'error');
-    return;
+    return null;
   }
   let absDiff = 0;
   let disagreements = 0;
@@ -65,4 +82,5 @@ async function compare(
   metric.scored(scores.length, absDiff, disagreements);
   shadow.predictions.shadow(scores.length);
   shadow.observe(records, scores);
+  return { version: shadow, scores, ms: performance.now() - start };
 }

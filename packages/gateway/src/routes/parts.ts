@@ -6,6 +6,7 @@ import { GatewayError } from '../errors.js';
 import { Exchange, type ExchangeContext } from '../http/exchange.js';
 import type { Logger } from '../log.js';
 import type { Metrics, RouteMetric } from '../metrics/index.js';
+import type { TrafficRecorder } from '../predict/traffic.js';
 import type { ModelVersion } from '../registry/model-version.js';
 import type { ModelRegistry } from '../registry/registry.js';
 import type { HttpRequest, HttpResponse, TemplatedApp } from '../uws.js';
@@ -23,6 +24,8 @@ export interface ServerParts {
   ready: boolean;
   /** The cache tiers, when any is on (for the admin flush). */
   readonly cache: CacheTiers | undefined;
+  /** The traffic log, when it samples anything. */
+  readonly traffic: TrafficRecorder | undefined;
 }
 
 type Method = 'get' | 'post' | 'put' | 'del';

@@ -15,6 +15,7 @@ import { errorBody, GatewayError, toClientError } from '../errors.js';
 import { decodeBody, type Format, JSON_FORMAT, MSGPACK_FORMAT, packMsgpack } from '../http/codec.js';
 import { type ModelLabels, NO_MODEL } from '../metrics/index.js';
 import { scoreRouted, versionAt } from '../predict/route.js';
+import type { TrafficContext } from '../predict/traffic.js';
 import type { ModelEntry } from '../registry/entry.js';
 import { uWS, type WebSocket } from '../uws.js';
 import type { ServerParts } from './parts.js';
@@ -59,6 +60,12 @@ export function mountStream(parts: ServerParts): StreamControl {
   const overload = Number(config.overloadStatus);
   const connections = new Set<WebSocket<Conn>>();
   let closingAll = false;
+  const traffic = parts.traffic;
+  /** A frame as the traffic log sees it: the frame's id is the request id, when it has one. */
+  const frameContext = (id: unknown, start: number): TrafficContext => ({
+    requestId: () => (typeof id === 'string' || typeof id === 'number' ? String(id) : parts.ctx.nextRequestId()),
+    start,
+  });
 
   function sendSome(c: Conn): void {
     const ws = c.ws!;
@@ -135,7 +142,8 @@ export function mountStream(parts: ServerParts): StreamControl {
       const directive = frameDirective(frame.cache);
       if (instances === undefined) {
         const record = frame.record;
-        const routed = await scoreRouted(entry, pinned, [record], directive);
+        const records = [record];
+        const routed = await scoreRouted(entry, pinned, records, directive);
         const mv = versionAt(routed, 0);
         labels = mv.labels;
         if (format === JSON_FORMAT)
@@ -156,6 +164,7 @@ export function mountStream(parts: ServerParts): StreamControl {
             200,
             start,
           );
+        traffic?.answered(frameContext(id, start), records, routed);
         return;
       }
       if (!Array.isArray(instances))
@@ -181,6 +190,7 @@ export function mountStream(parts: ServerParts): StreamControl {
           predictions[i] = versionAt(routed, i).answers.object(instances[i], scores[i]!);
         answer(c, packMsgpack({ id: id ?? null, predictions }), true, labels, 200, start);
       }
+      traffic?.answered(frameContext(id, start), instances, routed);
     } catch (err) {
       answerError(c, id, err, format, labels, start);
     }

@@ -42,13 +42,15 @@ export function mountV1(router: Router, parts: ServerParts): void {
       const instances = (value as { instances?: unknown }).instances;
       const directive = directiveOf(ex.cacheControl);
       if (instances === undefined) {
-        const routed = await scoreRouted(entry, ex.pinned, [value], directive);
+        const records = [value];
+        const routed = await scoreRouted(entry, ex.pinned, records, directive);
         if (ex.aborted) return;
         const mv = versionAt(routed, 0);
         ex.labels = mv.labels;
         if (ex.answerFormat(ex.format) === JSON_FORMAT)
           ex.sendJson(200, mv.answers.json(value, routed.scores[0]!), answerHeaders(routed));
         else ex.sendValue(200, mv.answers.object(value, routed.scores[0]!), ex.format, answerHeaders(routed));
+        parts.traffic?.answered(ex, records, routed);
         return;
       }
       if (!Array.isArray(instances))
@@ -75,6 +77,7 @@ export function mountV1(router: Router, parts: ServerParts): void {
           predictions[i] = versionAt(routed, i).answers.object(instances[i], scores[i]!);
         ex.sendValue(200, { predictions }, ex.format, answerHeaders(routed));
       }
+      parts.traffic?.answered(ex, instances, routed);
     } catch (err) {
       ex.fail(err, false, ex.format);
     }

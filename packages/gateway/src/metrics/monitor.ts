@@ -1,16 +1,17 @@
-// Drift, per model version: PSI per feature and of the predicted probability, and the rows in the
-// window, computed from each version's drift window at scrape time (never on the request path);
-// and the distribution of predicted probabilities, counted as they are answered.
+// Watching the models. Drift, per model version: PSI per feature and of the predicted probability,
+// and the rows in the window, computed from each version's drift window at scrape time (never on
+// the request path); the distribution of predicted probabilities, counted as they are answered.
+// The traffic log: rows written, rows dropped.
 import { Gauge, type Registry } from 'prom-client';
-import { registerHistogram } from './register.js';
-import type { DriftSource, ModelLabels, ProbabilityMetric } from './types.js';
+import { registerCounter, registerHistogram } from './register.js';
+import type { DriftSource, ModelLabels, ProbabilityMetric, TrafficLogMetric } from './types.js';
 
 const PROBABILITY_BUCKETS = Array.from({ length: 20 }, (_, i) => (i + 1) / 20);
 
-export function driftMetrics(
+export function monitorMetrics(
   registry: Registry,
   sources: () => Iterable<DriftSource>,
-): { probabilities(labels: ModelLabels): ProbabilityMetric } {
+): { probabilities(labels: ModelLabels): ProbabilityMetric; trafficLog: TrafficLogMetric } {
   new Gauge({
     name: 'ortline_drift_window_rows',
     help: 'Rows in the drift window, per model version.',
@@ -51,7 +52,20 @@ export function driftMetrics(
     'Predicted probabilities answered (and scored for shadow comparison), per model version.',
     PROBABILITY_BUCKETS,
   );
+  const logged = registerCounter(registry, 'ortline_traffic_log_rows_total', 'Rows written to the traffic log.');
+  const dropped = registerCounter(
+    registry,
+    'ortline_traffic_log_dropped_rows_total',
+    'Sampled rows not written to the traffic log: full (its queue was full), error (the write failed).',
+  );
+  const written = logged.child({});
+  const full = dropped.child({ reason: 'full' });
+  const error = dropped.child({ reason: 'error' });
   return {
+    trafficLog: {
+      written: (n) => written.inc(n),
+      dropped: (n, reason) => (reason === 'full' ? full : error).inc(n),
+    },
     probabilities(labels) {
       const child = probability.child({ model: labels.model, version: labels.version });
       return (scores) => {
