@@ -1,6 +1,7 @@
-// `ortline serve | config | models | pull | help`. Flags come from the option table
+// `ortline serve | config | models | pull | drift-report | help`. Flags come from the option table
 // (config/options.ts); `models` is a client of a running gateway's admin API (cli-models.ts),
-// `pull` of an MLflow Model Registry (cli-pull.ts; loaded on use: it needs the native scorer).
+// `pull` of an MLflow Model Registry (cli-pull.ts; loaded on use: it needs the native scorer),
+// `drift-report` reads traffic logs (cli-drift-report.ts).
 import { type ParseArgsConfig, parseArgs as parseArgsWithNode } from 'node:util';
 import { modelsCommand } from './cli-models.js';
 import { renderConfigMarkdown } from './config/doc.js';
@@ -101,6 +102,8 @@ function usage(): string {
     '                                 (ortline models --help)',
     '  ortline pull ...               a version from an MLflow Model Registry into a model repository',
     '                                 (ortline pull --help)',
+    '  ortline drift-report ...       drift of a version over traffic logs, as an HTML page',
+    '                                 (ortline drift-report --help)',
     '',
     'Flags (every option; see CONFIG.md):',
     '  -c, --config <file>            JSON config file (also ORTLINE_CONFIG)',
@@ -136,6 +139,7 @@ export function loadCliConfig(args: ParsedArgs, env: NodeJS.ProcessEnv): Gateway
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   if (argv[0] === 'models') return modelsCommand(argv.slice(1), env);
   if (argv[0] === 'pull') return (await import('./cli-pull.js')).pullCommand(argv.slice(1), env);
+  if (argv[0] === 'drift-report') return (await import('./cli-drift-report.js')).driftReportCommand(argv.slice(1));
   let args: ParsedArgs;
   let config: GatewayConfig;
   try {

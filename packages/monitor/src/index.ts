@@ -14,6 +14,8 @@ export {
   psi,
   summarize,
 } from './psi.js';
+export { collectDriftReport, type DriftReportData, type ReportOptions } from './report.js';
+export { histogramSvg, renderDriftReportHtml } from './report-html.js';
 export { TRAFFIC_FILE, type TrafficLogOptions, TrafficLogWriter } from './traffic-log.js';
 export { type ReadIssue, readTrafficLog, type TrafficLine, trafficFiles } from './traffic-read.js';
 export { DriftWindow, type WindowOptions, type WindowSnapshot } from './window.js';
