@@ -22,7 +22,7 @@ import {
 beforeAll(requireTools);
 
 /** Custom resources: no schema ships with kubernetes-validate; rendered.test.ts checks them field by field. */
-const CUSTOM_KINDS = new Set(['ServiceMonitor']);
+const CUSTOM_KINDS = new Set(['ServiceMonitor', 'PrometheusRule']);
 
 const VARIANTS: Record<string, RenderOptions> = {
   'default values': {},
@@ -43,11 +43,12 @@ const VARIANTS: Record<string, RenderOptions> = {
       'models.initContainer.command={sh,-c,fetch-model churn 1 "$MODELS_DIR"}',
     ],
   },
-  'no autoscaler, ServiceMonitor, Ingress, admin token, external Redis secret': {
+  'no autoscaler, ServiceMonitor, PrometheusRule, Ingress, admin token, external Redis secret': {
     set: [
       'autoscaling.enabled=false',
       'replicaCount=3',
       'serviceMonitor.enabled=true',
+      'prometheusRule.enabled=true',
       'ingress.enabled=true',
       'admin.existingSecret.name=ortline-admin',
       'redis.existingSecret.name=ortline-redis',

@@ -449,3 +449,23 @@ describe('an image digest pins the exact build', () => {
     expect(gatewayContainer(objects).image).toBe(`ortline/gateway:0.1.0@${digest}`);
   });
 });
+
+describe('PrometheusRule', () => {
+  it('is not rendered unless enabled (its CRD may not exist)', () => {
+    expect(objectsOf(render().objects, 'PrometheusRule')).toEqual([]);
+  });
+
+  it('when enabled, carries deploy/prometheus/rules.yaml unchanged, with the labels asked for', () => {
+    const { objects } = render({
+      set: ['prometheusRule.enabled=true', 'prometheusRule.labels.release=kube-prometheus-stack'],
+    });
+    const rule = one(objects, 'PrometheusRule');
+    expect(rule.apiVersion).toBe('monitoring.coreos.com/v1');
+    expect(rule.metadata.labels!.release).toBe('kube-prometheus-stack');
+    expect(rule.metadata.labels!['app.kubernetes.io/name']).toBe('ortline');
+    const file = yamlDocs(readFileSync(join(ROOT, 'deploy/prometheus/rules.yaml'), 'utf8'))[0];
+    expect(rule.spec).toEqual(file);
+    // Prometheus's own templates reach the operator untouched by Helm's.
+    expect(JSON.stringify(rule.spec)).toContain('{{ $labels.instance }}');
+  });
+});

@@ -82,6 +82,7 @@ export async function startGateway(options: GatewayStartOptions = {}): Promise<G
     models: () => registry?.all() ?? [],
     versionStates: () => registry?.versionStates() ?? [],
     drift: () => registry?.all() ?? [],
+    queueLimitRows: config.batcher.maxQueueRows,
     wsPending: () => stream?.pending() ?? 0,
     cache: () => cache,
     l2: l2Configured({

@@ -52,6 +52,8 @@ export function createMetrics(options: {
   drift?: () => Iterable<DriftSource>;
   wsPending: () => number;
   cache?: () => CacheGaugeSource | undefined;
+  /** batcher.maxQueueRows, exported for saturation alerts. */
+  queueLimitRows?: number;
   /** Whether an L2 is configured: its gauges exist only then. */
   l2?: boolean;
 }): Metrics {
@@ -77,7 +79,7 @@ export function createMetrics(options: {
   const registry = new Registry();
   if (options.defaultMetrics) collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 10 });
   const requests = requestMetrics(registry);
-  const models = modelMetrics(registry, options.models);
+  const models = modelMetrics(registry, options.models, options.queueLimitRows ?? 0);
   const lifecycle = lifecycleMetrics(registry, options.versionStates ?? (() => []));
   const monitor = monitorMetrics(registry, options.drift ?? (() => []));
   const runtime = runtimeMetrics(registry, options.wsPending);

@@ -10,6 +10,7 @@ const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 
 export function modelMetrics(
   registry: Registry,
   models: () => Iterable<ModelGaugeSource>,
+  queueLimitRows: number,
 ): { batch(labels: ModelLabels): BatchMetric } {
   const inference = registerHistogram(
     registry,
@@ -47,6 +48,12 @@ export function modelMetrics(
     'Rows waiting for a native run (queue depth), per model version.',
     (m) => m.queueRows,
   );
+  // The same for every version: alert rules divide the queue depth by it (saturation).
+  new Gauge({
+    name: 'ortline_queue_limit_rows',
+    help: 'Most rows a model version may have waiting (batcher.maxQueueRows); past it requests get QUEUE_FULL.',
+    registers: [registry],
+  }).set(queueLimitRows);
   perVersion('ortline_runs_in_flight', 'Native runs in flight, per model version.', (m) => m.inFlight);
   perVersion('ortline_model_ready', '1 when the model version is loaded and warmed.', (m) => (m.ready ? 1 : 0));
   return {
