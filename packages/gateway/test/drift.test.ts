@@ -48,11 +48,15 @@ async function start(
   };
 }
 
-async function score(url: string, path: string, records: readonly TelcoRecord[]): Promise<void> {
+/** Scores in requests of 500; the risk category of every answer. */
+async function score(url: string, path: string, records: readonly TelcoRecord[]): Promise<string[]> {
+  const risks: string[] = [];
   for (let i = 0; i < records.length; i += 500) {
     const r = await postJson(`${url}${path}`, { instances: records.slice(i, i + 500) });
     expect(r.status, JSON.stringify(r.json).slice(0, 300)).toBe(200);
+    for (const p of r.json.predictions) risks.push(p.risk_category);
   }
+  return risks;
 }
 
 async function drift(url: string, query = ''): Promise<DriftBody> {
@@ -112,7 +116,7 @@ describe('drift', () => {
 
   it('flags Contract, and only Contract, for the version the shifted rows went to', async () => {
     const shifted = sample(training, 3000, seeded(3)).map((r) => ({ ...r, Contract: 'Two year' }));
-    await score(url, '/v1/models/churn/versions/2/predict', shifted);
+    const risks = await score(url, '/v1/models/churn/versions/2/predict', shifted);
     const d = await drift(url, '?version=2');
     expect(d.version).toBe('2');
     const p = psis(d);
@@ -132,6 +136,14 @@ describe('drift', () => {
     expect(metrics).toMatch(/^ortline_prediction_drift_psi\{model="churn",version="2"\} \S+$/m);
     const count = /^ortline_prediction_probability_count\{model="churn",version="2"\} (\S+)$/m.exec(metrics)?.[1];
     expect(Number(count)).toBe(3000);
+    // Risk categories counted as answered.
+    for (const category of ['Low', 'Medium', 'High']) {
+      const series = new RegExp(
+        `^ortline_risk_predictions_total\\{model="churn",version="2",risk="${category}"\\} (\\S+)$`,
+        'm',
+      );
+      expect(Number(series.exec(metrics)?.[1]), category).toBe(risks.filter((r) => r === category).length);
+    }
   });
 
   it('flags tenure when it is halved; the window slides so old rows leave', async () => {

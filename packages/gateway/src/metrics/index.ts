@@ -16,8 +16,8 @@ import type {
   LifecycleMetric,
   Metrics,
   ModelGaugeSource,
+  OutcomeMetric,
   PredictionMetric,
-  ProbabilityMetric,
   RouteMetric,
   ShadowMetric,
   TrafficLogMetric,
@@ -37,7 +37,7 @@ const NOOP_PREDICTIONS: PredictionMetric = {
   pinned: NOOP_COUNT,
   shadow: NOOP_COUNT,
 };
-const NOOP_PROBABILITIES: ProbabilityMetric = () => {};
+const NOOP_OUTCOMES: OutcomeMetric = () => {};
 const NOOP_TRAFFIC_LOG: TrafficLogMetric = { written() {}, dropped() {} };
 const NOOP_SHADOW: ShadowMetric = { scored() {}, dropped() {} };
 const NOOP_LIFECYCLE: LifecycleMetric = { loaded() {}, rejected() {}, routed() {} };
@@ -66,7 +66,7 @@ export function createMetrics(options: {
       cache: () => NOOP_CACHE,
       predictions: () => NOOP_PREDICTIONS,
       shadow: () => NOOP_SHADOW,
-      probabilities: () => NOOP_PROBABILITIES,
+      outcomes: () => NOOP_OUTCOMES,
       trafficLog: NOOP_TRAFFIC_LOG,
       lifecycle: NOOP_LIFECYCLE,
       l2: NOOP_L2,
@@ -92,7 +92,7 @@ export function createMetrics(options: {
     cache: cache.cache,
     predictions: lifecycle.predictions,
     shadow: lifecycle.shadow,
-    probabilities: monitor.probabilities,
+    outcomes: monitor.outcomes,
     trafficLog: monitor.trafficLog,
     lifecycle: lifecycle.lifecycle,
     l2: cache.l2,

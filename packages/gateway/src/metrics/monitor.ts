@@ -4,14 +4,14 @@
 // The traffic log: rows written, rows dropped.
 import { Gauge, type Registry } from 'prom-client';
 import { registerCounter, registerHistogram } from './register.js';
-import type { DriftSource, ModelLabels, ProbabilityMetric, TrafficLogMetric } from './types.js';
+import type { DriftSource, ModelLabels, OutcomeMetric, RiskBanding, TrafficLogMetric } from './types.js';
 
 const PROBABILITY_BUCKETS = Array.from({ length: 20 }, (_, i) => (i + 1) / 20);
 
 export function monitorMetrics(
   registry: Registry,
   sources: () => Iterable<DriftSource>,
-): { probabilities(labels: ModelLabels): ProbabilityMetric; trafficLog: TrafficLogMetric } {
+): { outcomes(labels: ModelLabels, risk: RiskBanding): OutcomeMetric; trafficLog: TrafficLogMetric } {
   new Gauge({
     name: 'ortline_drift_window_rows',
     help: 'Rows in the drift window, per model version.',
@@ -52,6 +52,11 @@ export function monitorMetrics(
     'Predicted probabilities answered (and scored for shadow comparison), per model version.',
     PROBABILITY_BUCKETS,
   );
+  const risks = registerCounter(
+    registry,
+    'ortline_risk_predictions_total',
+    "Predictions answered (and scored for shadow comparison), per model version and risk category (the card's thresholds; `none` without them).",
+  );
   const logged = registerCounter(registry, 'ortline_traffic_log_rows_total', 'Rows written to the traffic log.');
   const dropped = registerCounter(
     registry,
@@ -66,10 +71,16 @@ export function monitorMetrics(
       written: (n) => written.inc(n),
       dropped: (n, reason) => (reason === 'full' ? full : error).inc(n),
     },
-    probabilities(labels) {
+    outcomes(labels, risk) {
       const child = probability.child({ model: labels.model, version: labels.version });
+      const names = risk.categories.length > 0 ? risk.categories : ['none'];
+      const byBand = names.map((r) => risks.child({ model: labels.model, version: labels.version, risk: r }));
       return (scores) => {
-        for (let i = 0; i < scores.length; i++) child.observe(scores[i]!);
+        for (let i = 0; i < scores.length; i++) {
+          const p = scores[i]!;
+          child.observe(p);
+          byBand[risk.band(p)]!.inc(1);
+        }
       };
     },
   };

@@ -80,8 +80,14 @@ export interface DriftSource {
   readonly drift: { snapshot(): WindowSnapshot } | null;
 }
 
-/** Predicted probabilities of one model version, as they are answered. */
-export type ProbabilityMetric = (scores: Float64Array) => void;
+/** Predicted probabilities of one model version, as they are answered: their histogram and risk categories. */
+export type OutcomeMetric = (scores: Float64Array) => void;
+
+/** A model version's risk categories: their names, and the index of a probability's category. */
+export interface RiskBanding {
+  readonly categories: readonly string[];
+  band(p: number): number;
+}
 
 /** Rows of the traffic log. */
 export interface TrafficLogMetric {
@@ -105,7 +111,7 @@ export interface Metrics {
   cache(labels: ModelLabels): CacheMetric;
   predictions(labels: ModelLabels): PredictionMetric;
   shadow(labels: ModelLabels): ShadowMetric;
-  probabilities(labels: ModelLabels): ProbabilityMetric;
+  outcomes(labels: ModelLabels, risk: RiskBanding): OutcomeMetric;
   readonly trafficLog: TrafficLogMetric;
   readonly lifecycle: LifecycleMetric;
   readonly l2: L2Metric;

@@ -85,7 +85,7 @@ export async function loadVersion(
       predictions: metrics.predictions(labels),
       shadowMetric: metrics.shadow(labels),
       drift,
-      probabilities: metrics.probabilities(labels),
+      outcomes: metrics.outcomes(labels, { categories: bands.map((b) => b.category), band: (p) => answers.band(p) }),
     });
   } catch (err) {
     model.close();

@@ -8,8 +8,8 @@ import type {
   DriftSource,
   ModelGaugeSource,
   ModelLabels,
+  OutcomeMetric,
   PredictionMetric,
-  ProbabilityMetric,
   ShadowMetric,
 } from '../metrics/index.js';
 import { oipMetadataJson } from '../oip/metadata.js';
@@ -44,7 +44,7 @@ export class ModelVersion implements ModelGaugeSource, DriftSource {
   readonly shadowMetric: ShadowMetric;
   /** The rows this version answered, against its card's reference; null when not watched. */
   readonly drift: DriftWindow | null;
-  private readonly probabilities: ProbabilityMetric;
+  private readonly outcomes: OutcomeMetric;
   readonly inputs: readonly TensorInfo[];
   readonly outputs: readonly TensorInfo[];
   /** GET /v2/models/{name}/versions/{v}, rendered once. */
@@ -68,7 +68,7 @@ export class ModelVersion implements ModelGaugeSource, DriftSource {
     predictions: PredictionMetric;
     shadowMetric: ShadowMetric;
     drift: DriftWindow | null;
-    probabilities: ProbabilityMetric;
+    outcomes: OutcomeMetric;
   }) {
     this.name = init.name;
     this.version = init.version;
@@ -82,7 +82,7 @@ export class ModelVersion implements ModelGaugeSource, DriftSource {
     this.predictions = init.predictions;
     this.shadowMetric = init.shadowMetric;
     this.drift = init.drift;
-    this.probabilities = init.probabilities;
+    this.outcomes = init.outcomes;
     this.inputs = init.model.inputs;
     this.outputs = init.model.outputs;
     this.inputByName = new Map(this.inputs.map((i) => [i.name, i]));
@@ -92,10 +92,10 @@ export class ModelVersion implements ModelGaugeSource, DriftSource {
     this.headers = versionHeaders(init.version);
   }
 
-  /** Rows this version scored for a caller (answered, or compared as a shadow): drift and the probability histogram. */
+  /** Rows this version scored for a caller (answered, or compared as a shadow): drift, the probability histogram, risk categories. */
   observe(records: readonly unknown[], scores: Float64Array): void {
     this.drift?.observe(records, scores);
-    this.probabilities(scores);
+    this.outcomes(scores);
   }
 
   get queueRows(): number {
