@@ -43,12 +43,13 @@ const VARIANTS: Record<string, RenderOptions> = {
       'models.initContainer.command={sh,-c,fetch-model churn 1 "$MODELS_DIR"}',
     ],
   },
-  'no autoscaler, ServiceMonitor, PrometheusRule, Ingress, admin token, external Redis secret': {
+  'no autoscaler, ServiceMonitor, PrometheusRule, dashboards, Ingress, admin token, external Redis secret': {
     set: [
       'autoscaling.enabled=false',
       'replicaCount=3',
       'serviceMonitor.enabled=true',
       'prometheusRule.enabled=true',
+      'grafanaDashboards.enabled=true',
       'ingress.enabled=true',
       'admin.existingSecret.name=ortline-admin',
       'redis.existingSecret.name=ortline-redis',

@@ -469,3 +469,26 @@ describe('PrometheusRule', () => {
     expect(JSON.stringify(rule.spec)).toContain('{{ $labels.instance }}');
   });
 });
+
+describe('Grafana dashboards', () => {
+  it('are not rendered unless enabled', () => {
+    expect(objectsOf(render().objects, 'ConfigMap').filter((c) => c.metadata.name.includes('dashboard'))).toEqual([]);
+  });
+
+  it('when enabled, one ConfigMap per dashboard, labelled for the sidecar, holding the JSON unchanged', () => {
+    const { objects } = render({
+      set: ['grafanaDashboards.enabled=true', 'grafanaDashboards.annotations.grafana_folder=ortline'],
+    });
+    const maps = objectsOf(objects, 'ConfigMap').filter((c) => c.metadata.name.startsWith('ortline-dashboard-'));
+    expect(maps.map((m) => m.metadata.name).sort()).toEqual([
+      'ortline-dashboard-model-health',
+      'ortline-dashboard-service-overview',
+    ]);
+    for (const m of maps) {
+      expect(m.metadata.labels!.grafana_dashboard).toBe('1');
+      expect(m.metadata.annotations!.grafana_folder).toBe('ortline');
+      const [file, json] = Object.entries(m.data!)[0]!;
+      expect(JSON.parse(json)).toEqual(JSON.parse(readFileSync(join(CHART, 'files', 'dashboards', file), 'utf8')));
+    }
+  });
+});
