@@ -28,6 +28,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { activeModelDir, machineInfo, median, repoRoot } from './common.mjs';
+import { startServe } from './serve.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -291,52 +292,6 @@ async function expensiveModel(quiet) {
 
 // ---------------------------------------------------------------------------------------------
 // Part 2: throughput over HTTP at hit ratios.
-function startServe(extra, env = {}) {
-  const proc = spawn(
-    process.execPath,
-    [
-      join(repoRoot, 'packages/gateway/bin/ortline.js'),
-      'serve',
-      '--host',
-      '127.0.0.1',
-      '--port',
-      '0',
-      '--models-dir',
-      join(repoRoot, 'models'),
-      ...extra,
-    ],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: { ...process.env, ...env },
-    },
-  );
-  children.push(proc);
-  return new Promise((resolve, reject) => {
-    let buf = '';
-    let port;
-    const timer = setTimeout(() => reject(new Error('ortline serve did not log "ready" within 60 s')), 60_000);
-    proc.stdout.on('data', (d) => {
-      buf += d;
-      for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        try {
-          const j = JSON.parse(line);
-          if (j.msg === 'listening') port = j.port;
-          if (j.msg === 'ready') {
-            clearTimeout(timer);
-            resolve({ proc, url: `http://127.0.0.1:${port}` });
-          }
-        } catch {}
-      }
-    });
-    proc.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`ortline serve exited with ${code}`));
-    });
-  });
-}
-
 const template = JSON.stringify({ ...baseRecord, tenure: '@T@', MonthlyCharges: '@C@' });
 const [p0, rest] = template.split('"@T@"');
 const [p1, p2] = rest.split('"@C@"');
@@ -445,22 +400,22 @@ async function throughput() {
       name: 'no cache',
       redis: false,
       ratios: [0],
-      gw: await startServe(['--no-cache-l1-enabled', ...common], { REDIS_URL: '' }),
+      gw: await startServe(['--no-cache-l1-enabled', ...common], { env: { REDIS_URL: '' }, children }),
     },
-    { name: 'L1 only', redis: false, ratios, gw: await startServe(common, { REDIS_URL: '' }) },
+    { name: 'L1 only', redis: false, ratios, gw: await startServe(common, { env: { REDIS_URL: '' }, children }) },
   ];
   if (redis) {
     configs.push({
       name: 'L1 + L2 (Redis)',
       redis: true,
       ratios,
-      gw: await startServe(common, { REDIS_URL: redis.url }),
+      gw: await startServe(common, { env: { REDIS_URL: redis.url }, children }),
     });
     configs.push({
       name: 'L2 only (Redis, L1 off)',
       redis: true,
       ratios,
-      gw: await startServe(['--no-cache-l1-enabled', ...common], { REDIS_URL: redis.url }),
+      gw: await startServe(['--no-cache-l1-enabled', ...common], { env: { REDIS_URL: redis.url }, children }),
     });
   }
   // Sanity before timing: every configuration answers a parity row within tolerance.

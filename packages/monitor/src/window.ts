@@ -58,11 +58,11 @@ export class DriftWindow {
   observe(records: readonly unknown[], scores: ArrayLike<number>): void {
     const n = records.length;
     if (n === 0) return;
-    const now = this.now();
-    if (!this.byRows) this.slideTo(now);
+    // By rows the clock is read only when a segment opens (the time `since` reports).
+    if (!this.byRows) this.slideTo(this.now());
     const size = this.bins.size;
     for (let i = 0; i < n; i++) {
-      if (this.byRows && this.segmentRows[this.current]! >= this.span) this.advance(now);
+      if (this.byRows && this.segmentRows[this.current]! >= this.span) this.advance(this.now());
       this.bins.count(records[i], scores[i]!, this.counts, this.current * size);
       this.segmentRows[this.current]!++;
     }

@@ -75,6 +75,24 @@ describe('bins from the model card', () => {
       expect(counts.slice(l.offset, l.offset + l.labels.length).reduce((a, b) => a + b)).toBe(4);
   });
 
+  it('counts features and categories whose names need quoting (the counter is generated code)', () => {
+    const b = DriftBins.fromCard({
+      reference: {
+        features: {
+          'a"b\\': { type: 'categorical', categories: { 'x"y': 0.5, "it's\n": 0.5 } },
+          '}; throw 1; {': { type: 'numeric', edges: [0, 1, 2], shares: [0.5, 0.5] },
+        },
+        score: { edges: [0, 1], shares: [1] },
+      },
+    })!;
+    const counts = new Float64Array(b.size);
+    b.count({ 'a"b\\': "it's\n", '}; throw 1; {': 1.5 }, 0.5, counts);
+    b.count({ 'a"b\\': 'x"y', '}; throw 1; {': 'NaN' }, 0.5, counts);
+    const [cat, num] = b.features;
+    expect([...counts.slice(cat!.offset, cat!.offset + 4)]).toEqual([1, 1, 0, 0]);
+    expect([...counts.slice(num!.offset, num!.offset + 3)]).toEqual([0, 1, 1]);
+  });
+
   it('is null for a card without a reference and names the field of a broken one', () => {
     expect(DriftBins.fromCard({ features: [] })).toBeNull();
     const broken = (ref: unknown) => () => DriftBins.fromCard({ reference: ref }, 'x/model.json');

@@ -61,15 +61,19 @@ export class TrafficRecorder {
 
   /** The rows of an answer just rendered; their shadow's, later, if they were mirrored. */
   answered(ctx: TrafficContext, records: readonly unknown[], routed: RoutedScores): void {
-    const picked = this.sample(records.length);
-    if (picked.length > 0) {
-      const time = new Date().toISOString();
-      const latency = performance.now() - ctx.start;
-      const rid = ctx.requestId();
-      for (const i of picked) {
-        const mv = versionAt(routed, i);
-        this.offer(mv, time, rid, routeAt(routed, i), records[i], routed.scores[i]!, latency, routed.source);
+    // Most requests have no row sampled: they cost one random number per row and nothing else.
+    let time = '';
+    let rid = '';
+    let latency = 0;
+    for (let i = 0; i < records.length; i++) {
+      if (this.rate < 1 && Math.random() >= this.rate) continue;
+      if (time === '') {
+        time = new Date().toISOString();
+        rid = ctx.requestId();
+        latency = performance.now() - ctx.start;
       }
+      const mv = versionAt(routed, i);
+      this.offer(mv, time, rid, routeAt(routed, i), records[i], routed.scores[i]!, latency, routed.source);
     }
     if (routed.shadowed) {
       void routed.shadowed.then((s) => {
@@ -79,18 +83,16 @@ export class TrafficRecorder {
   }
 
   private shadowed(ctx: TrafficContext, records: readonly unknown[], s: ShadowScores): void {
-    const picked = this.sample(records.length);
-    if (picked.length === 0) return;
-    const time = new Date().toISOString();
-    const rid = ctx.requestId();
-    for (const i of picked) this.offer(s.version, time, rid, 'shadow', records[i], s.scores[i]!, s.ms, 'internal');
-  }
-
-  /** Indices of the rows sampled. */
-  private sample(n: number): number[] {
-    const out: number[] = [];
-    for (let i = 0; i < n; i++) if (this.rate >= 1 || Math.random() < this.rate) out.push(i);
-    return out;
+    let time = '';
+    let rid = '';
+    for (let i = 0; i < records.length; i++) {
+      if (this.rate < 1 && Math.random() >= this.rate) continue;
+      if (time === '') {
+        time = new Date().toISOString();
+        rid = ctx.requestId();
+      }
+      this.offer(s.version, time, rid, 'shadow', records[i], s.scores[i]!, s.ms, 'internal');
+    }
   }
 
   private offer(
