@@ -34,3 +34,30 @@ export function unknownMetrics(expr: string, exported: { names: Set<string>; his
 export function fillVariables(expr: string): string {
   return expr.replace(/\$__rate_interval/g, '1m').replace(/\$(job|instance|model|version)\b/g, '.*');
 }
+
+/** The panels a person opens the dashboards for: each must exist and, with traffic, show data. */
+export const MAIN_PANELS: Readonly<Record<string, readonly string[]>> = {
+  'service-overview.json': [
+    'Requests / s',
+    'p99 latency',
+    'Model versions ready',
+    'Throughput by route',
+    'Latency percentiles (scoring routes, 200)',
+    'Predictions by route',
+    'Rows per micro-batch',
+    'Native run time p99',
+    'Queue (rows waiting) against its limit',
+    'Event loop delay',
+    'Cache hit ratio',
+  ],
+  'model-health.json': [
+    'Versions and their state',
+    'Predictions by version and route',
+    'Predictions by risk category',
+    'Predicted probability distribution',
+    'Feature drift now',
+    'Feature drift over time',
+    'Prediction drift',
+    'Rows in the drift window',
+  ],
+};

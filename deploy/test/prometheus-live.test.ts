@@ -14,7 +14,7 @@ import { type Gateway, startGateway } from '../../packages/gateway/src/index.js'
 import { bundledChurn, churnRepository, postJson, repoRoot } from '../../packages/gateway/test/helpers.js';
 import { sample, seeded, telcoRecords } from '../../packages/monitor/test/telco.js';
 import { dashboards } from '../grafana/dashboards.js';
-import { fillVariables } from './metrics.js';
+import { fillVariables, MAIN_PANELS } from './metrics.js';
 
 const work = mkdtempSync(join(tmpdir(), 'ortline-prom-'));
 const repo = churnRepository({ '1': bundledChurn('1'), '2': bundledChurn('2') }, { active: '1' });
@@ -143,27 +143,7 @@ afterAll(async () => {
 
 describe('against a real Prometheus', () => {
   it('runs every dashboard query, and the main panels return data', async () => {
-    const main = new Set([
-      'Requests / s',
-      'p99 latency',
-      'Model versions ready',
-      'Throughput by route',
-      'Latency percentiles (scoring routes, 200)',
-      'Predictions by route',
-      'Rows per micro-batch',
-      'Native run time p99',
-      'Queue (rows waiting) against its limit',
-      'Event loop delay',
-      'Cache hit ratio',
-      'Versions and their state',
-      'Predictions by version and route',
-      'Predictions by risk category',
-      'Predicted probability distribution',
-      'Feature drift now',
-      'Feature drift over time',
-      'Prediction drift',
-      'Rows in the drift window',
-    ]);
+    const main = new Set(Object.values(MAIN_PANELS).flat());
     let withData = 0;
     for (const [file, d] of Object.entries(dashboards())) {
       for (const p of (d as { panels: { title: string; targets?: { expr: string }[] }[] }).panels) {
