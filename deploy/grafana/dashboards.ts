@@ -51,11 +51,23 @@ const lastValue = () => new common.ReduceDataOptionsBuilder().calcs(['lastNotNul
 
 const thresholdLines = () => new common.GraphThresholdsStyleConfigBuilder().mode(common.GraphThresholdsStyleMode.Line);
 
+/** PSI's reading: < 0.1 ok, 0.1 to 0.25 watch, > 0.25 drift. */
+const psiThresholds = () =>
+  thresholds([
+    [null, 'green'],
+    [0.1, 'orange'],
+    [0.25, 'red'],
+  ]);
+
 const series = (title: string, unit: string, ...targets: prometheus.DataqueryBuilder[]) => {
   const p = new timeseries.PanelBuilder().title(title).unit(unit).datasource(DATASOURCE).height(8).span(12);
   for (const t of targets) p.withTarget(t);
   return p;
 };
+
+/** A PSI over time, with the watch and drift levels drawn as lines. */
+const psiSeries = (title: string, target: prometheus.DataqueryBuilder) =>
+  series(title, 'short', target).thresholds(psiThresholds()).thresholdsStyle(thresholdLines());
 
 export function serviceOverview(): dashboard.Dashboard {
   const b = new dashboard.DashboardBuilder('ortline / service overview')
@@ -249,11 +261,6 @@ export function modelHealth(): dashboard.Dashboard {
     .includeAll(true)
     .allValue('.*');
   const M = `${SEL},model=~"$model",version=~"$version"`;
-  const psiThresholds = thresholds([
-    [null, 'green'],
-    [0.1, 'orange'],
-    [0.25, 'red'],
-  ]);
   const b = new dashboard.DashboardBuilder('ortline / model health')
     .uid('ortline-model-health')
     .description(
@@ -335,7 +342,7 @@ export function modelHealth(): dashboard.Dashboard {
         .span(12)
         .min(0)
         .max(0.5)
-        .thresholds(psiThresholds)
+        .thresholds(psiThresholds())
         .withTarget(
           query(`max by (feature) (ortline_feature_drift_psi{${M}})`, '{{feature}}')
             .instant()
@@ -343,23 +350,13 @@ export function modelHealth(): dashboard.Dashboard {
         ),
     )
     .withPanel(
-      series(
+      psiSeries(
         'Feature drift over time',
-        'short',
         query(`max by (version, feature) (ortline_feature_drift_psi{${M}})`, 'v{{version}} {{feature}}'),
-      )
-        .height(10)
-        .thresholds(psiThresholds)
-        .thresholdsStyle(thresholdLines()),
+      ).height(10),
     )
     .withPanel(
-      series(
-        'Prediction drift',
-        'short',
-        query(`max by (version) (ortline_prediction_drift_psi{${M}})`, 'v{{version}}'),
-      )
-        .thresholds(psiThresholds)
-        .thresholdsStyle(thresholdLines()),
+      psiSeries('Prediction drift', query(`max by (version) (ortline_prediction_drift_psi{${M}})`, 'v{{version}}')),
     )
     .withPanel(
       series(

@@ -5,36 +5,22 @@
 // The rules are loaded as they ship, except that every `for:` is cut to 2s so a test can wait it.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { type Gateway, startGateway } from '../../packages/gateway/src/index.js';
-import { bundledChurn, churnRepository, postJson, repoRoot } from '../../packages/gateway/test/helpers.js';
+import { bundledChurn, freePort, postJson, repoRoot, startInProcessOn } from '../../packages/gateway/test/helpers.js';
 import { sample, seeded, telcoRecords } from '../../packages/monitor/test/telco.js';
 import { dashboards } from '../grafana/dashboards.js';
 import { fillVariables, MAIN_PANELS } from './metrics.js';
 
 const work = mkdtempSync(join(tmpdir(), 'ortline-prom-'));
-const repo = churnRepository({ '1': bundledChurn('1'), '2': bundledChurn('2') }, { active: '1' });
-let gateway: Gateway;
+let gateway: Awaited<ReturnType<typeof startInProcessOn>>;
 let prometheus: ChildProcess;
 let promUrl = '';
 let prometheusLog = '';
 let loading = true;
 let load: Promise<void>;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 interface PromResult {
   status: string;
@@ -77,15 +63,11 @@ async function generateLoad(url: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  gateway = await startGateway({
-    overrides: {
-      host: '127.0.0.1',
-      port: 0,
-      modelsDir: repo.root,
-      log: { level: 'silent' },
-      drift: { windowRows: 2000, minRows: 500 },
-    },
-  });
+  gateway = await startInProcessOn(
+    { '1': bundledChurn('1'), '2': bundledChurn('2') },
+    { active: '1' },
+    { drift: { windowRows: 2000, minRows: 500 } },
+  );
   load = generateLoad(gateway.url);
 
   const rules = readFileSync(join(repoRoot, 'deploy/prometheus/rules.yaml'), 'utf8').replace(
@@ -102,7 +84,7 @@ beforeAll(async () => {
       'rule_files: [rules.yaml]',
       'scrape_configs:',
       '  - job_name: ortline',
-      `    static_configs: [{ targets: ['127.0.0.1:${gateway.port}'] }]`,
+      `    static_configs: [{ targets: ['127.0.0.1:${gateway.gateway.port}'] }]`,
       '',
     ].join('\n'),
   );
@@ -137,7 +119,6 @@ afterAll(async () => {
     await exited;
   }
   await gateway?.close();
-  repo.cleanup();
   rmSync(work, { recursive: true, force: true });
 });
 

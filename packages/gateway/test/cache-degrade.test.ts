@@ -5,7 +5,8 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { Gateway } from '../src/index.js';
 import { eventually, freshRecord, gatewayOn, metric, metrics, predict, twoVersionRepo } from './cache-helpers.js';
-import { freePort, RedisServer } from './redis.js';
+import { freePort } from './helpers.js';
+import { RedisServer } from './redis.js';
 
 const repo = twoVersionRepo('1');
 let redis: RedisServer | undefined;

@@ -8,14 +8,12 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sample, seeded, telcoRecords } from '../../monitor/test/telco.js';
-import { startGateway } from '../src/index.js';
 import { artifactPath, launchChromium } from './browser.js';
-import { bundledChurn, churnRepository, ensureBuilt, packageDir, postJson } from './helpers.js';
+import { bundledChurn, ensureBuilt, packageDir, postJson, startInProcessOn } from './helpers.js';
 
 const training = telcoRecords();
 const work = mkdtempSync(join(tmpdir(), 'ortline-report-'));
 const logDir = join(work, 'log');
-const repo = churnRepository({ '1': bundledChurn('1'), '2': bundledChurn('2') }, { active: '1' });
 let live: { window: { rows: number }; features: { name: string; psi: number }[]; prediction: { psi: number } };
 
 function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
@@ -28,16 +26,11 @@ function cli(args: string[]): { status: number | null; stdout: string; stderr: s
 }
 
 beforeAll(async () => {
-  const gateway = await startGateway({
-    overrides: {
-      host: '127.0.0.1',
-      port: 0,
-      modelsDir: repo.root,
-      log: { level: 'silent' },
-      drift: { windowRows: 100_000, minRows: 500 },
-      trafficLog: { sampleRate: 1, dir: logDir },
-    },
-  });
+  const gateway = await startInProcessOn(
+    { '1': bundledChurn('1'), '2': bundledChurn('2') },
+    { active: '1' },
+    { drift: { windowRows: 100_000, minRows: 500 }, trafficLog: { sampleRate: 1, dir: logDir } },
+  );
   try {
     const rows = sample(training, 3000, seeded(31)).map((r, i) => (i < 1500 ? r : { ...r, Contract: 'Two year' }));
     for (let i = 0; i < rows.length; i += 500) {
@@ -56,7 +49,6 @@ beforeAll(async () => {
 
 afterAll(() => {
   rmSync(work, { recursive: true, force: true });
-  repo.cleanup();
 });
 
 describe('ortline drift-report', () => {
@@ -64,7 +56,7 @@ describe('ortline drift-report', () => {
   const json = join(work, 'report.json');
 
   it('computes the same PSI from the logs as the gateway did live', () => {
-    const r = cli(['--log', logDir, '--model-dir', join(repo.root, 'churn', '1'), '--out', out, '--json', json]);
+    const r = cli(['--log', logDir, '--model-dir', bundledChurn('1'), '--out', out, '--json', json]);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/churn version 1, 3000 rows; 1 feature\(s\) drifting \(Contract \d+\.\d\d\)/);
@@ -82,18 +74,7 @@ describe('ortline drift-report', () => {
 
   it('limits the rows to a time range', () => {
     const future = new Date(Date.now() + 3_600_000).toISOString();
-    const r = cli([
-      '--log',
-      logDir,
-      '--model-dir',
-      join(repo.root, 'churn', '1'),
-      '--out',
-      out,
-      '--json',
-      json,
-      '--since',
-      future,
-    ]);
+    const r = cli(['--log', logDir, '--model-dir', bundledChurn('1'), '--out', out, '--json', json, '--since', future]);
     expect(r.status).toBe(0);
     const report = JSON.parse(readFileSync(json, 'utf8'));
     expect(report.rows).toBe(0);
@@ -113,7 +94,7 @@ describe('ortline drift-report', () => {
     const missing = cli(['--log', logDir, '--model-dir', join(work, 'nowhere'), '--out', out]);
     expect(missing.status).toBe(1);
     expect(missing.stderr).toMatch(/model\.json/);
-    const noLog = cli(['--log', join(work, 'nolog'), '--model-dir', join(repo.root, 'churn', '1'), '--out', out]);
+    const noLog = cli(['--log', join(work, 'nolog'), '--model-dir', bundledChurn('1'), '--out', out]);
     expect(noLog.status).toBe(1);
     expect(noLog.stderr).toMatch(/ENOENT/);
   });
@@ -121,7 +102,7 @@ describe('ortline drift-report', () => {
   describe('the page, in Chromium', () => {
     let browser: Browser;
     beforeAll(async () => {
-      const r = cli(['--log', logDir, '--model-dir', join(repo.root, 'churn', '1'), '--out', out]);
+      const r = cli(['--log', logDir, '--model-dir', bundledChurn('1'), '--out', out]);
       expect(r.status).toBe(0);
       browser = await launchChromium();
     });

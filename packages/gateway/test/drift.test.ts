@@ -1,12 +1,12 @@
 // Drift over real HTTP: rows answered by a version are counted against its model card's reference;
 // rows like the training data read as stable, a shifted feature reads as drift (and only that
 // feature), in GET /v1/models/{name}/drift and in /metrics.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sample, seeded, type TelcoRecord, telcoRecords } from '../../monitor/test/telco.js';
-import { type Gateway, type GatewayConfigInput, startGateway } from '../src/index.js';
-import { bundledChurn, churnRepository, postJson } from './helpers.js';
+import type { GatewayConfigInput } from '../src/index.js';
+import { bundledChurn, editCard, postJson, startInProcessOn } from './helpers.js';
 
 const training = telcoRecords();
 
@@ -24,29 +24,12 @@ interface DriftBody {
   prediction: Layout;
 }
 
-async function start(
-  overrides: GatewayConfigInput,
-  edit?: (root: string) => void,
-): Promise<{ url: string; close: () => Promise<void> }> {
-  const { root, cleanup } = churnRepository({ '1': bundledChurn('1'), '2': bundledChurn('2') }, { active: '1' });
-  edit?.(root);
-  let gateway: Gateway;
-  try {
-    gateway = await startGateway({
-      overrides: { host: '127.0.0.1', port: 0, modelsDir: root, log: { level: 'silent' }, ...overrides },
-    });
-  } catch (err) {
-    cleanup();
-    throw err;
-  }
-  return {
-    url: gateway.url,
-    close: async () => {
-      await gateway.close();
-      cleanup();
-    },
-  };
-}
+const bothVersions = { '1': bundledChurn('1'), '2': bundledChurn('2') };
+const start = (overrides: GatewayConfigInput, edit?: (root: string) => void) =>
+  startInProcessOn(bothVersions, { active: '1' }, overrides, edit);
+/** Edits version 2's model card. */
+const editV2 = (change: (card: Record<string, any>) => void) => (root: string) =>
+  editCard(join(root, 'churn', '2', 'model.json'), change);
 
 /** Scores in requests of 500; the risk category of every answer. */
 async function score(url: string, path: string, records: readonly TelcoRecord[]): Promise<string[]> {
@@ -195,12 +178,12 @@ describe('drift not watched', () => {
   });
 
   it('serves a version whose card has no reference, and says so', async () => {
-    const g = await start({}, (root) => {
-      const path = join(root, 'churn', '2', 'model.json');
-      const card = JSON.parse(readFileSync(path, 'utf8'));
-      delete card.reference;
-      writeFileSync(path, JSON.stringify(card));
-    });
+    const g = await start(
+      {},
+      editV2((card) => {
+        delete card.reference;
+      }),
+    );
     try {
       const r = await fetch(`${g.url}/v1/models/churn/drift?version=2`);
       expect(await r.json()).toMatchObject({
@@ -213,12 +196,12 @@ describe('drift not watched', () => {
   });
 
   it('refuses a version whose reference is broken, as an invalid card', async () => {
-    const g = await start({}, (root) => {
-      const path = join(root, 'churn', '2', 'model.json');
-      const card = JSON.parse(readFileSync(path, 'utf8'));
-      card.reference.features.tenure.shares = [1];
-      writeFileSync(path, JSON.stringify(card));
-    });
+    const g = await start(
+      {},
+      editV2((card) => {
+        card.reference.features.tenure.shares = [1];
+      }),
+    );
     try {
       const states = (await (await fetch(`${g.url}/metrics`)).text()).match(
         /^ortline_model_gate_failures_total\{.*\} \S+$/gm,

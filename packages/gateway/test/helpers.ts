@@ -13,6 +13,7 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -102,6 +103,57 @@ export async function startChildOn(
       cleanup();
     },
   };
+}
+
+/**
+ * The gateway in this process over a fresh churnRepository (`edit` may change its files first);
+ * `close` stops it and removes the folder.
+ */
+export async function startInProcessOn(
+  versions: Readonly<Record<string, string>>,
+  serving: unknown,
+  overrides: GatewayConfigInput = {},
+  edit?: (root: string) => void,
+): Promise<{ gateway: Gateway; url: string; root: string; close: () => Promise<void> }> {
+  const { root, cleanup } = churnRepository(versions, serving);
+  let gateway: Gateway;
+  try {
+    edit?.(root);
+    gateway = await startGateway({
+      overrides: { host: '127.0.0.1', port: 0, modelsDir: root, log: { level: 'silent' }, ...overrides },
+    });
+  } catch (err) {
+    cleanup();
+    throw err;
+  }
+  return {
+    gateway,
+    url: gateway.url,
+    root,
+    close: async () => {
+      await gateway.close();
+      cleanup();
+    },
+  };
+}
+
+/** Reads a model.json, lets `change` edit it, writes it back. */
+export function editCard(path: string, change: (card: Record<string, any>) => void): void {
+  const card = JSON.parse(readFileSync(path, 'utf8'));
+  change(card);
+  writeFileSync(path, JSON.stringify(card));
+}
+
+/** A loopback port nothing listens on right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
 }
 
 /** The repository's own models/churn/<version>. */

@@ -13,27 +13,24 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundledChurn, type Child, churnRepository, packageDir, parity, repoRoot, startChild } from './helpers.js';
+import {
+  bundledChurn,
+  type Child,
+  churnRepository,
+  freePort,
+  packageDir,
+  parity,
+  repoRoot,
+  startChild,
+} from './helpers.js';
 
 const venv = join(repoRoot, 'models', 'training', '.venv', 'bin');
 let work: string;
 let server: ChildProcess;
 let tracking: string;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Logs `dir`'s files as a run's `model/` folder and registers it as `name`, pointing `alias` at it. */
 function register(dir: string, name: string, alias: string): void {

@@ -1,22 +1,11 @@
 // A real redis-server for the cache tests: Debian's binary (scripts/install-debian-packages.sh), started
 // on a free loopback port with no persistence, stopped by the test. Never a system service.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
+import { freePort } from './helpers.js';
 
 export function redisServerAvailable(): boolean {
   return spawnSync('redis-server', ['--version'], { encoding: 'utf8' }).status === 0;
-}
-
-/** A port nothing listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /** Sends PING on a fresh connection; true when +PONG comes back within `timeoutMs`. */

@@ -2,16 +2,13 @@
 // gone, answers nothing itself, and is measured against the live answer; its queue bound drops
 // rows (counted) instead of delaying anyone.
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Gateway, type GatewayConfigInput, startGateway } from '../src/index.js';
-import { bundledChurn, churnDir, churnRepository, parity } from './helpers.js';
+import type { GatewayConfigInput } from '../src/index.js';
+import { bundledChurn, churnDir, parity, startInProcessOn } from './helpers.js';
 
 const rows = parity().rows;
-const open: { gateway: Gateway; cleanup: () => void }[] = [];
+const open: (() => Promise<void>)[] = [];
 afterEach(async () => {
-  for (const { gateway, cleanup } of open.splice(0)) {
-    await gateway.close();
-    cleanup();
-  }
+  for (const close of open.splice(0)) await close();
 });
 
 /**
@@ -19,15 +16,13 @@ afterEach(async () => {
  * LightGBM); otherwise version 2 is a copy of 1.
  */
 async function start(overrides: GatewayConfigInput = {}, real = false): Promise<string> {
-  const { root, cleanup } = churnRepository(
+  const g = await startInProcessOn(
     real ? { '1': bundledChurn('1'), '2': bundledChurn('2') } : { '1': churnDir(), '2': churnDir() },
     { active: '1', shadow: '2' },
+    overrides,
   );
-  const gateway = await startGateway({
-    overrides: { host: '127.0.0.1', port: 0, modelsDir: root, log: { level: 'silent' }, ...overrides },
-  });
-  open.push({ gateway, cleanup });
-  return gateway.url;
+  open.push(g.close);
+  return g.url;
 }
 
 async function metric(url: string, series: string): Promise<number> {

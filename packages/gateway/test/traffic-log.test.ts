@@ -8,8 +8,8 @@ import { readTrafficLog, type TrafficLine } from '@ortline/monitor';
 import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { sample, seeded, telcoRecords } from '../../monitor/test/telco.js';
-import { type GatewayConfigInput, StartupError, startGateway } from '../src/index.js';
-import { bundledChurn, churnRepository, postJson } from './helpers.js';
+import { type GatewayConfigInput, StartupError } from '../src/index.js';
+import { bundledChurn, postJson, startInProcessOn } from './helpers.js';
 
 const training = telcoRecords();
 const temps: string[] = [];
@@ -25,32 +25,19 @@ async function run(
 ): Promise<{ lines: TrafficLine[]; metrics: string; dir: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'ortline-log-'));
   temps.push(dir);
-  const { root, cleanup } = churnRepository(versions, serving);
+  const g = await startInProcessOn(versions, serving, { trafficLog: { dir, ...trafficLog } });
+  let metrics = '';
   try {
-    const gateway = await startGateway({
-      overrides: {
-        host: '127.0.0.1',
-        port: 0,
-        modelsDir: root,
-        log: { level: 'silent' },
-        trafficLog: { dir, ...trafficLog },
-      },
-    });
-    let metrics = '';
-    try {
-      await work(gateway.url);
-      // Shadow rows are scored after the answers: give them a moment before the counters are read.
-      await new Promise((r) => setTimeout(r, 200));
-      metrics = await (await fetch(`${gateway.url}/metrics`)).text();
-    } finally {
-      await gateway.close();
-    }
-    const lines: TrafficLine[] = [];
-    for await (const line of readTrafficLog(dir)) lines.push(line);
-    return { lines, metrics, dir };
+    await work(g.url);
+    // Shadow rows are scored after the answers: give them a moment before the counters are read.
+    await new Promise((r) => setTimeout(r, 200));
+    metrics = await (await fetch(`${g.url}/metrics`)).text();
   } finally {
-    cleanup();
+    await g.close();
   }
+  const lines: TrafficLine[] = [];
+  for await (const line of readTrafficLog(dir)) lines.push(line);
+  return { lines, metrics, dir };
 }
 
 const counter = (metrics: string, series: string) =>
@@ -186,22 +173,16 @@ describe('traffic log', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ortline-log-'));
     temps.push(dir);
     writeFileSync(join(dir, 'file'), '');
-    const { root, cleanup } = churnRepository({ '1': bundledChurn('1') }, { active: '1' });
-    try {
-      await expect(
-        startGateway({
-          overrides: {
-            host: '127.0.0.1',
-            port: 0,
-            modelsDir: root,
-            log: { level: 'silent' },
-            trafficLog: { sampleRate: 1, dir: join(dir, 'file', 'log') },
-          },
-        }),
-      ).rejects.toThrow(StartupError);
-    } finally {
-      cleanup();
-    }
+    // startInProcessOn removes its folder when the start fails.
+    await expect(
+      startInProcessOn(
+        { '1': bundledChurn('1') },
+        { active: '1' },
+        {
+          trafficLog: { sampleRate: 1, dir: join(dir, 'file', 'log') },
+        },
+      ),
+    ).rejects.toThrow(StartupError);
     const off = await run({ sampleRate: 0 }, { active: '1' }, async (url) => {
       expect((await postJson(`${url}/v1/models/churn/predict`, training[0])).status).toBe(200);
     });

@@ -257,9 +257,8 @@ export class Exchange {
     this.finish();
     const log = this.ctx.logRequest;
     if (log !== undefined) {
-      this.reqId ||= this.ctx.nextRequestId();
       log({
-        reqId: this.reqId,
+        reqId: this.requestId(),
         method: this.method,
         url: this.url,
         status: code,
