@@ -65,8 +65,11 @@ export interface VersionStateSource {
   readonly state: string;
 }
 
+/** How a version came to score a row: the routing's active version or canary, named by the request, or its shadow. */
+export type PredictionRoute = 'active' | 'canary' | 'pinned' | 'shadow';
+
 /** Predictions answered by one version, per route that chose it. */
-export type PredictionMetric = Readonly<Record<'active' | 'canary' | 'pinned' | 'shadow', (rows: number) => void>>;
+export type PredictionMetric = Readonly<Record<PredictionRoute, (rows: number) => void>>;
 
 /** Shadow rows of one shadow version: compared with the live answer, or dropped (and why). */
 export interface ShadowMetric {

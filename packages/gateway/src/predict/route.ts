@@ -76,8 +76,7 @@ export async function scoreRouted(
   if (pinned !== '') {
     const mv = entry.resolve(pinned);
     const { scores, source } = await mv.scorer.score(records, directive);
-    mv.predictions.pinned(records.length);
-    mv.observe(records, scores);
+    mv.scored('pinned', records, scores);
     return { scores, source, versions: mv, header: mv.version, pinned: true, canary: null };
   }
   const routed = await scoreLive(entry, records, directive);
@@ -97,8 +96,7 @@ async function scoreLive(
   const canary = entry.canary;
   if (canary === null) {
     const { scores, source } = await active.scorer.score(records, directive);
-    active.predictions.active(records.length);
-    active.observe(records, scores);
+    active.scored('active', records, scores);
     return { scores, source, versions: active, header: active.version, pinned: false, canary: null };
   }
   const versions = records.map((r) => pick(entry, r));
@@ -107,8 +105,7 @@ async function scoreLive(
   if (!split) {
     const mv = first ?? active;
     const { scores, source } = await mv.scorer.score(records, directive);
-    (mv === active ? mv.predictions.active : mv.predictions.canary)(records.length);
-    mv.observe(records, scores);
+    mv.scored(mv === active ? 'active' : 'canary', records, scores);
     return { scores, source, versions: mv, header: mv.version, pinned: false, canary: canary.mv };
   }
   // Two groups: each version scores its own rows, then the scores go back in record order.
@@ -127,9 +124,8 @@ async function scoreLive(
   const scores = new Float64Array(records.length);
   let source: CacheSource | undefined;
   [...groups].forEach(([mv, idx], g) => {
-    (mv === active ? mv.predictions.active : mv.predictions.canary)(idx.length);
     const s = done[g]!;
-    mv.observe(groupRecords[g]!, s.scores);
+    mv.scored(mv === active ? 'active' : 'canary', groupRecords[g]!, s.scores);
     idx.forEach((i, k) => {
       scores[i] = s.scores[k]!;
     });

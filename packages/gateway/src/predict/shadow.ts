@@ -80,7 +80,6 @@ async function compare(
     if (shadow.answers.category(q) !== versionAt(live, i).answers.category(p)) disagreements++;
   }
   metric.scored(scores.length, absDiff, disagreements);
-  shadow.predictions.shadow(scores.length);
-  shadow.observe(records, scores);
+  shadow.scored('shadow', records, scores);
   return { version: shadow, scores, ms: performance.now() - start };
 }

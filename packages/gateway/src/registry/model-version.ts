@@ -10,6 +10,7 @@ import type {
   ModelLabels,
   OutcomeMetric,
   PredictionMetric,
+  PredictionRoute,
   ShadowMetric,
 } from '../metrics/index.js';
 import { oipMetadataJson } from '../oip/metadata.js';
@@ -38,7 +39,7 @@ export class ModelVersion implements ModelGaugeSource, DriftSource {
   readonly schema: FeatureSchema;
   readonly scorer: Scorer;
   readonly answers: AnswerRenderer;
-  /** Counts predictions answered by this version, per route. */
+  /** Counts predictions answered by this version, per route: `scored` for records, OIP tensors directly (no drift: no records). */
   readonly predictions: PredictionMetric;
   /** Counts this version's rows when it is some model's shadow. */
   readonly shadowMetric: ShadowMetric;
@@ -92,8 +93,13 @@ export class ModelVersion implements ModelGaugeSource, DriftSource {
     this.headers = versionHeaders(init.version);
   }
 
-  /** Rows this version scored for a caller (answered, or compared as a shadow): drift, the probability histogram, risk categories. */
-  observe(records: readonly unknown[], scores: Float64Array): void {
+  /**
+   * Rows this version scored for a caller, by the route that chose it (a shadow's are compared,
+   * not answered): counted in ortline_predictions_total, the drift window, the probability
+   * histogram and the risk categories.
+   */
+  scored(route: PredictionRoute, records: readonly unknown[], scores: Float64Array): void {
+    this.predictions[route](records.length);
     this.drift?.observe(records, scores);
     this.outcomes(scores);
   }
