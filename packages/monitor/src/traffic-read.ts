@@ -41,8 +41,9 @@ export interface ReadIssue {
 }
 
 /**
- * Every line of every log file of `dir`. Lines that are not JSON objects (a crash can cut the last
- * line of an uncompressed file) are passed to `onIssue` and skipped.
+ * Every line of every log file of `dir`. Lines that are not traffic log lines (JSON objects with a
+ * valid `time` and a `features` object; a crash can cut the last line of an uncompressed file) are
+ * passed to `onIssue`, with their file and line number, and skipped.
  */
 export async function* readTrafficLog(
   dir: string,
@@ -78,5 +79,10 @@ function parse(text: string): TrafficLine | string {
     return (err as Error).message;
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return 'not a JSON object';
-  return value as TrafficLine;
+  const line = value as Partial<TrafficLine>;
+  if (typeof line.time !== 'string' || Number.isNaN(Date.parse(line.time)))
+    return 'not a traffic log line: no valid "time"';
+  if (line.features === null || typeof line.features !== 'object' || Array.isArray(line.features))
+    return 'not a traffic log line: no "features" object';
+  return line as TrafficLine;
 }

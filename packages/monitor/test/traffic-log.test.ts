@@ -42,7 +42,10 @@ async function readAll(dir: string, issues: ReadIssue[] = []): Promise<unknown[]
   return out;
 }
 
-const line = (i: number) => JSON.stringify({ n: i, pad: 'x'.repeat(50) });
+const TIME = '2026-12-04T10:00:00.000Z';
+const line = (i: number) => JSON.stringify({ time: TIME, features: {}, n: i, pad: 'x'.repeat(50) });
+/** A short traffic log line, as files written by hand hold them. */
+const L = (n: number) => JSON.stringify({ time: TIME, features: {}, n });
 
 describe('traffic log writer', () => {
   it('rotates by size, compresses closed files, and reads back every line in order', async () => {
@@ -115,17 +118,22 @@ describe('traffic log writer', () => {
 describe('traffic log reader', () => {
   it('reads plain and compressed files oldest first, reporting lines it cannot use', async () => {
     const dir = tempDir();
-    writeFileSync(join(dir, 'traffic-20261204T100000000Z-1-0.jsonl.gz'), gzipSync('{"n":0}\n{"n":1}\n'));
-    writeFileSync(join(dir, 'traffic-20261204T110000000Z-1-1.jsonl'), '{"n":2}\n[3]\n{"n":4}\n{"n":5,"cut');
-    writeFileSync(join(dir, 'traffic-20261204T120000000Z-1-2.jsonl.gz'), gzipSync('{"n":6}\n').subarray(0, 12));
-    writeFileSync(join(dir, 'other.jsonl'), '{"n":99}\n');
+    writeFileSync(join(dir, 'traffic-20261204T100000000Z-1-0.jsonl.gz'), gzipSync(`${L(0)}\n${L(1)}\n`));
+    writeFileSync(
+      join(dir, 'traffic-20261204T110000000Z-1-1.jsonl'),
+      `${L(2)}\n[3]\n${L(4)}\n{"n":7,"time":"${TIME}"}\n{"n":5,"cut`,
+    );
+    writeFileSync(join(dir, 'traffic-20261204T120000000Z-1-2.jsonl.gz'), gzipSync(`${L(6)}\n`).subarray(0, 12));
+    writeFileSync(join(dir, 'other.jsonl'), `${L(99)}\n`);
     const issues: ReadIssue[] = [];
     expect(((await readAll(dir, issues)) as { n: number }[]).map((l) => l.n)).toEqual([0, 1, 2, 4]);
     expect(issues.map((i) => [i.file.split('/').pop(), i.line])).toEqual([
       ['traffic-20261204T110000000Z-1-1.jsonl', 2],
       ['traffic-20261204T110000000Z-1-1.jsonl', 4],
+      ['traffic-20261204T110000000Z-1-1.jsonl', 5],
       ['traffic-20261204T120000000Z-1-2.jsonl.gz', 1],
     ]);
     expect(issues[0]!.message).toBe('not a JSON object');
+    expect(issues[1]!.message).toBe('not a traffic log line: no "features" object');
   });
 });
