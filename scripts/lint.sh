@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every static check, each over the whole repository; exits non-zero on any finding:
 #   Biome            lint + format of TypeScript and JavaScript (biome.jsonc)
-#   tsc --noEmit     type check of sources and tests together (tsconfig.json)
+#   tsc --noEmit     type check of sources and tests together (tsconfig.json), and of the
+#                    console's browser code (packages/console/tsconfig.json)
 #   cargo fmt        format of the Rust workspace (rustfmt.toml)
 #   cargo clippy     Rust lints, all targets, warnings are errors
 #   Ruff             lint + format of Python (ruff.toml), from the training venv
@@ -39,6 +40,7 @@ else
   step ruff-format "$RUFF" format --check .
 fi
 step tsc pnpm exec tsc -p tsconfig.json
+step tsc-console pnpm exec tsc -p packages/console/tsconfig.json
 step clippy cargo clippy --workspace --all-targets --quiet -- -D warnings
 
 if [ ${#failed[@]} -gt 0 ]; then

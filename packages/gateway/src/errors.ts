@@ -31,6 +31,10 @@ export const ERROR_TABLE = {
   MODEL_NOT_FOUND: { status: 404, doc: 'No model of that name in the repository.' },
   VERSION_NOT_FOUND: { status: 404, doc: 'The model has no such version.' },
   ROUTE_NOT_FOUND: { status: 404, doc: 'No such endpoint.' },
+  CONSOLE_NOT_BUILT: {
+    status: 404,
+    doc: 'The console is on but its assets were not built (`pnpm --filter @ortline/console run build`, which the set-up runs).',
+  },
   DRIFT_NOT_WATCHED: {
     status: 404,
     doc: 'Drift is not watched for the version: `drift.enabled` is off (`details.reason` disabled), or its model card has no `reference` section (no_reference).',

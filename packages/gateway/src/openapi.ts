@@ -255,7 +255,9 @@ export function buildOpenApi(registry: ModelRegistry, version: string, admin: bo
       ]),
       '/v1/predict/{name}': predictOp('Alias of /v1/models/{name}/predict', [modelParam]),
       '/v1/models': get('v1', 'Loaded models'),
-      '/v1/models/{name}': get('v1', 'A model: versions, feature schema, risk thresholds', [modelParam]),
+      '/v1/models/{name}': get('v1', 'A model: versions, feature schema, risk thresholds, request limits', [
+        modelParam,
+      ]),
       '/v1/models/{name}/drift': driftOp(modelParam),
       '/v2': get('v2 (Open Inference Protocol)', 'Server metadata'),
       '/v2/health/live': get('v2 (Open Inference Protocol)', 'Liveness'),

@@ -17,6 +17,7 @@ import { TrafficRecorder } from './predict/traffic.js';
 import { ModelRegistry } from './registry/registry.js';
 import { mountAdmin } from './routes/admin.js';
 import { mountAdminModels } from './routes/admin-models.js';
+import { mountConsole } from './routes/console.js';
 import { mountDocs } from './routes/docs.js';
 import { mountDrift } from './routes/drift.js';
 import { mountOps } from './routes/ops.js';
@@ -140,6 +141,7 @@ export async function startGateway(options: GatewayStartOptions = {}): Promise<G
   mountV2(router, parts);
   mountOps(router, parts);
   mountDocs(router, parts);
+  mountConsole(router, parts);
   mountAdmin(router, parts);
   mountAdminModels(router, parts);
   stream = mountStream(parts);

@@ -226,6 +226,12 @@ export const OPTIONS: readonly OptionSpec[] = [
     doc: 'Also export prom-client default process metrics (CPU, memory, GC, event-loop lag percentiles).',
   },
   { key: 'docs.enabled', type: 'boolean', default: true, doc: 'Serve /openapi.json and the Swagger UI on /docs.' },
+  {
+    key: 'console.enabled',
+    type: 'boolean',
+    default: true,
+    doc: 'Serve the web console at / (static assets built at set-up by packages/console; it calls the same public API as any client).',
+  },
 
   // Cache tiers: L1 in process (per request), L2 Redis (per micro-batch). See the README's "Caching".
   {
@@ -461,6 +467,7 @@ export interface GatewayConfig {
   readonly log: { readonly level: LogLevel; readonly requests: boolean };
   readonly metrics: { readonly enabled: boolean; readonly defaultMetrics: boolean };
   readonly docs: { readonly enabled: boolean };
+  readonly console: { readonly enabled: boolean };
   readonly cache: {
     readonly l1: {
       readonly enabled: boolean;

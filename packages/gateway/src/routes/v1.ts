@@ -114,7 +114,10 @@ export function mountV1(router: Router, parts: ServerParts): void {
     const ex = new Exchange(res, req, parts.ctx, info, false);
     const mv = resolveModel(parts, ex, req.getParameter(0), '');
     if (!mv) return;
-    ex.sendValue(200, describe(mv, [...parts.registry!.entry(mv.name)!.versions.keys()], true));
+    const model = describe(mv, [...parts.registry!.entry(mv.name)!.versions.keys()], true);
+    // What a client splitting a file into requests needs to know.
+    model.limits = { max_instances: parts.config.maxInstances, max_body_bytes: parts.config.maxBodyBytes };
+    ex.sendValue(200, model);
   });
 }
 

@@ -1,0 +1,106 @@
+// The gateway's public HTTP API as the console uses it. Relative URLs, so the console works
+// wherever the gateway is mounted. Every failure is an ApiError with the gateway's error code.
+
+export interface Feature {
+  readonly name: string;
+  readonly kind: 'numeric' | 'categorical';
+  readonly dtype: string;
+  readonly required?: boolean;
+  readonly categories?: readonly string[];
+  readonly min?: number;
+  readonly max?: number;
+  readonly integer?: boolean;
+}
+
+export interface RiskThreshold {
+  readonly category: string;
+  readonly max: number;
+}
+
+export interface ModelSummary {
+  readonly name: string;
+  readonly active_version: string;
+  readonly versions: readonly string[];
+  readonly ready: boolean;
+}
+
+export interface ModelInfo extends ModelSummary {
+  readonly features: readonly Feature[];
+  readonly risk_thresholds: readonly RiskThreshold[];
+  readonly id_fields: readonly string[];
+  readonly limits: { readonly max_instances: number; readonly max_body_bytes: number };
+}
+
+/** One bad field of one record, as the gateway's INVALID_FEATURES answer lists it. */
+export interface FieldIssue {
+  readonly row: number;
+  readonly field: string;
+  readonly code: string;
+  readonly message: string;
+}
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly details: Record<string, unknown>;
+  constructor(status: number, code: string, message: string, details: Record<string, unknown> = {}) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.details = details;
+  }
+
+  /** The per-field issues of an INVALID_FEATURES answer (empty for any other error). */
+  issues(): FieldIssue[] {
+    const list = this.details.issues;
+    return this.code === 'INVALID_FEATURES' && Array.isArray(list) ? (list as FieldIssue[]) : [];
+  }
+}
+
+async function call<T>(path: string, init?: RequestInit): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(path, init);
+  } catch (err) {
+    throw new ApiError(0, 'NETWORK', `the gateway did not answer: ${(err as Error).message}`);
+  }
+  const text = await res.text();
+  let body: unknown;
+  try {
+    body = text === '' ? null : JSON.parse(text);
+  } catch {
+    throw new ApiError(res.status, 'BAD_ANSWER', `the gateway answered ${res.status} with a body that is not JSON`);
+  }
+  if (!res.ok) {
+    const e = (body as { error?: { code?: string; message?: string; details?: Record<string, unknown> } } | null)
+      ?.error;
+    throw new ApiError(res.status, e?.code ?? `HTTP_${res.status}`, e?.message ?? `HTTP ${res.status}`, e?.details);
+  }
+  return body as T;
+}
+
+export function getJson<T>(path: string, headers?: Record<string, string>): Promise<T> {
+  return call<T>(path, { headers: { accept: 'application/json', ...headers } });
+}
+
+export function sendJson<T>(
+  method: 'POST' | 'PUT' | 'DELETE',
+  path: string,
+  body: unknown,
+  headers?: Record<string, string>,
+): Promise<T> {
+  return call<T>(path, {
+    method,
+    headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+}
+
+export const listModels = (): Promise<{ models: ModelSummary[] }> => getJson('v1/models');
+export const modelInfo = (name: string): Promise<ModelInfo> => getJson(`v1/models/${encodeURIComponent(name)}`);
+
+/** The predict path for a model, pinned to a version when one is given. */
+export function predictPath(name: string, version: string): string {
+  const n = encodeURIComponent(name);
+  return version === '' ? `v1/models/${n}/predict` : `v1/models/${n}/versions/${encodeURIComponent(version)}/predict`;
+}
