@@ -258,6 +258,10 @@ export function buildOpenApi(registry: ModelRegistry, version: string, admin: bo
       '/v1/models/{name}': get('v1', 'A model: versions, feature schema, risk thresholds, request limits', [
         modelParam,
       ]),
+      '/v1/models/{name}/versions/{version}': get('v1', 'One version of a model, described as above', [
+        modelParam,
+        versionParam,
+      ]),
       '/v1/models/{name}/drift': driftOp(modelParam),
       '/v2': get('v2 (Open Inference Protocol)', 'Server metadata'),
       '/v2/health/live': get('v2 (Open Inference Protocol)', 'Liveness'),

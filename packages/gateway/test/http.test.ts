@@ -314,6 +314,19 @@ describe('operations endpoints', () => {
     expect(l.models).toEqual([{ name: 'churn', active_version: '1', versions: ['1', '2'], ready: true }]);
     const m = (await (await fetch(`${url}/v1/models/churn`)).json()) as any;
     expect(m.features.map((f: { name: string }) => f.name)).toEqual(card().features.map((f) => f.name));
+    expect(m).toMatchObject({
+      version: '1',
+      active_version: '1',
+      id_fields: ['customer_id', 'customerID'],
+      answer: { id_field: 'customer_id', probability_field: 'churn_probability', risk_field: 'risk_category' },
+      limits: { max_instances: expect.any(Number), max_body_bytes: expect.any(Number) },
+    });
+    // A version other than the active one: described as itself, the active one still named.
+    const v2 = (await (await fetch(`${url}/v1/models/churn/versions/2`)).json()) as any;
+    expect(v2).toMatchObject({ version: '2', active_version: '1', versions: ['1', '2'] });
+    const missing = await fetch(`${url}/v1/models/churn/versions/9`);
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as any).error.code).toBe('VERSION_NOT_FOUND');
   });
 });
 

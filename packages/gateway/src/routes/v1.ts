@@ -9,6 +9,7 @@ import { GatewayError } from '../errors.js';
 import { type DecodeError, decodeBody, JSON_FORMAT, UNSUPPORTED } from '../http/codec.js';
 import { Exchange } from '../http/exchange.js';
 import { answerHeaders, scoreRouted, versionAt } from '../predict/route.js';
+import type { ModelEntry } from '../registry/entry.js';
 import type { ModelVersion } from '../registry/model-version.js';
 import type { HttpRequest, HttpResponse } from '../uws.js';
 import { type RouteMetric, type Router, resolveModel, type ServerParts } from './parts.js';
@@ -105,20 +106,22 @@ export function mountV1(router: Router, parts: ServerParts): void {
   router.get('/v1/models', (res, req) => {
     const ex = new Exchange(res, req, parts.ctx, info, false);
     const registry = parts.registry;
-    const models = registry
-      ? registry.names().map((n) => describe(registry.entry(n)!.active, [...registry.entry(n)!.versions.keys()]))
-      : [];
+    const models = registry ? registry.names().map((n) => describe(registry.entry(n)!, registry.entry(n)!.active)) : [];
     ex.sendValue(200, { models });
   });
-  router.get('/v1/models/:name', (res, req) => {
+  const version = (res: HttpResponse, req: HttpRequest, name: string, v: string) => {
     const ex = new Exchange(res, req, parts.ctx, info, false);
-    const mv = resolveModel(parts, ex, req.getParameter(0), '');
+    const mv = resolveModel(parts, ex, name, v);
     if (!mv) return;
-    const model = describe(mv, [...parts.registry!.entry(mv.name)!.versions.keys()], true);
+    const model = describe(parts.registry!.entry(mv.name)!, mv, true);
     // What a client splitting a file into requests needs to know.
     model.limits = { max_instances: parts.config.maxInstances, max_body_bytes: parts.config.maxBodyBytes };
     ex.sendValue(200, model);
-  });
+  };
+  router.get('/v1/models/:name', (res, req) => version(res, req, req.getParameter(0), ''));
+  router.get('/v1/models/:name/versions/:version', (res, req) =>
+    version(res, req, req.getParameter(0), req.getParameter(1)),
+  );
 }
 
 export function unsupported(ex: Exchange): GatewayError {
@@ -139,13 +142,22 @@ export function unsupported(ex: Exchange): GatewayError {
   );
 }
 
-function describe(mv: ModelVersion, versions: string[], full = false): Record<string, unknown> {
-  const out: Record<string, unknown> = { name: mv.name, active_version: mv.version, versions, ready: mv.ready };
+/** A model (`full`: the version `mv` of it, with what a client needs to call and read it). */
+function describe(entry: ModelEntry, mv: ModelVersion, full = false): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    name: mv.name,
+    active_version: entry.active.version,
+    versions: [...entry.versions.keys()],
+    ready: mv.ready,
+  };
   if (full) {
+    out.version = mv.version;
     out.features = mv.schema.features;
     out.risk_thresholds = mv.card.risk_thresholds ?? [];
     out.output = mv.card.output ?? null;
     out.id_fields = [...mv.schema.passthrough];
+    const f = mv.answers.fields;
+    out.answer = { id_field: f.id, probability_field: f.probability, risk_field: f.risk };
   }
   return out;
 }
