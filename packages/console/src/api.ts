@@ -7,8 +7,8 @@ export interface Feature {
   readonly dtype: string;
   readonly required?: boolean;
   readonly categories?: readonly string[];
-  readonly min?: number;
-  readonly max?: number;
+  readonly min?: number | null;
+  readonly max?: number | null;
   readonly integer?: boolean;
 }
 
@@ -25,10 +25,31 @@ export interface ModelSummary {
 }
 
 export interface ModelInfo extends ModelSummary {
+  readonly version: string;
   readonly features: readonly Feature[];
   readonly risk_thresholds: readonly RiskThreshold[];
   readonly id_fields: readonly string[];
   readonly limits: { readonly max_instances: number; readonly max_body_bytes: number };
+  readonly answer: { readonly id_field: string; readonly probability_field: string; readonly risk_field: string };
+}
+
+/** One answer of /v1/.../predict, read through the version's answer field names. */
+export interface Prediction {
+  readonly id: unknown;
+  readonly probability: number;
+  readonly risk: string | null;
+  readonly version: string;
+  readonly predictionId: string;
+}
+
+export function readPrediction(info: ModelInfo, raw: Record<string, unknown>): Prediction {
+  return {
+    id: raw[info.answer.id_field] ?? null,
+    probability: raw[info.answer.probability_field] as number,
+    risk: (raw[info.answer.risk_field] as string | undefined) ?? null,
+    version: String(raw.model_version),
+    predictionId: String(raw.prediction_id),
+  };
 }
 
 /** One bad field of one record, as the gateway's INVALID_FEATURES answer lists it. */
@@ -97,7 +118,19 @@ export function sendJson<T>(
 }
 
 export const listModels = (): Promise<{ models: ModelSummary[] }> => getJson('v1/models');
-export const modelInfo = (name: string): Promise<ModelInfo> => getJson(`v1/models/${encodeURIComponent(name)}`);
+/** A model's active version (version ''), or the given one. */
+export function modelInfo(name: string, version = ''): Promise<ModelInfo> {
+  const n = encodeURIComponent(name);
+  return getJson(version === '' ? `v1/models/${n}` : `v1/models/${n}/versions/${encodeURIComponent(version)}`);
+}
+
+/** Scores records in one request; the answers in the records' order. */
+export async function predict(info: ModelInfo, pinned: string, records: readonly unknown[]): Promise<Prediction[]> {
+  const body = await sendJson<{ predictions: Record<string, unknown>[] }>('POST', predictPath(info.name, pinned), {
+    instances: records,
+  });
+  return body.predictions.map((p) => readPrediction(info, p));
+}
 
 /** The predict path for a model, pinned to a version when one is given. */
 export function predictPath(name: string, version: string): string {

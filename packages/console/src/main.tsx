@@ -4,6 +4,7 @@ import './style.css';
 import type { ComponentChildren } from 'preact';
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
+import { ScorePage } from './pages/score.js';
 
 interface Page {
   readonly path: string;
@@ -11,7 +12,7 @@ interface Page {
   readonly view: () => ComponentChildren;
 }
 
-const PAGES: readonly Page[] = [{ path: 'score', title: 'Score', view: () => <p>Loading…</p> }];
+const PAGES: readonly Page[] = [{ path: 'score', title: 'Score', view: () => <ScorePage /> }];
 
 function currentPath(): string {
   const path = location.hash.replace(/^#\/?/, '');
