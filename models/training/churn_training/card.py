@@ -17,7 +17,7 @@ from sklearn.metrics import roc_auc_score
 
 from . import export, reference
 from .modeling import BASELINE_KEY, DECISION_THRESHOLD, GBM_KEY, LIGHTGBM_KEY, TOTAL_CHARGES_FILL, Tuned
-from .schema import LABEL_COLUMN, POSITIVE_LABEL, feature_specs
+from .schema import FIXED_FEATURES, FIXED_FEATURES_RATIONALE, LABEL_COLUMN, POSITIVE_LABEL, feature_specs
 
 ALGORITHMS = {
     BASELINE_KEY: "LogisticRegression",
@@ -225,6 +225,8 @@ def model_json(
         "risk_thresholds_rule": reference.CATEGORY_RULE,
         "risk_thresholds_rationale": risk_rationale,
         "risk_thresholds_evaluation": bands,
+        "fixed_features": list(FIXED_FEATURES),
+        "fixed_features_rationale": FIXED_FEATURES_RATIONALE,
         "reference": {
             "rule": reference.REFERENCE_RULE,
             "features_source": f"the whole validated training data set ({rows} rows)",
@@ -424,6 +426,11 @@ def markdown(card: dict) -> str:
         "",
         "`model.json` → `reference`: a histogram of every feature (over the whole training data set) and of the",
         "score (the chosen model's probabilities on the test split, ten bins of 0.1). " + card["reference"]["rule"],
+        "",
+        "## What a business can change",
+        "",
+        f"Fixed (`model.json` → `fixed_features`): {', '.join(f'`{n}`' for n in card['fixed_features'])}. "
+        + card["fixed_features_rationale"],
         "",
         "## Fairness note",
         "",

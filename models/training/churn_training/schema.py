@@ -108,6 +108,16 @@ FEATURES: tuple[Feature, ...] = (
 
 FEATURE_NAMES = tuple(f.name for f in FEATURES)
 FEATURES_BY_NAME = {f.name: f for f in FEATURES}
+# Features a business cannot change for a customer: who the customer is (gender, SeniorCitizen,
+# Partner, Dependents) and their history with the company (tenure, TotalCharges). Everything else
+# (contract, services, billing, price) is an offer the business can make. The card lists these so
+# that "what would change the risk" tools show them apart from the actionable ones.
+FIXED_FEATURES = ("gender", "SeniorCitizen", "Partner", "Dependents", "tenure", "TotalCharges")
+FIXED_FEATURES_RATIONALE = (
+    "Who the customer is (gender, SeniorCitizen, Partner, Dependents) and their history with the company "
+    "(tenure, TotalCharges) are facts a retention offer cannot change; contract, services, billing and the "
+    "monthly price are what the business can offer differently."
+)
 NUMERIC_FEATURES = tuple(f.name for f in FEATURES if f.kind == "numeric")
 CATEGORICAL_FEATURES = tuple(f.name for f in FEATURES if f.kind == "categorical")
 EXPECTED_COLUMNS = (ID_COLUMN, *FEATURE_NAMES, LABEL_COLUMN)

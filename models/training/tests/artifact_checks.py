@@ -82,6 +82,10 @@ def check_version_dir(path: Path, version: int) -> dict:
     assert 0 < thresholds[0]["max"] < thresholds[1]["max"] < thresholds[2]["max"] == 1.0
     assert len(card["risk_thresholds_rationale"]) > 50
 
+    # What a business cannot change: named features, demographics and history among them.
+    assert set(card["fixed_features"]) <= set(by_name) and {"gender", "tenure"} <= set(card["fixed_features"])
+    assert "Contract" not in card["fixed_features"] and len(card["fixed_features_rationale"]) > 50
+
     # Reference distributions: every feature and the score, shares summing to 1.
     ref = card["reference"]
     assert set(ref["features"]) == {f.name for f in FEATURES}
@@ -115,6 +119,7 @@ def check_version_dir(path: Path, version: int) -> dict:
         "## Intended use",
         "## Metrics",
         "## Risk categories",
+        "## What a business can change",
         "## Fairness note",
         "## Limitations",
         "## How to retrain",

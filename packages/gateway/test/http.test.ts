@@ -320,7 +320,9 @@ describe('operations endpoints', () => {
       id_fields: ['customer_id', 'customerID'],
       answer: { id_field: 'customer_id', probability_field: 'churn_probability', risk_field: 'risk_category' },
       limits: { max_instances: expect.any(Number), max_body_bytes: expect.any(Number) },
+      fixed_features: (card() as unknown as { fixed_features: string[] }).fixed_features,
     });
+    expect(m.fixed_features).toContain('gender');
     // A version other than the active one: described as itself, the active one still named.
     const v2 = (await (await fetch(`${url}/v1/models/churn/versions/2`)).json()) as any;
     expect(v2).toMatchObject({ version: '2', active_version: '1', versions: ['1', '2'] });

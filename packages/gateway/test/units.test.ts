@@ -12,10 +12,12 @@ import { encodeInferResponse, parseInferRequest } from '../src/oip/tensors.js';
 import {
   AnswerRenderer,
   DEFAULT_ANSWER_FIELDS,
+  ModelCardError,
   PredictionIds,
   parseAnswerFields,
   parseRiskBands,
 } from '../src/predict/answer.js';
+import { parseFixedFeatures } from '../src/registry/fixed.js';
 import { scanRepository } from '../src/registry/repository.js';
 
 const inputs = [
@@ -304,6 +306,17 @@ describe('answers', () => {
       ),
     ).toThrow(/increasing/);
     expect(() => parseRiskBands([{ category: 'a' }], 'x')).toThrow();
+  });
+
+  it("fixed features must name the card's features", () => {
+    const names = new Set(['gender', 'tenure', 'Contract']);
+    expect(parseFixedFeatures(undefined, names, 'x')).toEqual([]);
+    expect(parseFixedFeatures(['gender', 'tenure', 'gender'], names, 'x')).toEqual(['gender', 'tenure']);
+    expect(() => parseFixedFeatures(['gender', 'age'], names, 'c/model.json')).toThrow(
+      'c/model.json: fixed_features names no feature of the card: age',
+    );
+    expect(() => parseFixedFeatures('gender', names, 'x')).toThrow(/array of feature names/);
+    expect(() => parseFixedFeatures([1], names, 'x')).toThrow(ModelCardError);
   });
 });
 

@@ -17,6 +17,7 @@ import {
   parseRiskBands,
 } from '../predict/answer.js';
 import { BatcherScorer } from '../predict/scorer.js';
+import { parseFixedFeatures } from './fixed.js';
 import { type ModelCard, ModelVersion } from './model-version.js';
 import type { VersionDir } from './repository.js';
 
@@ -55,6 +56,11 @@ export async function loadVersion(
       ...(metrics.enabled ? { onBatch: metrics.batch(labels) } : {}),
     });
     const bands = parseRiskBands(card.risk_thresholds, `${where}/model.json`);
+    const fixedFeatures = parseFixedFeatures(
+      card.fixed_features,
+      new Set(schema.features.map((f) => f.name)),
+      `${where}/model.json`,
+    );
     const answers = new AnswerRenderer(v.version, bands, ids, fields, passthrough);
     const drift = config.drift.enabled ? driftWindow(card, `${where}/model.json`, config) : null;
     const scorer = cache
@@ -82,6 +88,7 @@ export async function loadVersion(
       schema,
       scorer,
       answers,
+      fixedFeatures,
       predictions: metrics.predictions(labels),
       shadowMetric: metrics.shadow(labels),
       drift,

@@ -26,6 +26,8 @@ export interface ModelCard {
   readonly risk_thresholds?: readonly RiskBand[];
   /** The v1 answer's field names: `{"id_field", "probability_field", "risk_field"}`. */
   readonly answer?: { readonly id_field?: string; readonly probability_field?: string; readonly risk_field?: string };
+  /** Features a business cannot change for a customer (registry/fixed.ts). */
+  readonly fixed_features?: readonly string[];
   readonly [key: string]: unknown;
 }
 
@@ -39,6 +41,8 @@ export class ModelVersion implements ModelGaugeSource, DriftSource {
   readonly schema: FeatureSchema;
   readonly scorer: Scorer;
   readonly answers: AnswerRenderer;
+  /** The card's fixed_features, checked against its features. */
+  readonly fixedFeatures: readonly string[];
   /** Counts predictions answered by this version, per route: `scored` for records, OIP tensors directly (no drift: no records). */
   readonly predictions: PredictionMetric;
   /** Counts this version's rows when it is some model's shadow. */
@@ -66,6 +70,7 @@ export class ModelVersion implements ModelGaugeSource, DriftSource {
     schema: FeatureSchema;
     scorer: Scorer;
     answers: AnswerRenderer;
+    fixedFeatures?: readonly string[];
     predictions: PredictionMetric;
     shadowMetric: ShadowMetric;
     drift: DriftWindow | null;
@@ -80,6 +85,7 @@ export class ModelVersion implements ModelGaugeSource, DriftSource {
     this.schema = init.schema;
     this.scorer = init.scorer;
     this.answers = init.answers;
+    this.fixedFeatures = init.fixedFeatures ?? [];
     this.predictions = init.predictions;
     this.shadowMetric = init.shadowMetric;
     this.drift = init.drift;

@@ -158,6 +158,7 @@ function describe(entry: ModelEntry, mv: ModelVersion, full = false): Record<str
     out.id_fields = [...mv.schema.passthrough];
     const f = mv.answers.fields;
     out.answer = { id_field: f.id, probability_field: f.probability, risk_field: f.risk };
+    out.fixed_features = mv.fixedFeatures;
   }
   return out;
 }
