@@ -31,6 +31,8 @@ export interface ModelInfo extends ModelSummary {
   readonly id_fields: readonly string[];
   readonly limits: { readonly max_instances: number; readonly max_body_bytes: number };
   readonly answer: { readonly id_field: string; readonly probability_field: string; readonly risk_field: string };
+  /** Features the business cannot change for a customer (the card's fixed_features). */
+  readonly fixed_features: readonly string[];
 }
 
 /** One answer of /v1/.../predict, read through the version's answer field names. */

@@ -5,6 +5,7 @@ import type { ComponentChildren } from 'preact';
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { ScorePage } from './pages/score.js';
+import { WhatIfPage } from './pages/what-if.js';
 
 interface Page {
   readonly path: string;
@@ -12,7 +13,10 @@ interface Page {
   readonly view: () => ComponentChildren;
 }
 
-const PAGES: readonly Page[] = [{ path: 'score', title: 'Score', view: () => <ScorePage /> }];
+const PAGES: readonly Page[] = [
+  { path: 'score', title: 'Score', view: () => <ScorePage /> },
+  { path: 'what-if', title: 'What would change it', view: () => <WhatIfPage /> },
+];
 
 function currentPath(): string {
   const path = location.hash.replace(/^#\/?/, '');
