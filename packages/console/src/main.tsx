@@ -4,6 +4,7 @@ import './style.css';
 import type { ComponentChildren } from 'preact';
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
+import { FilePage } from './pages/file.js';
 import { ScorePage } from './pages/score.js';
 import { WhatIfPage } from './pages/what-if.js';
 
@@ -16,6 +17,7 @@ interface Page {
 const PAGES: readonly Page[] = [
   { path: 'score', title: 'Score', view: () => <ScorePage /> },
   { path: 'what-if', title: 'What would change it', view: () => <WhatIfPage /> },
+  { path: 'file', title: 'Score a file', view: () => <FilePage /> },
 ];
 
 function currentPath(): string {
