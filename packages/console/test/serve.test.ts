@@ -51,7 +51,7 @@ describe('the console at /', () => {
     const titles = await links.allTextContents();
     expect(titles.length).toBeGreaterThan(0);
     for (const title of titles) {
-      await links.filter({ hasText: title }).click();
+      await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: title, exact: true }).click();
       await expect.poll(() => page.locator('h1').textContent()).toBe(title);
       expect(await page.title()).toBe(`${title} · ortline console`);
     }

@@ -182,19 +182,22 @@ export async function startInProcess(
   };
 }
 
+/** The latest modification time of any file under `dir`. */
+export function newestIn(dir: string): number {
+  return Math.max(
+    0,
+    ...readdirSync(dir).map((f) => {
+      const p = join(dir, f);
+      const s = statSync(p);
+      return s.isDirectory() ? newestIn(p) : s.mtimeMs;
+    }),
+  );
+}
+
 /** Builds dist/ when any source file is newer than it (the CLI runs from dist). */
 export function ensureBuilt(): void {
   const out = join(packageDir, 'dist', 'cli.js');
-  const newest = (dir: string): number =>
-    Math.max(
-      0,
-      ...readdirSync(dir).map((f) => {
-        const p = join(dir, f);
-        const s = statSync(p);
-        return s.isDirectory() ? newest(p) : s.mtimeMs;
-      }),
-    );
-  if (existsSync(out) && statSync(out).mtimeMs >= newest(join(packageDir, 'src'))) return;
+  if (existsSync(out) && statSync(out).mtimeMs >= newestIn(join(packageDir, 'src'))) return;
   const r = spawnSync(
     process.execPath,
     [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', join(packageDir, 'tsconfig.json')],
