@@ -31,6 +31,10 @@ export const ERROR_TABLE = {
   MODEL_NOT_FOUND: { status: 404, doc: 'No model of that name in the repository.' },
   VERSION_NOT_FOUND: { status: 404, doc: 'The model has no such version.' },
   ROUTE_NOT_FOUND: { status: 404, doc: 'No such endpoint.' },
+  LIVE_NOT_AVAILABLE: {
+    status: 404,
+    doc: 'GET /v1/live: the live statistics are computed from the metrics, and `metrics.enabled` is off.',
+  },
   CONSOLE_NOT_BUILT: {
     status: 404,
     doc: 'The console is on but its assets were not built (`pnpm --filter @ortline/console run build`, which the set-up runs).',

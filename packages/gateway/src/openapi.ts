@@ -263,6 +263,11 @@ export function buildOpenApi(registry: ModelRegistry, version: string, admin: bo
         versionParam,
       ]),
       '/v1/models/{name}/drift': driftOp(modelParam),
+      '/v1/live': get(
+        'v1',
+        'Live statistics: one point a second over the last five minutes (prediction requests per second, latency p50 / p99, errors, cache hit ratio, rows per native run); `since` (ms since the epoch) returns only newer points',
+        [{ name: 'since', in: 'query', required: false, schema: { type: 'integer', minimum: 0 } }],
+      ),
       '/v2': get('v2 (Open Inference Protocol)', 'Server metadata'),
       '/v2/health/live': get('v2 (Open Inference Protocol)', 'Liveness'),
       '/v2/health/ready': get('v2 (Open Inference Protocol)', 'Readiness'),

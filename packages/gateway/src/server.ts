@@ -13,6 +13,7 @@ import type { GatewayConfig, GatewayConfigInput } from './config/options.js';
 import type { ExchangeContext } from './http/exchange.js';
 import { createLogger, IdSource, type Logger, requestLogger } from './log.js';
 import { createMetrics } from './metrics/index.js';
+import { LiveStats, readTotals } from './metrics/live.js';
 import { TrafficRecorder } from './predict/traffic.js';
 import { ModelRegistry } from './registry/registry.js';
 import { mountAdmin } from './routes/admin.js';
@@ -20,6 +21,7 @@ import { mountAdminModels } from './routes/admin-models.js';
 import { mountConsole } from './routes/console.js';
 import { mountDocs } from './routes/docs.js';
 import { mountDrift } from './routes/drift.js';
+import { LIVE_INTERVAL_MS, mountLive } from './routes/live.js';
 import { mountOps } from './routes/ops.js';
 import { Router, type ServerParts } from './routes/parts.js';
 import { mountStream, type StreamControl } from './routes/stream.js';
@@ -122,6 +124,9 @@ export async function startGateway(options: GatewayStartOptions = {}): Promise<G
     draining: false,
     inFlight: 0,
   };
+  const live = metrics.live
+    ? new LiveStats(() => readTotals(metrics.live!), metrics.live.requests.upperBounds)
+    : undefined;
   const parts: ServerParts = {
     app,
     config,
@@ -133,6 +138,7 @@ export async function startGateway(options: GatewayStartOptions = {}): Promise<G
     ready: false,
     cache,
     traffic,
+    live,
   };
 
   const router = new Router(app);
@@ -142,6 +148,7 @@ export async function startGateway(options: GatewayStartOptions = {}): Promise<G
   mountOps(router, parts);
   mountDocs(router, parts);
   mountConsole(router, parts);
+  mountLive(router, parts);
   mountAdmin(router, parts);
   mountAdminModels(router, parts);
   stream = mountStream(parts);
@@ -181,6 +188,9 @@ export async function startGateway(options: GatewayStartOptions = {}): Promise<G
   parts.registry = registry;
   parts.ready = registry.ready;
   log.info({ url, models: registry.names() }, 'ready');
+  // A sample a second, off the request path; unref'd so it never keeps the process alive.
+  live?.sample();
+  const liveTimer = live ? setInterval(() => live.sample(), LIVE_INTERVAL_MS).unref() : undefined;
 
   let closing: Promise<boolean> | undefined;
   const gateway: Gateway = {
@@ -195,6 +205,7 @@ export async function startGateway(options: GatewayStartOptions = {}): Promise<G
       return ctx.inFlight;
     },
     close() {
+      clearInterval(liveTimer);
       closing ??= shutdown(app, listenSocket, parts, stream!, registry!, config.shutdown.drainTimeoutMs);
       return closing;
     },

@@ -332,6 +332,51 @@ describe('operations endpoints', () => {
   });
 });
 
+describe('/v1/live', () => {
+  it("counts the predictions of each second, from the gateway's own metrics", async () => {
+    const start = Date.now();
+    // Two seconds of predictions (each record twice: the second is a cache hit) and a few bad ones.
+    let sent = 0;
+    while (Date.now() - start < 2200) {
+      const i = sent % 50;
+      await postJson(`${url}/v1/models/churn/predict`, record(i));
+      await postJson(`${url}/v1/models/churn/predict`, record(i));
+      if (sent % 10 === 0) await postJson(`${url}/v1/models/churn/predict`, { ...record(i), tenure: -1 });
+      sent++;
+    }
+    await new Promise((r) => setTimeout(r, 1100));
+    const body = (await (await fetch(`${url}/v1/live?since=${start}`)).json()) as any;
+    expect(body.interval_ms).toBe(1000);
+    const points = body.points as any[];
+    expect(points.length).toBeGreaterThanOrEqual(2);
+    expect(points.every((p) => p.t > start)).toBe(true);
+    const busy = points.filter((p) => p.requests_per_second > 0);
+    expect(busy.length).toBeGreaterThanOrEqual(2);
+    const total = points.reduce((n, p) => n + p.requests_per_second * (body.interval_ms / 1000), 0);
+    // Every prediction request is counted once (the sampler's seconds are not exactly 1000 ms).
+    expect(total / (sent * 2 + Math.ceil(sent / 10))).toBeGreaterThan(0.8);
+    for (const p of busy) {
+      expect(p.p50_ms).toBeGreaterThan(0);
+      expect(p.p99_ms).toBeGreaterThanOrEqual(p.p50_ms);
+      expect(p.cache_hit_ratio).toBeGreaterThan(0.3);
+    }
+    expect(busy.some((p) => p.client_errors_per_second > 0)).toBe(true);
+    expect(busy.some((p) => p.batch_rows_mean >= 1)).toBe(true);
+    // Only newer points after `since`.
+    const last = points.at(-1).t;
+    const later = (await (await fetch(`${url}/v1/live?since=${last}`)).json()) as any;
+    expect(later.points.every((p: { t: number }) => p.t > last)).toBe(true);
+  });
+
+  it('refuses a since that is not a time', async () => {
+    for (const since of ['-1', 'soon', '1.5']) {
+      const r = await fetch(`${url}/v1/live?since=${since}`);
+      expect(r.status).toBe(400);
+      expect(((await r.json()) as any).error).toMatchObject({ code: 'INVALID_REQUEST', details: { field: 'since' } });
+    }
+  });
+});
+
 describe('client aborts', () => {
   it('a client gone mid-body, and one gone while its request is being scored: the server survives and answers the next request', async () => {
     const u = new URL(url);

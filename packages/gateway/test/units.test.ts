@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { toClientError } from '../src/errors.js';
 import { JSON_FORMAT, MSGPACK_FORMAT, requestFormat, responseFormat, UNSUPPORTED } from '../src/http/codec.js';
 import { FastHistogram } from '../src/metrics/fast-histogram.js';
+import { bucketQuantile, LiveStats } from '../src/metrics/live.js';
 import { encodeInferResponse, parseInferRequest } from '../src/oip/tensors.js';
 import {
   AnswerRenderer,
@@ -401,5 +402,76 @@ describe('request histogram', () => {
       'x_seconds_sum{"route":"r"} 2.65',
       'x_seconds_count{"route":"r"} 4',
     ]);
+  });
+});
+
+describe('live statistics', () => {
+  const bounds = Float64Array.from([0.001, 0.002, 0.004]);
+
+  it('quantiles interpolate inside their bucket, as histogram_quantile does', () => {
+    // 10 answers in (0, 1 ms], 10 in (1, 2 ms]: the median is 1 ms, p75 1.5 ms.
+    const counts = Float64Array.from([10, 10, 0, 0]);
+    expect(bucketQuantile(0.5, bounds, counts)).toBeCloseTo(0.001, 9);
+    expect(bucketQuantile(0.75, bounds, counts)).toBeCloseTo(0.0015, 9);
+    // Past the last bound: the last bound, not infinity.
+    expect(bucketQuantile(0.99, bounds, Float64Array.from([1, 0, 0, 99]))).toBe(0.004);
+    expect(bucketQuantile(0.5, bounds, new Float64Array(4))).toBeNull();
+  });
+
+  it('each point is what changed since the previous sample', () => {
+    let totals = {
+      requests: 0,
+      clientErrors: 0,
+      serverErrors: 0,
+      latency: new Float64Array(4),
+      runs: 0,
+      rows: 0,
+      cacheHits: 0,
+      cacheLookups: 0,
+    };
+    const live = new LiveStats(() => totals, bounds, 3);
+    live.sample(1000);
+    expect(live.since(0)).toEqual([]);
+    totals = {
+      requests: 20,
+      clientErrors: 2,
+      serverErrors: 1,
+      latency: Float64Array.from([10, 10, 0, 0]),
+      runs: 4,
+      rows: 40,
+      cacheHits: 5,
+      cacheLookups: 20,
+    };
+    live.sample(3000);
+    expect(live.since(0)).toEqual([
+      {
+        t: 3000,
+        requests_per_second: 10,
+        p50_ms: 1,
+        p99_ms: expect.closeTo(1.98, 9),
+        client_errors_per_second: 1,
+        server_errors_per_second: 0.5,
+        cache_hit_ratio: 0.25,
+        batch_rows_mean: 10,
+      },
+    ]);
+    // A quiet second: zero rates, nothing to take a quantile, a ratio or a mean of.
+    live.sample(4000);
+    expect(live.since(3000)).toEqual([
+      {
+        t: 4000,
+        requests_per_second: 0,
+        p50_ms: null,
+        p99_ms: null,
+        client_errors_per_second: 0,
+        server_errors_per_second: 0,
+        cache_hit_ratio: null,
+        batch_rows_mean: null,
+      },
+    ]);
+    live.sample(5000);
+    live.sample(6000);
+    // Only the last three are kept.
+    expect(live.since(0).map((p) => p.t)).toEqual([4000, 5000, 6000]);
   });
 });

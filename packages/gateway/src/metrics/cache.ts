@@ -2,6 +2,7 @@
 // per process; L1 size and L2 connection read at scrape time.
 import { Gauge, type Registry } from 'prom-client';
 import { BREAKER_GAUGE } from '../cache/breaker.js';
+import type { FastCounter } from './fast-counter.js';
 import { registerCounter, registerHistogram } from './register.js';
 import type { CacheGaugeSource, CacheMetric, L2Metric, ModelLabels } from './types.js';
 
@@ -15,7 +16,7 @@ export function cacheMetrics(
   registry: Registry,
   cacheSource: () => CacheGaugeSource | undefined,
   withL2: boolean,
-): { cache(labels: ModelLabels): CacheMetric; l2: L2Metric } {
+): { cache(labels: ModelLabels): CacheMetric; l2: L2Metric; hits: FastCounter; misses: FastCounter } {
   const counter = (name: string, help: string) => registerCounter(registry, name, help);
   const hits = counter(
     'ortline_cache_hits_total',
@@ -98,6 +99,8 @@ export function cacheMetrics(
   };
 
   return {
+    hits,
+    misses,
     cache(labels) {
       const mv = { model: labels.model, version: labels.version };
       const h1 = hits.child({ tier: 'l1', ...mv });

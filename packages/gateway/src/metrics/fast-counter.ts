@@ -37,6 +37,11 @@ export class FastCounter {
     return c;
   }
 
+  /** Every child, for readers in this process (the live statistics). */
+  all(): readonly CounterChild[] {
+    return this.children;
+  }
+
   get(): {
     name: string;
     help: string;

@@ -61,6 +61,16 @@ export class FastHistogram {
     return c;
   }
 
+  /** Every child, for readers in this process (the live statistics). */
+  all(): readonly HistogramChild[] {
+    return this.children;
+  }
+
+  /** The upper bounds of the finite buckets (the last count is +Inf). */
+  get upperBounds(): Float64Array {
+    return this.bounds;
+  }
+
   /** The shape prom-client's Registry renders. */
   get(): { name: string; help: string; type: string; aggregator: string; values: MetricValue[] } {
     const values: MetricValue[] = [];

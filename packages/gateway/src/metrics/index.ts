@@ -71,6 +71,7 @@ export function createMetrics(options: {
       lifecycle: NOOP_LIFECYCLE,
       l2: NOOP_L2,
       wsConnections() {},
+      live: undefined,
       render: () => Promise.resolve(''),
       close() {},
     };
@@ -97,6 +98,7 @@ export function createMetrics(options: {
     lifecycle: lifecycle.lifecycle,
     l2: cache.l2,
     wsConnections: runtime.wsConnections,
+    live: { requests: requests.histogram, batchRows: models.batchRows, hits: cache.hits, misses: cache.misses },
     render: () => registry.metrics(),
     close() {
       runtime.close();

@@ -1,6 +1,7 @@
 // Model versions: native runs (duration, rows per micro-batch, rows scored) and, read at scrape
 // time, each version's queue, runs in flight and readiness.
 import { Counter, Gauge, type Registry } from 'prom-client';
+import type { FastHistogram } from './fast-histogram.js';
 import { registerHistogram } from './register.js';
 import type { BatchMetric, ModelGaugeSource, ModelLabels } from './types.js';
 
@@ -11,7 +12,7 @@ export function modelMetrics(
   registry: Registry,
   models: () => Iterable<ModelGaugeSource>,
   queueLimitRows: number,
-): { batch(labels: ModelLabels): BatchMetric } {
+): { batch(labels: ModelLabels): BatchMetric; batchRows: FastHistogram } {
   const inference = registerHistogram(
     registry,
     'ortline_inference_duration_seconds',
@@ -57,6 +58,7 @@ export function modelMetrics(
   perVersion('ortline_runs_in_flight', 'Native runs in flight, per model version.', (m) => m.inFlight);
   perVersion('ortline_model_ready', '1 when the model version is loaded and warmed.', (m) => (m.ready ? 1 : 0));
   return {
+    batchRows,
     batch(labels) {
       const inf = inference.child({ model: labels.model, version: labels.version });
       const rows = batchRows.child({ model: labels.model, version: labels.version });

@@ -2,13 +2,13 @@
 // resolved once per (route, model version, status) and cached, so recording a request is two map
 // lookups and an observe.
 import type { Registry } from 'prom-client';
-import type { HistogramChild } from './fast-histogram.js';
+import type { FastHistogram, HistogramChild } from './fast-histogram.js';
 import { registerHistogram } from './register.js';
 import type { ModelLabels, RouteMetric } from './types.js';
 
 const REQUEST_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10];
 
-export function requestMetrics(registry: Registry): { route(name: string): RouteMetric } {
+export function requestMetrics(registry: Registry): { route(name: string): RouteMetric; histogram: FastHistogram } {
   const requests = registerHistogram(
     registry,
     'ortline_request_duration_seconds',
@@ -16,6 +16,7 @@ export function requestMetrics(registry: Registry): { route(name: string): Route
     REQUEST_BUCKETS,
   );
   return {
+    histogram: requests,
     route(name) {
       // Weak: a version unloaded takes its entry with it; loaded again, its new labels object finds
       // the same series (the histogram shares children per label set).

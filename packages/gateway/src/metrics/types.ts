@@ -2,6 +2,7 @@
 // Names carry their unit; per-model series carry {model, version}.
 import type { WindowSnapshot } from '@ortline/monitor';
 import type { BreakerState } from '../cache/breaker.js';
+import type { LiveInstruments } from './live.js';
 
 /** Label values of one model version, created once when it is loaded. */
 export interface ModelLabels {
@@ -119,6 +120,8 @@ export interface Metrics {
   readonly lifecycle: LifecycleMetric;
   readonly l2: L2Metric;
   wsConnections(delta: number): void;
+  /** The instruments the live statistics read (metrics/live.ts); undefined when metrics are off. */
+  readonly live: LiveInstruments | undefined;
   render(): Promise<string>;
   close(): void;
 }

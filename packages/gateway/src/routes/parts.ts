@@ -6,6 +6,7 @@ import { GatewayError } from '../errors.js';
 import { Exchange, type ExchangeContext } from '../http/exchange.js';
 import type { Logger } from '../log.js';
 import type { Metrics, RouteMetric } from '../metrics/index.js';
+import type { LiveStats } from '../metrics/live.js';
 import type { TrafficRecorder } from '../predict/traffic.js';
 import type { ModelVersion } from '../registry/model-version.js';
 import type { ModelRegistry } from '../registry/registry.js';
@@ -26,6 +27,8 @@ export interface ServerParts {
   readonly cache: CacheTiers | undefined;
   /** The traffic log, when it samples anything. */
   readonly traffic: TrafficRecorder | undefined;
+  /** The live statistics, when metrics are on. */
+  readonly live: LiveStats | undefined;
 }
 
 type Method = 'get' | 'post' | 'put' | 'del';
