@@ -5,6 +5,7 @@ import type { ComponentChildren } from 'preact';
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { FilePage } from './pages/file.js';
+import { LivePage } from './pages/live.js';
 import { ScorePage } from './pages/score.js';
 import { WhatIfPage } from './pages/what-if.js';
 
@@ -18,6 +19,7 @@ const PAGES: readonly Page[] = [
   { path: 'score', title: 'Score', view: () => <ScorePage /> },
   { path: 'what-if', title: 'What would change it', view: () => <WhatIfPage /> },
   { path: 'file', title: 'Score a file', view: () => <FilePage /> },
+  { path: 'live', title: 'Live', view: () => <LivePage /> },
 ];
 
 function currentPath(): string {
