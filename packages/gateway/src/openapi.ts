@@ -262,6 +262,11 @@ export function buildOpenApi(registry: ModelRegistry, version: string, admin: bo
         modelParam,
         versionParam,
       ]),
+      '/v1/models/{name}/card': get('v1', "The active version's model card (model.json)", [modelParam]),
+      '/v1/models/{name}/versions/{version}/card': get('v1', "A version's model card (model.json)", [
+        modelParam,
+        versionParam,
+      ]),
       '/v1/models/{name}/drift': driftOp(modelParam),
       '/v1/live': get(
         'v1',

@@ -326,6 +326,12 @@ describe('operations endpoints', () => {
     // A version other than the active one: described as itself, the active one still named.
     const v2 = (await (await fetch(`${url}/v1/models/churn/versions/2`)).json()) as any;
     expect(v2).toMatchObject({ version: '2', active_version: '1', versions: ['1', '2'] });
+    // The card as the folder holds it.
+    const active = (await (await fetch(`${url}/v1/models/churn/card`)).json()) as any;
+    expect(active).toEqual(card());
+    expect(((await (await fetch(`${url}/v1/models/churn/versions/2/card`)).json()) as any).metrics).toEqual(
+      (card() as any).metrics,
+    );
     const missing = await fetch(`${url}/v1/models/churn/versions/9`);
     expect(missing.status).toBe(404);
     expect(((await missing.json()) as any).error.code).toBe('VERSION_NOT_FOUND');

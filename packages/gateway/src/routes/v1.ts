@@ -118,6 +118,17 @@ export function mountV1(router: Router, parts: ServerParts): void {
     model.limits = { max_instances: parts.config.maxInstances, max_body_bytes: parts.config.maxBodyBytes };
     ex.sendValue(200, model);
   };
+  // The model card as the version's folder holds it (model.json): metrics, thresholds, training
+  // data, reference distributions. Public, like the documentation it is.
+  const card = (res: HttpResponse, req: HttpRequest, name: string, v: string) => {
+    const ex = new Exchange(res, req, parts.ctx, info, false);
+    const mv = resolveModel(parts, ex, name, v);
+    if (mv) ex.sendValue(200, mv.card);
+  };
+  router.get('/v1/models/:name/card', (res, req) => card(res, req, req.getParameter(0), ''));
+  router.get('/v1/models/:name/versions/:version/card', (res, req) =>
+    card(res, req, req.getParameter(0), req.getParameter(1)),
+  );
   router.get('/v1/models/:name', (res, req) => version(res, req, req.getParameter(0), ''));
   router.get('/v1/models/:name/versions/:version', (res, req) =>
     version(res, req, req.getParameter(0), req.getParameter(1)),
