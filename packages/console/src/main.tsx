@@ -6,6 +6,7 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { FilePage } from './pages/file.js';
 import { LivePage } from './pages/live.js';
+import { ModelsPage } from './pages/models.js';
 import { ScorePage } from './pages/score.js';
 import { WhatIfPage } from './pages/what-if.js';
 
@@ -19,6 +20,7 @@ const PAGES: readonly Page[] = [
   { path: 'score', title: 'Score', view: () => <ScorePage /> },
   { path: 'what-if', title: 'What would change it', view: () => <WhatIfPage /> },
   { path: 'file', title: 'Score a file', view: () => <FilePage /> },
+  { path: 'models', title: 'Models', view: () => <ModelsPage /> },
   { path: 'live', title: 'Live', view: () => <LivePage /> },
 ];
 

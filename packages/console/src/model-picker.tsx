@@ -12,7 +12,7 @@ export interface Picked {
 }
 
 export function usePickedModel(): Picked {
-  const { model, version } = useConsoleState();
+  const { model, version, modelsRevision } = useConsoleState();
   const [models, setModels] = useState<readonly ModelSummary[]>([]);
   const [info, setInfo] = useState<ModelInfo | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
@@ -25,7 +25,7 @@ export function usePickedModel(): Picked {
       },
       (e: ApiError) => setError(e),
     );
-  }, []);
+  }, [modelsRevision]);
 
   useEffect(() => {
     if (model === '') return;
@@ -42,7 +42,7 @@ export function usePickedModel(): Picked {
     return () => {
       current = false;
     };
-  }, [model, version]);
+  }, [model, version, modelsRevision]);
 
   return { models, info, error };
 }

@@ -21,9 +21,13 @@ export interface ConsoleState {
   readonly version: string;
   readonly values: FormValues;
   readonly scored: Scored | null;
+  /** The admin token as typed; in memory only, never stored by the browser. */
+  readonly adminToken: string;
+  /** Bumped after an admin change, so that model descriptions are fetched again. */
+  readonly modelsRevision: number;
 }
 
-let state: ConsoleState = { model: '', version: '', values: {}, scored: null };
+let state: ConsoleState = { model: '', version: '', values: {}, scored: null, adminToken: '', modelsRevision: 0 };
 const listeners = new Set<() => void>();
 
 export function getState(): ConsoleState {
