@@ -339,7 +339,9 @@ function DriftPanel({ info }: { info: ModelInfo }) {
             PSI of each feature against the model card's reference over the last {drift.window.rows} rows
             {drift.window.max_rows ? ` (window ${drift.window.max_rows} rows` : ` (window ${drift.window.seconds} s`}, at
             least {drift.window.min_rows} needed). Prediction:{' '}
-            <span class={`drift drift-${drift.prediction.status}`}>{psiText(drift.prediction.psi)} {drift.prediction.status}</span>.{' '}
+            <span class={`drift drift-${drift.prediction.status}`}>
+              {psiText(drift.prediction.psi)} {drift.prediction.status.replace('_', ' ')}
+            </span>.{' '}
             <button type="button" class="secondary" onClick={() => setTick((n) => n + 1)}>
               Refresh
             </button>
