@@ -4,7 +4,7 @@
 // refusal for load is retried after Retry-After; anything else fails the request's rows with its
 // error. No row is dropped without a reason.
 import { ApiError, type ModelInfo, type Prediction, predict } from './api.js';
-import type { Table } from './csv.js';
+import type { CsvTable } from './csv.js';
 import { typedValue } from './form.js';
 
 export interface FileRows {
@@ -29,7 +29,7 @@ export interface RowResult {
   readonly error?: string;
 }
 
-export function fileRows(info: ModelInfo, table: Table): FileRows {
+export function fileRows(info: ModelInfo, table: CsvTable): FileRows {
   const features = new Map(info.features.map((f) => [f.name, f]));
   const idColumn = info.id_fields.find((f) => table.header.includes(f)) ?? null;
   const columns = table.header.map((name) => ({ name, feature: features.get(name) }));

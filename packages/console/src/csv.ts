@@ -10,14 +10,14 @@ export class CsvError extends Error {
   }
 }
 
-export interface Table {
+export interface CsvTable {
   readonly header: readonly string[];
   readonly rows: readonly (readonly string[])[];
   /** The file line each row starts on (1-based; the header is line 1). */
   readonly lines: readonly number[];
 }
 
-export function parseCsv(text: string): Table {
+export function parseCsv(text: string): CsvTable {
   const records: string[][] = [];
   const starts: number[] = [];
   let field = '';

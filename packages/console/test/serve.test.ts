@@ -53,7 +53,7 @@ describe('the console at /', () => {
     for (const title of titles) {
       await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: title, exact: true }).click();
       await expect.poll(() => page.locator('h1').textContent()).toBe(title);
-      expect(await page.title()).toBe(`${title} · ortline console`);
+      await expect.poll(() => page.title()).toBe(`${title} · ortline console`);
     }
     expect(complaints).toEqual([]);
     await page.close();

@@ -3,9 +3,10 @@
 // messages, and the scored file to download (the input's columns, then the answer's).
 import { useState } from 'preact/hooks';
 import type { ModelInfo } from '../api.js';
+import { Table } from '../table.js';
 import { ErrorBox, riskClass } from '../answer.js';
 import { type FileRows, fileRows, type RowResult, scoreRows } from '../bulk.js';
-import { parseCsv, type Table, toCsv } from '../csv.js';
+import { type CsvTable, parseCsv, toCsv } from '../csv.js';
 import { ModelPicker, usePickedModel } from '../model-picker.js';
 import { useConsoleState } from '../store.js';
 
@@ -14,7 +15,7 @@ const SHOWN = 100;
 
 interface Loaded {
   readonly name: string;
-  readonly table: Table;
+  readonly table: CsvTable;
   readonly rows: FileRows;
 }
 
@@ -128,9 +129,7 @@ function Results({ info, loaded, results }: { info: ModelInfo; loaded: Loaded; r
   return (
     <>
       <h2>Counts</h2>
-      <div class="table-wrap">
-        <table aria-label="Rows per risk category" class="counts">
-          <tbody>
+      <Table label="Rows per risk category" variant="counts">
             {[...counts].map(([category, n]) => (
               <tr key={category} data-category={category} data-count={n}>
                 <th scope="row">
@@ -143,9 +142,7 @@ function Results({ info, loaded, results }: { info: ModelInfo; loaded: Loaded; r
               <th scope="row">rows with errors</th>
               <td class="num">{failed}</td>
             </tr>
-          </tbody>
-        </table>
-      </div>
+          </Table>
       <p>
         <button type="button" onClick={download}>
           Download the scored CSV
@@ -154,17 +151,7 @@ function Results({ info, loaded, results }: { info: ModelInfo; loaded: Loaded; r
       {bad.length > 0 && (
         <>
           <h2>Rows with errors ({bad.length})</h2>
-          <div class="table-wrap">
-            <table aria-label="Rows with errors">
-              <thead>
-                <tr>
-                  <th scope="col">Row</th>
-                  <th scope="col">Line</th>
-                  <th scope="col">Id</th>
-                  <th scope="col">What is wrong</th>
-                </tr>
-              </thead>
-              <tbody>
+          <Table label="Rows with errors" headers={['Row', 'Line', 'Id', 'What is wrong']}>
                 {bad.map(({ r, i }) => (
                   <tr key={i} data-row={i}>
                     <td class="num">{i + 1}</td>
@@ -185,27 +172,17 @@ function Results({ info, loaded, results }: { info: ModelInfo; loaded: Loaded; r
                     </td>
                   </tr>
                 ))}
-              </tbody>
-            </table>
-          </div>
+              </Table>
         </>
       )}
       <h2>Scored rows</h2>
       <p class="muted">
         {results.length > SHOWN ? `The first ${SHOWN} of ${results.length}; the download has every row.` : ''}
       </p>
-      <div class="table-wrap">
-        <table aria-label="Scored rows">
-          <thead>
-            <tr>
-              <th scope="col">Row</th>
-              <th scope="col">Id</th>
-              <th scope="col">{info.answer.probability_field}</th>
-              <th scope="col">{info.answer.risk_field}</th>
-              <th scope="col">Version</th>
-            </tr>
-          </thead>
-          <tbody>
+      <Table
+        label="Scored rows"
+        headers={['Row', 'Id', info.answer.probability_field, info.answer.risk_field, 'Version']}
+      >
             {results.slice(0, SHOWN).map((r, i) => (
               <tr key={i}>
                 <td class="num">{i + 1}</td>
@@ -215,9 +192,7 @@ function Results({ info, loaded, results }: { info: ModelInfo; loaded: Loaded; r
                 <td>{r.answer?.version ?? ''}</td>
               </tr>
             ))}
-          </tbody>
-        </table>
-      </div>
+          </Table>
     </>
   );
 }

@@ -5,6 +5,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { type AdminModel, adminModel, rollback, route } from '../admin.js';
 import { ApiError, getJson, type ModelInfo } from '../api.js';
+import { Table } from '../table.js';
 import { ErrorBox, riskClass } from '../answer.js';
 import { ModelPicker, usePickedModel } from '../model-picker.js';
 import { getState, setState, useConsoleState } from '../store.js';
@@ -130,17 +131,7 @@ function VersionsPanel({ info }: { info: ModelInfo }) {
         <small class="muted">Kept in this page's memory only; needed for states, routing and its actions.</small>
       </form>
       <ErrorBox error={error} />
-      <div class="table-wrap">
-        <table aria-label="Versions">
-          <thead>
-            <tr>
-              <th scope="col">Version</th>
-              <th scope="col">Role</th>
-              <th scope="col">State</th>
-              {admin && <th scope="col">Actions</th>}
-            </tr>
-          </thead>
-          <tbody>
+      <Table label="Versions" headers={['Version', 'Role', 'State', admin !== null && 'Actions']}>
             {versions.map((v) => {
               const s = states.get(v);
               const role = routing
@@ -198,9 +189,7 @@ function VersionsPanel({ info }: { info: ModelInfo }) {
                 </tr>
               );
             })}
-          </tbody>
-        </table>
-      </div>
+          </Table>
       {admin && routing && (
         <div class="actions">
           {routing.canary && (
@@ -271,27 +260,23 @@ function CardPanel({ info }: { info: ModelInfo }) {
             {card.fixed_features && <Fact term="Fixed features" value={card.fixed_features.join(', ')} />}
           </dl>
           {card.metrics?.test && (
-            <div class="table-wrap">
-              <table aria-label="Test metrics" class="compact">
-                <caption>
-                  Metrics on the test split{card.metrics.split?.test_rows ? ` (${card.metrics.split.test_rows} rows)` : ''}
-                </caption>
-                <tbody>
+            <Table
+              label="Test metrics"
+              variant="compact"
+              caption={
+                <>Metrics on the test split{card.metrics.split?.test_rows ? ` (${card.metrics.split.test_rows} rows)` : ''}</>
+              }
+            >
                   {Object.entries(card.metrics.test).map(([k, v]) => (
                     <tr key={k} data-metric={k}>
                       <th scope="row">{k}</th>
                       <td class="num">{typeof v === 'number' ? v.toFixed(4) : String(v)}</td>
                     </tr>
                   ))}
-                </tbody>
-              </table>
-            </div>
+                </Table>
           )}
           {card.risk_thresholds && (
-            <div class="table-wrap">
-              <table aria-label="Risk thresholds" class="compact">
-                <caption>Risk categories</caption>
-                <tbody>
+            <Table label="Risk thresholds" variant="compact" caption="Risk categories">
                   {card.risk_thresholds.map((t, i, all) => (
                     <tr key={t.category}>
                       <th scope="row">
@@ -302,9 +287,7 @@ function CardPanel({ info }: { info: ModelInfo }) {
                       </td>
                     </tr>
                   ))}
-                </tbody>
-              </table>
-            </div>
+                </Table>
           )}
         </>
       )}
@@ -346,16 +329,7 @@ function DriftPanel({ info }: { info: ModelInfo }) {
               Refresh
             </button>
           </p>
-          <div class="table-wrap">
-            <table aria-label="Drift per feature">
-              <thead>
-                <tr>
-                  <th scope="col">Feature</th>
-                  <th scope="col">PSI</th>
-                  <th scope="col">Status</th>
-                </tr>
-              </thead>
-              <tbody>
+          <Table label="Drift per feature" headers={['Feature', 'PSI', 'Status']}>
                 {[...drift.features]
                   .sort((a, b) => (b.psi ?? -1) - (a.psi ?? -1))
                   .map((f) => (
@@ -367,9 +341,7 @@ function DriftPanel({ info }: { info: ModelInfo }) {
                       </td>
                     </tr>
                   ))}
-              </tbody>
-            </table>
-          </div>
+              </Table>
         </>
       )}
     </section>

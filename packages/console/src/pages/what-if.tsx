@@ -4,6 +4,7 @@
 // make them, but they explain the score.
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, predict } from '../api.js';
+import { Table } from '../table.js';
 import { ErrorBox, percent, riskClass } from '../answer.js';
 import { useConsoleState } from '../store.js';
 import { changesOf, describeValue, ranked, recordWith, type Scored } from '../what-if.js';
@@ -109,20 +110,7 @@ function ChangeTable({
   ranked?: boolean;
 }) {
   return (
-    <div class="table-wrap">
-      <table aria-label={label}>
-        <thead>
-          <tr>
-            {numbered && <th scope="col">#</th>}
-            <th scope="col">Feature</th>
-            <th scope="col">From</th>
-            <th scope="col">To</th>
-            <th scope="col">New probability</th>
-            <th scope="col">Change</th>
-            <th scope="col">Risk</th>
-          </tr>
-        </thead>
-        <tbody>
+    <Table label={label} headers={[numbered && '#', 'Feature', 'From', 'To', 'New probability', 'Change', 'Risk']}>
           {rows.map((r, i) => (
             <tr
               key={`${r.feature}=${r.to}`}
@@ -141,9 +129,7 @@ function ChangeTable({
               </td>
             </tr>
           ))}
-        </tbody>
-      </table>
-    </div>
+        </Table>
   );
 }
 
