@@ -5,8 +5,8 @@
 // Exit codes: 0 written, 1 the inputs cannot be used (no card or reference, no log folder), 2 usage.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { collectDriftReport, renderDriftReportHtml } from '@ortline/monitor';
+import { subcommandArgs, usageError } from './cli-args.js';
 
 export const DRIFT_REPORT_USAGE = [
   'ortline drift-report: drift of a model version over traffic logs, as one HTML page',
@@ -22,10 +22,7 @@ export const DRIFT_REPORT_USAGE = [
   '  --min-rows   fewer rows than this: no PSI (default 500, as the gateway)',
 ].join('\n');
 
-function usageError(message: string): number {
-  process.stderr.write(`ortline drift-report: ${message}\n\n${DRIFT_REPORT_USAGE}\n`);
-  return 2;
-}
+const COMMAND = { name: 'ortline drift-report', usage: DRIFT_REPORT_USAGE };
 
 function time(value: string | undefined, flag: string): Date | undefined | string {
   if (value === undefined) return undefined;
@@ -34,41 +31,29 @@ function time(value: string | undefined, flag: string): Date | undefined | strin
 }
 
 export async function driftReportCommand(argv: readonly string[]): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      strict: true,
-      options: {
-        log: { type: 'string' },
-        'model-dir': { type: 'string' },
-        out: { type: 'string' },
-        json: { type: 'string' },
-        since: { type: 'string' },
-        until: { type: 'string' },
-        'min-rows': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (err) {
-    return usageError((err as Error).message);
-  }
-  if (values.help) {
-    process.stdout.write(`${DRIFT_REPORT_USAGE}\n`);
-    return 0;
-  }
+  const args = subcommandArgs(COMMAND, argv, {
+    log: { type: 'string' },
+    'model-dir': { type: 'string' },
+    out: { type: 'string' },
+    json: { type: 'string' },
+    since: { type: 'string' },
+    until: { type: 'string' },
+    'min-rows': { type: 'string' },
+  });
+  if (typeof args === 'number') return args;
+  const { values } = args;
   const log = values.log as string | undefined;
   const modelDir = values['model-dir'] as string | undefined;
   const out = values.out as string | undefined;
-  if (!log || !modelDir || !out) return usageError('--log, --model-dir and --out are required');
+  if (!log || !modelDir || !out) return usageError(COMMAND, '--log, --model-dir and --out are required');
   const since = time(values.since as string | undefined, '--since');
   const until = time(values.until as string | undefined, '--until');
-  if (typeof since === 'string') return usageError(since);
-  if (typeof until === 'string') return usageError(until);
+  if (typeof since === 'string') return usageError(COMMAND, since);
+  if (typeof until === 'string') return usageError(COMMAND, until);
   const minRowsText = values['min-rows'] as string | undefined;
   const minRows = minRowsText === undefined ? 500 : Number(minRowsText);
   if (!Number.isInteger(minRows) || minRows < 1)
-    return usageError(`--min-rows must be a positive integer, got "${minRowsText}"`);
+    return usageError(COMMAND, `--min-rows must be a positive integer, got "${minRowsText}"`);
 
   try {
     const card = JSON.parse(readFileSync(join(modelDir, 'model.json'), 'utf8')) as Record<string, unknown>;

@@ -8,8 +8,8 @@
 // --url (ORTLINE_URL, default http://127.0.0.1:8080), --token (ORTLINE_ADMIN_TOKEN), --json.
 // Exit codes: 0 done, 1 the gateway refused (its error code and message are printed), 2 usage,
 // 3 the gateway could not be reached.
-import { parseArgs } from 'node:util';
 import { AdminCallError, adminCall } from './admin-client.js';
+import { subcommandArgs, usageError } from './cli-args.js';
 
 interface ModelState {
   name: string;
@@ -36,6 +36,8 @@ export const MODELS_USAGE = [
   '  --token <token>  its admin token [ORTLINE_ADMIN_TOKEN]',
   '  --json           print the answer as JSON',
 ].join('\n');
+
+const COMMAND = { name: 'ortline models', usage: MODELS_USAGE };
 
 class UsageError extends Error {}
 
@@ -71,35 +73,26 @@ function routingBody(values: Record<string, string | boolean | undefined>): Reco
 }
 
 export async function modelsCommand(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({
-      args: [...argv],
-      allowPositionals: true,
-      strict: true,
-      options: {
-        url: { type: 'string' },
-        token: { type: 'string' },
-        json: { type: 'boolean' },
-        active: { type: 'string' },
-        canary: { type: 'string' },
-        weight: { type: 'string' },
-        shadow: { type: 'string' },
-        'no-canary': { type: 'boolean' },
-        'no-shadow': { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (err) {
-    process.stderr.write(`ortline models: ${(err as Error).message}\n\n${MODELS_USAGE}\n`);
-    return 2;
-  }
+  const args = subcommandArgs(
+    COMMAND,
+    argv,
+    {
+      url: { type: 'string' },
+      token: { type: 'string' },
+      json: { type: 'boolean' },
+      active: { type: 'string' },
+      canary: { type: 'string' },
+      weight: { type: 'string' },
+      shadow: { type: 'string' },
+      'no-canary': { type: 'boolean' },
+      'no-shadow': { type: 'boolean' },
+    },
+    true,
+  );
+  if (typeof args === 'number') return args;
+  const { values, positionals } = args;
   const [action, name, version, ...extra] = positionals;
-  if (values.help || action === undefined) {
-    process.stdout.write(`${MODELS_USAGE}\n`);
-    return values.help ? 0 : 2;
-  }
+  if (action === undefined) return usageError(COMMAND, 'an action is required');
   const base = String(values.url ?? env.ORTLINE_URL ?? 'http://127.0.0.1:8080').replace(/\/+$/, '');
   const token = values.token ?? env.ORTLINE_ADMIN_TOKEN;
   const needs = (n: number) => {
@@ -147,8 +140,7 @@ export async function modelsCommand(argv: readonly string[], env: NodeJS.Process
     }
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
-    process.stderr.write(`ortline models: ${err.message}\n\n${MODELS_USAGE}\n`);
-    return 2;
+    return usageError(COMMAND, err.message);
   }
   let answer: unknown;
   try {

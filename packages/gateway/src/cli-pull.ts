@@ -9,8 +9,8 @@
 // said no), 2 usage, 3 the registry or the gateway could not be reached.
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { AdminCallError, adminCall } from './admin-client.js';
+import { subcommandArgs, usageError } from './cli-args.js';
 import { defaultConfig } from './config/load.js';
 import { GateError, gateFolder } from './registry/gate.js';
 import { MlflowClient, MlflowError } from './registry/mlflow.js';
@@ -27,6 +27,8 @@ export const PULL_USAGE = [
   '  --activate       then load it on a running gateway and make it the active version',
   '  --url, --token   that gateway and its admin token [ORTLINE_URL, ORTLINE_ADMIN_TOKEN]',
 ].join('\n');
+
+const COMMAND = { name: 'ortline pull', usage: PULL_USAGE };
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
@@ -46,40 +48,24 @@ async function activate(url: string, token: string | undefined, model: string, v
 }
 
 export async function pullCommand(argv: readonly string[], env: NodeJS.ProcessEnv): Promise<number> {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      strict: true,
-      options: {
-        'tracking-uri': { type: 'string' },
-        model: { type: 'string' },
-        alias: { type: 'string' },
-        version: { type: 'string' },
-        'models-dir': { type: 'string' },
-        as: { type: 'string' },
-        activate: { type: 'boolean' },
-        url: { type: 'string' },
-        token: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (err) {
-    process.stderr.write(`ortline pull: ${(err as Error).message}\n\n${PULL_USAGE}\n`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(`${PULL_USAGE}\n`);
-    return 0;
-  }
+  const args = subcommandArgs(COMMAND, argv, {
+    'tracking-uri': { type: 'string' },
+    model: { type: 'string' },
+    alias: { type: 'string' },
+    version: { type: 'string' },
+    'models-dir': { type: 'string' },
+    as: { type: 'string' },
+    activate: { type: 'boolean' },
+    url: { type: 'string' },
+    token: { type: 'string' },
+  });
+  if (typeof args === 'number') return args;
+  const { values } = args;
   const trackingUri = (values['tracking-uri'] as string | undefined) ?? env.MLFLOW_TRACKING_URI;
   const model = values.model as string | undefined;
   const modelsDir = values['models-dir'] as string | undefined;
   const as = (values.as as string | undefined) ?? model;
-  const usage = (message: string) => {
-    process.stderr.write(`ortline pull: ${message}\n\n${PULL_USAGE}\n`);
-    return 2;
-  };
+  const usage = (message: string) => usageError(COMMAND, message);
   if (!trackingUri) return usage('--tracking-uri (or MLFLOW_TRACKING_URI) is required');
   if (!model) return usage('--model is required');
   if (!modelsDir) return usage('--models-dir is required');

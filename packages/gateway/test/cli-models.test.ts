@@ -77,6 +77,8 @@ describe('ortline models', () => {
     expect((await cli(['load', 'churn'])).code).toBe(2);
     expect((await cli(['frobnicate'])).code).toBe(2);
     expect((await cli(['list', '--bogus'])).code).toBe(2);
+    expect(await cli([])).toMatchObject({ code: 2, err: expect.stringContaining('an action is required') });
+    expect(await cli(['--help'])).toMatchObject({ code: 0, out: expect.stringContaining('ortline models') });
     const down = await cli(['list'], { ORTLINE_URL: 'http://127.0.0.1:9' });
     expect(down.code).toBe(3);
     expect(down.err).toContain('cannot reach http://127.0.0.1:9');
