@@ -11,14 +11,15 @@ import * as prometheus from '@grafana/grafana-foundation-sdk/prometheus';
 import * as stat from '@grafana/grafana-foundation-sdk/stat';
 import * as table from '@grafana/grafana-foundation-sdk/table';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
+import { SCORING_ROUTES } from '../../packages/gateway/src/metrics/requests.js';
 
 // Grafana's variable syntax, not a template literal.
 const DATASOURCE_VARIABLE = '$' + '{datasource}';
 const DATASOURCE = { type: 'prometheus', uid: DATASOURCE_VARIABLE };
 /** The label filter every query carries. */
 const SEL = 'job=~"$job",instance=~"$instance"';
-/** The scoring routes (predictions over HTTP and WebSocket, OIP inference). */
-const SCORING = 'route=~"v1_predict|v2_infer|ws_stream"';
+/** The scoring routes (predictions over HTTP and WebSocket, OIP inference), as the gateway names them. */
+const SCORING = `route=~"${SCORING_ROUTES.join('|')}"`;
 
 const query = (expr: string, legend = '') =>
   new prometheus.DataqueryBuilder().expr(expr).legendFormat(legend).datasource(DATASOURCE);

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { SCORING_ROUTES } from '../../packages/gateway/src/metrics/requests.js';
 import { repoRoot } from '../../packages/gateway/test/helpers.js';
 import { exportedMetrics, unknownMetrics } from './metrics.js';
 
@@ -64,5 +65,11 @@ describe('Prometheus alert rules', () => {
     const used = rules.flatMap((r) => [...r.expr.matchAll(/\bortline_[a-z0-9_]+/g)].map((m) => m[0]));
     expect(new Set(used).size).toBeGreaterThan(8);
     for (const r of rules) expect(unknownMetrics(r.expr, exported), r.alert).toEqual([]);
+  });
+
+  it("select the scoring routes by the gateway's own list of them", () => {
+    const selectors = rules.flatMap((r) => [...r.expr.matchAll(/route=~"([^"]*)"/g)].map((m) => m[1]));
+    expect(selectors.length).toBeGreaterThan(0);
+    for (const s of selectors) expect(s).toBe(SCORING_ROUTES.join('|'));
   });
 });

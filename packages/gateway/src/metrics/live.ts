@@ -4,9 +4,10 @@
 // rows per native run. The last five minutes are kept.
 import type { FastCounter } from './fast-counter.js';
 import type { FastHistogram } from './fast-histogram.js';
+import { SCORING_ROUTES } from './requests.js';
 
-/** The routes that answer predictions; the rest (metrics, console, docs) is not the service's load. */
-export const PREDICT_ROUTES: ReadonlySet<string> = new Set(['v1_predict', 'v2_infer', 'ws_stream']);
+/** Metrics, console and docs requests are not the service's load. */
+const SCORING: ReadonlySet<string> = new Set(SCORING_ROUTES);
 
 /** Cumulative counts at one instant. */
 export interface LiveTotals {
@@ -47,7 +48,7 @@ export function readTotals(m: LiveInstruments): LiveTotals {
   let clientErrors = 0;
   let serverErrors = 0;
   for (const c of m.requests.all()) {
-    if (!PREDICT_ROUTES.has(c.labels.route ?? '')) continue;
+    if (!SCORING.has(c.labels.route ?? '')) continue;
     requests += c.count;
     const status = Number(c.labels.status);
     if (status >= 500) serverErrors += c.count;

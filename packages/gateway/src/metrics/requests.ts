@@ -6,6 +6,12 @@ import type { FastHistogram, HistogramChild } from './fast-histogram.js';
 import { registerHistogram } from './register.js';
 import type { ModelLabels, RouteMetric } from './types.js';
 
+/**
+ * The routes that answer predictions (v1 over HTTP, OIP inference, WebSocket frames): the service's
+ * load, as the live statistics, the dashboards and the alert rules count it.
+ */
+export const SCORING_ROUTES = ['v1_predict', 'v2_infer', 'ws_stream'] as const;
+
 const REQUEST_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10];
 
 export function requestMetrics(registry: Registry): { route(name: string): RouteMetric; histogram: FastHistogram } {
