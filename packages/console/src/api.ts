@@ -62,6 +62,18 @@ export interface FieldIssue {
   readonly message: string;
 }
 
+/** One second of GET /v1/live; null where nothing happened to measure. */
+export interface LivePoint {
+  readonly t: number;
+  readonly requests_per_second: number;
+  readonly p50_ms: number | null;
+  readonly p99_ms: number | null;
+  readonly client_errors_per_second: number;
+  readonly server_errors_per_second: number;
+  readonly cache_hit_ratio: number | null;
+  readonly batch_rows_mean: number | null;
+}
+
 export class ApiError extends Error {
   readonly status: number;
   readonly code: string;

@@ -2,20 +2,10 @@
 // the gateway computes from its own metrics), polled every second.
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import type uPlot from 'uplot';
-import { ApiError, getJson } from '../api.js';
+import { ApiError, getJson, type LivePoint } from '../api.js';
 import { ErrorBox } from '../answer.js';
 import { Chart } from '../chart.js';
 
-interface LivePoint {
-  readonly t: number;
-  readonly requests_per_second: number;
-  readonly p50_ms: number | null;
-  readonly p99_ms: number | null;
-  readonly client_errors_per_second: number;
-  readonly server_errors_per_second: number;
-  readonly cache_hit_ratio: number | null;
-  readonly batch_rows_mean: number | null;
-}
 
 /** Five minutes at one point a second, as the gateway keeps. */
 const KEEP = 300;

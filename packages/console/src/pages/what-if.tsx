@@ -4,6 +4,7 @@
 // make them, but they explain the score.
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, predict } from '../api.js';
+import { chunks } from '../bulk.js';
 import { Table } from '../table.js';
 import { ErrorBox, percent, riskClass } from '../answer.js';
 import { useConsoleState } from '../store.js';
@@ -25,16 +26,13 @@ export function WhatIfPage() {
     const { info, record, answer } = scored;
     const changes = changesOf(info.features, info.fixed_features, record);
     // The version that answered, pinned: every variant is compared with the same model.
+    const records = changes.map((c) => recordWith(record, c));
     const run = async () => {
       const out: Scored[] = [];
-      for (let i = 0; i < changes.length; i += info.limits.max_instances) {
-        const part = changes.slice(i, i + info.limits.max_instances);
-        const answers = await predict(
-          info,
-          answer.version,
-          part.map((c) => recordWith(record, c)),
-        );
-        part.forEach((c, j) => out.push({ ...c, answer: answers[j]! }));
+      // One request, unless the variants outgrow the gateway's limits.
+      for (const [from, to] of chunks(info, records)) {
+        const answers = await predict(info, answer.version, records.slice(from, to));
+        for (let i = from; i < to; i++) out.push({ ...changes[i]!, answer: answers[i - from]! });
       }
       return out;
     };
