@@ -6,6 +6,7 @@
 #   bench/peers/fastapi/setup.sh           the FastAPI peer the benchmark suite compares against
 #   scripts/install-debian-packages.sh     redis-server, wrk, libgomp1 (LightGBM)
 #   scripts/install-deploy-tools.sh        helm, kube-score, kubernetes-validate, hadolint (.tools/)
+#   scripts/install-check-tools.sh         schemathesis, pip-audit (.tools/check-venv)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,4 +16,5 @@ bash models/training/setup.sh
 bash bench/peers/fastapi/setup.sh
 bash scripts/install-debian-packages.sh
 bash scripts/install-deploy-tools.sh
+bash scripts/install-check-tools.sh
 echo "setup-dev: ready in $(($(date +%s) - started)) s" >&2
