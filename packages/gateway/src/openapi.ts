@@ -26,7 +26,10 @@ function recordSchema(
 ): Json {
   const properties: Json = {};
   for (const id of idFields)
-    properties[id] = { type: 'string', description: `Record id: echoed as ${answerId}, never sent to the model.` };
+    properties[id] = {
+      anyOf: [{ type: 'string', nullable: true }, { type: 'number' }],
+      description: `Record id (a string, a number or null): echoed as ${answerId}, never sent to the model.`,
+    };
   for (const f of features) properties[f.name] = featureSchema(f);
   const s: Json = {
     type: 'object',
@@ -38,13 +41,20 @@ function recordSchema(
   return s;
 }
 
+// Errors come as MessagePack when the client's Accept (or, for predictions, its request body) is
+// MessagePack, else as JSON.
+const errorSchema = { $ref: '#/components/schemas/Error' };
 export const errorResponse = (description: string) => ({
   description,
-  content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+  content: { 'application/json': { schema: errorSchema }, 'application/msgpack': { schema: errorSchema } },
 });
 
 /** `admin`: whether the admin routes are on (an admin token is configured). */
 export function buildOpenApi(registry: ModelRegistry, version: string, admin: boolean): Json {
+  const names = registry.names();
+  const active = names.map((name) => registry.entry(name)!.active);
+  const inputNames = [...new Set(active.flatMap((mv) => mv.inputs.map((t) => t.name)))];
+  const outputNames = [...new Set(active.flatMap((mv) => mv.outputs.map((t) => t.name)))];
   const schemas: Json = {
     Error: {
       type: 'object',
@@ -67,6 +77,8 @@ export function buildOpenApi(registry: ModelRegistry, version: string, admin: bo
     },
     Predictions: {
       type: 'object',
+      required: ['predictions'],
+      additionalProperties: false,
       properties: { predictions: { type: 'array', items: { $ref: '#/components/schemas/Prediction' } } },
     },
     Drift: DRIFT_SCHEMA,
@@ -104,13 +116,25 @@ export function buildOpenApi(registry: ModelRegistry, version: string, admin: bo
       properties: {
         id: { type: 'string' },
         parameters: { type: 'object', properties: { binary_data_output: { type: 'boolean' } } },
-        inputs: { type: 'array', items: { $ref: '#/components/schemas/OipTensor' } },
+        inputs: {
+          type: 'array',
+          minItems: 1,
+          description:
+            'One tensor per input of the model (GET /v2/models/{name} lists them), each once, every one of the same batch size.',
+          items: {
+            allOf: [
+              { $ref: '#/components/schemas/OipTensor' },
+              { type: 'object', properties: { name: { type: 'string', enum: inputNames } } },
+            ],
+          },
+        },
         outputs: {
           type: 'array',
           items: {
             type: 'object',
+            required: ['name'],
             properties: {
-              name: { type: 'string' },
+              name: { type: 'string', enum: outputNames },
               parameters: { type: 'object', properties: { binary_data: { type: 'boolean' } } },
             },
           },
@@ -128,7 +152,6 @@ export function buildOpenApi(registry: ModelRegistry, version: string, admin: bo
     },
   };
 
-  const names = registry.names();
   const recordRefs: Json[] = [];
   const predictionRefs: Json[] = [];
   for (const name of names) {
@@ -200,33 +223,47 @@ export function buildOpenApi(registry: ModelRegistry, version: string, admin: bo
       },
     },
   });
+  const inferHeader = {
+    name: 'Inference-Header-Content-Length',
+    in: 'header',
+    required: false,
+    description:
+      'The binary tensor data extension: the body is this many bytes of JSON request header (Content-Type does not matter), then the tensors named with `parameters.binary_data_size`, back to back.',
+    schema: { type: 'integer', minimum: 0 },
+  };
   const inferOp = (params: Json[]) => ({
     post: {
       tags: ['v2 (Open Inference Protocol)'],
-      summary: 'Inference on tensors (JSON, or the binary tensor data extension with Inference-Header-Content-Length)',
-      parameters: params,
+      summary: 'Inference on tensors (JSON or MessagePack, or the binary tensor data extension)',
+      parameters: [...params, inferHeader],
       requestBody: {
         required: true,
-        content: {
-          'application/json': { schema: { $ref: '#/components/schemas/OipInferRequest' } },
-          'application/octet-stream': { schema: { type: 'string', format: 'binary' } },
-        },
+        content: bodyTypes({ $ref: '#/components/schemas/OipInferRequest' }),
       },
       responses: {
         200: {
-          description: 'Outputs',
+          description:
+            'The outputs as JSON; with binary outputs asked for, the JSON header then the binary data, its length in Inference-Header-Content-Length.',
+          headers: {
+            'inference-header-content-length': {
+              description: 'Binary outputs only: the length of the JSON header at the start of the body.',
+              schema: { type: 'integer', minimum: 0 },
+            },
+          },
           content: {
             'application/json': { schema: { $ref: '#/components/schemas/OipInferResponse' } },
             'application/octet-stream': { schema: { type: 'string', format: 'binary' } },
           },
         },
-        400: errorResponse('Malformed request or tensors'),
+        400: errorResponse('Malformed body, request or tensors'),
         404: errorResponse('Unknown model or version'),
-        503: errorResponse('Queue full; Retry-After set'),
+        413: errorResponse('Body too large'),
+        415: errorResponse('Unsupported Content-Type, or a compressed body'),
+        503: errorResponse('Queue full (or 429, see overloadStatus), or not ready; Retry-After set'),
       },
     },
   });
-  const get = (tag: string, summary: string, params: Json[] = []) => ({
+  const get = (tag: string, summary: string, params: Json[] = [], more: Json = {}) => ({
     get: {
       tags: [tag],
       summary,
@@ -235,6 +272,7 @@ export function buildOpenApi(registry: ModelRegistry, version: string, admin: bo
         200: { description: 'OK' },
         404: errorResponse('Unknown model or version'),
         503: { description: 'Not ready' },
+        ...more,
       },
     },
   });
@@ -271,7 +309,15 @@ export function buildOpenApi(registry: ModelRegistry, version: string, admin: bo
       '/v1/live': get(
         'v1',
         'Live statistics: one point a second over the last five minutes (prediction requests per second, latency p50 / p99, errors, cache hit ratio, rows per native run); `since` (ms since the epoch) returns only newer points',
-        [{ name: 'since', in: 'query', required: false, schema: { type: 'integer', minimum: 0 } }],
+        [
+          {
+            name: 'since',
+            in: 'query',
+            required: false,
+            schema: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+          },
+        ],
+        { 400: errorResponse('`since` is not a whole number of milliseconds (INVALID_REQUEST)') },
       ),
       '/v2': get('v2 (Open Inference Protocol)', 'Server metadata'),
       '/v2/health/live': get('v2 (Open Inference Protocol)', 'Liveness'),
@@ -377,10 +423,22 @@ function driftOp(modelParam: Json): Json {
 function predictionSchema(fields: AnswerFields): Json {
   return {
     type: 'object',
+    required: [fields.id, fields.probability, fields.risk, 'model_version', 'prediction_id'],
+    additionalProperties: false,
     properties: {
-      [fields.id]: { type: 'string', nullable: true, description: "The record's id, when it carried one." },
-      [fields.probability]: { type: 'number', minimum: 0, maximum: 1 },
-      [fields.risk]: { type: 'string', nullable: true, description: "From the model card's risk_thresholds." },
+      [fields.id]: { description: "The record's id as it was sent; null when it carried none." },
+      [fields.probability]: {
+        type: 'number',
+        minimum: 0,
+        maximum: 1,
+        nullable: true,
+        description: 'null only if the model answered a number that is not finite.',
+      },
+      [fields.risk]: {
+        type: 'string',
+        nullable: true,
+        description: "From the model card's risk_thresholds; null when it has none.",
+      },
       model_version: { type: 'string' },
       prediction_id: { type: 'string', description: 'Unique per prediction.' },
     },

@@ -132,6 +132,22 @@ describe('MessagePack', () => {
     expect(unpack(r.bytes).error.code).toBe('INVALID_FEATURES');
   });
 
+  it('64-bit integers are numbers, as in JSON (encoders use them past 32 bits)', async () => {
+    // tenure as a MessagePack uint64 (0xcf): 2^33 + 1, over the feature's range like in JSON.
+    const uint64 = Buffer.from([0xcf, 0, 0, 0, 2, 0, 0, 0, 1]);
+    const body = pack({ ...record(0), tenure: 0 });
+    const at = body.indexOf(Buffer.concat([pack('tenure'), pack(0)]));
+    const withBig = Buffer.concat([body.subarray(0, at), pack('tenure'), uint64, body.subarray(at + 8)]);
+    const r = await post(withBig, { 'content-type': 'application/msgpack', accept: 'application/json' });
+    const json = JSON.parse(r.bytes.toString());
+    const viaJson = await postJson(`${url}/v1/models/churn/predict`, { ...record(0), tenure: 2 ** 33 + 1 });
+    expect(r.status).toBe(viaJson.status);
+    expect(json.error?.details?.issues?.[0]?.code ?? json.churn_probability).toEqual(
+      viaJson.json.error?.details?.issues?.[0]?.code ?? viaJson.json.churn_probability,
+    );
+    expect(JSON.stringify(json)).not.toMatch(/bigint/);
+  });
+
   it('malformed msgpack is 400', async () => {
     const r = await post(Buffer.from([0x82, 0xa1]), { 'content-type': 'application/msgpack' });
     expect(r.status).toBe(400);
@@ -375,7 +391,7 @@ describe('/v1/live', () => {
   });
 
   it('refuses a since that is not a time', async () => {
-    for (const since of ['-1', 'soon', '1.5']) {
+    for (const since of ['-1', 'soon', '1.5', '', '9007199254740992']) {
       const r = await fetch(`${url}/v1/live?since=${since}`);
       expect(r.status).toBe(400);
       expect(((await r.json()) as any).error).toMatchObject({ code: 'INVALID_REQUEST', details: { field: 'since' } });

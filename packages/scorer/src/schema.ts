@@ -55,8 +55,9 @@ export type Columns = Record<string, Float32Array | Float64Array | Int32Array | 
 export interface SchemaOptions {
   /**
    * Fields that may appear in a record without being features (ids such as `customer_id`). They
-   * are neither validated nor sent to the model. Any other unknown field is an `unknown_field`
-   * issue: a misspelt optional feature must not be silently imputed.
+   * are not sent to the model; as ids they must be a string, a finite number or null (anything
+   * else is a `wrong_type` issue). Any other unknown field is an `unknown_field` issue: a
+   * misspelt optional feature must not be silently imputed.
    */
   readonly passthrough?: readonly string[];
 }
@@ -102,6 +103,7 @@ interface CompiledFeature {
 export class FeatureSchema {
   readonly features: readonly FeatureSpec[];
   readonly passthrough: ReadonlySet<string>;
+  private readonly passthroughList: readonly string[];
   private readonly byName: ReadonlyMap<string, number>;
   /** One value per row for every input (fromSpecs checked it). */
   private readonly columns: readonly ColumnSpec[];
@@ -111,6 +113,7 @@ export class FeatureSchema {
     this.columns = inputs.map((i) => ({ name: i.name, type: i.type, width: 1 }));
     this.byName = new Map(features.map((f, i) => [f.name, i]));
     this.passthrough = new Set(options.passthrough ?? []);
+    this.passthroughList = [...this.passthrough];
     for (const p of this.passthrough) {
       if (this.byName.has(p)) {
         throw new ScorerError('INVALID_SCHEMA', `passthrough field "${p}" is also a feature`, { field: p });
@@ -262,6 +265,19 @@ export class FeatureSchema {
         known++;
         f.write(value, at, row, issues);
       }
+    }
+    for (const p of this.passthroughList) {
+      const id = rec[p];
+      if (id === undefined || id === null || typeof id === 'string' || (typeof id === 'number' && Number.isFinite(id)))
+        continue;
+      issues.push({
+        row,
+        field: p,
+        code: 'wrong_type',
+        expected: 'a record id: a string, a finite number or null',
+        got: render(id),
+        message: `row ${row}: "${p}" must be a string or a number, got ${typeName(id)}`,
+      });
     }
     // Unknown fields: only look when the record has more keys than the features it holds.
     const keys = Object.keys(rec);

@@ -76,6 +76,22 @@ describe('FeatureSchema.columnize', () => {
     expect(Object.keys(feeds).sort()).toEqual(specs.map((s) => s.name).sort());
   });
 
+  it('takes a string, a finite number or null as a passthrough id, and names any other', () => {
+    expect(schema.columnize([7, 'C1', null, 1.5].map((customer_id) => ({ ...good, customer_id }))).rows).toBe(4);
+    const issues = issuesOf(() =>
+      schema.columnize([{ a: 1 }, true, [1], Number.NaN].map((customer_id) => ({ ...good, customer_id }))),
+    );
+    expect(issues.map((i) => `${i.row}:${i.field}:${i.code}`)).toEqual([
+      '0:customer_id:wrong_type',
+      '1:customer_id:wrong_type',
+      '2:customer_id:wrong_type',
+      '3:customer_id:wrong_type',
+    ]);
+    expect((issues[0] as { message?: string }).message).toBe(
+      'row 0: "customer_id" must be a string or a number, got object',
+    );
+  });
+
   it('reports every bad field of every row at once, with row, field, expected and got', () => {
     const issues = issuesOf(() =>
       schema.columnize([

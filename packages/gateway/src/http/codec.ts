@@ -7,8 +7,10 @@ export type Format = typeof JSON_FORMAT | typeof MSGPACK_FORMAT;
 export const UNSUPPORTED = -1;
 
 // Plain MessagePack, no msgpackr record extension: any MessagePack client can read and write it.
+// 64-bit integers decode to numbers, as the same value in JSON would (MessagePack encoders use
+// them for anything past 32 bits; as BigInt they would fail every numeric feature).
 const packr = new Packr({ useRecords: false, variableMapSize: true });
-const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true });
+const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number' });
 
 /** The format of a request body by its Content-Type; a missing Content-Type means JSON. */
 export function requestFormat(contentType: string): Format | typeof UNSUPPORTED {

@@ -16,9 +16,10 @@ export function mountLive(router: Router, parts: ServerParts): void {
       ex.fail(new GatewayError('LIVE_NOT_AVAILABLE', 'live statistics need metrics: metrics.enabled is off'));
       return;
     }
-    const raw = req.getQuery('since') ?? '';
-    const since = raw === '' ? 0 : Number(raw);
-    if (!/^\d+$/.test(raw === '' ? '0' : raw) || !Number.isSafeInteger(since)) {
+    // Absent: every point. Present, it must be a whole number (`?since=` too is a mistake).
+    const raw = req.getQuery('since');
+    const since = raw === undefined ? 0 : Number(raw);
+    if (raw !== undefined && (!/^\d+$/.test(raw) || !Number.isSafeInteger(since))) {
       ex.fail(
         new GatewayError('INVALID_REQUEST', `since must be a time in milliseconds since the epoch, got "${raw}"`, {
           field: 'since',
