@@ -1,6 +1,6 @@
 // The admin part of the OpenAPI document: cache flushes and the model lifecycle. Listed only when
 // an admin token is configured; without one these routes only ever answer 403 ADMIN_DISABLED.
-import { errorResponse } from './openapi.js';
+import { errorResponse } from './openapi-responses.js';
 import { GATE_REASONS } from './registry/gate.js';
 
 type Json = Record<string, unknown>;

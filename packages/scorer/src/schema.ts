@@ -82,7 +82,12 @@ function render(value: unknown): string {
       s = Object.prototype.toString.call(value);
     }
   }
-  return s.length > MAX_GOT ? `${s.slice(0, MAX_GOT - 1)}…` : s;
+  if (s.length <= MAX_GOT) return s;
+  // Never cut a surrogate pair in two: half of one is not Unicode, and MessagePack (UTF-8) cannot carry it.
+  let end = MAX_GOT - 1;
+  const last = s.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return `${s.slice(0, end)}…`;
 }
 
 function typeName(value: unknown): string {

@@ -76,6 +76,17 @@ describe('FeatureSchema.columnize', () => {
     expect(Object.keys(feeds).sort()).toEqual(specs.map((s) => s.name).sort());
   });
 
+  it('shortens what it got without cutting a character in two', () => {
+    // 𝓣 is two UTF-16 units; 𝓣 × 40 rendered as JSON is 82 units long, cut near 60.
+    for (const pad of ['', 'a']) {
+      const issues = issuesOf(() => schema.columnize([{ ...good, Contract: pad + '𝓣'.repeat(40) }]));
+      const got = issues.find((i) => i.field === 'Contract')!.got;
+      expect(got.endsWith('…')).toBe(true);
+      expect(got.length).toBeLessThanOrEqual(60);
+      expect(got).not.toMatch(/\p{Cs}/u);
+    }
+  });
+
   it('takes a string, a finite number or null as a passthrough id, and names any other', () => {
     expect(schema.columnize([7, 'C1', null, 1.5].map((customer_id) => ({ ...good, customer_id }))).rows).toBe(4);
     const issues = issuesOf(() =>

@@ -56,7 +56,18 @@ export function mountDocs(router: Router, parts: ServerParts): void {
       ex.fail(new GatewayError('MODEL_NOT_READY', 'models are still loading'));
       return;
     }
-    openapi ??= JSON.stringify(buildOpenApi(parts.registry, parts.version, parts.config.admin.token !== null));
+    openapi ??= JSON.stringify(
+      buildOpenApi({
+        registry: parts.registry,
+        version: parts.version,
+        admin: parts.config.admin.token !== null,
+        metrics: parts.metrics.enabled,
+        docs: true,
+        console: parts.config.console.enabled,
+        overloadStatus: parts.ctx.overloadStatus,
+        docsAssets: Object.keys(ASSETS),
+      }),
+    );
     ex.sendJson(200, openapi);
   });
   router.get('/docs', (res, req) =>
