@@ -12,8 +12,9 @@ export interface ReadPathOptions {
   readonly metrics: boolean;
   readonly docs: boolean;
   readonly console: boolean;
-  /** The files GET /docs/{file} serves. */
+  /** The files GET /docs/{file} and GET /assets/{file} serve. */
   readonly docsAssets: readonly string[];
+  readonly consoleAssets: readonly string[];
 }
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -173,7 +174,15 @@ export function readPaths(o: ReadPathOptions): Json {
     paths['/assets/{file}'] = op(
       OPS,
       "The console's script and style sheet (content-hashed names, cached for a year)",
-      [{ name: 'file', in: 'path', required: true, schema: { type: 'string' } }],
+      [
+        {
+          name: 'file',
+          in: 'path',
+          required: true,
+          // Unbuilt, the console serves no file (an empty enum is not valid OpenAPI).
+          schema: o.consoleAssets.length > 0 ? { type: 'string', enum: [...o.consoleAssets] } : { type: 'string' },
+        },
+      ],
       {
         200: { description: 'The file', content: { '*/*': { schema: { type: 'string', format: 'binary' } } } },
         404: errorResponse('No such file (ROUTE_NOT_FOUND)'),

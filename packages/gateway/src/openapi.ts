@@ -54,6 +54,7 @@ export interface OpenApiOptions {
   /** The status of a QUEUE_FULL refusal (overloadStatus). */
   readonly overloadStatus: number;
   readonly docsAssets: readonly string[];
+  readonly consoleAssets: readonly string[];
 }
 
 export function buildOpenApi(o: OpenApiOptions): Json {

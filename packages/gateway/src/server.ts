@@ -53,6 +53,8 @@ export interface Gateway {
   readonly log: Logger;
   /** HTTP requests received and not yet answered. */
   readonly inFlight: number;
+  /** The HTTP routes served, as `METHOD /path/{param}` (the WebSocket /v1/stream aside). */
+  readonly routes: readonly string[];
   /** Graceful stop; resolves `true` when everything in flight finished within the drain timeout. */
   close(): Promise<boolean>;
 }
@@ -139,9 +141,10 @@ export async function startGateway(options: GatewayStartOptions = {}): Promise<G
     cache,
     traffic,
     live,
+    consoleAssets: [],
   };
 
-  const router = new Router(app);
+  const router = new Router(parts);
   mountV1(router, parts);
   mountDrift(router, parts);
   mountV2(router, parts);
@@ -201,6 +204,7 @@ export async function startGateway(options: GatewayStartOptions = {}): Promise<G
     registry,
     cache,
     log,
+    routes: router.routes(),
     get inFlight() {
       return ctx.inFlight;
     },

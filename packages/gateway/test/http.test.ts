@@ -323,6 +323,12 @@ describe('operations endpoints', () => {
     expect(js.headers.get('content-type')).toContain('javascript');
     expect((await js.arrayBuffer()).byteLength).toBeGreaterThan(100_000);
     expect((await fetch(`${url}/docs/../../package.json`)).status).toBe(404);
+    // Names an object has without holding them (the fuzzer found __proto__ left the request unanswered).
+    for (const name of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
+      const r = await fetch(`${url}/docs/${name}`);
+      expect(r.status).toBe(404);
+      expect(((await r.json()) as any).error.code).toBe('ROUTE_NOT_FOUND');
+    }
   });
 
   it('/v1/models lists models; /v1/models/{name} gives the schema', async () => {

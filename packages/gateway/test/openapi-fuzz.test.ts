@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Gateway } from '../src/index.js';
 import { repoRoot, startInProcess } from './helpers.js';
 
 const venv = join(repoRoot, '.tools', 'check-venv');
@@ -14,10 +15,13 @@ const fuzzDir = join(repoRoot, 'packages', 'gateway', 'test', 'fuzz');
 // Seconds schemathesis may spend; every phase runs within it (coverage, examples, fuzzing, stateful).
 const MAX_TIME = Number(process.env.ORTLINE_FUZZ_SECONDS ?? 60);
 
+const TOKEN = 'fuzz-admin-token';
 let url: string;
+let gateway: Gateway;
 let close: () => Promise<void>;
+// Every route on, admin too (on its own copy of the model repository, which it may change).
 beforeAll(async () => {
-  ({ url, close } = await startInProcess());
+  ({ url, gateway, close } = await startInProcess({ admin: { token: TOKEN } }));
 });
 afterAll(() => close?.());
 
@@ -57,6 +61,15 @@ function raw(request: string): Promise<string> {
 }
 
 describe('OpenAPI document', () => {
+  it('lists every route the gateway serves, and only those', async () => {
+    const doc = (await (await fetch(`${url}/openapi.json`)).json()) as { paths: Record<string, object> };
+    const documented = Object.entries(doc.paths)
+      .flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`))
+      .sort();
+    expect(documented).toEqual(gateway.routes);
+    expect(documented).toContain('PUT /admin/v1/models/{name}/routing');
+  });
+
   it(
     'schemathesis --checks all finds no failure',
     async () => {
@@ -73,6 +86,8 @@ describe('OpenAPI document', () => {
         // One worker: the gateway under test has the other core.
         '--workers',
         '1',
+        '--header',
+        `Authorization: Bearer ${TOKEN}`,
       ]);
       const summary = output.slice(output.lastIndexOf('= SUMMARY ='));
       expect(code, output.length > 20_000 ? output.slice(-20_000) : output).toBe(0);

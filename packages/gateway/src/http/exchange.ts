@@ -55,6 +55,12 @@ function writeCorked(): void {
   res.end(wBody, wClose);
 }
 
+/**
+ * The exchange opened last. A route handler that throws before answering is answered 500 through
+ * it when it is that request's (Router), so the client is never left waiting.
+ */
+export const opened: { last: Exchange | undefined } = { last: undefined };
+
 export class Exchange {
   readonly res: HttpResponse;
   readonly ctx: ExchangeContext;
@@ -118,6 +124,7 @@ export class Exchange {
       this.inferenceHeaderLength = '';
     }
     ctx.inFlight++;
+    opened.last = this;
     res.onAborted(() => {
       if (this.aborted || this.answered) return;
       this.aborted = true;

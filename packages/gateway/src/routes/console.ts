@@ -62,6 +62,7 @@ export function mountConsole(router: Router, parts: ServerParts): void {
   const route = parts.metrics.route('console');
   const dir = consoleDistDir();
   const built = readBuilt(dir);
+  parts.consoleAssets = built ? [...built.assets.keys()] : [];
   if (!built)
     parts.log.warn({ dir }, 'console: assets not built; / answers 404 CONSOLE_NOT_BUILT until the set-up builds them');
 

@@ -66,6 +66,7 @@ export function mountDocs(router: Router, parts: ServerParts): void {
         console: parts.config.console.enabled,
         overloadStatus: parts.ctx.overloadStatus,
         docsAssets: Object.keys(ASSETS),
+        consoleAssets: parts.consoleAssets,
       }),
     );
     ex.sendJson(200, openapi);
@@ -83,7 +84,8 @@ export function mountDocs(router: Router, parts: ServerParts): void {
   router.get('/docs/:file', (res, req) => {
     const ex = new Exchange(res, req, parts.ctx, route, false);
     const file = req.getParameter(0);
-    const type = ASSETS[file];
+    // Own keys only: "__proto__" and its kind are not files.
+    const type = Object.hasOwn(ASSETS, file) ? ASSETS[file] : undefined;
     if (type === undefined) {
       ex.fail(new GatewayError('ROUTE_NOT_FOUND', `no docs asset "${file}"`, { path: `/docs/${file}` }));
       return;

@@ -3,7 +3,7 @@
 import type { CacheTiers } from '../cache/tiers.js';
 import type { GatewayConfig } from '../config/options.js';
 import { GatewayError } from '../errors.js';
-import { Exchange, type ExchangeContext } from '../http/exchange.js';
+import { Exchange, type ExchangeContext, opened } from '../http/exchange.js';
 import type { Logger } from '../log.js';
 import type { Metrics, RouteMetric } from '../metrics/index.js';
 import type { LiveStats } from '../metrics/live.js';
@@ -29,6 +29,8 @@ export interface ServerParts {
   readonly traffic: TrafficRecorder | undefined;
   /** The live statistics, when metrics are on. */
   readonly live: LiveStats | undefined;
+  /** The console's asset file names (GET /assets/{file}), once it is mounted and built. */
+  consoleAssets: readonly string[];
 }
 
 type Method = 'get' | 'post' | 'put' | 'del';
@@ -36,9 +38,12 @@ type Handler = (res: HttpResponse, req: HttpRequest) => void;
 
 export class Router {
   private readonly app: TemplatedApp;
+  private readonly parts: ServerParts;
   private readonly allowed = new Map<string, Set<string>>();
-  constructor(app: TemplatedApp) {
-    this.app = app;
+  private unhandled: RouteMetric | undefined;
+  constructor(parts: ServerParts) {
+    this.app = parts.app;
+    this.parts = parts;
   }
 
   get(pattern: string, handler: Handler): this {
@@ -55,7 +60,14 @@ export class Router {
   }
 
   private on(method: Method, pattern: string, handler: Handler): this {
-    this.app[method](pattern, handler);
+    this.app[method](pattern, (res, req) => {
+      opened.last = undefined;
+      try {
+        handler(res, req);
+      } catch (err) {
+        this.rescue(res, req, err);
+      }
+    });
     let set = this.allowed.get(pattern);
     if (!set) {
       set = new Set();
@@ -63,6 +75,26 @@ export class Router {
     }
     set.add(method === 'del' ? 'DELETE' : method.toUpperCase());
     return this;
+  }
+
+  /** A handler threw: answer 500 INTERNAL (logged with the error) unless it already answered. */
+  private rescue(res: HttpResponse, req: HttpRequest, err: unknown): void {
+    let ex = opened.last;
+    if (ex === undefined || ex.res !== res) {
+      this.unhandled ??= this.parts.metrics.route('unhandled');
+      ex = new Exchange(res, req, this.parts.ctx, this.unhandled, false);
+    }
+    ex.fail(err);
+  }
+
+  /** Every route as `METHOD /path/{param}` (OpenAPI's spelling of a path). */
+  routes(): string[] {
+    const out: string[] = [];
+    for (const [pattern, methods] of this.allowed) {
+      const path = pattern.replace(/:([A-Za-z_]+)/g, '{$1}');
+      for (const m of methods) out.push(`${m} ${path}`);
+    }
+    return out.sort();
   }
 
   /** Registers 405 for every known pattern and 404 for everything else; call last. */
