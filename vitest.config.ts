@@ -7,6 +7,7 @@ export default defineConfig({
       'bench/test/**/*.test.ts',
       'charts/test/**/*.test.ts',
       'deploy/test/**/*.test.ts',
+      'scripts/test/**/*.test.ts',
     ],
     // Builds the web console if its source changed since its build (tests drive it in Chromium).
     globalSetup: ['packages/console/test/global-setup.ts'],

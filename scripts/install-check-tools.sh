@@ -2,7 +2,7 @@
 # Installs the API and dependency checkers into <repo>/.tools/check-venv, pinned with every
 # dependency (scripts/check-tools.requirements.txt), binary wheels only:
 #   schemathesis   fuzzes a real gateway against its own /openapi.json (packages/gateway/test/openapi-fuzz.test.ts)
-#   pip-audit      audits the training requirements for known vulnerabilities (scripts/audit.sh)
+#   pip-audit      audits the training requirements for known vulnerabilities (scripts/audit.mjs)
 # Idempotent: a stamp holding the hash of the requirements file (and the Python used) skips the
 # install when nothing changed.
 set -euo pipefail
