@@ -27,6 +27,22 @@ export interface BatcherOptions {
   readonly output?: { readonly name: string; readonly index: number };
   /** Called after each run with its row count and duration; for metrics. */
   readonly onBatch?: (rows: number, durationMs: number) => void;
+  /** Called for each call whose rows were dropped before their run (see CallOptions); for metrics. */
+  readonly onDrop?: (reason: DropReason, rows: number) => void;
+}
+
+/** Why a call's rows were not run: its deadline passed, or its caller gave up. */
+export type DropReason = 'deadline' | 'cancelled';
+
+/** Per call: when its rows stop being worth running. Both are checked when its batch is dispatched. */
+export interface CallOptions {
+  /**
+   * A `performance.now()` time. Rows still queued after it are never run: the call rejects with
+   * DEADLINE_EXCEEDED. Already past at the call: rejected at once, nothing queued.
+   */
+  readonly deadline?: number;
+  /** When `aborted` (an AbortSignal fits), the rows are never run: the call rejects with CANCELLED. */
+  readonly signal?: { readonly aborted: boolean };
 }
 
 export interface BatcherStats {
@@ -38,11 +54,19 @@ export interface BatcherStats {
   readonly runs: number;
   /** Rows dispatched so far. */
   readonly rowsRun: number;
+  /** Rows dropped so far because their deadline passed before their run. */
+  readonly rowsExpired: number;
+  /** Rows dropped so far because their call was cancelled before their run. */
+  readonly rowsCancelled: number;
 }
 
 interface Job {
   readonly rows: number;
-  readonly offset: number;
+  offset: number;
+  /** `performance.now()` time; Infinity without one. */
+  readonly deadline: number;
+  readonly signal: { readonly aborted: boolean } | undefined;
+  readonly queuedAt: number;
   readonly resolve: (outputs: Record<string, Output>, offset: number, rows: number) => void;
   readonly reject: (err: unknown) => void;
 }
@@ -51,9 +75,13 @@ interface Batch {
   cols: Columns;
   readonly capacity: number;
   rows: number;
-  readonly jobs: Job[];
+  jobs: Job[];
   readonly createdAt: number;
+  /** Some job has a deadline or a signal: look at each before the run. */
+  mortal: boolean;
 }
+
+const NO_OPTIONS: CallOptions = {};
 
 const DEFAULTS = { maxBatchRows: 1024, maxQueueRows: 65536, maxWaitMs: 0, concurrency: 1 };
 
@@ -71,6 +99,7 @@ export class Batcher {
   private readonly scoreIndex: number;
   private readonly scoreWidth: number;
   private readonly onBatch: BatcherOptions['onBatch'];
+  private readonly onDrop: BatcherOptions['onDrop'];
 
   private readonly queue: Batch[] = [];
   private readonly pool: Columns[] = [];
@@ -78,6 +107,8 @@ export class Batcher {
   private running = 0;
   private runCount = 0;
   private rowCount = 0;
+  private expiredRows = 0;
+  private cancelledRows = 0;
   private scheduled = false;
   private timer: NodeJS.Timeout | undefined;
   private closing = false;
@@ -105,6 +136,7 @@ export class Batcher {
     this.maxWaitMs = options.maxWaitMs ?? DEFAULTS.maxWaitMs;
     this.concurrency = options.concurrency ?? DEFAULTS.concurrency;
     this.onBatch = options.onBatch;
+    this.onDrop = options.onDrop;
 
     const out = options.output ?? defaultScoreOutput(model.outputs);
     const info = model.outputs.find((o) => o.name === out.name);
@@ -129,14 +161,21 @@ export class Batcher {
   }
 
   get stats(): BatcherStats {
-    return { queueRows: this.queued, inFlight: this.running, runs: this.runCount, rowsRun: this.rowCount };
+    return {
+      queueRows: this.queued,
+      inFlight: this.running,
+      runs: this.runCount,
+      rowsRun: this.rowCount,
+      rowsExpired: this.expiredRows,
+      rowsCancelled: this.cancelledRows,
+    };
   }
 
   /**
    * Scores records: one probability (or score) per record, in order. Validation failures reject
    * at once with INVALID_FEATURES, listing every bad field of every row; nothing is queued.
    */
-  predict(records: readonly unknown[]): Promise<Float64Array> {
+  predict(records: readonly unknown[], options: CallOptions = NO_OPTIONS): Promise<Float64Array> {
     const schema = this.schema;
     if (!schema)
       return Promise.reject(
@@ -147,7 +186,7 @@ export class Batcher {
         ),
       );
     const n = records.length;
-    const admitted = this.admit(n);
+    const admitted = this.admit(n, options);
     if (admitted) return Promise.reject(admitted);
     if (n === 0) return Promise.resolve(new Float64Array(0));
 
@@ -163,6 +202,7 @@ export class Batcher {
       this.enqueue(
         batch,
         n,
+        options,
         (outputs, offset, rows) => {
           const data = outputs[scoreOutput]!.data as ArrayLike<number>;
           const scores = new Float64Array(rows);
@@ -178,7 +218,7 @@ export class Batcher {
    * Runs raw column feeds (one block per input, `rows` x width values each), coalesced with
    * every other call. Resolves with every output, cut to this call's rows.
    */
-  infer(feeds: Feeds, rows: number): Promise<Record<string, Output>> {
+  infer(feeds: Feeds, rows: number, options: CallOptions = NO_OPTIONS): Promise<Record<string, Output>> {
     if (!Number.isSafeInteger(rows) || rows < 0) {
       return Promise.reject(
         new ScorerError('INVALID_ROWS', `rows must be a non-negative integer, got ${String(rows)}`),
@@ -186,7 +226,7 @@ export class Batcher {
     }
     const invalid = this.checkFeeds(feeds, rows);
     if (invalid) return Promise.reject(invalid);
-    const admitted = this.admit(rows);
+    const admitted = this.admit(rows, options);
     if (admitted) return Promise.reject(admitted);
     if (rows === 0) return this.model.run(feeds, 0);
 
@@ -204,7 +244,7 @@ export class Batcher {
       }
     }
     return new Promise((resolve, reject) => {
-      this.enqueue(batch, rows, (outputs, offset, n) => resolve(sliceOutputs(outputs, offset, n)), reject);
+      this.enqueue(batch, rows, options, (outputs, offset, n) => resolve(sliceOutputs(outputs, offset, n)), reject);
     });
   }
 
@@ -226,8 +266,13 @@ export class Batcher {
     });
   }
 
-  private admit(rows: number): ScorerError | undefined {
+  private admit(rows: number, options: CallOptions): ScorerError | undefined {
     if (this.closing) return new ScorerError('BATCHER_CLOSED', 'the batcher is closed and takes no more calls');
+    if (options.deadline !== undefined && !(options.deadline > performance.now())) {
+      this.expiredRows += rows;
+      this.onDrop?.('deadline', rows);
+      return new ScorerError('DEADLINE_EXCEEDED', 'the deadline passed before the call was queued', { queuedMs: 0 });
+    }
     if (this.queued + rows > this.maxQueueRows) {
       return new ScorerError(
         'QUEUE_FULL',
@@ -297,7 +342,7 @@ export class Batcher {
       capacity === this.maxBatchRows && this.pool.length > 0
         ? this.pool.pop()!
         : allocateColumns(this.inputs, capacity);
-    const batch: Batch = { cols, capacity, rows: 0, jobs: [], createdAt: performance.now() };
+    const batch: Batch = { cols, capacity, rows: 0, jobs: [], createdAt: performance.now(), mortal: false };
     this.queue.push(batch);
     return batch;
   }
@@ -310,8 +355,17 @@ export class Batcher {
     }
   }
 
-  private enqueue(batch: Batch, rows: number, resolve: Job['resolve'], reject: Job['reject']): void {
-    batch.jobs.push({ rows, offset: batch.rows, resolve, reject });
+  private enqueue(
+    batch: Batch,
+    rows: number,
+    options: CallOptions,
+    resolve: Job['resolve'],
+    reject: Job['reject'],
+  ): void {
+    const deadline = options.deadline ?? Infinity;
+    const signal = options.signal;
+    if (deadline !== Infinity || signal !== undefined) batch.mortal = true;
+    batch.jobs.push({ rows, offset: batch.rows, deadline, signal, queuedAt: performance.now(), resolve, reject });
     batch.rows += rows;
     this.queued += rows;
     this.schedule();
@@ -364,8 +418,12 @@ export class Batcher {
   }
 
   private dispatch(batch: Batch): void {
+    this.queued -= batch.rows;
+    if (batch.mortal && !this.cull(batch)) {
+      this.recycle(batch);
+      return;
+    }
     const rows = batch.rows;
-    this.queued -= rows;
     this.running++;
     this.rowCount += rows;
     const feeds: Feeds = {};
@@ -396,6 +454,60 @@ export class Batcher {
         for (const job of batch.jobs) job.reject(err);
       },
     );
+  }
+
+  /**
+   * Drops the jobs whose deadline passed or whose caller gave up, rejecting each, and moves the
+   * rows of the others down over the gaps. False when no row is left to run.
+   */
+  private cull(batch: Batch): boolean {
+    const now = performance.now();
+    const live: Job[] = [];
+    let write = 0;
+    for (const job of batch.jobs) {
+      const reason: DropReason | undefined = job.signal?.aborted
+        ? 'cancelled'
+        : now > job.deadline
+          ? 'deadline'
+          : undefined;
+      if (reason !== undefined) {
+        if (reason === 'deadline') this.expiredRows += job.rows;
+        else this.cancelledRows += job.rows;
+        this.onDrop?.(reason, job.rows);
+        job.reject(
+          reason === 'deadline'
+            ? new ScorerError(
+                'DEADLINE_EXCEEDED',
+                'the deadline passed while the call was queued; its rows were not run',
+                {
+                  queuedMs: Math.round(now - job.queuedAt),
+                },
+              )
+            : new ScorerError('CANCELLED', 'the call was cancelled while queued; its rows were not run'),
+        );
+        continue;
+      }
+      if (job.offset !== write) this.moveRows(batch.cols, job.offset, write, job.rows);
+      job.offset = write;
+      write += job.rows;
+      live.push(job);
+    }
+    batch.jobs = live;
+    batch.rows = write;
+    return write > 0;
+  }
+
+  /** Moves `rows` rows of every column from row `from` down to row `to` (to < from). */
+  private moveRows(cols: Columns, from: number, to: number, rows: number): void {
+    for (const input of this.inputs) {
+      const w = input.width;
+      const col = cols[input.name]!;
+      if (Array.isArray(col)) {
+        for (let i = 0, n = rows * w; i < n; i++) col[to * w + i] = col[from * w + i]!;
+      } else {
+        col.copyWithin(to * w, from * w, (from + rows) * w);
+      }
+    }
   }
 
   private settle(batch: Batch, started: number): void {
@@ -440,7 +552,7 @@ function sliceOutputs(outputs: Record<string, Output>, offset: number, rows: num
 }
 
 function checkOptions(options: BatcherOptions): void {
-  const known = new Set(['maxBatchRows', 'maxQueueRows', 'maxWaitMs', 'concurrency', 'output', 'onBatch']);
+  const known = new Set(['maxBatchRows', 'maxQueueRows', 'maxWaitMs', 'concurrency', 'output', 'onBatch', 'onDrop']);
   for (const key of Object.keys(options)) {
     if (!known.has(key)) throw new ScorerError('INVALID_OPTION', `unknown Batcher option "${key}"`, { option: key });
   }

@@ -35,6 +35,8 @@ export const ERROR_CODES = Object.freeze({
   INVALID_FEATURES: 'Records failed validation; details.issues lists every bad field of every row.',
   INVALID_SCHEMA: 'A feature schema does not fit the model or is malformed.',
   QUEUE_FULL: 'The batcher queue is at maxQueueRows; retry later.',
+  DEADLINE_EXCEEDED: "The call's deadline passed before its rows ran; they were not run.",
+  CANCELLED: "The call's signal was aborted before its rows ran; they were not run.",
   BATCHER_CLOSED: 'The batcher is closed.',
 } as const);
 

@@ -1,6 +1,6 @@
 // @ortline/scorer: ONNX Runtime for Node.js through a Rust addon.
 
-export { Batcher, type BatcherOptions, type BatcherStats } from './batcher.js';
+export { Batcher, type BatcherOptions, type BatcherStats, type CallOptions, type DropReason } from './batcher.js';
 export { ERROR_CODES, type ErrorCode, ScorerError } from './errors.js';
 export { Model } from './model.js';
 export {

@@ -196,6 +196,105 @@ describe('Batcher.predict', () => {
   });
 });
 
+describe('Batcher deadlines and cancellation', () => {
+  const close = (p: number, i: number) => Math.abs(p - parity.rows[i]!.probability) <= parity.tolerance;
+
+  it('a deadline already past is refused at once, nothing queued', async () => {
+    const { batcher, batches } = rowsSeen();
+    await expect(
+      batcher.predict([parity.rows[0]!.features], { deadline: performance.now() - 1 }),
+    ).rejects.toMatchObject({ code: 'DEADLINE_EXCEEDED' });
+    expect(batcher.stats).toMatchObject({ queueRows: 0, runs: 0, rowsExpired: 1 });
+    expect(batches).toEqual([]);
+  });
+
+  it('rows whose deadline passes while queued are never run; the rows around them are, with their own answers', async () => {
+    const dropped: [string, number][] = [];
+    const batches: number[] = [];
+    const batcher = new Batcher(model, schema, {
+      output,
+      onBatch: (rows) => batches.push(rows),
+      onDrop: (reason, rows) => dropped.push([reason, rows]),
+    });
+    // A first call of 30,000 rows occupies the engine for tens of milliseconds; the calls behind
+    // it queue in one batch, and a 1 ms deadline passes long before that batch can run.
+    const big = Array.from({ length: 30_000 }, (_, i) => parity.rows[i % parity.rows.length]!.features);
+    const first = batcher.predict(big);
+    await new Promise((r) => setImmediate(r));
+    const soon = performance.now() + 1;
+    const calls = [1, 2, 3, 4, 5].map((i) =>
+      // Calls 2 and 4 (three rows each) expire; the others have no deadline.
+      i % 2 === 0
+        ? batcher.predict(
+            [i, i + 10, i + 20].map((j) => parity.rows[j]!.features),
+            { deadline: soon },
+          )
+        : batcher.predict([parity.rows[i]!.features]),
+    );
+    const settled = await Promise.allSettled([first, ...calls]);
+    expect(settled.map((s) => s.status)).toEqual([
+      'fulfilled',
+      'fulfilled',
+      'rejected',
+      'fulfilled',
+      'rejected',
+      'fulfilled',
+    ]);
+    for (const i of [1, 3, 5])
+      expect(close((settled[i] as PromiseFulfilledResult<Float64Array>).value[0]!, i)).toBe(true);
+    expect(((settled[2] as PromiseRejectedResult).reason as ScorerError).code).toBe('DEADLINE_EXCEEDED');
+    expect(batches).toEqual([30_000, 3]);
+    expect(dropped).toEqual([
+      ['deadline', 3],
+      ['deadline', 3],
+    ]);
+    expect(batcher.stats).toMatchObject({ queueRows: 0, rowsRun: 30_003, rowsExpired: 6, rowsCancelled: 0 });
+  });
+
+  it('a call cancelled while queued is never run; an AbortSignal works as the signal', async () => {
+    const { batcher, batches } = rowsSeen();
+    const first = batcher.predict([parity.rows[0]!.features]);
+    await new Promise((r) => setImmediate(r));
+    const gone = { aborted: false };
+    const controller = new AbortController();
+    const a = batcher.predict([parity.rows[1]!.features], { signal: gone });
+    const b = batcher.predict([parity.rows[2]!.features, parity.rows[3]!.features], { signal: controller.signal });
+    const c = batcher.predict([parity.rows[4]!.features], { signal: controller.signal });
+    gone.aborted = true;
+    const [r0, ra, rb] = await Promise.allSettled([first, a, b]);
+    await expect(c).resolves.toBeInstanceOf(Float64Array);
+    expect(r0!.status).toBe('fulfilled');
+    expect(((ra as PromiseRejectedResult).reason as ScorerError).code).toBe('CANCELLED');
+    const pb = (rb as PromiseFulfilledResult<Float64Array>).value;
+    expect([close(pb[0]!, 2), close(pb[1]!, 3)]).toEqual([true, true]);
+    expect(batches).toEqual([1, 3]);
+    expect(batcher.stats).toMatchObject({ rowsCancelled: 1, rowsRun: 4 });
+  });
+
+  it('a batch left with no row is not run at all', async () => {
+    const { batcher, batches } = rowsSeen();
+    const first = batcher.predict([parity.rows[0]!.features]);
+    await new Promise((r) => setImmediate(r));
+    const gone = { aborted: false };
+    const queued = [1, 2, 3].map((i) => batcher.predict([parity.rows[i]!.features], { signal: gone }));
+    gone.aborted = true;
+    await first;
+    for (const q of queued) await expect(q).rejects.toMatchObject({ code: 'CANCELLED' });
+    expect(batches).toEqual([1]);
+    // And the batcher goes on.
+    expect(close((await batcher.predict([parity.rows[5]!.features]))[0]!, 5)).toBe(true);
+  });
+
+  it('infer takes the same options', async () => {
+    const { batcher } = rowsSeen();
+    const { feeds } = schema.columnize([parity.rows[0]!.features]);
+    await expect(batcher.infer(feeds, 1, { deadline: performance.now() - 1 })).rejects.toMatchObject({
+      code: 'DEADLINE_EXCEEDED',
+    });
+    await expect(batcher.infer(feeds, 1, { signal: { aborted: true } })).rejects.toMatchObject({ code: 'CANCELLED' });
+  });
+});
+
 describe('Batcher.infer', () => {
   it('coalesces raw column feeds and cuts every output to the caller rows', async () => {
     const { batcher, batches } = rowsSeen();
