@@ -100,6 +100,15 @@ export const ERROR_TABLE = {
     status: 503,
     doc: 'Admin cache flush: L1 was flushed but Redis could not be (not connected, or too slow); `details.l1_deleted` says how many L1 entries went.',
   },
+  // 504 / 499
+  DEADLINE_EXCEEDED: {
+    status: 504,
+    doc: "The request's deadline (`x-request-timeout-ms`, OIP `parameters.timeout`, a frame's `timeout_ms`, else `requestTimeoutMs`) passed before its rows ran; they were not run.",
+  },
+  CANCELLED: {
+    status: 499,
+    doc: 'The client went away before its rows ran; they were not run. Counted, never sent (no one is left to read it).',
+  },
   // 500
   ROUTING_NOT_SAVED: {
     status: 500,
@@ -135,7 +144,7 @@ export interface ClientError {
 export function toClientError(err: unknown, overloadStatus: number): ClientError {
   if (err !== null && typeof err === 'object' && typeof (err as { code?: unknown }).code === 'string') {
     const e = err as { code: string; message?: unknown; details?: unknown };
-    const info = (ERROR_TABLE as Record<string, ErrorInfo>)[e.code];
+    const info = Object.hasOwn(ERROR_TABLE, e.code) ? (ERROR_TABLE as Record<string, ErrorInfo>)[e.code] : undefined;
     if (info) {
       const details = e.details !== null && typeof e.details === 'object' ? (e.details as Record<string, unknown>) : {};
       const status = e.code === 'QUEUE_FULL' ? overloadStatus : info.status;
@@ -169,8 +178,10 @@ const REASONS: Record<number, string> = {
   415: 'Unsupported Media Type',
   422: 'Unprocessable Entity',
   429: 'Too Many Requests',
+  499: 'Client Closed Request',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
+  504: 'Gateway Timeout',
 };
 
 /** Pre-built status lines: `200 OK`, ... (uWebSockets.js writes the string as is). */

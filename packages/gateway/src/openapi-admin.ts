@@ -6,6 +6,8 @@ import { GATE_REASONS } from './registry/gate.js';
 type Json = Record<string, unknown>;
 
 const VERSION = { type: 'string', pattern: '^[1-9][0-9]*$' };
+// A version given as a JSON number: a whole number JavaScript holds exactly.
+const VERSION_NUMBER = { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER };
 
 export const ADMIN_SCHEMAS: Json = {
   Routing: {
@@ -30,18 +32,18 @@ export const ADMIN_SCHEMAS: Json = {
     description:
       'Any of active, canary, shadow; null clears canary or shadow. A new active version makes the old one previous.',
     properties: {
-      active: { oneOf: [VERSION, { type: 'integer', minimum: 1 }] },
+      active: { oneOf: [VERSION, VERSION_NUMBER] },
       canary: {
         type: 'object',
         nullable: true,
         additionalProperties: false,
         required: ['version', 'weight'],
         properties: {
-          version: { oneOf: [VERSION, { type: 'integer', minimum: 1 }] },
+          version: { oneOf: [VERSION, VERSION_NUMBER] },
           weight: { type: 'number', minimum: 0, maximum: 1 },
         },
       },
-      shadow: { oneOf: [VERSION, { type: 'integer', minimum: 1 }], nullable: true },
+      shadow: { oneOf: [VERSION, VERSION_NUMBER], nullable: true },
     },
   },
   ModelState: {

@@ -2,6 +2,7 @@
 // states what the route builds (routes/v1.ts, ops.ts, live.ts, v2.ts); the fuzz test checks the
 // served answers against them.
 import { ERROR_TABLE } from './errors.js';
+import { MAX_TIMEOUT_MS } from './http/deadline.js';
 import { GATE_REASONS } from './registry/gate.js';
 
 type Json = Record<string, unknown>;
@@ -288,7 +289,19 @@ export function publicSchemas(inputNames: readonly string[], outputNames: readon
       required: ['inputs'],
       properties: {
         id: { type: 'string' },
-        parameters: { type: 'object', properties: { binary_data_output: { type: 'boolean' } } },
+        parameters: {
+          type: 'object',
+          properties: {
+            binary_data_output: { type: 'boolean' },
+            timeout: {
+              type: 'integer',
+              minimum: 0,
+              maximum: MAX_TIMEOUT_MS * 1000,
+              description:
+                'The deadline in microseconds, as Triton reads it (0: none); the smaller of it and x-request-timeout-ms wins.',
+            },
+          },
+        },
         inputs: {
           type: 'array',
           minItems: 1,

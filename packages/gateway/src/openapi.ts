@@ -1,6 +1,7 @@
 // The OpenAPI 3 document, built at start-up from the loaded models: each model's record schema
 // comes from its feature schema (model.json), so the docs cannot drift from what is validated.
 import type { FeatureSpec } from '@ortline/scorer';
+import { MAX_TIMEOUT_MS } from './http/deadline.js';
 import { ADMIN_SCHEMAS, adminPaths } from './openapi-admin.js';
 import { readPaths } from './openapi-read.js';
 import { errorResponse } from './openapi-responses.js';
@@ -123,11 +124,25 @@ export function buildOpenApi(o: OpenApiOptions): Json {
   };
   if (o.overloadStatus !== 503)
     overload[o.overloadStatus] = { ...errorResponse('The queue is full (QUEUE_FULL)'), headers: retryAfter };
+  const timeoutParam = {
+    name: 'x-request-timeout-ms',
+    in: 'header',
+    required: false,
+    description:
+      "The deadline, in milliseconds from arrival (default: the gateway's requestTimeoutMs; an empty value counts as none given). Rows still queued when it passes are not run: 504 DEADLINE_EXCEEDED.",
+    schema: {
+      anyOf: [
+        { type: 'integer', minimum: 1, maximum: MAX_TIMEOUT_MS },
+        { type: 'string', maxLength: 0 },
+      ],
+    },
+  };
+  const deadline = { 504: errorResponse('The deadline passed before the rows ran (DEADLINE_EXCEEDED)') };
   const predictOp = (summary: string, params: Json[]) => ({
     post: {
       tags: ['v1'],
       summary,
-      parameters: [...params, cacheControl],
+      parameters: [...params, cacheControl, timeoutParam],
       requestBody: {
         required: true,
         content: bodyTypes({
@@ -151,6 +166,7 @@ export function buildOpenApi(o: OpenApiOptions): Json {
         415: errorResponse('Unsupported Content-Type'),
         422: errorResponse('Invalid features: every bad field listed'),
         ...overload,
+        ...deadline,
       },
     },
   });
@@ -166,7 +182,7 @@ export function buildOpenApi(o: OpenApiOptions): Json {
     post: {
       tags: ['v2 (Open Inference Protocol)'],
       summary: 'Inference on tensors (JSON or MessagePack, or the binary tensor data extension)',
-      parameters: [...params, inferHeader],
+      parameters: [...params, inferHeader, timeoutParam],
       requestBody: {
         required: true,
         content: bodyTypes({ $ref: '#/components/schemas/OipInferRequest' }),
@@ -191,6 +207,7 @@ export function buildOpenApi(o: OpenApiOptions): Json {
         413: errorResponse('Body too large'),
         415: errorResponse('Unsupported Content-Type, or a compressed body'),
         ...overload,
+        ...deadline,
       },
     },
   });

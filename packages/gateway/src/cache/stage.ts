@@ -12,7 +12,7 @@
 // a micro-batch in (it dispatches on setImmediate too), so one MGET still answers for one
 // micro-batch's worth of requests. Misses are validated a second time by the Batcher: the price
 // of that separation, about 0.4 µs per missed row (bench/results/cache).
-import type { Batcher, FeatureIssue, FeatureSchema, Feeds, Output } from '@ortline/scorer';
+import type { Batcher, CallOptions, FeatureIssue, FeatureSchema, Feeds, Output } from '@ortline/scorer';
 import { GatewayError } from '../errors.js';
 import type { CacheMetric } from '../metrics/index.js';
 import type { CacheDirective, CacheSource, Scored, Scorer } from '../predict/scorer.js';
@@ -31,6 +31,8 @@ interface Job {
   l1Hits: number;
   l2Hits: number;
   readonly bypass: boolean;
+  /** The request's deadline and signal, for the rows that reach the Batcher. */
+  readonly call: CallOptions | undefined;
   readonly resolve: (s: Scored) => void;
   readonly reject: (err: unknown) => void;
 }
@@ -83,7 +85,7 @@ export class CachedScorer implements Scorer {
     this.scratch = init.schema.allocate(this.capacity);
   }
 
-  score(records: readonly unknown[], directive: CacheDirective = 'default'): Promise<Scored> {
+  score(records: readonly unknown[], directive: CacheDirective = 'default', call?: CallOptions): Promise<Scored> {
     if (this.closing)
       return Promise.reject(
         new GatewayError('BATCHER_CLOSED', 'the model version is shutting down and takes no more requests'),
@@ -91,16 +93,16 @@ export class CachedScorer implements Scorer {
     const n = records.length;
     if (directive === 'no-store' || directive === 'internal') {
       if (directive === 'no-store') this.metric.bypass('no-store');
-      return this.batcher.predict(records).then((scores) => ({ scores, source: 'bypass' }));
+      return this.batcher.predict(records, call).then((scores) => ({ scores, source: 'bypass' }));
     }
-    if (n === 0) return this.batcher.predict(records).then((scores) => ({ scores, source: 'miss' }));
+    if (n === 0) return this.batcher.predict(records, call).then((scores) => ({ scores, source: 'miss' }));
 
     const started = performance.now();
     const cols = this.columns(n);
     const issues: FeatureIssue[] = [];
     this.schema.write(records, cols, 0, issues);
     // Invalid: the Batcher validates again and rejects with every issue, as it would uncached.
-    if (issues.length > 0) return this.batcher.predict(records).then((scores) => ({ scores, source: 'miss' }));
+    if (issues.length > 0) return this.batcher.predict(records, call).then((scores) => ({ scores, source: 'miss' }));
     const keys = new Array<string>(n);
     for (let r = 0; r < n; r++) keys[r] = this.keys.key(cols, r);
     const scores = new Float64Array(n);
@@ -126,7 +128,7 @@ export class CachedScorer implements Scorer {
     }
 
     return new Promise<Scored>((resolve, reject) => {
-      const job: Job = { records, keys, scores, missing, l1Hits, l2Hits: 0, bypass, resolve, reject };
+      const job: Job = { records, keys, scores, missing, l1Hits, l2Hits: 0, bypass, call, resolve, reject };
       if (bypass || this.l2 === undefined) {
         this.compute(job);
         return;
@@ -137,8 +139,8 @@ export class CachedScorer implements Scorer {
     });
   }
 
-  infer(feeds: Feeds, rows: number): Promise<Record<string, Output>> {
-    return this.batcher.infer(feeds, rows);
+  infer(feeds: Feeds, rows: number, call?: CallOptions): Promise<Record<string, Output>> {
+    return this.batcher.infer(feeds, rows, call);
   }
 
   get queueRows(): number {
@@ -208,7 +210,7 @@ export class CachedScorer implements Scorer {
   private compute(job: Job): void {
     const missing = job.missing;
     const records = missing.length === job.records.length ? job.records : missing.map((i) => job.records[i]);
-    this.batcher.predict(records).then((computed) => {
+    this.batcher.predict(records, job.call).then((computed) => {
       const l1 = this.l1;
       const fill = this.l2 !== undefined;
       if (fill && this.fillKeys.length === 0 && missing.length > 0) setImmediate(this.flushFills);

@@ -96,6 +96,14 @@ export const OPTIONS: readonly OptionSpec[] = [
     min: 1,
     doc: 'Most records in one v1 `instances` request (or WebSocket frame); more gets 413 TOO_MANY_INSTANCES.',
   },
+  {
+    key: 'requestTimeoutMs',
+    type: 'int',
+    default: 10_000,
+    min: 0,
+    max: 3_600_000,
+    doc: "Deadline of a scoring request, from its arrival, unless it sets a shorter one (`x-request-timeout-ms`, OIP `parameters.timeout`, a WebSocket frame's `timeout_ms`). Rows still queued when it passes are never run: the request gets 504 DEADLINE_EXCEEDED. 0: no default deadline.",
+  },
 
   // Micro-batching (per model version, passed to the scorer's Batcher)
   {
@@ -434,6 +442,7 @@ export interface GatewayConfig {
   readonly passthroughFields: readonly string[];
   readonly maxBodyBytes: number;
   readonly maxInstances: number;
+  readonly requestTimeoutMs: number;
   readonly batcher: {
     readonly maxBatchRows: number;
     readonly maxQueueRows: number;

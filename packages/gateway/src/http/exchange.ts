@@ -15,6 +15,7 @@ import {
   responseFormat,
   UNSUPPORTED,
 } from './codec.js';
+import { TIMEOUT_HEADER } from './deadline.js';
 
 /** What every exchange shares: decided once at start-up. */
 export interface ExchangeContext {
@@ -74,6 +75,15 @@ export class Exchange {
   readonly inferenceHeaderLength: string;
   /** `Cache-Control` of a request with a body ('' when absent): the per-request cache opt-out. */
   readonly cacheControl: string;
+  /** `x-request-timeout-ms` of a request with a body ('' when absent). */
+  readonly timeoutHeader: string;
+  /**
+   * The request's deadline (`performance.now()` time, deadline.ts), once its handler has set it.
+   * With `signal` the exchange is the scorer's CallOptions: no object per request for them.
+   */
+  deadline: number | undefined = undefined;
+  /** The timeout the client's header asked for, in ms, until the deadline is set from it. */
+  clientTimeoutMs: number | undefined = undefined;
   /** The client's x-request-id, else '' until an id is needed (errors, request log). */
   reqId: string;
   readonly clientReqId: boolean;
@@ -116,8 +126,10 @@ export class Exchange {
       this.contentEncoding = req.getHeader('content-encoding');
       this.inferenceHeaderLength = oip ? req.getHeader('inference-header-content-length') : '';
       this.cacheControl = req.getHeader('cache-control');
+      this.timeoutHeader = req.getHeader(TIMEOUT_HEADER);
     } else {
       this.cacheControl = '';
+      this.timeoutHeader = '';
       this.contentType = '';
       this.contentLength = -1;
       this.contentEncoding = '';
@@ -132,6 +144,11 @@ export class Exchange {
       this.route.observe(this.labels, 499, (performance.now() - this.start) / 1000);
       this.finish();
     });
+  }
+
+  /** The scorer's cancellation signal: `aborted` once the client went away. */
+  get signal(): this {
+    return this;
   }
 
   /** Request body format, or UNSUPPORTED (415). */

@@ -12,6 +12,7 @@ import type {
   CacheGaugeSource,
   CacheMetric,
   DriftSource,
+  DropMetric,
   L2Metric,
   LifecycleMetric,
   Metrics,
@@ -28,6 +29,7 @@ export * from './types.js';
 
 const NOOP_ROUTE: RouteMetric = { observe() {} };
 const NOOP_BATCH: BatchMetric = () => {};
+const NOOP_DROP: DropMetric = () => {};
 const NOOP_CACHE: CacheMetric = { l1() {}, l2() {}, l2Skipped() {}, bypass() {} };
 const NOOP_L2: L2Metric = { lookup() {}, error() {}, breaker() {} };
 const NOOP_COUNT = () => {};
@@ -63,6 +65,7 @@ export function createMetrics(options: {
       contentType: 'text/plain',
       route: () => NOOP_ROUTE,
       batch: () => NOOP_BATCH,
+      dropped: () => NOOP_DROP,
       cache: () => NOOP_CACHE,
       predictions: () => NOOP_PREDICTIONS,
       shadow: () => NOOP_SHADOW,
@@ -90,6 +93,7 @@ export function createMetrics(options: {
     contentType: registry.contentType,
     route: requests.route,
     batch: models.batch,
+    dropped: models.dropped,
     cache: cache.cache,
     predictions: lifecycle.predictions,
     shadow: lifecycle.shadow,

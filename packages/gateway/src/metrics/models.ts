@@ -3,7 +3,7 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { FastHistogram } from './fast-histogram.js';
 import { registerHistogram } from './register.js';
-import type { BatchMetric, ModelGaugeSource, ModelLabels } from './types.js';
+import type { BatchMetric, DropMetric, ModelGaugeSource, ModelLabels } from './types.js';
 
 const INFERENCE_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
 const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 10_000];
@@ -12,7 +12,7 @@ export function modelMetrics(
   registry: Registry,
   models: () => Iterable<ModelGaugeSource>,
   queueLimitRows: number,
-): { batch(labels: ModelLabels): BatchMetric; batchRows: FastHistogram } {
+): { batch(labels: ModelLabels): BatchMetric; dropped(labels: ModelLabels): DropMetric; batchRows: FastHistogram } {
   const inference = registerHistogram(
     registry,
     'ortline_inference_duration_seconds',
@@ -29,6 +29,12 @@ export function modelMetrics(
     name: 'ortline_rows_scored_total',
     help: 'Rows sent through native runs.',
     labelNames: ['model', 'version'] as const,
+    registers: [registry],
+  });
+  const rowsDropped = new Counter({
+    name: 'ortline_rows_dropped_total',
+    help: 'Rows taken out of the queue before their run: reason="deadline" (it passed while they waited, answered 504) or "cancelled" (the client went away).',
+    labelNames: ['model', 'version', 'reason'] as const,
     registers: [registry],
   });
   // Read from each model version at scrape time.
@@ -59,6 +65,11 @@ export function modelMetrics(
   perVersion('ortline_model_ready', '1 when the model version is loaded and warmed.', (m) => (m.ready ? 1 : 0));
   return {
     batchRows,
+    dropped(labels) {
+      const deadline = rowsDropped.labels(labels.model, labels.version, 'deadline');
+      const cancelled = rowsDropped.labels(labels.model, labels.version, 'cancelled');
+      return (reason, rows) => (reason === 'deadline' ? deadline : cancelled).inc(rows);
+    },
     batch(labels) {
       const inf = inference.child({ model: labels.model, version: labels.version });
       const rows = batchRows.child({ model: labels.model, version: labels.version });

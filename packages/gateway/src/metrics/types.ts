@@ -18,6 +18,8 @@ export interface RouteMetric {
 }
 
 export type BatchMetric = (rows: number, durationMs: number) => void;
+/** Rows taken out of a model version's queue before their run: their deadline passed, or their client left. */
+export type DropMetric = (reason: 'deadline' | 'cancelled', rows: number) => void;
 
 export interface ModelGaugeSource {
   readonly labels: ModelLabels;
@@ -112,6 +114,7 @@ export interface Metrics {
   readonly contentType: string;
   route(name: string): RouteMetric;
   batch(labels: ModelLabels): BatchMetric;
+  dropped(labels: ModelLabels): DropMetric;
   cache(labels: ModelLabels): CacheMetric;
   predictions(labels: ModelLabels): PredictionMetric;
   shadow(labels: ModelLabels): ShadowMetric;

@@ -3,6 +3,7 @@
 // order, little-endian, row-major; BYTES elements as a 4-byte length then the bytes.
 import type { Feed, Feeds, InputPlan, Output, TensorInfo } from '@ortline/scorer';
 import { GatewayError } from '../errors.js';
+import { MAX_TIMEOUT_MS } from '../http/deadline.js';
 import { ELEMENT_BYTES, oipDatatype } from './datatypes.js';
 
 export interface RequestedOutput {
@@ -15,6 +16,8 @@ export interface InferRequest {
   readonly feeds: Feeds;
   readonly rows: number;
   readonly outputs: readonly RequestedOutput[];
+  /** `parameters.timeout` (Triton's schedule-policy parameter, microseconds) in milliseconds; undefined for none or 0. */
+  readonly timeoutMs: number | undefined;
 }
 
 interface Signature {
@@ -29,6 +32,19 @@ interface Signature {
 
 const bad = (code: 'INVALID_REQUEST' | 'MALFORMED_BODY', message: string, details: Record<string, unknown> = {}) =>
   new GatewayError(code, message, details);
+
+/** `parameters.timeout`: a whole number of microseconds (0: none, as in Triton), up to an hour. */
+function timeoutOf(us: unknown): number | undefined {
+  if (us === undefined || us === 0) return undefined;
+  if (typeof us !== 'number' || !Number.isSafeInteger(us) || us < 0 || us > MAX_TIMEOUT_MS * 1000) {
+    throw bad(
+      'INVALID_REQUEST',
+      `parameters.timeout must be a whole number of microseconds from 0 to ${MAX_TIMEOUT_MS * 1000}, got ${JSON.stringify(us) ?? String(us)}`,
+      { field: 'parameters.timeout' },
+    );
+  }
+  return Math.max(1, Math.ceil(us / 1000));
+}
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -46,6 +62,7 @@ export function parseInferRequest(header: unknown, binary: Uint8Array | undefine
   const params = header.parameters;
   if (params !== undefined && !isObject(params))
     throw bad('INVALID_REQUEST', '"parameters" must be an object', { field: 'parameters' });
+  const timeoutMs = timeoutOf(params?.timeout);
   const inputs = header.inputs;
   if (!Array.isArray(inputs) || inputs.length === 0)
     throw bad('INVALID_REQUEST', '"inputs" must be a non-empty array of tensors', { field: 'inputs' });
@@ -153,7 +170,7 @@ export function parseInferRequest(header: unknown, binary: Uint8Array | undefine
       return { name: o.name, binary: b === undefined ? binaryAll : b === true };
     });
   }
-  return { id: id as string | undefined, feeds, rows, outputs };
+  return { id: id as string | undefined, feeds, rows, outputs, timeoutMs };
 }
 
 /**

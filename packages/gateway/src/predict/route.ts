@@ -4,7 +4,7 @@
 // one customer always gets the same version, on every replica and after restarts; records
 // without an id are split at random. The pick and the hand-over to the scorer happen in one turn
 // of the event loop, so a version picked is never one that has started draining (registry.ts).
-import { ScorerError } from '@ortline/scorer';
+import { type CallOptions, ScorerError } from '@ortline/scorer';
 import type { ModelEntry } from '../registry/entry.js';
 import { type ModelVersion, versionHeaders } from '../registry/model-version.js';
 import type { CacheDirective, CacheSource } from './scorer.js';
@@ -72,14 +72,15 @@ export async function scoreRouted(
   pinned: string,
   records: readonly unknown[],
   directive: CacheDirective,
+  call?: CallOptions,
 ): Promise<RoutedScores> {
   if (pinned !== '') {
     const mv = entry.resolve(pinned);
-    const { scores, source } = await mv.scorer.score(records, directive);
+    const { scores, source } = await mv.scorer.score(records, directive, call);
     mv.scored('pinned', records, scores);
     return { scores, source, versions: mv, header: mv.version, pinned: true, canary: null };
   }
-  const routed = await scoreLive(entry, records, directive);
+  const routed = await scoreLive(entry, records, directive, call);
   if (entry.shadow === null) return routed;
   const shadowed = mirror(entry, records, routed, entry.shadowLimits);
   return shadowed === null ? routed : { ...routed, shadowed };
@@ -90,12 +91,13 @@ async function scoreLive(
   entry: ModelEntry,
   records: readonly unknown[],
   directive: CacheDirective,
+  call: CallOptions | undefined,
 ): Promise<RoutedScores> {
   // As routed now: the routing may change while the rows are scored.
   const active = entry.active;
   const canary = entry.canary;
   if (canary === null) {
-    const { scores, source } = await active.scorer.score(records, directive);
+    const { scores, source } = await active.scorer.score(records, directive, call);
     active.scored('active', records, scores);
     return { scores, source, versions: active, header: active.version, pinned: false, canary: null };
   }
@@ -104,7 +106,7 @@ async function scoreLive(
   const split = versions.some((v) => v !== first);
   if (!split) {
     const mv = first ?? active;
-    const { scores, source } = await mv.scorer.score(records, directive);
+    const { scores, source } = await mv.scorer.score(records, directive, call);
     mv.scored(mv === active ? 'active' : 'canary', records, scores);
     return { scores, source, versions: mv, header: mv.version, pinned: false, canary: canary.mv };
   }
@@ -116,7 +118,7 @@ async function scoreLive(
     else groups.set(v, [i]);
   });
   const groupRecords = [...groups.values()].map((idx) => idx.map((i) => records[i]));
-  const parts = [...groups.keys()].map((mv, g) => mv.scorer.score(groupRecords[g]!, directive));
+  const parts = [...groups.keys()].map((mv, g) => mv.scorer.score(groupRecords[g]!, directive, call));
   const settled = await Promise.allSettled(parts);
   const failed = settled.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason);
   if (failed.length > 0) throw requestRows(failed, [...groups.values()], settled);

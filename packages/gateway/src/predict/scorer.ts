@@ -6,7 +6,7 @@
 //   CachedScorer (cache/stage.ts): L1 per request, then L2 once per tick for the L1 misses of
 //   every request of that tick, then only the remaining misses to the Batcher.
 // The scorer package knows nothing of caches: the dependency points one way.
-import type { Batcher, Feeds, Output } from '@ortline/scorer';
+import type { Batcher, CallOptions, Feeds, Output } from '@ortline/scorer';
 
 /**
  * A request's cache directive: from `Cache-Control` over HTTP, the `cache` flag on WebSocket.
@@ -27,10 +27,13 @@ export interface Scored {
 }
 
 export interface Scorer {
-  /** One score per record, in order. Rejects with INVALID_FEATURES (every bad field), QUEUE_FULL, BATCHER_CLOSED. */
-  score(records: readonly unknown[], directive?: CacheDirective): Promise<Scored>;
+  /**
+   * One score per record, in order. Rejects with INVALID_FEATURES (every bad field), QUEUE_FULL,
+   * BATCHER_CLOSED, and DEADLINE_EXCEEDED / CANCELLED per `call` (rows not run).
+   */
+  score(records: readonly unknown[], directive?: CacheDirective, call?: CallOptions): Promise<Scored>;
   /** Raw column feeds (OIP tensors). Not cached: the caller asked for tensors, not predictions. */
-  infer(feeds: Feeds, rows: number): Promise<Record<string, Output>>;
+  infer(feeds: Feeds, rows: number, call?: CallOptions): Promise<Record<string, Output>>;
   /** Rows waiting: for a lookup or in the batcher's queue. */
   readonly queueRows: number;
   readonly inFlight: number;
@@ -46,11 +49,11 @@ export class BatcherScorer implements Scorer {
   constructor(batcher: Batcher) {
     this.batcher = batcher;
   }
-  score(records: readonly unknown[]): Promise<Scored> {
-    return this.batcher.predict(records).then(off);
+  score(records: readonly unknown[], _directive?: CacheDirective, call?: CallOptions): Promise<Scored> {
+    return this.batcher.predict(records, call).then(off);
   }
-  infer(feeds: Feeds, rows: number): Promise<Record<string, Output>> {
-    return this.batcher.infer(feeds, rows);
+  infer(feeds: Feeds, rows: number, call?: CallOptions): Promise<Record<string, Output>> {
+    return this.batcher.infer(feeds, rows, call);
   }
   get queueRows(): number {
     return this.batcher.stats.queueRows;

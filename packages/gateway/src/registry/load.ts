@@ -53,7 +53,7 @@ export async function loadVersion(
       ...config.batcher,
       concurrency: config.model.sessions,
       ...(card.output ? { output: { name: card.output.name, index: card.output.index } } : {}),
-      ...(metrics.enabled ? { onBatch: metrics.batch(labels) } : {}),
+      ...(metrics.enabled ? { onBatch: metrics.batch(labels), onDrop: metrics.dropped(labels) } : {}),
     });
     const bands = parseRiskBands(card.risk_thresholds, `${where}/model.json`);
     const fixedFeatures = parseFixedFeatures(

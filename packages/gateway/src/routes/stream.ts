@@ -2,7 +2,7 @@
 //
 // A frame is {"id": any, "record": {...}} or {"id": any, "instances": [...]}, optionally with
 // "model" and "version" (default: the ?model= / ?version= of the connection URL, else the only
-// model loaded). Text frames are JSON, binary frames MessagePack; an answer comes in the frame's
+// model loaded), "cache", and "timeout_ms" (the frame's deadline, as x-request-timeout-ms). Text frames are JSON, binary frames MessagePack; an answer comes in the frame's
 // format: {"id", "prediction": {...}} | {"id", "predictions": [...]} | {"id", "error": {...}}.
 // Answers come in completion order, matched by id; any number may be in flight, up to
 // `ws.maxInFlight`.
@@ -13,6 +13,7 @@
 import { frameDirective } from '../cache/directive.js';
 import { errorBody, GatewayError, toClientError } from '../errors.js';
 import { decodeBody, type Format, JSON_FORMAT, MSGPACK_FORMAT, packMsgpack } from '../http/codec.js';
+import { deadlineOf, timeoutFromField } from '../http/deadline.js';
 import { type ModelLabels, NO_MODEL } from '../metrics/index.js';
 import { scoreRouted, versionAt } from '../predict/route.js';
 import type { TrafficContext } from '../predict/traffic.js';
@@ -32,6 +33,8 @@ interface Conn {
   /** Index of the first unsent outbox entry (the array is compacted when emptied). */
   head: number;
   flushQueued: boolean;
+  /** The scorer's signal for this connection's queued rows: aborted once it closed. */
+  readonly signal: { aborted: boolean };
   flush: () => void;
   sendSome: () => void;
 }
@@ -54,6 +57,7 @@ const noop = () => {};
 export function mountStream(parts: ServerParts): StreamControl {
   const { config, metrics } = parts;
   const route = metrics.route('ws_stream');
+  const timeoutMs = config.requestTimeoutMs;
   const cap = config.ws.sendCapBytes;
   const maxInFlight = config.ws.maxInFlight;
   const maxInstances = config.maxInstances;
@@ -140,10 +144,14 @@ export function mountStream(parts: ServerParts): StreamControl {
       const instances = frame.instances;
       const idJson = format === JSON_FORMAT ? JSON.stringify(id ?? null) : '';
       const directive = frameDirective(frame.cache);
+      const call = {
+        deadline: deadlineOf(start, timeoutMs, timeoutFromField(frame.timeout_ms, 'timeout_ms')),
+        signal: c.signal,
+      };
       if (instances === undefined) {
         const record = frame.record;
         const records = [record];
-        const routed = await scoreRouted(entry, pinned, records, directive);
+        const routed = await scoreRouted(entry, pinned, records, directive, call);
         const mv = versionAt(routed, 0);
         labels = mv.labels;
         if (format === JSON_FORMAT)
@@ -176,7 +184,7 @@ export function mountStream(parts: ServerParts): StreamControl {
           { count: instances.length, limit: maxInstances },
         );
       }
-      const routed = await scoreRouted(entry, pinned, instances, directive);
+      const routed = await scoreRouted(entry, pinned, instances, directive, call);
       const scores = routed.scores;
       labels = versionAt(routed, 0).labels;
       if (format === JSON_FORMAT) {
@@ -321,6 +329,7 @@ export function mountStream(parts: ServerParts): StreamControl {
         version: req.getQuery('version') ?? '',
         ws: undefined,
         closed: false,
+        signal: { aborted: false },
         inFlight: 0,
         outbox: [],
         outboxBinary: [],
@@ -352,6 +361,7 @@ export function mountStream(parts: ServerParts): StreamControl {
     close(ws) {
       const c = ws.getUserData();
       c.closed = true;
+      c.signal.aborted = true;
       c.ws = undefined;
       connections.delete(ws);
       metrics.wsConnections(-1);

@@ -7,6 +7,7 @@
 import { directiveOf } from '../cache/directive.js';
 import { GatewayError } from '../errors.js';
 import { type DecodeError, decodeBody, JSON_FORMAT, UNSUPPORTED } from '../http/codec.js';
+import { deadlineOf, timeoutFromHeader } from '../http/deadline.js';
 import { Exchange } from '../http/exchange.js';
 import { answerHeaders, scoreRouted, versionAt } from '../predict/route.js';
 import type { ModelEntry } from '../registry/entry.js';
@@ -17,6 +18,7 @@ import { type RouteMetric, type Router, resolveModel, type ServerParts } from '.
 export function mountV1(router: Router, parts: ServerParts): void {
   const route = parts.metrics.route('v1_predict');
   const maxInstances = parts.config.maxInstances;
+  const timeoutMs = parts.config.requestTimeoutMs;
 
   function onBody(ex: Exchange, bytes: Uint8Array): void {
     let value: unknown;
@@ -44,7 +46,7 @@ export function mountV1(router: Router, parts: ServerParts): void {
       const directive = directiveOf(ex.cacheControl);
       if (instances === undefined) {
         const records = [value];
-        const routed = await scoreRouted(entry, ex.pinned, records, directive);
+        const routed = await scoreRouted(entry, ex.pinned, records, directive, ex);
         if (ex.aborted) return;
         const mv = versionAt(routed, 0);
         ex.labels = mv.labels;
@@ -63,7 +65,7 @@ export function mountV1(router: Router, parts: ServerParts): void {
           { count: instances.length, limit: maxInstances },
         );
       }
-      const routed = await scoreRouted(entry, ex.pinned, instances, directive);
+      const routed = await scoreRouted(entry, ex.pinned, instances, directive, ex);
       if (ex.aborted) return;
       const scores = routed.scores;
       if (!Array.isArray(routed.versions)) ex.labels = (routed.versions as ModelVersion).labels;
@@ -93,6 +95,12 @@ export function mountV1(router: Router, parts: ServerParts): void {
       return;
     }
     ex.format = format;
+    try {
+      ex.deadline = deadlineOf(ex.start, timeoutMs, timeoutFromHeader(ex.timeoutHeader));
+    } catch (err) {
+      ex.fail(err);
+      return;
+    }
     ex.readBody(onBody);
   }
 

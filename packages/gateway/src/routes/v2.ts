@@ -7,6 +7,7 @@
 //                                                    extension (Inference-Header-Content-Length)
 import { GatewayError } from '../errors.js';
 import { DecodeError, decodeBody, JSON_FORMAT, UNSUPPORTED } from '../http/codec.js';
+import { deadlineOf, timeoutFromHeader } from '../http/deadline.js';
 import { Exchange } from '../http/exchange.js';
 import { encodeInferResponse, type InferRequest, parseInferRequest } from '../oip/tensors.js';
 import type { ModelVersion } from '../registry/model-version.js';
@@ -20,6 +21,7 @@ export function mountV2(router: Router, parts: ServerParts): void {
   const health = parts.metrics.route('v2_health');
   const meta = parts.metrics.route('v2_metadata');
   const inferRoute = parts.metrics.route('v2_infer');
+  const timeoutMs = parts.config.requestTimeoutMs;
   const serverMetadata = JSON.stringify({ name: 'ortline', version: parts.version, extensions: OIP_EXTENSIONS });
 
   router.get('/v2', (res, req) => new Exchange(res, req, parts.ctx, meta, false).sendJson(200, serverMetadata));
@@ -105,6 +107,7 @@ export function mountV2(router: Router, parts: ServerParts): void {
       }
       // Parsing copies every tensor out of the body, which uWS reclaims after this callback.
       request = parseInferRequest(header, binary, mv);
+      ex.deadline = deadlineOf(ex.start, timeoutMs, ex.clientTimeoutMs, request.timeoutMs);
     } catch (err) {
       ex.fail(err instanceof DecodeError ? new GatewayError('MALFORMED_BODY', err.message) : err);
       return;
@@ -114,7 +117,7 @@ export function mountV2(router: Router, parts: ServerParts): void {
 
   async function infer(ex: Exchange, mv: ModelVersion, request: InferRequest): Promise<void> {
     try {
-      const outputs = await mv.scorer.infer(request.feeds, request.rows);
+      const outputs = await mv.scorer.infer(request.feeds, request.rows, ex);
       (ex.pinned !== '' ? mv.predictions.pinned : mv.predictions.active)(request.rows);
       if (ex.aborted) return;
       const r = encodeInferResponse(mv.name, mv.version, request.id, request.outputs, outputs, mv);
@@ -128,6 +131,12 @@ export function mountV2(router: Router, parts: ServerParts): void {
   const inferHandler = (res: HttpResponse, req: HttpRequest, name: string, version: string) => {
     const ex = new Exchange(res, req, parts.ctx, inferRoute, true, true);
     if (resolveModel(parts, ex, name, version) === undefined) return;
+    try {
+      ex.clientTimeoutMs = timeoutFromHeader(ex.timeoutHeader);
+    } catch (err) {
+      ex.fail(err);
+      return;
+    }
     if (ex.inferenceHeaderLength === '') {
       const format = ex.bodyFormat();
       if (format === UNSUPPORTED) {
