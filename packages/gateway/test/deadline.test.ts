@@ -26,15 +26,15 @@ afterAll(() => close?.());
  * go through the cache stage to the Batcher) and resolves once its native run is in flight (the gateway runs in this
  * process), with its answer's promise: a request sent now queues behind that run.
  */
-async function sendBig(): Promise<{ answered: Promise<number> }> {
-  const scorer = gateway.registry.entry('churn')!.active.scorer;
+async function sendBig(on = { url, gateway }): Promise<{ answered: Promise<number> }> {
+  const scorer = on.gateway.registry.entry('churn')!.active.scorer;
   const big = await new Promise<{ answered: Promise<number> }>((sent) => {
     let answered!: (status: number) => void;
     const done = new Promise<number>((r) => {
       answered = r;
     });
     const req = request(
-      `${url}/v1/models/churn/predict`,
+      `${on.url}/v1/models/churn/predict`,
       {
         method: 'POST',
         headers: {
@@ -172,5 +172,27 @@ describe('cancellation', () => {
     // The server answers the next request; the three rows were counted as cancelled, not run.
     expect((await postJson(`${url}/v1/models/churn/predict`, record(8))).status).toBe(200);
     expect((await dropped('cancelled')) - before).toBe(3);
+  });
+});
+
+describe('admission by queue time', () => {
+  let small: { url: string; gateway: Gateway; close: () => Promise<void> };
+  beforeAll(async () => {
+    small = await startInProcess({ maxInstances: 30_000, batcher: { maxQueueMs: 2 }, overloadStatus: '429' });
+  });
+  afterAll(() => small?.close());
+
+  it('a request that would wait past batcher.maxQueueMs is refused at once: QUEUE_FULL with Retry-After, nothing queued', async () => {
+    const scorer = small.gateway.registry.entry('churn')!.active.scorer;
+    const big = await sendBig(small);
+    const r = await postJson(`${small.url}/v1/models/churn/predict`, record(9));
+    expect(r.status).toBe(429);
+    expect(r.json.error).toMatchObject({ code: 'QUEUE_FULL', details: { maxQueueMs: 2 } });
+    expect(r.headers.get('retry-after')).toBe('1');
+    // Refused while the big run was still going, and nothing of it waits.
+    expect(scorer.inFlight).toBe(1);
+    expect(scorer.queueRows).toBe(0);
+    expect(await big.answered).toBe(200);
+    expect((await postJson(`${small.url}/v1/models/churn/predict`, record(9))).status).toBe(200);
   });
 });

@@ -19,6 +19,13 @@ export interface BatcherOptions {
   readonly maxBatchRows?: number;
   /** Most rows waiting (not yet running); past it calls fail with QUEUE_FULL. Default 65536. */
   readonly maxQueueRows?: number;
+  /**
+   * Most time a call may be expected to wait before its run starts, estimated from the runs so
+   * far (a run costs about a fixed part plus a part per row, fitted as runs complete); past it,
+   * calls fail with QUEUE_FULL at once instead of queueing into a timeout (and past a call's own
+   * deadline, with DEADLINE_EXCEEDED). 0: no limit by time. Default 0.
+   */
+  readonly maxQueueMs?: number;
   /** 0 (default): continuous batching. > 0: an idle engine waits up to this long to fill a batch. */
   readonly maxWaitMs?: number;
   /** Native runs in flight at once. Match the model's `sessions`. Default 1. */
@@ -83,7 +90,9 @@ interface Batch {
 
 const NO_OPTIONS: CallOptions = {};
 
-const DEFAULTS = { maxBatchRows: 1024, maxQueueRows: 65536, maxWaitMs: 0, concurrency: 1 };
+const DEFAULTS = { maxBatchRows: 1024, maxQueueRows: 65536, maxQueueMs: 0, maxWaitMs: 0, concurrency: 1 };
+// How much each new run weighs in the run-cost fit against the ones before it.
+const COST_DECAY = 0.95;
 
 export class Batcher {
   private readonly model: Model;
@@ -93,6 +102,10 @@ export class Batcher {
   private readonly inputNames: ReadonlySet<string>;
   private readonly maxBatchRows: number;
   private readonly maxQueueRows: number;
+  private readonly maxQueueMs: number;
+  private readonly cost = new RunCost();
+  /** Rows in the runs in flight. */
+  private runningRows = 0;
   private readonly maxWaitMs: number;
   private readonly concurrency: number;
   private readonly scoreOutput: string;
@@ -133,6 +146,7 @@ export class Batcher {
     allocateColumns(this.inputs, 0);
     this.maxBatchRows = options.maxBatchRows ?? DEFAULTS.maxBatchRows;
     this.maxQueueRows = options.maxQueueRows ?? DEFAULTS.maxQueueRows;
+    this.maxQueueMs = options.maxQueueMs ?? DEFAULTS.maxQueueMs;
     this.maxWaitMs = options.maxWaitMs ?? DEFAULTS.maxWaitMs;
     this.concurrency = options.concurrency ?? DEFAULTS.concurrency;
     this.onBatch = options.onBatch;
@@ -158,6 +172,17 @@ export class Batcher {
     this.scoreOutput = out.name;
     this.scoreIndex = out.index;
     this.scoreWidth = width;
+  }
+
+  /**
+   * How long a call arriving now would wait before its run starts: the runs in flight and every
+   * row queued ahead of it, run by run, over the run slots. 0 before the first run is measured.
+   */
+  estimatedWaitMs(): number {
+    const ahead = this.queued + this.runningRows;
+    if (ahead === 0) return 0;
+    const runs = Math.ceil(this.queued / this.maxBatchRows) + this.running;
+    return this.cost.ms(runs, ahead) / this.concurrency;
   }
 
   get stats(): BatcherStats {
@@ -272,6 +297,27 @@ export class Batcher {
       this.expiredRows += rows;
       this.onDrop?.('deadline', rows);
       return new ScorerError('DEADLINE_EXCEEDED', 'the deadline passed before the call was queued', { queuedMs: 0 });
+    }
+    // By time: a call that would only wait into its deadline, or longer than maxQueueMs, is
+    // refused now rather than answered late.
+    if (this.maxQueueMs > 0 || options.deadline !== undefined) {
+      const wait = this.estimatedWaitMs();
+      if (options.deadline !== undefined && performance.now() + wait > options.deadline) {
+        this.expiredRows += rows;
+        this.onDrop?.('deadline', rows);
+        return new ScorerError(
+          'DEADLINE_EXCEEDED',
+          `the deadline would pass before the call's run: a run would start in about ${Math.round(wait)} ms`,
+          { queuedMs: 0, estimatedWaitMs: Math.round(wait) },
+        );
+      }
+      if (this.maxQueueMs > 0 && wait > this.maxQueueMs) {
+        return new ScorerError(
+          'QUEUE_FULL',
+          `queue full: a run would start in about ${Math.round(wait)} ms, past maxQueueMs (${this.maxQueueMs} ms)`,
+          { queueRows: this.queued, estimatedWaitMs: Math.round(wait), maxQueueMs: this.maxQueueMs },
+        );
+      }
     }
     if (this.queued + rows > this.maxQueueRows) {
       return new ScorerError(
@@ -425,6 +471,7 @@ export class Batcher {
     }
     const rows = batch.rows;
     this.running++;
+    this.runningRows += rows;
     this.rowCount += rows;
     const feeds: Feeds = {};
     for (const input of this.inputs) {
@@ -511,9 +558,12 @@ export class Batcher {
   }
 
   private settle(batch: Batch, started: number): void {
+    const ms = performance.now() - started;
     this.running--;
+    this.runningRows -= batch.rows;
     this.runCount++;
-    this.onBatch?.(batch.rows, performance.now() - started);
+    this.cost.add(batch.rows, ms);
+    this.onBatch?.(batch.rows, ms);
     this.recycle(batch);
     // Everything that queued during the run goes now, in as few runs as the limits allow.
     this.pump(this.closing || this.maxWaitMs === 0);
@@ -522,6 +572,44 @@ export class Batcher {
 
   private recycle(batch: Batch): void {
     if (batch.capacity === this.maxBatchRows && this.pool.length < this.concurrency + 2) this.pool.push(batch.cols);
+  }
+}
+
+/**
+ * The cost of a run as `fixed + perRow * rows`, fitted by least squares over the runs so far,
+ * the older ones weighing less (COST_DECAY per run). While every run had the same size the two
+ * parts cannot be told apart: the cost is then all per row.
+ */
+class RunCost {
+  private w = 0;
+  private x = 0;
+  private y = 0;
+  private xx = 0;
+  private xy = 0;
+
+  add(rows: number, ms: number): void {
+    this.w = this.w * COST_DECAY + 1;
+    this.x = this.x * COST_DECAY + rows;
+    this.y = this.y * COST_DECAY + ms;
+    this.xx = this.xx * COST_DECAY + rows * rows;
+    this.xy = this.xy * COST_DECAY + rows * ms;
+  }
+
+  /** Milliseconds for `runs` runs holding `rows` rows in all. */
+  ms(runs: number, rows: number): number {
+    if (this.w === 0 || this.x === 0) return 0;
+    const det = this.w * this.xx - this.x * this.x;
+    let perRow = this.y / this.x;
+    let fixed = 0;
+    if (det > 1e-9 * this.w * this.xx) {
+      const slope = (this.w * this.xy - this.x * this.y) / det;
+      const intercept = (this.y - slope * this.x) / this.w;
+      if (slope >= 0 && intercept >= 0) {
+        perRow = slope;
+        fixed = intercept;
+      }
+    }
+    return runs * fixed + rows * perRow;
   }
 }
 
@@ -552,7 +640,16 @@ function sliceOutputs(outputs: Record<string, Output>, offset: number, rows: num
 }
 
 function checkOptions(options: BatcherOptions): void {
-  const known = new Set(['maxBatchRows', 'maxQueueRows', 'maxWaitMs', 'concurrency', 'output', 'onBatch', 'onDrop']);
+  const known = new Set([
+    'maxBatchRows',
+    'maxQueueRows',
+    'maxQueueMs',
+    'maxWaitMs',
+    'concurrency',
+    'output',
+    'onBatch',
+    'onDrop',
+  ]);
   for (const key of Object.keys(options)) {
     if (!known.has(key)) throw new ScorerError('INVALID_OPTION', `unknown Batcher option "${key}"`, { option: key });
   }
@@ -565,11 +662,11 @@ function checkOptions(options: BatcherOptions): void {
   int('maxBatchRows', 1);
   int('maxQueueRows', 1);
   int('concurrency', 1);
-  const w = options.maxWaitMs;
-  if (w !== undefined && (typeof w !== 'number' || !Number.isFinite(w) || w < 0)) {
-    throw new ScorerError('INVALID_OPTION', `maxWaitMs must be a number >= 0, got ${String(w)}`, {
-      option: 'maxWaitMs',
-    });
+  for (const key of ['maxWaitMs', 'maxQueueMs'] as const) {
+    const w = options[key];
+    if (w !== undefined && (typeof w !== 'number' || !Number.isFinite(w) || w < 0)) {
+      throw new ScorerError('INVALID_OPTION', `${key} must be a number >= 0, got ${String(w)}`, { option: key });
+    }
   }
   const o = options.output;
   if (

@@ -295,6 +295,66 @@ describe('Batcher deadlines and cancellation', () => {
   });
 });
 
+describe('Batcher admission by queue time', () => {
+  const big = Array.from({ length: 30_000 }, (_, i) => parity.rows[i % parity.rows.length]!.features);
+
+  it('estimates the wait from the runs so far: none when idle, the run in flight and the queue ahead when busy', async () => {
+    const { batcher } = rowsSeen();
+    expect(batcher.estimatedWaitMs()).toBe(0);
+    // Runs of different sizes, so the fixed and per-row parts of a run's cost can be told apart.
+    for (const n of [1, 64, 512, 1024]) await batcher.predict(big.slice(0, n));
+    expect(batcher.estimatedWaitMs()).toBe(0);
+    const running = batcher.predict(big);
+    await new Promise((r) => setImmediate(r));
+    const one = batcher.estimatedWaitMs();
+    expect(one).toBeGreaterThan(0);
+    const queued = batcher.predict(big.slice(0, 20_000));
+    // 20,000 more rows ahead: the estimate grows by about two thirds of the running 30,000.
+    const two = batcher.estimatedWaitMs();
+    expect(two / one).toBeGreaterThan(1.3);
+    expect(two / one).toBeLessThan(2.2);
+    await Promise.all([running, queued]);
+  });
+
+  it('past maxQueueMs a call is refused at once with QUEUE_FULL, nothing queued', async () => {
+    const { batcher } = rowsSeen({ maxQueueMs: 2 });
+    for (const n of [1, 64, 512, 1024]) await batcher.predict(big.slice(0, n));
+    const running = batcher.predict(big);
+    await new Promise((r) => setImmediate(r));
+    let refusedBeforeRun = false;
+    const refused = batcher.predict([parity.rows[0]!.features]).catch((err: ScorerError) => {
+      refusedBeforeRun = batcher.stats.inFlight === 1;
+      return err;
+    });
+    const err = (await refused) as ScorerError;
+    expect(err.code).toBe('QUEUE_FULL');
+    expect(err.details).toMatchObject({ maxQueueMs: 2, estimatedWaitMs: expect.any(Number) });
+    expect(refusedBeforeRun).toBe(true);
+    expect(batcher.stats.queueRows).toBe(0);
+    await running;
+    // Idle again: accepted.
+    await expect(batcher.predict([parity.rows[0]!.features])).resolves.toBeInstanceOf(Float64Array);
+  });
+
+  it('a call whose deadline would pass before its run starts is refused at once with DEADLINE_EXCEEDED', async () => {
+    const { batcher } = rowsSeen();
+    for (const n of [1, 64, 512, 1024]) await batcher.predict(big.slice(0, n));
+    const running = batcher.predict(big);
+    await new Promise((r) => setImmediate(r));
+    const wait = batcher.estimatedWaitMs();
+    const late = batcher.predict([parity.rows[0]!.features], { deadline: performance.now() + wait / 4 });
+    const inTime = batcher.predict([parity.rows[1]!.features], { deadline: performance.now() + wait * 20 + 1000 });
+    await expect(late).rejects.toMatchObject({
+      code: 'DEADLINE_EXCEEDED',
+      details: { estimatedWaitMs: expect.any(Number) },
+    });
+    expect(batcher.stats.inFlight).toBe(1);
+    await expect(inTime).resolves.toBeInstanceOf(Float64Array);
+    await running;
+    expect(batcher.stats.rowsExpired).toBe(1);
+  });
+});
+
 describe('Batcher.infer', () => {
   it('coalesces raw column feeds and cuts every output to the caller rows', async () => {
     const { batcher, batches } = rowsSeen();

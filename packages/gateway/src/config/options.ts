@@ -121,6 +121,13 @@ export const OPTIONS: readonly OptionSpec[] = [
     doc: 'Most rows waiting per model version; past it requests are refused with QUEUE_FULL (see `overloadStatus`).',
   },
   {
+    key: 'batcher.maxQueueMs',
+    type: 'number',
+    default: 1000,
+    min: 0,
+    doc: "Most time a request may be expected to wait before its rows run, estimated from the model version's recent runs; past it requests are refused at once with QUEUE_FULL rather than queueing into timeouts (and past a request's own deadline, with DEADLINE_EXCEEDED). 0: refuse by queue length only.",
+  },
+  {
     key: 'batcher.maxWaitMs',
     type: 'number',
     default: 0,
@@ -446,6 +453,7 @@ export interface GatewayConfig {
   readonly batcher: {
     readonly maxBatchRows: number;
     readonly maxQueueRows: number;
+    readonly maxQueueMs: number;
     readonly maxWaitMs: number;
   };
   readonly model: { readonly sessions: number; readonly intraOpThreads: number };
