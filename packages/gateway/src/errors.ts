@@ -65,6 +65,10 @@ export const ERROR_TABLE = {
     status: 409,
     doc: 'Admin: rollback with no previous version, or one that is no longer loaded.',
   },
+  REQUEST_TIMEOUT: {
+    status: 408,
+    doc: 'The body did not arrive within `bodyTimeoutMs` of the request; the connection is closed.',
+  },
   // 413 / 415 / 422
   BODY_TOO_LARGE: { status: 413, doc: 'The body is larger than `maxBodyBytes`.' },
   TOO_MANY_INSTANCES: { status: 413, doc: 'More records in one request than `maxInstances`.' },
@@ -173,6 +177,7 @@ const REASONS: Record<number, string> = {
   403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
+  408: 'Request Timeout',
   409: 'Conflict',
   413: 'Payload Too Large',
   415: 'Unsupported Media Type',

@@ -177,6 +177,7 @@ export function adminPaths(modelParam: Json, versionParam: Json): Json {
           400: errorResponse('Malformed body or a field that is not a version (details.field)'),
           ...denied,
           404: errorResponse('Unknown model or version'),
+          408: errorResponse('The body did not arrive within bodyTimeoutMs (REQUEST_TIMEOUT)'),
           409: errorResponse('A named version is not loaded and ready (VERSION_NOT_LOADED)'),
           415: errorResponse('Not JSON or MessagePack'),
           422: errorResponse('The routing breaks a rule (INVALID_ROUTING)'),

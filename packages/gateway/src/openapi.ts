@@ -137,7 +137,10 @@ export function buildOpenApi(o: OpenApiOptions): Json {
       ],
     },
   };
-  const deadline = { 504: errorResponse('The deadline passed before the rows ran (DEADLINE_EXCEEDED)') };
+  const deadline = {
+    408: errorResponse('The body did not arrive within bodyTimeoutMs (REQUEST_TIMEOUT); the connection is closed'),
+    504: errorResponse('The deadline passed before the rows ran (DEADLINE_EXCEEDED)'),
+  };
   const predictOp = (summary: string, params: Json[]) => ({
     post: {
       tags: ['v1'],

@@ -10,7 +10,7 @@ import { l2Configured } from './cache/l2.js';
 import { CacheTiers } from './cache/tiers.js';
 import { resolveConfig } from './config/load.js';
 import type { GatewayConfig, GatewayConfigInput } from './config/options.js';
-import type { ExchangeContext } from './http/exchange.js';
+import { type ExchangeContext, sweepSlowBodies } from './http/exchange.js';
 import { createLogger, IdSource, type Logger, requestLogger } from './log.js';
 import { createMetrics } from './metrics/index.js';
 import { LiveStats, readTotals } from './metrics/live.js';
@@ -32,6 +32,9 @@ import { closeApp, type UwsBinding, type us_listen_socket, uWS, uwsBinding } fro
 import { GATEWAY_VERSION } from './version.js';
 
 export { GATEWAY_VERSION };
+
+// How often bodies still arriving are checked against bodyTimeoutMs.
+const SLOW_BODY_SWEEP_MS = 250;
 
 export interface GatewayStartOptions {
   /** A resolved configuration (from `resolveConfig`); else `overrides` on top of the defaults. */
@@ -125,6 +128,8 @@ export async function startGateway(options: GatewayStartOptions = {}): Promise<G
     nextRequestId: () => requestIds.next(),
     draining: false,
     inFlight: 0,
+    readingBodies: new Set(),
+    bodyTimeoutMs: config.bodyTimeoutMs,
   };
   const live = metrics.live
     ? new LiveStats(() => readTotals(metrics.live!), metrics.live.requests.upperBounds)
@@ -194,6 +199,7 @@ export async function startGateway(options: GatewayStartOptions = {}): Promise<G
   // A sample a second, off the request path; unref'd so it never keeps the process alive.
   live?.sample();
   const liveTimer = live ? setInterval(() => live.sample(), LIVE_INTERVAL_MS).unref() : undefined;
+  const slowBodyTimer = setInterval(() => sweepSlowBodies(ctx), SLOW_BODY_SWEEP_MS).unref();
 
   let closing: Promise<boolean> | undefined;
   const gateway: Gateway = {
@@ -210,6 +216,7 @@ export async function startGateway(options: GatewayStartOptions = {}): Promise<G
     },
     close() {
       clearInterval(liveTimer);
+      clearInterval(slowBodyTimer);
       closing ??= shutdown(app, listenSocket, parts, stream!, registry!, config.shutdown.drainTimeoutMs);
       return closing;
     },

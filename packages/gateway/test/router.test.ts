@@ -24,6 +24,8 @@ beforeAll(async () => {
     nextRequestId: () => 'req-1',
     draining: false,
     inFlight: 0,
+    readingBodies: new Set(),
+    bodyTimeoutMs: 8000,
   };
   const parts = { app, ctx, metrics } as unknown as ServerParts;
   const router = new Router(parts);

@@ -97,6 +97,14 @@ export const OPTIONS: readonly OptionSpec[] = [
     doc: 'Most records in one v1 `instances` request (or WebSocket frame); more gets 413 TOO_MANY_INSTANCES.',
   },
   {
+    key: 'bodyTimeoutMs',
+    type: 'int',
+    default: 8000,
+    min: 100,
+    max: 9000,
+    doc: 'Longest a request body may take to arrive; a slower one gets 408 REQUEST_TIMEOUT and its connection closed. At most 9 s: uWebSockets.js closes a connection 10 s into a request that has not been answered.',
+  },
+  {
     key: 'requestTimeoutMs',
     type: 'int',
     default: 10_000,
@@ -450,6 +458,7 @@ export interface GatewayConfig {
   readonly maxBodyBytes: number;
   readonly maxInstances: number;
   readonly requestTimeoutMs: number;
+  readonly bodyTimeoutMs: number;
   readonly batcher: {
     readonly maxBatchRows: number;
     readonly maxQueueRows: number;

@@ -30,7 +30,36 @@ export interface ExchangeContext {
   draining: boolean;
   /** Requests started and not yet answered or aborted (shutdown waits for zero). */
   inFlight: number;
+  /** Exchanges whose body came in more than one chunk and is not all in yet (sweepSlowBodies). */
+  readonly readingBodies: Set<Exchange>;
+  /** How long a body may take to arrive, from the request's start. */
+  readonly bodyTimeoutMs: number;
 }
+
+/**
+ * Answers 408 (closing the connection) every request whose body has been arriving for longer
+ * than `bodyTimeoutMs`: a client that trickles its body holds neither a connection nor memory
+ * past it. Called about once a second; a body that arrives in one chunk never enters the set.
+ */
+export function sweepSlowBodies(ctx: ExchangeContext, now = performance.now()): void {
+  for (const ex of ctx.readingBodies) {
+    if (now - ex.start <= ctx.bodyTimeoutMs) continue;
+    ctx.readingBodies.delete(ex);
+    ex.dropBody();
+    ex.fail(
+      {
+        code: 'REQUEST_TIMEOUT',
+        message: `the body did not arrive within ${ctx.bodyTimeoutMs} ms`,
+        details: { limitMs: ctx.bodyTimeoutMs },
+      },
+      true,
+    );
+  }
+}
+
+// Bodies larger than this are collected chunk by chunk as they arrive, not into one buffer of the
+// announced Content-Length: a client that announces 16 MB and trickles it holds what it sent.
+const PREALLOCATE_MAX_BYTES = 1 << 20;
 
 const OK = '200 OK';
 const CT_JSON = 'application/json';
@@ -140,6 +169,7 @@ export class Exchange {
     res.onAborted(() => {
       if (this.aborted || this.answered) return;
       this.aborted = true;
+      if (this.received > 0) this.dropBody();
       // 499 (nginx's "client closed request"): counted, never written.
       this.route.observe(this.labels, 499, (performance.now() - this.start) / 1000);
       this.finish();
@@ -187,9 +217,14 @@ export class Exchange {
         done(this, new Uint8Array(chunk));
         return;
       }
-      // Several chunks: into one buffer of Content-Length bytes when given.
-      if (this.received === 0 && this.contentLength > 0) this.buffer = Buffer.allocUnsafe(this.contentLength);
+      // Several chunks: into one buffer of Content-Length bytes when given and not large.
+      if (this.received === 0) {
+        if (this.contentLength > 0 && this.contentLength <= PREALLOCATE_MAX_BYTES)
+          this.buffer = Buffer.allocUnsafe(this.contentLength);
+        this.ctx.readingBodies.add(this);
+      }
       if (this.received + n > max) {
+        this.dropBody();
         this.fail(
           { code: 'BODY_TOO_LARGE', message: `body is over the limit of ${max} bytes`, details: { limit: max } },
           true,
@@ -212,11 +247,17 @@ export class Exchange {
       this.received += n;
       if (isLast) {
         const body = this.chunks ? Buffer.concat(this.chunks) : this.buffer!.subarray(0, this.received);
-        this.chunks = undefined;
-        this.buffer = undefined;
+        this.dropBody();
         done(this, body);
       }
     });
+  }
+
+  /** Lets go of a partly received body (and stops watching it). */
+  dropBody(): void {
+    this.chunks = undefined;
+    this.buffer = undefined;
+    this.ctx.readingBodies.delete(this);
   }
 
   /** A pre-rendered JSON body. `extraHeaders`: name, value, name, value, ... */
