@@ -164,6 +164,8 @@ export const CHART_OWNED: Readonly<Record<string, string>> = {
   redisUrl: 'REDIS_URL env, from redis.* (a URL may hold a password: Secret, not ConfigMap)',
   'shutdown.drainTimeoutMs': 'from shutdown.drainTimeoutSeconds, which also sets terminationGracePeriodSeconds',
   'admin.token': 'ORTLINE_ADMIN_TOKEN env from a Secret (admin.existingSecret), never the ConfigMap',
+  'tls.cert': 'ORTLINE_TLS_CERT env, the tls.crt of the Secret tls.secretName, mounted read-only',
+  'tls.key': 'ORTLINE_TLS_KEY env, the tls.key of the same Secret',
 };
 
 function optionSchema(o: OptionSpec): Record<string, unknown> {

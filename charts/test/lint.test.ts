@@ -53,6 +53,7 @@ const VARIANTS: Record<string, RenderOptions> = {
       'ingress.enabled=true',
       'admin.existingSecret.name=ortline-admin',
       'redis.existingSecret.name=ortline-redis',
+      'tls.secretName=ortline-tls',
       'podAntiAffinity=hard',
     ],
   },

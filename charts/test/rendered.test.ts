@@ -337,6 +337,35 @@ describe('Redis (L2) wiring', () => {
   });
 });
 
+describe('TLS', () => {
+  it('tls.secretName mounts the Secret, points the gateway at its files, and the probes and ServiceMonitor speak HTTPS', () => {
+    const { objects } = render({
+      set: [
+        'tls.secretName=ortline-tls',
+        'serviceMonitor.enabled=true',
+        'tls.serviceMonitorTlsConfig.serverName=ortline',
+      ],
+    });
+    const c = gatewayContainer(objects);
+    expect(envOf(c).ORTLINE_TLS_CERT.value).toBe('/etc/ortline-tls/tls.crt');
+    expect(envOf(c).ORTLINE_TLS_KEY.value).toBe('/etc/ortline-tls/tls.key');
+    expect(c.volumeMounts).toContainEqual({ name: 'tls', mountPath: '/etc/ortline-tls', readOnly: true });
+    const pod = objects.find((o: any) => o.kind === 'Deployment')!.spec.template.spec;
+    expect(pod.volumes).toContainEqual({ name: 'tls', secret: { secretName: 'ortline-tls', defaultMode: 0o440 } });
+    expect(c.livenessProbe.httpGet.scheme).toBe('HTTPS');
+    expect(c.readinessProbe.httpGet.scheme).toBe('HTTPS');
+    const sm = objects.find((o: any) => o.kind === 'ServiceMonitor')!;
+    expect(sm.spec.endpoints[0]).toMatchObject({ scheme: 'https', tlsConfig: { serverName: 'ortline' } });
+  });
+
+  it('without it: plain HTTP, nothing mounted', () => {
+    const c = gatewayContainer(render().objects);
+    expect(envOf(c).ORTLINE_TLS_CERT).toBeUndefined();
+    expect(c.livenessProbe.httpGet.scheme).toBe('HTTP');
+    expect(c.volumeMounts.some((m: any) => m.name === 'tls')).toBe(false);
+  });
+});
+
 describe('model delivery', () => {
   it('image (default): MODELS_DIR is where the Dockerfile puts the models, nothing mounted over it', () => {
     const { objects } = render();

@@ -6,6 +6,7 @@
 // answered SHUTTING_DOWN), wait for a quiet spell, close the WebSockets with 1001, let the
 // batchers drain, free the models, close what is left.
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { l2Configured } from './cache/l2.js';
 import { CacheTiers } from './cache/tiers.js';
 import { resolveConfig } from './config/load.js';
@@ -80,7 +81,7 @@ export async function startGateway(options: GatewayStartOptions = {}): Promise<G
     log.warn('uWebSockets.js native binding not loaded: running on its JS fallback');
   }
 
-  const app = uWS.App();
+  const app = config.tls.cert !== null ? tlsApp(config.tls.cert, config.tls.key!) : uWS.App();
   let registry: ModelRegistry | undefined;
   let stream: StreamControl | undefined;
   let cache: CacheTiers | undefined;
@@ -180,7 +181,7 @@ export async function startGateway(options: GatewayStartOptions = {}): Promise<G
     throw err;
   }
   const port = uWS.us_socket_local_port(listenSocket as never);
-  const url = `http://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${port}`;
+  const url = `${config.tls.cert !== null ? 'https' : 'http'}://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${port}`;
   log.info({ host: config.host, port, native: binding.native, version: GATEWAY_VERSION }, 'listening');
 
   try {
@@ -222,6 +223,21 @@ export async function startGateway(options: GatewayStartOptions = {}): Promise<G
     },
   };
   return gateway;
+}
+
+/** An HTTPS app on the PEM files: read once here, so a missing or unreadable file is named at start. */
+function tlsApp(cert: string, key: string): ReturnType<typeof uWS.App> {
+  for (const [what, file] of [
+    ['tls.cert', cert],
+    ['tls.key', key],
+  ] as const) {
+    try {
+      if (!readFileSync(file, 'utf8').includes('-----BEGIN ')) throw new Error('not a PEM file');
+    } catch (err) {
+      throw new StartupError(`${what} "${file}" cannot be used: ${(err as Error).message}`);
+    }
+  }
+  return uWS.SSLApp({ cert_file_name: cert, key_file_name: key });
 }
 
 async function shutdown(

@@ -74,6 +74,8 @@ export function resolveConfig(sources: ConfigSources = {}): GatewayConfig {
   }
 
   if (sources.overrides) mergeTyped(flat, sources.overrides, 'overrides');
+  if ((flat.get('tls.cert') === null) !== (flat.get('tls.key') === null))
+    throw new ConfigError('tls.cert and tls.key go together: give both (HTTPS) or neither (HTTP)');
   return build(flat);
 }
 

@@ -38,6 +38,20 @@ export const OPTIONS: readonly OptionSpec[] = [
     env: 'PORT',
     doc: 'TCP port to listen on; 0 picks a free port (logged at start).',
   },
+  {
+    key: 'tls.cert',
+    type: 'nullable-string',
+    default: null,
+    env: 'ORTLINE_TLS_CERT',
+    doc: 'PEM certificate (chain) file: with `tls.key`, the gateway serves HTTPS and WSS only (uWebSockets.js SSLApp, OpenSSL). Both or neither.',
+  },
+  {
+    key: 'tls.key',
+    type: 'nullable-string',
+    default: null,
+    env: 'ORTLINE_TLS_KEY',
+    doc: 'PEM private key file of `tls.cert` (unencrypted; mount it from a secret).',
+  },
 
   // Models
   {
@@ -513,6 +527,7 @@ export interface GatewayConfig {
   };
   readonly redisUrl: string | null;
   readonly admin: { readonly token: string | null };
+  readonly tls: { readonly cert: string | null; readonly key: string | null };
   readonly allowUwsFallback: boolean;
 }
 
