@@ -5,10 +5,11 @@
 #   libgomp1       OpenMP, which LightGBM's wheel links against (the training pipeline's v2 model)
 #   chromium       headless browser for the page tests (the drift report), driven by playwright-core
 #   prometheus     the server and promtool: alert rules checked and unit-tested, queries run for real
+#   openssl        makes the certificate the TLS tests serve
 # Idempotent. It never starts or enables a service.
 set -euo pipefail
 
-declare -A COMMAND_OF=([redis-server]=redis-server [wrk]=wrk [chromium]=chromium [prometheus]=promtool)
+declare -A COMMAND_OF=([redis-server]=redis-server [wrk]=wrk [chromium]=chromium [prometheus]=promtool [openssl]=openssl)
 declare -A LIBRARY_OF=([libgomp1]=libgomp.so.1)
 has_library() { ldconfig -p 2>/dev/null | grep -q "$1"; }
 missing=()
@@ -19,7 +20,7 @@ for pkg in "${!LIBRARY_OF[@]}"; do
   has_library "${LIBRARY_OF[$pkg]}" || missing+=("$pkg")
 done
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "install-debian-packages: $(redis-server --version | head -n1); wrk, libgomp, chromium, promtool present"
+  echo "install-debian-packages: $(redis-server --version | head -n1); wrk, libgomp, chromium, promtool, openssl present"
   exit 0
 fi
 
