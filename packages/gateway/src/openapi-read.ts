@@ -6,15 +6,19 @@ import { errorResponse } from './openapi-responses.js';
 
 type Json = Record<string, unknown>;
 
-export interface ReadPathOptions {
-  readonly modelParam: Json;
-  readonly versionParam: Json;
+/** Which optional routes the gateway serves, as its configuration switched them. */
+export interface ServedRoutes {
   readonly metrics: boolean;
   readonly docs: boolean;
   readonly console: boolean;
   /** The files GET /docs/{file} and GET /assets/{file} serve. */
   readonly docsAssets: readonly string[];
   readonly consoleAssets: readonly string[];
+}
+
+export interface ReadPathOptions extends ServedRoutes {
+  readonly modelParam: Json;
+  readonly versionParam: Json;
 }
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });

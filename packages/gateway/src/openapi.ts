@@ -3,7 +3,7 @@
 import type { FeatureSpec } from '@ortline/scorer';
 import { MAX_TIMEOUT_MS } from './http/deadline.js';
 import { ADMIN_SCHEMAS, adminPaths } from './openapi-admin.js';
-import { readPaths } from './openapi-read.js';
+import { readPaths, type ServedRoutes } from './openapi-read.js';
 import { errorResponse } from './openapi-responses.js';
 import { publicSchemas } from './openapi-schemas.js';
 import type { AnswerFields } from './predict/answer.js';
@@ -44,18 +44,13 @@ function recordSchema(
   return s;
 }
 
-export interface OpenApiOptions {
+export interface OpenApiOptions extends ServedRoutes {
   readonly registry: ModelRegistry;
   readonly version: string;
   /** The admin routes are on (an admin token is configured). */
   readonly admin: boolean;
-  readonly metrics: boolean;
-  readonly docs: boolean;
-  readonly console: boolean;
   /** The status of a QUEUE_FULL refusal (overloadStatus). */
   readonly overloadStatus: number;
-  readonly docsAssets: readonly string[];
-  readonly consoleAssets: readonly string[];
 }
 
 export function buildOpenApi(o: OpenApiOptions): Json {

@@ -39,7 +39,7 @@ export interface ExchangeContext {
 /**
  * Answers 408 (closing the connection) every request whose body has been arriving for longer
  * than `bodyTimeoutMs`: a client that trickles its body holds neither a connection nor memory
- * past it. Called about once a second; a body that arrives in one chunk never enters the set.
+ * past it. Called four times a second; a body that arrives in one chunk never enters the set.
  */
 export function sweepSlowBodies(ctx: ExchangeContext, now = performance.now()): void {
   for (const ex of ctx.readingBodies) {

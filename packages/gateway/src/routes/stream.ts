@@ -2,8 +2,9 @@
 //
 // A frame is {"id": any, "record": {...}} or {"id": any, "instances": [...]}, optionally with
 // "model" and "version" (default: the ?model= / ?version= of the connection URL, else the only
-// model loaded), "cache", and "timeout_ms" (the frame's deadline, as x-request-timeout-ms). Text frames are JSON, binary frames MessagePack; an answer comes in the frame's
-// format: {"id", "prediction": {...}} | {"id", "predictions": [...]} | {"id", "error": {...}}.
+// model loaded), "cache", and "timeout_ms" (the frame's deadline, as x-request-timeout-ms). Text
+// frames are JSON, binary frames MessagePack; an answer comes in the frame's format:
+// {"id", "prediction": {...}} | {"id", "predictions": [...]} | {"id", "error": {...}}.
 // Answers come in completion order, matched by id; any number may be in flight, up to
 // `ws.maxInFlight`.
 //
