@@ -1,8 +1,9 @@
 // Slow and hostile clients against a real gateway on loopback: bodies trickled past
 // bodyTimeoutMs get 408 and hold no memory, slow headers and oversized or too many headers are
 // shed by uWebSockets.js (pinned: it gives no answer), an oversized WebSocket frame closes its
-// connection, and 10,000 idle connections cost bounded memory (a child gateway; the client in
-// another process, each well under the file limit) while others are served.
+// connection, a WebSocket client that never reads is cut off, and 10,000 idle connections cost
+// bounded memory (a child gateway; the client in another process, each well under the file
+// limit) while others are served.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
@@ -123,6 +124,39 @@ describe('WebSocket', () => {
     expect((await answer).prediction.churn_probability).toBeCloseTo(rows[1]!.probability, 4);
     good.close();
   });
+});
+
+describe('WebSocket clients that never read', () => {
+  it('are cut off (1013) once ws.maxInFlight answers wait unread, not buffered without bound', async () => {
+    const small = await startInProcess({ ws: { maxInFlight: 8 } });
+    try {
+      const ws = new WebSocket(`${small.url.replace('http', 'ws')}/v1/stream?model=churn`);
+      await new Promise((r, j) => {
+        ws.once('open', r);
+        ws.once('error', j);
+      });
+      const socket = (ws as unknown as { _socket: Socket })._socket;
+      socket.pause(); // never reads: the server's socket buffer fills, answers wait in its outbox
+      const instances = rows.slice(0, 200).map((r) => r.features);
+      const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)));
+      let answered = 0;
+      ws.on('message', () => {
+        answered++;
+      });
+      const frames = 2000;
+      for (let i = 0; i < frames; i++) {
+        ws.send(JSON.stringify({ id: i, instances }));
+        // Paced, so frames keep arriving while the first answers wait unread.
+        if (i % 50 === 49) await new Promise((r) => setTimeout(r, 5));
+      }
+      await new Promise((r) => setTimeout(r, 500));
+      socket.resume();
+      expect(await closed).toBe(1013);
+      expect(answered).toBeLessThan(frames);
+    } finally {
+      await small.close();
+    }
+  }, 30_000);
 });
 
 /** Resident memory of a process, from /proc. */
