@@ -66,6 +66,15 @@ const series = (title: string, unit: string, ...targets: prometheus.DataqueryBui
   return p;
 };
 
+/** A headline number: the last value of one query, coloured by `steps` when given. */
+const tile = (title: string, unit: string | undefined, expr: string, steps?: [number | null, string][]) => {
+  const p = new stat.PanelBuilder().reduceOptions(lastValue()).title(title);
+  if (unit !== undefined) p.unit(unit);
+  p.datasource(DATASOURCE).height(4).span(6);
+  if (steps) p.thresholds(thresholds(steps));
+  return p.withTarget(query(expr));
+};
+
 /** A PSI over time, with the watch and drift levels drawn as lines. */
 const psiSeries = (title: string, target: prometheus.DataqueryBuilder) =>
   series(title, 'short', target).thresholds(psiThresholds()).thresholdsStyle(thresholdLines());
@@ -81,66 +90,37 @@ export function serviceOverview(): dashboard.Dashboard {
   variables(b);
   b.withRow(new dashboard.RowBuilder('Traffic'))
     .withPanel(
-      new stat.PanelBuilder()
-        .reduceOptions(lastValue())
-        .title('Requests / s')
-        .unit('reqps')
-        .datasource(DATASOURCE)
-        .height(4)
-        .span(6)
-        .withTarget(query(`sum(rate(ortline_request_duration_seconds_count{${SEL},${SCORING}}[$__rate_interval]))`)),
+      tile(
+        'Requests / s',
+        'reqps',
+        `sum(rate(ortline_request_duration_seconds_count{${SEL},${SCORING}}[$__rate_interval]))`,
+      ),
     )
     .withPanel(
-      new stat.PanelBuilder()
-        .reduceOptions(lastValue())
-        .title('Error ratio (5xx)')
-        .unit('percentunit')
-        .datasource(DATASOURCE)
-        .height(4)
-        .span(6)
-        .thresholds(
-          thresholds([
-            [null, 'green'],
-            [0.001, 'orange'],
-            [0.01, 'red'],
-          ]),
-        )
-        .withTarget(
-          query(
-            `sum(rate(ortline_request_duration_seconds_count{${SEL},${SCORING},status=~"5.."}[$__rate_interval])) / sum(rate(ortline_request_duration_seconds_count{${SEL},${SCORING}}[$__rate_interval]))`,
-          ),
-        ),
+      tile(
+        'Error ratio (5xx)',
+        'percentunit',
+        `sum(rate(ortline_request_duration_seconds_count{${SEL},${SCORING},status=~"5.."}[$__rate_interval])) / sum(rate(ortline_request_duration_seconds_count{${SEL},${SCORING}}[$__rate_interval]))`,
+        [
+          [null, 'green'],
+          [0.001, 'orange'],
+          [0.01, 'red'],
+        ],
+      ),
     )
     .withPanel(
-      new stat.PanelBuilder()
-        .reduceOptions(lastValue())
-        .title('p99 latency')
-        .unit('s')
-        .datasource(DATASOURCE)
-        .height(4)
-        .span(6)
-        .thresholds(
-          thresholds([
-            [null, 'green'],
-            [0.025, 'orange'],
-            [0.05, 'red'],
-          ]),
-        )
-        .withTarget(
-          query(
-            `histogram_quantile(0.99, sum by (le) (rate(ortline_request_duration_seconds_bucket{${SEL},${SCORING},status="200"}[$__rate_interval])))`,
-          ),
-        ),
+      tile(
+        'p99 latency',
+        's',
+        `histogram_quantile(0.99, sum by (le) (rate(ortline_request_duration_seconds_bucket{${SEL},${SCORING},status="200"}[$__rate_interval])))`,
+        [
+          [null, 'green'],
+          [0.025, 'orange'],
+          [0.05, 'red'],
+        ],
+      ),
     )
-    .withPanel(
-      new stat.PanelBuilder()
-        .reduceOptions(lastValue())
-        .title('Model versions ready')
-        .datasource(DATASOURCE)
-        .height(4)
-        .span(6)
-        .withTarget(query(`sum(ortline_model_ready{${SEL}})`)),
-    )
+    .withPanel(tile('Model versions ready', undefined, `sum(ortline_model_ready{${SEL}})`))
     .withPanel(
       series(
         'Throughput by route',
