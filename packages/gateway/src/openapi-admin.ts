@@ -1,6 +1,6 @@
 // The admin part of the OpenAPI document: cache flushes and the model lifecycle. Listed only when
 // an admin token is configured; without one these routes only ever answer 403 ADMIN_DISABLED.
-import { errorResponse } from './openapi-responses.js';
+import { errorResponse, ref } from './openapi-responses.js';
 import { GATE_REASONS } from './registry/gate.js';
 
 type Json = Record<string, unknown>;
@@ -51,7 +51,7 @@ export const ADMIN_SCHEMAS: Json = {
     required: ['name', 'routing', 'versions'],
     properties: {
       name: { type: 'string' },
-      routing: { $ref: '#/components/schemas/Routing' },
+      routing: ref('Routing'),
       versions: {
         type: 'array',
         items: {
@@ -84,7 +84,7 @@ export function adminPaths(modelParam: Json, versionParam: Json): Json {
   };
   const model = {
     description: 'The model afterwards',
-    content: { 'application/json': { schema: { $ref: '#/components/schemas/ModelState' } } },
+    content: { 'application/json': { schema: ref('ModelState') } },
   };
   const flushOp = (params: Json[]) => ({
     delete: {
@@ -115,7 +115,7 @@ export function adminPaths(modelParam: Json, versionParam: Json): Json {
               'application/json': {
                 schema: {
                   type: 'object',
-                  properties: { models: { type: 'array', items: { $ref: '#/components/schemas/ModelState' } } },
+                  properties: { models: { type: 'array', items: ref('ModelState') } },
                 },
               },
             },
@@ -170,7 +170,7 @@ export function adminPaths(modelParam: Json, versionParam: Json): Json {
         ...guarded,
         requestBody: {
           required: true,
-          content: { 'application/json': { schema: { $ref: '#/components/schemas/RoutingChange' } } },
+          content: { 'application/json': { schema: ref('RoutingChange') } },
         },
         responses: {
           200: model,

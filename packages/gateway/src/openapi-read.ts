@@ -2,7 +2,7 @@
 // statistics, OIP metadata and health, operations, the docs and the console), with the status
 // codes and bodies each route answers. Routes switched off by the configuration are left out, as
 // the server leaves them out.
-import { errorResponse } from './openapi-responses.js';
+import { errorResponse, ref, retryAfter } from './openapi-responses.js';
 
 type Json = Record<string, unknown>;
 
@@ -21,7 +21,6 @@ export interface ReadPathOptions extends ServedRoutes {
   readonly versionParam: Json;
 }
 
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 // Routes that answer with `sendValue` honour Accept: either JSON or, when asked for, MessagePack.
 const either = (description: string, schema: Json, headers?: Json) => ({
   description,
@@ -33,9 +32,6 @@ const jsonOf = (description: string, schema: Json, headers?: Json) => ({
   ...(headers ? { headers } : {}),
   content: { 'application/json': { schema } },
 });
-const retryAfter = {
-  'retry-after': { description: 'Seconds to wait before asking again.', schema: { type: 'string' } },
-};
 const unknownModel = errorResponse('Unknown model or version (MODEL_NOT_FOUND, VERSION_NOT_FOUND)');
 const loading = errorResponse('Models still loading, or the version is not ready (MODEL_NOT_READY)');
 

@@ -3,11 +3,11 @@
 // served answers against them.
 import { ERROR_TABLE } from './errors.js';
 import { MAX_TIMEOUT_MS } from './http/deadline.js';
+import { ref } from './openapi-responses.js';
 import { GATE_REASONS } from './registry/gate.js';
 
 type Json = Record<string, unknown>;
 
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const strings = { type: 'array', items: { type: 'string' } };
 const nullableNumber = { type: 'number', nullable: true };
 

@@ -4,7 +4,7 @@ import type { FeatureSpec } from '@ortline/scorer';
 import { MAX_TIMEOUT_MS } from './http/deadline.js';
 import { ADMIN_SCHEMAS, adminPaths } from './openapi-admin.js';
 import { readPaths, type ServedRoutes } from './openapi-read.js';
-import { errorResponse } from './openapi-responses.js';
+import { errorResponse, ref, retryAfter } from './openapi-responses.js';
 import { publicSchemas } from './openapi-schemas.js';
 import type { AnswerFields } from './predict/answer.js';
 import { exampleRecord } from './predict/example.js';
@@ -65,7 +65,7 @@ export function buildOpenApi(o: OpenApiOptions): Json {
       type: 'object',
       required: ['predictions'],
       additionalProperties: false,
-      properties: { predictions: { type: 'array', items: { $ref: '#/components/schemas/Prediction' } } },
+      properties: { predictions: { type: 'array', items: ref('Prediction') } },
     },
   };
 
@@ -84,8 +84,8 @@ export function buildOpenApi(o: OpenApiOptions): Json {
         : { [idFields[0]]: 'C12345', ...exampleRecord(mv.schema.features) },
     );
     schemas[`${key}_prediction`] = predictionSchema(fields);
-    recordRefs.push({ $ref: `#/components/schemas/${key}_record` });
-    predictionRefs.push({ $ref: `#/components/schemas/${key}_prediction` });
+    recordRefs.push(ref(`${key}_record`));
+    predictionRefs.push(ref(`${key}_prediction`));
   }
   const record = recordRefs.length === 1 ? recordRefs[0]! : { oneOf: recordRefs };
   // Each model answers with its own field names (its card's "answer").
@@ -110,7 +110,6 @@ export function buildOpenApi(o: OpenApiOptions): Json {
     },
   };
   // A full queue answers overloadStatus; loading and draining answer 503. Both set Retry-After.
-  const retryAfter = { 'retry-after': { description: 'Seconds to wait before retrying.', schema: { type: 'string' } } };
   const overload: Json = {
     503: {
       ...errorResponse('Not ready, shutting down, or (overloadStatus 503) the queue is full'),
@@ -155,7 +154,7 @@ export function buildOpenApi(o: OpenApiOptions): Json {
           description: 'One prediction for a record; {"predictions": [...]} for instances.',
           headers: cacheHeader,
           content: bodyTypes({
-            oneOf: [{ $ref: '#/components/schemas/Prediction' }, { $ref: '#/components/schemas/Predictions' }],
+            oneOf: [ref('Prediction'), ref('Predictions')],
           }),
         },
         400: errorResponse('Malformed body'),
@@ -183,7 +182,7 @@ export function buildOpenApi(o: OpenApiOptions): Json {
       parameters: [...params, inferHeader, timeoutParam],
       requestBody: {
         required: true,
-        content: bodyTypes({ $ref: '#/components/schemas/OipInferRequest' }),
+        content: bodyTypes(ref('OipInferRequest')),
       },
       responses: {
         200: {
@@ -196,7 +195,7 @@ export function buildOpenApi(o: OpenApiOptions): Json {
             },
           },
           content: {
-            'application/json': { schema: { $ref: '#/components/schemas/OipInferResponse' } },
+            'application/json': { schema: ref('OipInferResponse') },
             'application/octet-stream': { schema: { type: 'string', format: 'binary' } },
           },
         },

@@ -7,13 +7,14 @@ import { Exchange } from '../http/exchange.js';
 import { buildOpenApi } from '../openapi.js';
 import type { Router, ServerParts } from './parts.js';
 
-const ASSETS: Readonly<Record<string, string>> = {
-  'swagger-ui.css': 'text/css; charset=utf-8',
-  'swagger-ui-bundle.js': 'application/javascript; charset=utf-8',
-  'swagger-ui-standalone-preset.js': 'application/javascript; charset=utf-8',
-  'favicon-32x32.png': 'image/png',
-  'favicon-16x16.png': 'image/png',
-};
+// A Map, not an object: a file name such as __proto__ must find nothing.
+const ASSETS: ReadonlyMap<string, string> = new Map([
+  ['swagger-ui.css', 'text/css; charset=utf-8'],
+  ['swagger-ui-bundle.js', 'application/javascript; charset=utf-8'],
+  ['swagger-ui-standalone-preset.js', 'application/javascript; charset=utf-8'],
+  ['favicon-32x32.png', 'image/png'],
+  ['favicon-16x16.png', 'image/png'],
+]);
 
 const INDEX_HTML = `<!doctype html>
 <html lang="en">
@@ -65,7 +66,7 @@ export function mountDocs(router: Router, parts: ServerParts): void {
         docs: true,
         console: parts.config.console.enabled,
         overloadStatus: parts.ctx.overloadStatus,
-        docsAssets: Object.keys(ASSETS),
+        docsAssets: [...ASSETS.keys()],
         consoleAssets: parts.consoleAssets,
       }),
     );
@@ -84,8 +85,7 @@ export function mountDocs(router: Router, parts: ServerParts): void {
   router.get('/docs/:file', (res, req) => {
     const ex = new Exchange(res, req, parts.ctx, route, false);
     const file = req.getParameter(0);
-    // Own keys only: "__proto__" and its kind are not files.
-    const type = Object.hasOwn(ASSETS, file) ? ASSETS[file] : undefined;
+    const type = ASSETS.get(file);
     if (type === undefined) {
       ex.fail(new GatewayError('ROUTE_NOT_FOUND', `no docs asset "${file}"`, { path: `/docs/${file}` }));
       return;
