@@ -12,6 +12,7 @@ import { CacheTiers } from './cache/tiers.js';
 import { resolveConfig } from './config/load.js';
 import type { GatewayConfig, GatewayConfigInput } from './config/options.js';
 import { type ExchangeContext, sweepSlowBodies } from './http/exchange.js';
+import { LoopLag } from './http/pressure.js';
 import { createLogger, IdSource, type Logger, requestLogger } from './log.js';
 import { createMetrics } from './metrics/index.js';
 import { LiveStats, readTotals } from './metrics/live.js';
@@ -109,6 +110,8 @@ export async function startGateway(options: GatewayStartOptions = {}): Promise<G
   }
   cache = CacheTiers.create(config, metrics, log);
   const requestIds = new IdSource(`${randomBytes(4).toString('hex')}-`);
+  const loopLag = config.maxEventLoopDelayMs > 0 ? new LoopLag() : undefined;
+  loopLag?.start();
   const ctx: ExchangeContext = {
     overloadStatus: Number(config.overloadStatus),
     retryAfter: String(config.retryAfterSeconds),
@@ -131,6 +134,13 @@ export async function startGateway(options: GatewayStartOptions = {}): Promise<G
     inFlight: 0,
     readingBodies: new Set(),
     bodyTimeoutMs: config.bodyTimeoutMs,
+    shedder: {
+      lag: loopLag,
+      maxEventLoopDelayMs: config.maxEventLoopDelayMs,
+      maxQueueMs: config.batcher.maxQueueMs,
+      maxQueueRows: config.batcher.maxQueueRows,
+      count: (reason) => metrics.shed(reason),
+    },
   };
   const live = metrics.live
     ? new LiveStats(() => readTotals(metrics.live!), metrics.live.requests.upperBounds)
@@ -218,6 +228,7 @@ export async function startGateway(options: GatewayStartOptions = {}): Promise<G
     close() {
       clearInterval(liveTimer);
       clearInterval(slowBodyTimer);
+      loopLag?.stop();
       closing ??= shutdown(app, listenSocket, parts, stream!, registry!, config.shutdown.drainTimeoutMs);
       return closing;
     },

@@ -143,6 +143,9 @@ export class CachedScorer implements Scorer {
     return this.batcher.infer(feeds, rows, call);
   }
 
+  estimatedWaitMs(): number {
+    return this.batcher.estimatedWaitMs();
+  }
   get queueRows(): number {
     return this.batcher.stats.queueRows + this.tickRows + this.lookupRows;
   }

@@ -188,6 +188,13 @@ export const OPTIONS: readonly OptionSpec[] = [
     min: 0,
     doc: 'Retry-After value sent with QUEUE_FULL and while shutting down.',
   },
+  {
+    key: 'maxEventLoopDelayMs',
+    type: 'number',
+    default: 100,
+    min: 0,
+    doc: 'Past capacity, requests wait unseen in their sockets while the event loop is busy. When the loop runs later than this, scoring requests are refused with QUEUE_FULL before their body is parsed, so refusing stays cheap and the accepted requests keep the CPU. 0: off.',
+  },
 
   // WebSocket /v1/stream
   {
@@ -473,6 +480,7 @@ export interface GatewayConfig {
   readonly maxInstances: number;
   readonly requestTimeoutMs: number;
   readonly bodyTimeoutMs: number;
+  readonly maxEventLoopDelayMs: number;
   readonly batcher: {
     readonly maxBatchRows: number;
     readonly maxQueueRows: number;

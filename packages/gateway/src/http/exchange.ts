@@ -16,6 +16,7 @@ import {
   UNSUPPORTED,
 } from './codec.js';
 import { TIMEOUT_HEADER } from './deadline.js';
+import { type Shedder, shedVerdict } from './pressure.js';
 
 /** What every exchange shares: decided once at start-up. */
 export interface ExchangeContext {
@@ -34,6 +35,8 @@ export interface ExchangeContext {
   readonly readingBodies: Set<Exchange>;
   /** How long a body may take to arrive, from the request's start. */
   readonly bodyTimeoutMs: number;
+  /** Load shedding before a scoring body is parsed (pressure.ts). */
+  readonly shedder: Shedder;
 }
 
 /**
@@ -251,6 +254,33 @@ export class Exchange {
         done(this, body);
       }
     });
+  }
+
+  /**
+   * Refuses the request with QUEUE_FULL, its body let by unread, when the server is past what it
+   * can do (pressure.ts); call once the model version is resolved. True when it refused.
+   */
+  shed(): boolean {
+    const mv = this.model;
+    const verdict = mv === undefined ? undefined : shedVerdict(this.ctx.shedder, mv.estimatedWaitMs(), mv.queueRows);
+    if (verdict === undefined) return false;
+    this.ctx.shedder.count(verdict.reason);
+    const err = { code: 'QUEUE_FULL', message: verdict.message, details: verdict.details };
+    if (this.contentLength > this.ctx.maxBodyBytes) {
+      // Not read at all: the 413 path closes the connection, and so does this.
+      this.fail(err, true);
+      return true;
+    }
+    this.res.onData((_chunk, isLast) => {
+      if (this.aborted || this.answered) return;
+      if (!isLast) {
+        this.ctx.readingBodies.add(this);
+        return;
+      }
+      this.ctx.readingBodies.delete(this);
+      this.fail(err);
+    });
+    return true;
   }
 
   /** Lets go of a partly received body (and stops watching it). */

@@ -74,6 +74,7 @@ export function createMetrics(options: {
       lifecycle: NOOP_LIFECYCLE,
       l2: NOOP_L2,
       wsConnections() {},
+      shed() {},
       live: undefined,
       render: () => Promise.resolve(''),
       close() {},
@@ -102,6 +103,7 @@ export function createMetrics(options: {
     lifecycle: lifecycle.lifecycle,
     l2: cache.l2,
     wsConnections: runtime.wsConnections,
+    shed: runtime.shed,
     live: { requests: requests.histogram, batchRows: models.batchRows, hits: cache.hits, misses: cache.misses },
     render: () => registry.metrics(),
     close() {

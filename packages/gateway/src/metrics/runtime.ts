@@ -1,12 +1,13 @@
 // The process: event-loop delay since the previous scrape (what a request waited for the loop),
-// and the WebSocket stream's connections and held-back answers.
+// the requests refused for it before their body was parsed, and the WebSocket stream's
+// connections and held-back answers.
 import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
-import { Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 
 export function runtimeMetrics(
   registry: Registry,
   wsPending: () => number,
-): { wsConnections(delta: number): void; close(): void } {
+): { wsConnections(delta: number): void; shed(reason: string): void; close(): void } {
   const ws = new Gauge({
     name: 'ortline_ws_connections',
     help: 'Open WebSocket connections on /v1/stream.',
@@ -20,6 +21,14 @@ export function runtimeMetrics(
       this.set(wsPending());
     },
   });
+
+  const shed = new Counter({
+    name: 'ortline_requests_shed_total',
+    help: 'Scoring requests refused with QUEUE_FULL before their body was parsed: the event loop ran past maxEventLoopDelayMs (event_loop), or the batcher already expected a wait past batcher.maxQueueMs (queue_time) or held batcher.maxQueueRows rows (queue_rows).',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+  for (const reason of ['event_loop', 'queue_time', 'queue_rows']) shed.inc({ reason }, 0);
 
   const loop: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
@@ -40,6 +49,9 @@ export function runtimeMetrics(
   return {
     wsConnections(delta) {
       ws.inc(delta);
+    },
+    shed(reason) {
+      shed.inc({ reason });
     },
     close() {
       loop.disable();

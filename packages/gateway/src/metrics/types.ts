@@ -123,6 +123,8 @@ export interface Metrics {
   readonly lifecycle: LifecycleMetric;
   readonly l2: L2Metric;
   wsConnections(delta: number): void;
+  /** A scoring request refused before its body was parsed (http/pressure.ts), by reason. */
+  shed(reason: string): void;
   /** The instruments the live statistics read (metrics/live.ts); undefined when metrics are off. */
   readonly live: LiveInstruments | undefined;
   render(): Promise<string>;

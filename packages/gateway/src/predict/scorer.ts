@@ -37,6 +37,8 @@ export interface Scorer {
   /** Rows waiting: for a lookup or in the batcher's queue. */
   readonly queueRows: number;
   readonly inFlight: number;
+  /** How long rows arriving now would wait for their run, in ms (the batcher's estimate). */
+  estimatedWaitMs(): number;
   /** Stops taking calls; resolves when everything accepted has been answered. */
   close(): Promise<void>;
 }
@@ -57,6 +59,9 @@ export class BatcherScorer implements Scorer {
   }
   get queueRows(): number {
     return this.batcher.stats.queueRows;
+  }
+  estimatedWaitMs(): number {
+    return this.batcher.estimatedWaitMs();
   }
   get inFlight(): number {
     return this.batcher.stats.inFlight;

@@ -113,6 +113,9 @@ export class ModelVersion implements ModelGaugeSource, DriftSource {
   get queueRows(): number {
     return this.scorer.queueRows;
   }
+  estimatedWaitMs(): number {
+    return this.scorer.estimatedWaitMs();
+  }
   get inFlight(): number {
     return this.scorer.inFlight;
   }

@@ -101,6 +101,7 @@ export function mountV1(router: Router, parts: ServerParts): void {
       ex.fail(err);
       return;
     }
+    if (ex.shed()) return;
     ex.readBody(onBody);
   }
 

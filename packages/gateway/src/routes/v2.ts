@@ -148,6 +148,7 @@ export function mountV2(router: Router, parts: ServerParts): void {
       ex.fail(unsupported(ex));
       return;
     }
+    if (ex.shed()) return;
     ex.readBody(onBody);
   };
   router.post('/v2/models/:name/infer', (res, req) => inferHandler(res, req, req.getParameter(0), ''));
