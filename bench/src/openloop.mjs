@@ -3,13 +3,14 @@
 // its queue (the "coordinated omission" of closed-loop generators such as wrk). Latency is taken
 // from each request's scheduled send time, not from when it could be written.
 //
-// Requests are pre-encoded (whole HTTP messages) and sent over a pool of keep-alive connections,
-// one request in flight on each: uWebSockets.js closes a connection that pipelines a request
-// while an earlier answer is still pending (it supports only answers given synchronously), and
-// most clients do not pipeline anyway. A request due when every connection is busy waits in the
-// generator's queue (its latency still counts from its scheduled time); past `maxQueued` waiting,
-// requests are counted as `unsent` (the generator's own limit, reported, never hidden), so the
-// generator's memory stays bounded too.
+// Requests are pre-encoded (whole HTTP messages), one in flight per keep-alive connection:
+// uWebSockets.js closes a connection that pipelines a request while an earlier answer is still
+// pending (it supports only answers given synchronously), and most clients do not pipeline anyway.
+// As independent users would, a request due when every connection is busy opens a new one (up to
+// `maxConnections`), so the requests waiting are in the server's sockets, where its load shedding
+// can act, not in a queue of the generator's. Past `maxConnections` a request waits in the
+// generator (its latency still counts from its scheduled time); past `maxQueued` waiting, requests
+// are counted as `unsent` (the generator's own limit, reported, never hidden).
 import { connect } from 'node:net';
 
 const CRLF2 = Buffer.from('\r\n\r\n');
@@ -67,7 +68,8 @@ export async function openLoop({
   requests,
   rate,
   seconds,
-  connections = 512,
+  connections = 64,
+  maxConnections = 8192,
   maxQueued = 100_000,
   drainMs = 15_000,
   tickMs = 1,
@@ -83,6 +85,9 @@ export async function openLoop({
   let qHead = 0;
   let qLength = 0;
   const idle = [];
+  const sockets = [];
+  let connecting = 0;
+  let opened = 0;
   const latency = (status) => {
     let e = byStatus.get(status);
     if (!e) {
@@ -98,18 +103,26 @@ export async function openLoop({
     inFlight++;
     c.socket.write(requests[next++ % requests.length]);
   };
-  const conns = await Promise.all(
-    Array.from(
-      { length: connections },
-      () =>
-        new Promise((resolve, reject) => {
-          const s = connect({ host, port, noDelay: true }, () => resolve(s));
-          s.once('error', reject);
-        }),
-    ),
-  );
-  for (const socket of conns) {
-    const c = { socket, due: -1 };
+  /** Hands waiting requests to idle connections; opens more while some still wait. */
+  const dispatch = () => {
+    while (qLength > 0 && idle.length > 0) {
+      const c = idle.pop();
+      if (c.due !== -2) send(c);
+    }
+    while (qLength > connecting && sockets.length < maxConnections) open();
+  };
+  const open = () => {
+    const socket = connect({ host, port, noDelay: true });
+    const c = { socket, due: -1, up: false };
+    sockets.push(socket);
+    connecting++;
+    opened++;
+    socket.once('connect', () => {
+      connecting--;
+      c.up = true;
+      if (qLength > 0) send(c);
+      else idle.push(c);
+    });
     socket.on(
       'data',
       answerReader((status, head) => {
@@ -126,16 +139,22 @@ export async function openLoop({
       }),
     );
     const lost = () => {
+      if (c.due === -2) return;
       if (c.due >= 0) {
         errors++;
         inFlight--;
+      } else if (!c.up) {
+        // Refused or reset before it was up: counted as broken too.
+        errors++;
+        connecting--;
       }
       c.due = -2;
     };
     socket.on('error', lost);
     socket.on('close', lost);
-    idle.push(c);
-  }
+  };
+  for (let i = 0; i < connections; i++) open();
+  while (connecting > 0) await new Promise((r) => setTimeout(r, 5));
 
   let scheduled = 0;
   let unsent = 0;
@@ -153,11 +172,7 @@ export async function openLoop({
         queue[(qHead + qLength) % maxQueued] = t0 + (scheduled * 1000) / rate;
         qLength++;
       }
-      while (qLength > 0 && idle.length > 0) {
-        const c = idle.pop();
-        if (c.due === -2) continue;
-        send(c);
-      }
+      dispatch();
       if (scheduled >= total) resolve();
       else setTimeout(tick, tickMs);
     };
@@ -166,14 +181,11 @@ export async function openLoop({
   const sendSeconds = (performance.now() - t0) / 1000;
   const drainEnd = performance.now() + drainMs;
   while ((qLength > 0 || inFlight > 0) && performance.now() < drainEnd) {
-    while (qLength > 0 && idle.length > 0) {
-      const c = idle.pop();
-      if (c.due !== -2) send(c);
-    }
+    dispatch();
     await new Promise((r) => setTimeout(r, 10));
   }
   const timedOut = qLength + inFlight;
-  for (const s of conns) {
+  for (const s of sockets) {
     s.removeAllListeners('close');
     s.destroy();
   }
@@ -190,6 +202,7 @@ export async function openLoop({
     answered,
     answered_per_second: answered / sendSeconds,
     connection_errors: errors,
+    connections_opened: opened,
     timed_out: timedOut,
     statuses,
     retry_after: [...retryAfter],

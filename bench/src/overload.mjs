@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { churnParity, machineInfo, repoRoot } from './common.mjs';
+import { treeCpuSeconds } from './cpu.mjs';
 import { closedLoop, httpRequest, openLoop } from './openloop.mjs';
 import { startServe } from './serve.mjs';
 
@@ -66,10 +67,15 @@ function rssMiB() {
   return m ? Number(m[1]) / 1024 : Number.NaN;
 }
 
-/** The v1 predict histogram, summed over versions: { status: { le: count } }. */
+/**
+ * The v1 predict histogram, summed over versions ({ status: { le: count } }), and the requests
+ * shed before their body was read, by reason (`shed`).
+ */
 async function histogram() {
   const text = await (await fetch(`${url}/metrics`)).text();
-  const out = {};
+  const out = { shed: {} };
+  for (const m of text.matchAll(/^ortline_requests_shed_total\{reason="(\w+)"\} (\S+)$/gm))
+    out.shed[m[1]] = Number(m[2]);
   const re = /^ortline_request_duration_seconds_bucket\{([^}]*)\} (\S+)$/gm;
   for (const m of text.matchAll(re)) {
     const labels = Object.fromEntries([...m[1].matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1], l[2]]));
@@ -85,7 +91,7 @@ async function histogram() {
 function refusalServerTime(before, after) {
   const out = {};
   for (const [status, byLe] of Object.entries(after)) {
-    if (status === '200') continue;
+    if (status === '200' || status === 'shed') continue;
     const d = (le) => (byLe[le] ?? 0) - (before[status]?.[le] ?? 0);
     const count = d('+Inf');
     if (count > 0) out[status] = { count, within_1ms: d('0.001') / count, within_250us: d('0.00025') / count };
@@ -107,15 +113,23 @@ const result = {
   machine: machineInfo(),
   gateway: 'ortline serve, shipped defaults (requestTimeoutMs 10000, batcher.maxQueueMs 1000), L1 cache off',
   request: { records, bytes: requests[0].length, model: config.name ?? 'churn' },
+  rss_mib_ready: rssMiB(),
   capacity: null,
   runs: [],
 };
 let failed = false;
 try {
   log(`capacity: closed loop, 64 connections, ${seconds} s`);
+  const c0 = { gateway: treeCpuSeconds(proc.pid), generator: process.cpuUsage() };
   const closed = await closedLoop({ port, requests, seconds, connections: 64 });
+  const c1 = process.cpuUsage(c0.generator);
   const capacity = closed.per_second['200'] ?? 0;
-  result.capacity = { requests_per_second: capacity, rows_per_second: capacity * records, ...closed };
+  result.capacity = {
+    requests_per_second: capacity,
+    rows_per_second: capacity * records,
+    ...closed,
+    cpu_seconds: { gateway: treeCpuSeconds(proc.pid) - c0.gateway, generator: (c1.user + c1.system) / 1e6 },
+  };
   log(`capacity: ${capacity.toFixed(0)} requests/s (${(capacity * records).toFixed(0)} rows/s)`);
   for (const m of multiples) {
     await new Promise((r) => setTimeout(r, 1000));
@@ -126,15 +140,22 @@ try {
     }, 100);
     const rate = Math.max(1, Math.round(capacity * m));
     log(`${m}x: ${rate} requests/s open loop for ${seconds} s`);
+    const cpu0 = { gateway: treeCpuSeconds(proc.pid), generator: process.cpuUsage() };
     const run = await openLoop({ port, requests, rate, seconds });
     clearInterval(sampler);
+    const own = process.cpuUsage(cpu0.generator);
     const alive = proc.exitCode === null && (await ready());
     const after = await histogram();
     result.runs.push({
       multiple: m,
       ...run,
       refusal_server_time: refusalServerTime(before, after),
+      shed_before_body: Object.fromEntries(
+        Object.entries(after.shed).map(([reason, n]) => [reason, n - (before.shed[reason] ?? 0)]),
+      ),
       peak_rss_mib: peak,
+      // The two share the machine's cores: what the generator takes, the gateway cannot use.
+      cpu_seconds: { gateway: treeCpuSeconds(proc.pid) - cpu0.gateway, generator: (own.user + own.system) / 1e6 },
       alive_after: alive,
     });
     if (!alive || run.connection_errors > 0) failed = true;
@@ -148,17 +169,17 @@ const f = (x, d = 1) => (x === null || x === undefined || Number.isNaN(x) ? 'n/a
 const md = ['## Overload', ''];
 if (result.capacity)
   md.push(
-    `Capacity (closed loop, 64 connections): ${f(result.capacity.requests_per_second, 0)} requests/s of ${records} customers (${f(result.capacity.rows_per_second, 0)} rows/s).`,
+    `Capacity (closed loop, 64 connections): ${f(result.capacity.requests_per_second, 0)} requests/s of ${records} customers (${f(result.capacity.rows_per_second, 0)} rows/s); RSS when ready ${f(result.rss_mib_ready, 0)} MiB; CPU seconds: gateway ${f(result.capacity.cpu_seconds.gateway)}, generator ${f(result.capacity.cpu_seconds.generator)}.`,
     `Command: \`${result.command}\` (${result.machine.cpu}, ${result.machine.cores} cores, ${result.created.slice(0, 10)}); ${result.gateway}.`,
     '',
-    '| offered | status | answers | p50 ms | p99 ms | p99.9 ms | server time ≤ 1 ms | peak RSS MiB | not sent | broken connections | ready after |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+    '| offered | status | answers | p50 ms | p99 ms | p99.9 ms | server time ≤ 1 ms | peak RSS MiB | CPU s gateway / generator | not sent | broken connections | ready after |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
   );
 for (const r of result.runs)
   for (const [status, s] of Object.entries(r.statuses)) {
     const st = r.refusal_server_time[status];
     md.push(
-      `| ${r.multiple}x (${r.offered_per_second}/s) | ${status} | ${s.count} | ${f(s.latency_ms.p50)} | ${f(s.latency_ms.p99)} | ${f(s.latency_ms['p99.9'])} | ${st ? `${f(st.within_1ms * 100)} %` : ''} | ${f(r.peak_rss_mib, 0)} | ${r.unsent} | ${r.connection_errors} | ${r.alive_after ? 'yes' : 'NO'} |`,
+      `| ${r.multiple}x (${r.offered_per_second}/s) | ${status} | ${s.count} | ${f(s.latency_ms.p50)} | ${f(s.latency_ms.p99)} | ${f(s.latency_ms['p99.9'])} | ${st ? `${f(st.within_1ms * 100)} %` : ''} | ${f(r.peak_rss_mib, 0)} | ${f(r.cpu_seconds.gateway)} / ${f(r.cpu_seconds.generator)} | ${r.unsent} | ${r.connection_errors} | ${r.alive_after ? 'yes' : 'NO'} |`,
     );
   }
 md.push('');
