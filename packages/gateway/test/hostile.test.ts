@@ -1,6 +1,7 @@
 // Slow and hostile clients against a real gateway on loopback: bodies trickled past
 // bodyTimeoutMs get 408 and hold no memory, slow headers and oversized or too many headers are
-// shed by uWebSockets.js (pinned: it gives no answer), an oversized WebSocket frame closes its
+// shed by uWebSockets.js (pinned: it gives no answer), as is a scoring request pipelined behind
+// one still pending (pinned: the connection is closed), an oversized WebSocket frame closes its
 // connection, a WebSocket client that never reads is cut off, and 10,000 idle connections cost
 // bounded memory (a child gateway; the client in another process, each well under the file
 // limit) while others are served.
@@ -102,6 +103,28 @@ describe('slow and oversized headers (uWebSockets.js, pinned)', () => {
     expect(huge.got()).toMatch(/^$|^HTTP\/1\.1 200 /);
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
   }, 30_000);
+});
+
+describe('HTTP pipelining (uWebSockets.js, pinned)', () => {
+  it('a request sent before the answer to the one ahead of it closes the connection, both unanswered; GETs answered at once pipeline', async () => {
+    // Features never scored before: an L1 hit would be answered before the handler returns.
+    const body = JSON.stringify({ ...record(0), TotalCharges: 98_765.5 });
+    const post = `POST /v1/models/churn/predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+    // The prediction's answer comes after a native run, so the second request finds the first
+    // still pending: uWebSockets.js 20.30 closes the connection rather than mix the answers up.
+    const scoring = await rawSocket();
+    scoring.s.write(post + post);
+    await scoring.closed;
+    expect(scoring.got()).toBe('');
+    // Answers written before the handler returns (health) pipeline as HTTP/1.1 allows.
+    const health = await rawSocket();
+    health.s.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(3));
+    const until = performance.now() + 5000;
+    while ((health.got().match(/HTTP\/1\.1 200/g) ?? []).length < 3 && performance.now() < until)
+      await new Promise((r) => setTimeout(r, 10));
+    expect((health.got().match(/HTTP\/1\.1 200/g) ?? []).length).toBe(3);
+    health.s.destroy();
+  });
 });
 
 describe('WebSocket', () => {
