@@ -20,6 +20,7 @@ import { parseArgs } from 'node:util';
 import { churnParity, machineInfo, repoRoot } from './common.mjs';
 import { treeCpuSeconds } from './cpu.mjs';
 import { closedLoop, httpRequest, openLoop } from './openloop.mjs';
+import { overloadMarkdown } from './overload-report.mjs';
 import { startServe } from './serve.mjs';
 
 const { values: args } = parseArgs({
@@ -165,31 +166,13 @@ try {
   failed = true;
 }
 
-const f = (x, d = 1) => (x === null || x === undefined || Number.isNaN(x) ? 'n/a' : x.toFixed(d));
-const md = ['## Overload', ''];
-if (result.capacity)
-  md.push(
-    `Capacity (closed loop, 64 connections): ${f(result.capacity.requests_per_second, 0)} requests/s of ${records} customers (${f(result.capacity.rows_per_second, 0)} rows/s); RSS when ready ${f(result.rss_mib_ready, 0)} MiB; CPU seconds: gateway ${f(result.capacity.cpu_seconds.gateway)}, generator ${f(result.capacity.cpu_seconds.generator)}.`,
-    `Command: \`${result.command}\` (${result.machine.cpu}, ${result.machine.cores} cores, ${result.created.slice(0, 10)}); ${result.gateway}.`,
-    '',
-    '| offered | status | answers | p50 ms | p99 ms | p99.9 ms | server time ≤ 1 ms | peak RSS MiB | CPU s gateway / generator | not sent | broken connections | ready after |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
-  );
-for (const r of result.runs)
-  for (const [status, s] of Object.entries(r.statuses)) {
-    const st = r.refusal_server_time[status];
-    md.push(
-      `| ${r.multiple}x (${r.offered_per_second}/s) | ${status} | ${s.count} | ${f(s.latency_ms.p50)} | ${f(s.latency_ms.p99)} | ${f(s.latency_ms['p99.9'])} | ${st ? `${f(st.within_1ms * 100)} %` : ''} | ${f(r.peak_rss_mib, 0)} | ${f(r.cpu_seconds.gateway)} / ${f(r.cpu_seconds.generator)} | ${r.unsent} | ${r.connection_errors} | ${r.alive_after ? 'yes' : 'NO'} |`,
-    );
-  }
-md.push('');
-if (result.failure) md.push(`Failed: ${result.failure.split('\n')[0]}`, '');
+const md = overloadMarkdown(result);
 mkdirSync(outDir, { recursive: true });
 const stamp = result.created.replace(/:/g, '-').replace(/\.\d+Z$/, 'Z');
 for (const prefix of [stamp, 'latest']) {
   writeFileSync(join(outDir, `${prefix}.json`), `${JSON.stringify(result, null, 2)}\n`);
-  writeFileSync(join(outDir, `${prefix}.md`), md.join('\n'));
+  writeFileSync(join(outDir, `${prefix}.md`), md);
 }
-process.stdout.write(md.join('\n'));
+process.stdout.write(md);
 proc.kill('SIGTERM');
 process.exit(failed ? 1 : 0);

@@ -2,6 +2,7 @@
 // results file can be rendered again: `node bench/src/report.mjs bench/results/<stamp>.json`.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { overloadMarkdown } from './overload-report.mjs';
 import { short, svgDocument } from './svg.mjs';
 
 export const COLORS = {
@@ -221,6 +222,8 @@ export function markdown(report, charts) {
     );
     out.push('');
   }
+
+  if (report.overload) out.push(overloadMarkdown(report.overload));
 
   if (report.inprocess) {
     const ip = report.inprocess;

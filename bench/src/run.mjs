@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The benchmark suite, one command:
 //
-//   pnpm bench [--duration 8] [--rounds 3] [--parts inprocess,http,ws,reload] [--connections 64,256,2100]
+//   pnpm bench [--duration 8] [--rounds 3] [--parts inprocess,http,ws,reload,overload] [--connections 64,256,2100]
 //              [--systems ortline,ortline-l1,fastapi,fastify,fastify-x2,uws-echo]
 //              [--load-generator auto|wrk|autocannon] [--timeout 5] [--inprocess-time 1000]
 //              [--ws-connections 4] [--ws-window 512] [--hot-share 0.8] [--hot-size 100] [--reload-cycles 1000]
@@ -13,6 +13,8 @@
 //   ws         the gateway's WebSocket stream, pipelined
 //   reload     (not in the default set: a soak) memory while a model version is loaded, canaried and
 //              unloaded over and over under light load (bench/src/reload.mjs)
+//   overload   (not in the default set) capacity closed loop, then 2x and 10x offered open loop, for
+//              --duration seconds each (bench/src/overload.mjs)
 // Every system answers all parity rows (same probability as sklearn and as each other, within the
 // model's tolerance) before anything is timed; a wrong answer fails the run. Rounds interleave the
 // systems (the order rotates each round); each figure is the median over rounds; ratios between
@@ -134,6 +136,7 @@ const report = {
   ws: null,
   inprocess: null,
   reload: null,
+  overload: null,
   ratios: null,
 };
 
@@ -141,6 +144,7 @@ let failed = false;
 try {
   if (parts.has('inprocess')) report.inprocess = runInprocess();
   if (parts.has('reload')) report.reload = runReload();
+  if (parts.has('overload')) report.overload = runOverload();
   if (list.length) await runServers();
 } catch (err) {
   failed = true;
@@ -179,6 +183,17 @@ function runReload() {
   log(`reload: node ${argv.map((a) => a.replace(repoRoot, '')).join(' ')}`);
   const r = spawnSync(process.execPath, argv, { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'] });
   if (r.status !== 0) throw new Error(`the reload soak failed (exit ${r.status})`);
+  return JSON.parse(readFileSync(join(dir, 'latest.json'), 'utf8'));
+}
+
+function runOverload() {
+  const dir = join(scratch, 'overload');
+  const argv = [join(repoRoot, 'bench/src/overload.mjs'), '--out', dir];
+  if (smoke) argv.push('--smoke');
+  else argv.push('--seconds', String(duration));
+  log(`overload: node ${argv.map((a) => a.replace(repoRoot, '')).join(' ')}`);
+  const r = spawnSync(process.execPath, argv, { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (r.status !== 0) throw new Error(`the overload benchmark failed (exit ${r.status})`);
   return JSON.parse(readFileSync(join(dir, 'latest.json'), 'utf8'));
 }
 
