@@ -21,13 +21,13 @@
 // L1 + L2 (Redis), L2 only (L1 off: every hit is an MGET). The hit ratio actually seen is read
 // from the gateway's metrics. Rounds interleave every (configuration, ratio); median round.
 // Nothing is asserted: figures are reported.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { activeModelDir, machineInfo, median, repoRoot } from './common.mjs';
+import { redisAvailable, startRedis } from './redis.mjs';
 import { startServe } from './serve.mjs';
 
 const { values: args } = parseArgs({
@@ -71,7 +71,7 @@ if (!have('wrk')) {
   console.error('cache.mjs: wrk is not installed (Debian package "wrk")');
   process.exit(2);
 }
-const haveRedis = have('redis-server');
+const haveRedis = redisAvailable();
 
 const dir = activeModelDir('churn');
 const parity = JSON.parse(readFileSync(join(dir, 'parity.json'), 'utf8'));
@@ -86,46 +86,6 @@ const uniqueRecord = () => ({
   tenure: 1 + (uniqueCounter++ % 4_000_000),
   MonthlyCharges: 7.75 + Math.floor(uniqueCounter / 4_000_000) * 0.5,
 });
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function startRedis() {
-  const port = await freePort();
-  const proc = spawn(
-    'redis-server',
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--maxmemory',
-      '512mb',
-      '--maxmemory-policy',
-      'allkeys-lru',
-    ],
-    { stdio: 'ignore' },
-  );
-  for (let i = 0; i < 200; i++) {
-    const ok = spawnSync('redis-cli', ['-p', String(port), 'ping'], { encoding: 'utf8' }).stdout?.trim() === 'PONG';
-    if (ok) return { proc, port, url: `redis://127.0.0.1:${port}` };
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  proc.kill('SIGKILL');
-  throw new Error('redis-server did not answer PING');
-}
 
 const redis = haveRedis ? await startRedis() : undefined;
 const children = [];

@@ -61,6 +61,8 @@ function answerReader(onAnswer) {
  * Sends `rate` requests a second for `seconds` to host:port over `connections` connections,
  * cycling through `requests` (Buffers, each one whole HTTP request), then waits up to `drainMs`
  * for the answers still due. Resolves with counts and latency percentiles (ms) by status.
+ * `requests` may instead be a function of the request's number giving `{ bytes, tag }`: answers
+ * are then also counted by tag and status (`tags`), connections lost under `error`.
  */
 export async function openLoop({
   host = '127.0.0.1',
@@ -96,12 +98,22 @@ export async function openLoop({
     }
     return e;
   };
+  const tagged = typeof requests === 'function';
+  const tags = {};
+  const countTag = (tag, status) => {
+    tags[tag] ??= {};
+    tags[tag][status] = (tags[tag][status] ?? 0) + 1;
+  };
   const send = (c) => {
     c.due = queue[qHead];
     qHead = (qHead + 1) % maxQueued;
     qLength--;
     inFlight++;
-    c.socket.write(requests[next++ % requests.length]);
+    if (tagged) {
+      const r = requests(next++);
+      c.tag = r.tag;
+      c.socket.write(r.bytes);
+    } else c.socket.write(requests[next++ % requests.length]);
   };
   /** Hands waiting requests to idle connections; opens more while some still wait. */
   const dispatch = () => {
@@ -113,7 +125,7 @@ export async function openLoop({
   };
   const open = () => {
     const socket = connect({ host, port, noDelay: true });
-    const c = { socket, due: -1, up: false };
+    const c = { socket, due: -1, up: false, tag: undefined };
     sockets.push(socket);
     connecting++;
     opened++;
@@ -129,6 +141,7 @@ export async function openLoop({
         answered++;
         inFlight--;
         latency(status).push(performance.now() - c.due);
+        if (tagged) countTag(c.tag, status);
         c.due = -1;
         if (status === 429 || status === 503) {
           const ra = /\r\nretry-after: *([^\r]*)/i.exec(head);
@@ -143,6 +156,7 @@ export async function openLoop({
       if (c.due >= 0) {
         errors++;
         inFlight--;
+        if (tagged) countTag(c.tag, 'error');
       } else if (!c.up) {
         // Refused or reset before it was up: counted as broken too.
         errors++;
@@ -205,6 +219,7 @@ export async function openLoop({
     connections_opened: opened,
     timed_out: timedOut,
     statuses,
+    ...(tagged ? { tags } : {}),
     retry_after: [...retryAfter],
   };
 }
@@ -243,16 +258,20 @@ export async function closedLoop({ host = '127.0.0.1', port, requests, seconds, 
   return { seconds: elapsed, per_second: Object.fromEntries(Object.entries(counts).map(([k, v]) => [k, v / elapsed])) };
 }
 
-/** One whole HTTP/1.1 POST as a Buffer. */
+/** One whole HTTP/1.1 POST as a Buffer; JSON unless `headers` names another content-type. */
 export function httpRequest(path, body, headers = {}) {
-  const extra = Object.entries(headers)
+  const all = { 'content-type': 'application/json', ...headers };
+  const extra = Object.entries(all)
     .map(([k, v]) => `${k}: ${v}\r\n`)
     .join('');
-  const b = Buffer.from(body);
+  const b = typeof body === 'string' ? Buffer.from(body) : body;
   return Buffer.concat([
-    Buffer.from(
-      `POST ${path} HTTP/1.1\r\nhost: bench\r\ncontent-type: application/json\r\ncontent-length: ${b.length}\r\n${extra}\r\n`,
-    ),
+    Buffer.from(`POST ${path} HTTP/1.1\r\nhost: bench\r\ncontent-length: ${b.length}\r\n${extra}\r\n`),
     b,
   ]);
+}
+
+/** One whole HTTP/1.1 GET as a Buffer. */
+export function httpGet(path) {
+  return Buffer.from(`GET ${path} HTTP/1.1\r\nhost: bench\r\n\r\n`);
 }

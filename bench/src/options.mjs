@@ -22,6 +22,7 @@ export function benchOptions(argv) {
       warmup: { type: 'string' },
       out: { type: 'string' },
       'reload-cycles': { type: 'string', default: '1000' },
+      minutes: { type: 'string', default: '30' },
       'no-setup': { type: 'boolean', default: false },
       smoke: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -53,7 +54,7 @@ export function benchOptions(argv) {
   const hotShare = Number(args['hot-share']);
   const hotSize = Number(args['hot-size']);
   const wsOpts = { duration, connections: Number(args['ws-connections']), window: Number(args['ws-window']) };
-  const bad = [...parts].filter((p) => !['inprocess', 'http', 'ws', 'reload', 'overload'].includes(p));
+  const bad = [...parts].filter((p) => !['inprocess', 'http', 'ws', 'reload', 'overload', 'soak'].includes(p));
   if (
     bad.length ||
     !(duration > 0) ||

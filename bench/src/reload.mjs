@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startGateway } from '@ortline/gateway';
 import { churnParity, machineInfo, repoRoot } from './common.mjs';
+import { slope } from './stats.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -93,16 +94,6 @@ function sample(cycle) {
   globalThis.gc();
   const m = process.memoryUsage();
   return { cycle, rss: m.rss, heap_used: m.heapUsed, external: m.external };
-}
-
-/** Least-squares slope of y over x. */
-function slope(points) {
-  const k = points.length;
-  const mx = points.reduce((a, p) => a + p.x, 0) / k;
-  const my = points.reduce((a, p) => a + p.y, 0) / k;
-  const num = points.reduce((a, p) => a + (p.x - mx) * (p.y - my), 0);
-  const den = points.reduce((a, p) => a + (p.x - mx) ** 2, 0);
-  return den === 0 ? 0 : num / den;
 }
 
 const samples = [];

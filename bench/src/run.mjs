@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // The benchmark suite, one command:
 //
-//   pnpm bench [--duration 8] [--rounds 3] [--parts inprocess,http,ws,reload,overload] [--connections 64,256,2100]
+//   pnpm bench [--duration 8] [--rounds 3] [--parts inprocess,http,ws,reload,overload,soak] [--connections 64,256,2100]
 //              [--systems ortline,ortline-l1,fastapi,fastify,fastify-x2,uws-echo]
 //              [--load-generator auto|wrk|autocannon] [--timeout 5] [--inprocess-time 1000]
 //              [--ws-connections 4] [--ws-window 512] [--hot-share 0.8] [--hot-size 100] [--reload-cycles 1000]
-//              [--out DIR] [--no-setup] [--smoke]
+//              [--minutes 30] [--out DIR] [--no-setup] [--smoke]
 //
 // Parts:
 //   inprocess  @ortline/scorer vs onnxruntime-node vs a pure-Rust ort loop (bench/src/inprocess.mjs)
@@ -15,6 +15,9 @@
 //              unloaded over and over under light load (bench/src/reload.mjs)
 //   overload   (not in the default set) capacity closed loop, then 2x and 10x offered open loop, for
 //              --duration seconds each (bench/src/overload.mjs)
+//   soak       (not in the default set) --minutes of mixed HTTP and WebSocket load, good and bad,
+//              with Redis killed and started again; memory, handles and fds sampled and fitted
+//              (bench/src/soak.mjs; --smoke: one minute)
 // Every system answers all parity rows (same probability as sklearn and as each other, within the
 // model's tolerance) before anything is timed; a wrong answer fails the run. Rounds interleave the
 // systems (the order rotates each round); each figure is the median over rounds; ratios between
@@ -80,6 +83,8 @@ const { tool, note: toolNote } = parts.has('http')
 // The started processes: stopped on every way out.
 
 const started = [];
+/** The soak's chart (SVG), written beside the suite's own. */
+let soakChart;
 let interrupted = false;
 async function stopAll() {
   await Promise.all(started.splice(0).map((s) => s.stop()));
@@ -137,6 +142,7 @@ const report = {
   inprocess: null,
   reload: null,
   overload: null,
+  soak: null,
   ratios: null,
 };
 
@@ -145,6 +151,7 @@ try {
   if (parts.has('inprocess')) report.inprocess = runInprocess();
   if (parts.has('reload')) report.reload = runReload();
   if (parts.has('overload')) report.overload = runOverload();
+  if (parts.has('soak')) report.soak = runSoak();
   if (list.length) await runServers();
 } catch (err) {
   failed = true;
@@ -195,6 +202,21 @@ function runOverload() {
   const r = spawnSync(process.execPath, argv, { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'] });
   if (r.status !== 0) throw new Error(`the overload benchmark failed (exit ${r.status})`);
   return JSON.parse(readFileSync(join(dir, 'latest.json'), 'utf8'));
+}
+
+function runSoak() {
+  const dir = join(scratch, 'soak');
+  const minutes = smoke ? '1' : args.minutes;
+  const argv = [join(repoRoot, 'bench/src/soak.mjs'), '--out', dir, '--minutes', minutes];
+  if (smoke) argv.push('--sample-seconds', '5');
+  log(`soak: node ${argv.map((a) => a.replace(repoRoot, '')).join(' ')}`);
+  const r = spawnSync(process.execPath, argv, { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (r.status !== 0) throw new Error(`the soak failed (exit ${r.status})`);
+  const soak = JSON.parse(readFileSync(join(dir, 'latest.json'), 'utf8'));
+  // Its table goes into the suite's report, its chart beside the suite's own.
+  soak.markdown = readFileSync(join(dir, 'latest.md'), 'utf8');
+  soakChart = readFileSync(join(dir, 'latest.svg'), 'utf8');
+  return soak;
 }
 
 async function runServers() {
@@ -416,6 +438,7 @@ async function runServers() {
 function writeOutputs() {
   const json = `${JSON.stringify(report, (_k, v) => (typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(6)) : v), 2)}\n`;
   const svgs = charts(report);
+  if (soakChart) svgs.soak = soakChart;
   const names = (prefix) => Object.fromEntries(Object.keys(svgs).map((k) => [k, `${prefix}.${k}.svg`]));
   for (const prefix of [stamp, 'latest']) {
     writeFileSync(join(outDir, `${prefix}.json`), json);

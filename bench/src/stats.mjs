@@ -76,3 +76,22 @@ export function ratios(samples, list, levels) {
   }
   return out;
 }
+
+/**
+ * Least-squares line through points [{x, y}]: slope, intercept and the residuals' standard
+ * deviation (the noise a slope is judged against).
+ */
+export function fitLine(points) {
+  const k = points.length;
+  const mx = points.reduce((a, p) => a + p.x, 0) / k;
+  const my = points.reduce((a, p) => a + p.y, 0) / k;
+  const num = points.reduce((a, p) => a + (p.x - mx) * (p.y - my), 0);
+  const den = points.reduce((a, p) => a + (p.x - mx) ** 2, 0);
+  const slope = den === 0 ? 0 : num / den;
+  const intercept = my - slope * mx;
+  const sd = Math.sqrt(points.reduce((a, p) => a + (p.y - intercept - slope * p.x) ** 2, 0) / Math.max(1, k - 2));
+  return { slope, intercept, sd };
+}
+
+/** Least-squares slope of y over x. */
+export const slope = (points) => fitLine(points).slope;

@@ -1,4 +1,5 @@
-// Charts as plain SVG text: grouped bar charts on a log or linear axis, stacked in panels.
+// Charts as plain SVG text: grouped bar charts on a log or linear axis, and lines over time,
+// stacked in panels.
 // No dependencies; the output renders on GitHub and in any browser.
 
 const FONT = 'font-family="system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif"';
@@ -133,12 +134,62 @@ export function barPanel({ title, subtitle = '', groups, series, yLabel, log = t
   return out.join('\n');
 }
 
-/** Panels stacked vertically into one SVG document. */
+/**
+ * One panel of lines on a linear axis from 0: `xs` along x (e.g. minutes), one line per series.
+ * series: [{name, color, values: number[] (one per x)}]
+ */
+export function linePanel({ title, subtitle = '', xs, xLabel, series, yLabel, width, height, format = short }) {
+  const m = { left: 78, right: 16, top: subtitle ? 58 : 40, bottom: 62 };
+  const w = width - m.left - m.right;
+  const h = height - m.top - m.bottom;
+  const values = series.flatMap((s) => s.values).filter(Number.isFinite);
+  const ticks = linearTicks(Math.max(...values, 1e-9) * 1.1);
+  const hi = ticks.at(-1).v;
+  const xMax = Math.max(...xs, 1e-9);
+  const x = (v) => m.left + (v / xMax) * w;
+  const y = (v) => m.top + h - (v / hi) * h;
+  const out = [];
+  out.push(`<text x="${m.left}" y="22" font-size="16" font-weight="600" ${FONT}>${esc(title)}</text>`);
+  if (subtitle) out.push(`<text x="${m.left}" y="41" font-size="12" fill="#555" ${FONT}>${esc(subtitle)}</text>`);
+  for (const t of ticks) {
+    const ty = y(t.v).toFixed(1);
+    out.push(`<line x1="${m.left}" x2="${m.left + w}" y1="${ty}" y2="${ty}" stroke="#ddd" stroke-width="1"/>`);
+    out.push(
+      `<text x="${m.left - 6}" y="${(Number(ty) + 4).toFixed(1)}" font-size="11" text-anchor="end" fill="#444" ${FONT}>${esc(tickText(format, t.v))}</text>`,
+    );
+  }
+  out.push(
+    `<text transform="translate(16 ${m.top + h / 2}) rotate(-90)" font-size="12" text-anchor="middle" fill="#333" ${FONT}>${esc(yLabel)}</text>`,
+  );
+  const base = m.top + h;
+  out.push(`<line x1="${m.left}" x2="${m.left + w}" y1="${base}" y2="${base}" stroke="#333"/>`);
+  for (const t of linearTicks(xMax).filter((t) => t.v <= xMax * 1.0001))
+    out.push(
+      `<text x="${x(t.v).toFixed(1)}" y="${base + 16}" font-size="11" text-anchor="middle" fill="#444" ${FONT}>${esc(tickText(short, t.v))}</text>`,
+    );
+  out.push(
+    `<text x="${m.left + w / 2}" y="${base + 34}" font-size="12" text-anchor="middle" fill="#333" ${FONT}>${esc(xLabel)}</text>`,
+  );
+  let lx = m.left;
+  for (const s of series) {
+    const pts = s.values
+      .map((v, i) => (Number.isFinite(v) ? `${x(xs[i]).toFixed(1)},${y(v).toFixed(1)}` : null))
+      .filter(Boolean);
+    out.push(`<polyline fill="none" stroke="${s.color}" stroke-width="1.5" points="${pts.join(' ')}"/>`);
+    out.push(`<rect x="${lx}" y="${base + 44}" width="12" height="12" fill="${s.color}"/>`);
+    out.push(`<text x="${lx + 16}" y="${base + 54}" font-size="12" fill="#222" ${FONT}>${esc(s.name)}</text>`);
+    lx += 16 + 7 * s.name.length + 18;
+  }
+  return out.join('\n');
+}
+
+/** Panels stacked vertically into one SVG document (`kind: 'line'` for a line panel). */
 export function svgDocument(width, panels) {
   let y = 0;
   const body = [];
   for (const p of panels) {
-    body.push(`<g transform="translate(0 ${y})">\n${barPanel({ ...p, width })}\n</g>`);
+    const panel = p.kind === 'line' ? linePanel({ ...p, width }) : barPanel({ ...p, width });
+    body.push(`<g transform="translate(0 ${y})">\n${panel}\n</g>`);
     y += p.height;
   }
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${y}" viewBox="0 0 ${width} ${y}">\n<rect width="100%" height="100%" fill="#fff"/>\n${body.join('\n')}\n</svg>\n`;

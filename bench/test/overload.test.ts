@@ -36,5 +36,5 @@ describe('bench/src/overload.mjs --smoke', () => {
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
-  });
+  }, 150_000);
 });
