@@ -37,7 +37,7 @@ class Samples {
   }
 }
 
-/** Reads pipelined answers off one connection: status and body length from the header block. */
+/** Reads the answers off one connection: status and body length from each header block. */
 function answerReader(onAnswer) {
   let buf = Buffer.alloc(0);
   return (chunk) => {

@@ -10,8 +10,9 @@
 //   request in flight per connection, is how long a request now arriving waited unseen. Two late
 //   samples in a row are needed: one long turn (a major GC, one very large body) is not overload,
 //   and the requests behind it are better served a little late than refused;
-// - the model version's batcher already expects a wait past `batcher.maxQueueMs`, or already
-//   holds `batcher.maxQueueRows` rows (it would refuse any request after the parse anyway).
+// - the model version's batcher already expects a wait past `batcher.maxQueueMs`, or the version
+//   already has `batcher.maxQueueRows` rows waiting (for a run, or for an L2 lookup that may send
+//   them to one): the batcher would refuse the request after its parse anyway.
 // Either refuses with QUEUE_FULL (`overloadStatus`, Retry-After) once the body has gone by unread.
 
 const SAMPLE_MS = 10;
