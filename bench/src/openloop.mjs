@@ -176,7 +176,8 @@ export async function openLoop({
   const total = Math.floor(rate * seconds);
   await new Promise((resolve) => {
     const tick = () => {
-      const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * rate));
+      // Request i is due at t0 + i / rate: request 0 at once.
+      const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * rate) + 1);
       for (; scheduled < due; scheduled++) {
         if (qLength === maxQueued) {
           unsent++;
