@@ -1,6 +1,6 @@
 // Shared by the benchmarks: where things are, what machine this is, small statistics.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -66,4 +66,17 @@ export function churnParity() {
 /** One v1 request body per parity row: the id field the gateway echoes, then the 19 features. */
 export function recordBody(row) {
   return JSON.stringify({ customer_id: row.customerID, ...row.features });
+}
+
+/**
+ * Writes one run's result as `<stamp>.json` and `latest.json`, with the same for each extra file
+ * (`{ md: text, svg: text }`): the stamp is the result's `created` time, usable in a file name.
+ */
+export function writeRun(outDir, result, extra = {}) {
+  mkdirSync(outDir, { recursive: true });
+  const stamp = result.created.replace(/:/g, '-').replace(/\.\d+Z$/, 'Z');
+  for (const prefix of [stamp, 'latest']) {
+    writeFileSync(join(outDir, `${prefix}.json`), `${JSON.stringify(result, null, 2)}\n`);
+    for (const [ext, text] of Object.entries(extra)) writeFileSync(join(outDir, `${prefix}.${ext}`), text);
+  }
 }

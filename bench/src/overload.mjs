@@ -13,11 +13,11 @@
 // whether the gateway was still alive and ready after. Targets (not asserted: these machines are
 // noisy): answered requests' p99 under the deadline, refusals within 1 ms of server time, bounded
 // memory, no crash. The run fails (exit 1) only if the gateway died or a connection broke.
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { churnParity, machineInfo, repoRoot } from './common.mjs';
+import { churnParity, machineInfo, repoRoot, writeRun } from './common.mjs';
 import { treeCpuSeconds } from './cpu.mjs';
 import { closedLoop, httpRequest, openLoop } from './openloop.mjs';
 import { overloadMarkdown } from './overload-report.mjs';
@@ -167,12 +167,7 @@ try {
 }
 
 const md = overloadMarkdown(result);
-mkdirSync(outDir, { recursive: true });
-const stamp = result.created.replace(/:/g, '-').replace(/\.\d+Z$/, 'Z');
-for (const prefix of [stamp, 'latest']) {
-  writeFileSync(join(outDir, `${prefix}.json`), `${JSON.stringify(result, null, 2)}\n`);
-  writeFileSync(join(outDir, `${prefix}.md`), md);
-}
+writeRun(outDir, result, { md });
 process.stdout.write(md);
 proc.kill('SIGTERM');
 process.exit(failed ? 1 : 0);

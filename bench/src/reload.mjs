@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startGateway } from '@ortline/gateway';
-import { churnParity, machineInfo, repoRoot } from './common.mjs';
+import { churnParity, machineInfo, repoRoot, writeRun } from './common.mjs';
 import { slope } from './stats.mjs';
 
 const { values: args } = parseArgs({
@@ -152,12 +152,7 @@ const md = [
   `| Heap used (after GC) | ${f(result.start?.heap_used_mib)} MiB | ${f(result.end?.heap_used_mib)} MiB | ${f(result.slope_mib_per_100_cycles.heap_used)} |`,
   '',
 ].join('\n');
-mkdirSync(outDir, { recursive: true });
-const stamp = result.created.replace(/:/g, '-').replace(/\.\d+Z$/, 'Z');
-for (const prefix of [stamp, 'latest']) {
-  writeFileSync(join(outDir, `${prefix}.json`), `${JSON.stringify(result, null, 2)}\n`);
-  writeFileSync(join(outDir, `${prefix}.md`), md);
-}
+writeRun(outDir, result, { md });
 process.stdout.write(md);
 if (failure || refused > 0) {
   log(failure ?? `${refused} predictions were not answered 200`);

@@ -18,12 +18,12 @@
 // growth the slope implies over the fitted window beside that noise; answers by kind and status;
 // the Redis events; a chart. The run fails (exit 1) if any good request or frame was not answered
 // 200 (or a bad one not with its documented status), a connection broke, or the gateway died.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pack, unpack } from 'msgpackr';
 import WebSocket from 'ws';
-import { churnParity, machineInfo, repoRoot } from './common.mjs';
+import { churnParity, machineInfo, repoRoot, writeRun } from './common.mjs';
 import { httpGet, httpRequest, openLoop } from './openloop.mjs';
 import { redisAvailable, startRedis } from './redis.mjs';
 import { startServe } from './serve.mjs';
@@ -376,13 +376,7 @@ const chart = svgDocument(900, [
     ],
   },
 ]);
-mkdirSync(outDir, { recursive: true });
-const stamp = created.replace(/:/g, '-').replace(/\.\d+Z$/, 'Z');
-for (const prefix of [stamp, 'latest']) {
-  writeFileSync(join(outDir, `${prefix}.json`), `${JSON.stringify(result, null, 2)}\n`);
-  writeFileSync(join(outDir, `${prefix}.md`), md);
-  writeFileSync(join(outDir, `${prefix}.svg`), chart);
-}
+writeRun(outDir, result, { md, svg: chart });
 process.stdout.write(md);
 proc.kill('SIGTERM');
 process.exit(wrong.length === 0 ? 0 : 1);
