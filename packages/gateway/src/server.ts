@@ -137,8 +137,6 @@ export async function startGateway(options: GatewayStartOptions = {}): Promise<G
     shedder: {
       lag: loopLag,
       maxEventLoopDelayMs: config.maxEventLoopDelayMs,
-      maxQueueMs: config.batcher.maxQueueMs,
-      maxQueueRows: config.batcher.maxQueueRows,
       count: (reason) => metrics.shed(reason),
     },
   };

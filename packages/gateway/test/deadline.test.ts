@@ -184,11 +184,18 @@ describe('admission by queue time', () => {
 
   it('a request that would wait past batcher.maxQueueMs is refused at once: QUEUE_FULL with Retry-After, nothing queued', async () => {
     const scorer = small.gateway.registry.entry('churn')!.active.scorer;
+    const shed = async () => {
+      const text = await (await fetch(`${small.url}/metrics`)).text();
+      return Number(/^ortline_requests_shed_total\{reason="queue_time"\} (\S+)$/m.exec(text)?.[1] ?? 0);
+    };
+    const shedBefore = await shed();
     const big = await sendBig(small);
     const r = await postJson(`${small.url}/v1/models/churn/predict`, record(9));
     expect(r.status).toBe(429);
-    expect(r.json.error).toMatchObject({ code: 'QUEUE_FULL', details: { maxQueueMs: 2 } });
+    expect(r.json.error).toMatchObject({ code: 'QUEUE_FULL', details: { reason: 'queue_time', maxQueueMs: 2 } });
     expect(r.headers.get('retry-after')).toBe('1');
+    // Refused before its body was parsed: the batcher was asked first, and the refusal counted.
+    expect((await shed()) - shedBefore).toBe(1);
     // Refused while the big run was still going, and nothing of it waits.
     expect(scorer.inFlight).toBe(1);
     expect(scorer.queueRows).toBe(0);

@@ -2,6 +2,7 @@
 // HTTP, an event loop kept late refuses scoring requests with QUEUE_FULL and Retry-After (the body
 // let by unread, the connection still usable), counts them, and serves again once it catches up.
 import { connect, type Socket } from 'node:net';
+import { ScorerError } from '@ortline/scorer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LoopLag, type Shedder, shedVerdict } from '../src/http/pressure.js';
 import { parity, startInProcess } from './helpers.js';
@@ -9,43 +10,52 @@ import { parity, startInProcess } from './helpers.js';
 const shedder = (over: Partial<Shedder> = {}): Shedder => ({
   lag: undefined,
   maxEventLoopDelayMs: 100,
-  maxQueueMs: 1000,
-  maxQueueRows: 500,
   count: () => {},
   ...over,
 });
 
+/** A model version's queue that answers what it was given, and records the rows it was asked about. */
+function gate(refusal?: ScorerError) {
+  const asked: number[] = [];
+  return {
+    asked,
+    queueRefusal(rows: number) {
+      asked.push(rows);
+      return refusal;
+    },
+  };
+}
+
 describe('shedVerdict', () => {
-  it('passes a request while the loop, the expected wait and the queue are within their limits', () => {
+  it('passes a request while the loop is within its limit and the queue takes one more row', () => {
     const lag = new LoopLag();
     lag.lagMs = 100;
-    expect(shedVerdict(shedder({ lag }), 1000, 499)).toBeUndefined();
+    const open = gate();
+    expect(shedVerdict(shedder({ lag }), open)).toBeUndefined();
+    // The body is unread: the queue is asked about the least request, one row.
+    expect(open.asked).toEqual([1]);
   });
 
-  it('refuses for the event loop past maxEventLoopDelayMs, naming the delay', () => {
+  it('refuses for the event loop past maxEventLoopDelayMs, naming the delay, before asking the queue', () => {
     const lag = new LoopLag();
     lag.lagMs = 100.6;
-    expect(shedVerdict(shedder({ lag }), 0, 0)).toMatchObject({
+    const open = gate();
+    expect(shedVerdict(shedder({ lag }), open)).toMatchObject({
       reason: 'event_loop',
       details: { reason: 'event_loop', eventLoopDelayMs: 101, maxEventLoopDelayMs: 100 },
     });
+    expect(open.asked).toEqual([]);
   });
 
-  it('refuses for an expected wait past maxQueueMs, and not when maxQueueMs is 0 (off)', () => {
-    expect(shedVerdict(shedder(), 1000.4, 0)?.details).toEqual({
-      reason: 'queue_time',
-      estimatedWaitMs: 1000,
-      maxQueueMs: 1000,
-    });
-    expect(shedVerdict(shedder({ maxQueueMs: 0 }), 1e9, 0)).toBeUndefined();
-  });
-
-  it('refuses once the queue holds maxQueueRows (any request would be refused after its parse)', () => {
-    expect(shedVerdict(shedder(), 0, 500)?.details).toEqual({
-      reason: 'queue_rows',
-      queueRows: 500,
-      maxQueueRows: 500,
-    });
+  it("passes on the batcher's own queue refusal, its reason counted", () => {
+    for (const reason of ['queue_time', 'queue_rows'] as const) {
+      const refusal = new ScorerError('QUEUE_FULL', `queue full (${reason})`, { reason, maxQueueRows: 5 });
+      expect(shedVerdict(shedder(), gate(refusal))).toEqual({
+        reason,
+        message: `queue full (${reason})`,
+        details: { reason, maxQueueRows: 5 },
+      });
+    }
   });
 });
 

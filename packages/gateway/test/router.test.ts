@@ -26,7 +26,7 @@ beforeAll(async () => {
     inFlight: 0,
     readingBodies: new Set(),
     bodyTimeoutMs: 8000,
-    shedder: { lag: undefined, maxEventLoopDelayMs: 0, maxQueueMs: 0, maxQueueRows: 1, count() {} },
+    shedder: { lag: undefined, maxEventLoopDelayMs: 0, count() {} },
   };
   const parts = { app, ctx, metrics } as unknown as ServerParts;
   const router = new Router(parts);

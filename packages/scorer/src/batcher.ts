@@ -298,11 +298,11 @@ export class Batcher {
       this.onDrop?.('deadline', rows);
       return new ScorerError('DEADLINE_EXCEEDED', 'the deadline passed before the call was queued', { queuedMs: 0 });
     }
-    // By time: a call that would only wait into its deadline, or longer than maxQueueMs, is
-    // refused now rather than answered late.
-    if (this.maxQueueMs > 0 || options.deadline !== undefined) {
+    // By time: a call that would only wait into its deadline is refused now rather than
+    // answered late.
+    if (options.deadline !== undefined) {
       const wait = this.estimatedWaitMs();
-      if (options.deadline !== undefined && performance.now() + wait > options.deadline) {
+      if (performance.now() + wait > options.deadline) {
         this.expiredRows += rows;
         this.onDrop?.('deadline', rows);
         return new ScorerError(
@@ -311,22 +311,34 @@ export class Batcher {
           { queuedMs: 0, estimatedWaitMs: Math.round(wait) },
         );
       }
-      if (this.maxQueueMs > 0 && wait > this.maxQueueMs) {
+    }
+    return this.queueRefusal(rows);
+  }
+
+  /**
+   * The QUEUE_FULL a call of `rows` rows arriving now would get, or undefined: its run would
+   * start past `maxQueueMs` (`details.reason` "queue_time"), or its rows would take the queue
+   * past `maxQueueRows` ("queue_rows"). `heldRows`: rows the caller holds bound for this batcher
+   * but not queued yet (awaiting a cache lookup, say), counted as queued. No side effects: a
+   * server asks it before reading a request's body, so an overloaded one refuses without parsing.
+   */
+  queueRefusal(rows: number, heldRows = 0): ScorerError | undefined {
+    if (this.maxQueueMs > 0) {
+      const wait = this.estimatedWaitMs();
+      if (wait > this.maxQueueMs) {
         return new ScorerError(
           'QUEUE_FULL',
           `queue full: a run would start in about ${Math.round(wait)} ms, past maxQueueMs (${this.maxQueueMs} ms)`,
-          { queueRows: this.queued, estimatedWaitMs: Math.round(wait), maxQueueMs: this.maxQueueMs },
+          { reason: 'queue_time', estimatedWaitMs: Math.round(wait), maxQueueMs: this.maxQueueMs },
         );
       }
     }
-    if (this.queued + rows > this.maxQueueRows) {
+    const queued = this.queued + heldRows;
+    if (queued + rows > this.maxQueueRows) {
       return new ScorerError(
         'QUEUE_FULL',
-        `queue full: ${this.queued} rows waiting, ${rows} more would pass the limit of ${this.maxQueueRows}`,
-        {
-          queueRows: this.queued,
-          maxQueueRows: this.maxQueueRows,
-        },
+        `queue full: ${queued} rows waiting, ${rows} more would pass the limit of ${this.maxQueueRows}`,
+        { reason: 'queue_rows', queueRows: queued, maxQueueRows: this.maxQueueRows },
       );
     }
     return undefined;

@@ -86,10 +86,29 @@ describe('Batcher.predict', () => {
     expect(ok.length).toBe(50);
     expect(full.length).toBe(70);
     for (const s of full) expect(((s as PromiseRejectedResult).reason as ScorerError).code).toBe('QUEUE_FULL');
+    expect((full[0] as PromiseRejectedResult).reason.details).toEqual({
+      reason: 'queue_rows',
+      queueRows: 50,
+      maxQueueRows: 50,
+    });
     settled.forEach((s, i) => {
       if (s.status === 'fulfilled')
         expect(Math.abs(s.value[0]! - parity.rows[i]!.probability)).toBeLessThanOrEqual(parity.tolerance);
     });
+  });
+
+  it('queueRefusal says, with no side effect, whether a call of n rows would be refused for the queue rows', async () => {
+    const { batcher } = rowsSeen({ maxQueueRows: 50 });
+    expect(batcher.queueRefusal(50)).toBeUndefined();
+    expect(batcher.queueRefusal(51)?.details).toEqual({ reason: 'queue_rows', queueRows: 0, maxQueueRows: 50 });
+    const calls = parity.rows.slice(0, 40).map((r) => batcher.predict([r.features]));
+    expect(batcher.stats.queueRows).toBe(40);
+    expect(batcher.queueRefusal(10)).toBeUndefined();
+    // Rows the caller holds for it (a cache lookup in flight) count as queued.
+    expect(batcher.queueRefusal(10, 1)).toMatchObject({ code: 'QUEUE_FULL', details: { queueRows: 41 } });
+    expect(batcher.stats.queueRows).toBe(40);
+    await Promise.all(calls);
+    expect(batcher.stats).toMatchObject({ queueRows: 0, rowsRun: 40, rowsExpired: 0, rowsCancelled: 0 });
   });
 
   it('rejects an invalid call alone; the valid calls around it in the same batch are answered', async () => {
@@ -319,8 +338,12 @@ describe('Batcher admission by queue time', () => {
   it('past maxQueueMs a call is refused at once with QUEUE_FULL, nothing queued', async () => {
     const { batcher } = rowsSeen({ maxQueueMs: 2 });
     for (const n of [1, 64, 512, 1024]) await batcher.predict(big.slice(0, n));
+    expect(batcher.queueRefusal(1)).toBeUndefined();
     const running = batcher.predict(big);
     await new Promise((r) => setImmediate(r));
+    // Asked first, the batcher names the refusal the call then gets.
+    const foreseen = batcher.queueRefusal(1);
+    expect(foreseen?.details).toMatchObject({ reason: 'queue_time', maxQueueMs: 2 });
     let refusedBeforeRun = false;
     const refused = batcher.predict([parity.rows[0]!.features]).catch((err: ScorerError) => {
       refusedBeforeRun = batcher.stats.inFlight === 1;
@@ -328,7 +351,8 @@ describe('Batcher admission by queue time', () => {
     });
     const err = (await refused) as ScorerError;
     expect(err.code).toBe('QUEUE_FULL');
-    expect(err.details).toMatchObject({ maxQueueMs: 2, estimatedWaitMs: expect.any(Number) });
+    expect(err.details).toMatchObject({ reason: 'queue_time', maxQueueMs: 2, estimatedWaitMs: expect.any(Number) });
+    expect(err.message).toMatch(/^queue full: a run would start in about \d+ ms, past maxQueueMs \(2 ms\)$/);
     expect(refusedBeforeRun).toBe(true);
     expect(batcher.stats.queueRows).toBe(0);
     await running;

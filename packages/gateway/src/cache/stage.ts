@@ -12,7 +12,7 @@
 // a micro-batch in (it dispatches on setImmediate too), so one MGET still answers for one
 // micro-batch's worth of requests. Misses are validated a second time by the Batcher: the price
 // of that separation, about 0.4 µs per missed row (bench/results/cache).
-import type { Batcher, CallOptions, FeatureIssue, FeatureSchema, Feeds, Output } from '@ortline/scorer';
+import type { Batcher, CallOptions, FeatureIssue, FeatureSchema, Feeds, Output, ScorerError } from '@ortline/scorer';
 import { GatewayError } from '../errors.js';
 import type { CacheMetric } from '../metrics/index.js';
 import type { CacheDirective, CacheSource, Scored, Scorer } from '../predict/scorer.js';
@@ -143,8 +143,8 @@ export class CachedScorer implements Scorer {
     return this.batcher.infer(feeds, rows, call);
   }
 
-  estimatedWaitMs(): number {
-    return this.batcher.estimatedWaitMs();
+  queueRefusal(rows: number): ScorerError | undefined {
+    return this.batcher.queueRefusal(rows, this.tickRows + this.lookupRows);
   }
   get queueRows(): number {
     return this.batcher.stats.queueRows + this.tickRows + this.lookupRows;

@@ -262,7 +262,7 @@ export class Exchange {
    */
   shed(): boolean {
     const mv = this.model;
-    const verdict = mv === undefined ? undefined : shedVerdict(this.ctx.shedder, mv.estimatedWaitMs(), mv.queueRows);
+    const verdict = mv === undefined ? undefined : shedVerdict(this.ctx.shedder, mv);
     if (verdict === undefined) return false;
     this.ctx.shedder.count(verdict.reason);
     const err = { code: 'QUEUE_FULL', message: verdict.message, details: verdict.details };

@@ -10,10 +10,13 @@
 //   request in flight per connection, is how long a request now arriving waited unseen. Two late
 //   samples in a row are needed: one long turn (a major GC, one very large body) is not overload,
 //   and the requests behind it are better served a little late than refused;
-// - the model version's batcher already expects a wait past `batcher.maxQueueMs`, or the version
-//   already has `batcher.maxQueueRows` rows waiting (for a run, or for an L2 lookup that may send
-//   them to one): the batcher would refuse the request after its parse anyway.
+// - the model version's batcher would refuse a request of one row for its queue (it expects a wait
+//   past `batcher.maxQueueMs`, or holds `batcher.maxQueueRows` rows, counting those awaiting an L2
+//   lookup): it would refuse the request after its parse anyway. The batcher answers this itself
+//   (`Batcher.queueRefusal`), so the two refusals cannot disagree.
 // Either refuses with QUEUE_FULL (`overloadStatus`, Retry-After) once the body has gone by unread.
+
+import type { ScorerError } from '@ortline/scorer';
 
 const SAMPLE_MS = 10;
 
@@ -48,12 +51,13 @@ export interface Shedder {
   /** Undefined when `maxEventLoopDelayMs` is 0 (off). */
   readonly lag: LoopLag | undefined;
   readonly maxEventLoopDelayMs: number;
-  /** `batcher.maxQueueMs` (0: off). */
-  readonly maxQueueMs: number;
-  /** `batcher.maxQueueRows`. */
-  readonly maxQueueRows: number;
   /** Counts a refusal (metric). */
   readonly count: (reason: ShedReason) => void;
+}
+
+/** What a model version's queue says about a request of `rows` rows arriving now. */
+export interface QueueGate {
+  queueRefusal(rows: number): ScorerError | undefined;
 }
 
 export interface ShedVerdict {
@@ -62,11 +66,8 @@ export interface ShedVerdict {
   readonly details: Record<string, unknown>;
 }
 
-/**
- * Whether a request for a version whose batcher expects `waitMs` and holds `queueRows` is refused
- * before its body.
- */
-export function shedVerdict(s: Shedder, waitMs: number, queueRows: number): ShedVerdict | undefined {
+/** Whether a request for the version behind `queue` is refused before its body. */
+export function shedVerdict(s: Shedder, queue: QueueGate): ShedVerdict | undefined {
   const lag = s.lag;
   if (lag !== undefined && lag.lagMs > s.maxEventLoopDelayMs) {
     const late = Math.round(lag.lagMs);
@@ -76,20 +77,10 @@ export function shedVerdict(s: Shedder, waitMs: number, queueRows: number): Shed
       details: { reason: 'event_loop', eventLoopDelayMs: late, maxEventLoopDelayMs: s.maxEventLoopDelayMs },
     };
   }
-  if (s.maxQueueMs > 0 && waitMs > s.maxQueueMs) {
-    const wait = Math.round(waitMs);
-    return {
-      reason: 'queue_time',
-      message: `queue full: a run would start in about ${wait} ms, past maxQueueMs (${s.maxQueueMs} ms)`,
-      details: { reason: 'queue_time', estimatedWaitMs: wait, maxQueueMs: s.maxQueueMs },
-    };
-  }
-  if (queueRows >= s.maxQueueRows) {
-    return {
-      reason: 'queue_rows',
-      message: `queue full: ${queueRows} rows waiting, at maxQueueRows (${s.maxQueueRows})`,
-      details: { reason: 'queue_rows', queueRows, maxQueueRows: s.maxQueueRows },
-    };
-  }
-  return undefined;
+  // The body, unread, may hold any number of rows: a request of one is the least refused.
+  const refusal = queue.queueRefusal(1);
+  if (refusal === undefined) return undefined;
+  const details = refusal.details ?? {};
+  const reason = details.reason === 'queue_time' ? 'queue_time' : 'queue_rows';
+  return { reason, message: refusal.message, details };
 }

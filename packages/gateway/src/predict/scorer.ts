@@ -6,7 +6,7 @@
 //   CachedScorer (cache/stage.ts): L1 per request, then L2 once per tick for the L1 misses of
 //   every request of that tick, then only the remaining misses to the Batcher.
 // The scorer package knows nothing of caches: the dependency points one way.
-import type { Batcher, CallOptions, Feeds, Output } from '@ortline/scorer';
+import type { Batcher, CallOptions, Feeds, Output, ScorerError } from '@ortline/scorer';
 
 /**
  * A request's cache directive: from `Cache-Control` over HTTP, the `cache` flag on WebSocket.
@@ -37,8 +37,8 @@ export interface Scorer {
   /** Rows waiting: for a lookup or in the batcher's queue. */
   readonly queueRows: number;
   readonly inFlight: number;
-  /** How long rows arriving now would wait for their run, in ms (the batcher's estimate). */
-  estimatedWaitMs(): number;
+  /** The QUEUE_FULL a call of `rows` rows arriving now would get (`Batcher.queueRefusal`), or undefined. */
+  queueRefusal(rows: number): ScorerError | undefined;
   /** Stops taking calls; resolves when everything accepted has been answered. */
   close(): Promise<void>;
 }
@@ -60,8 +60,8 @@ export class BatcherScorer implements Scorer {
   get queueRows(): number {
     return this.batcher.stats.queueRows;
   }
-  estimatedWaitMs(): number {
-    return this.batcher.estimatedWaitMs();
+  queueRefusal(rows: number): ScorerError | undefined {
+    return this.batcher.queueRefusal(rows);
   }
   get inFlight(): number {
     return this.batcher.stats.inFlight;

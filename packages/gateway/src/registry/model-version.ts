@@ -2,7 +2,7 @@
 // and its serving state.
 
 import type { DriftWindow } from '@ortline/monitor';
-import type { FeatureSchema, FeatureSpec, InputPlan, Model, TensorInfo } from '@ortline/scorer';
+import type { FeatureSchema, FeatureSpec, InputPlan, Model, ScorerError, TensorInfo } from '@ortline/scorer';
 import { CACHE_HEADERS } from '../cache/directive.js';
 import type {
   DriftSource,
@@ -113,8 +113,8 @@ export class ModelVersion implements ModelGaugeSource, DriftSource {
   get queueRows(): number {
     return this.scorer.queueRows;
   }
-  estimatedWaitMs(): number {
-    return this.scorer.estimatedWaitMs();
+  queueRefusal(rows: number): ScorerError | undefined {
+    return this.scorer.queueRefusal(rows);
   }
   get inFlight(): number {
     return this.scorer.inFlight;
