@@ -11,10 +11,11 @@
 // used, external memory, active handles and open fds (its own /metrics and /proc).
 //
 //   node bench/src/soak.mjs [--minutes 30] [--rate 300] [--ws-rate 100] [--sample-seconds 10]
-//                           [--redis-every 300] [--redis-down 30] [--out DIR]
+//                           [--redis-every 300] [--redis-down 30] [--warmup-minutes W] [--out DIR]
 //
-// Reported: each series' least-squares slope per hour over the samples after the warm-up (the
-// first quarter, at most 2 minutes), the residuals' standard deviation (the noise), and the
+// Reported: each series' least-squares slope per hour over the samples after the warm-up (by
+// default the first quarter, at most 2 minutes; a long run should name a longer one before it
+// starts: the V8 heap and malloc's arenas take minutes to reach their working size), the residuals' standard deviation (the noise), and the
 // growth the slope implies over the fitted window beside that noise; answers by kind and status;
 // the Redis events; a chart. The run fails (exit 1) if any good request or frame was not answered
 // 200 (or a bad one not with its documented status), a connection broke, or the gateway died.
@@ -38,6 +39,7 @@ const { values: args } = parseArgs({
     'sample-seconds': { type: 'string', default: '10' },
     'redis-every': { type: 'string' },
     'redis-down': { type: 'string' },
+    'warmup-minutes': { type: 'string' },
     out: { type: 'string' },
   },
 });
@@ -48,16 +50,18 @@ const sampleSeconds = Number(args['sample-seconds']);
 // A short run still sees one kill and one restart, in its middle third.
 const redisEvery = Number(args['redis-every'] ?? Math.min(300, seconds / 3));
 const redisDown = Number(args['redis-down'] ?? Math.min(30, redisEvery / 2));
+const warmup = args['warmup-minutes'] === undefined ? Math.min(120, seconds / 4) : Number(args['warmup-minutes']) * 60;
 if (
   !(seconds > 0) ||
   !(rate > 0) ||
   !(wsRate >= 0) ||
   !(sampleSeconds > 0) ||
   !(redisEvery > 0) ||
-  !(redisDown > 0 && redisDown < redisEvery)
+  !(redisDown > 0 && redisDown < redisEvery) ||
+  !(warmup >= 0 && warmup < seconds)
 ) {
   console.error(
-    'usage: soak.mjs [--minutes M>0] [--rate R>0] [--ws-rate R>=0] [--sample-seconds S>0] [--redis-every S] [--redis-down S<every] [--out DIR]',
+    'usage: soak.mjs [--minutes M>0] [--rate R>0] [--ws-rate R>=0] [--sample-seconds S>0] [--redis-every S] [--redis-down S<every] [--warmup-minutes W<M] [--out DIR]',
   );
   process.exit(2);
 }
@@ -174,11 +178,14 @@ function wsLoad(perSecond) {
 // ---------------------------------------------------------------------------------------------
 // What is watched.
 
-function procRss() {
+/** RSS and its two parts: anonymous memory (heaps, malloc) and mapped files (code of node, ORT). */
+function procMemory() {
   try {
-    return Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${proc.pid}/status`, 'utf8'))[1]) * 1024;
+    const status = readFileSync(`/proc/${proc.pid}/status`, 'utf8');
+    const kb = (field) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)[1]) * 1024;
+    return { rss: kb('VmRSS'), rss_anon: kb('RssAnon'), rss_file: kb('RssFile') };
   } catch {
-    return Number.NaN;
+    return { rss: Number.NaN, rss_anon: Number.NaN, rss_file: Number.NaN };
   }
 }
 
@@ -187,8 +194,9 @@ async function sample(t0) {
   const read = (name) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
   return {
     t_s: (performance.now() - t0) / 1000,
-    rss: procRss(),
+    ...procMemory(),
     heap_used: read('nodejs_heap_size_used_bytes'),
+    heap_total: read('nodejs_heap_size_total_bytes'),
     external: read('nodejs_external_memory_bytes'),
     handles: read('nodejs_active_handles_total'),
     fds: read('process_open_fds'),
@@ -256,10 +264,12 @@ const l2 = await fetch(`${url}/metrics`)
 // ---------------------------------------------------------------------------------------------
 // The report.
 
-const warmup = Math.min(120, seconds / 4);
 const fitted = samples.filter((s) => s.t_s >= warmup);
 const SERIES = {
   rss: { label: 'RSS', unit: 'MiB', scale: MiB },
+  rss_anon: { label: 'RSS, anonymous', unit: 'MiB', scale: MiB },
+  rss_file: { label: 'RSS, mapped files', unit: 'MiB', scale: MiB },
+  heap_total: { label: 'V8 heap committed', unit: 'MiB', scale: MiB },
   heap_used: { label: 'V8 heap used', unit: 'MiB', scale: MiB },
   external: { label: 'external memory', unit: 'MiB', scale: MiB },
   handles: { label: 'active handles', unit: '', scale: 1 },
@@ -294,7 +304,7 @@ if (!alive) wrong.push('the gateway was not alive and ready at the end');
 const created = new Date().toISOString();
 const result = {
   created,
-  command: `node bench/src/soak.mjs --minutes ${args.minutes} --rate ${rate} --ws-rate ${wsRate} --sample-seconds ${sampleSeconds} --redis-every ${redisEvery} --redis-down ${redisDown}`,
+  command: `node bench/src/soak.mjs --minutes ${args.minutes} --rate ${rate} --ws-rate ${wsRate} --sample-seconds ${sampleSeconds} --redis-every ${redisEvery} --redis-down ${redisDown} --warmup-minutes ${warmup / 60}`,
   machine: machineInfo(),
   gateway: 'ortline serve, shipped defaults, L2 on redis-server',
   seconds,
@@ -359,6 +369,9 @@ const chart = svgDocument(900, [
     height: 300,
     series: [
       { name: 'RSS', color: '#1f77b4', values: samples.map((s) => s.rss / MiB) },
+      { name: 'RSS, anonymous', color: '#17becf', values: samples.map((s) => s.rss_anon / MiB) },
+      { name: 'RSS, mapped files', color: '#7f7f7f', values: samples.map((s) => s.rss_file / MiB) },
+      { name: 'V8 heap committed', color: '#d62728', values: samples.map((s) => s.heap_total / MiB) },
       { name: 'V8 heap used', color: '#ff7f0e', values: samples.map((s) => s.heap_used / MiB) },
       { name: 'external', color: '#2ca02c', values: samples.map((s) => s.external / MiB) },
     ],

@@ -50,9 +50,23 @@ describe('bench/src/soak.mjs, one minute', () => {
       expect(report.samples.length).toBeGreaterThanOrEqual(10);
       for (const s of report.samples) {
         expect(s.rss).toBeGreaterThan(s.heap_used);
+        expect(s.heap_total).toBeGreaterThanOrEqual(s.heap_used);
+        // RSS is its anonymous part (heaps, malloc) and its mapped files (code), both present.
+        expect(s.rss_anon).toBeGreaterThan(s.heap_used);
+        expect(s.rss_file).toBeGreaterThan(0);
+        expect(Math.abs(s.rss_anon + s.rss_file - s.rss)).toBeLessThan(s.rss / 20);
         expect(s.fds).toBeGreaterThan(0);
       }
-      expect(Object.keys(report.trends).sort()).toEqual(['external', 'fds', 'handles', 'heap_used', 'rss']);
+      expect(Object.keys(report.trends).sort()).toEqual([
+        'external',
+        'fds',
+        'handles',
+        'heap_total',
+        'heap_used',
+        'rss',
+        'rss_anon',
+        'rss_file',
+      ]);
       expect(readFileSync(join(out, 'latest.svg'), 'utf8')).toContain('<polyline');
     } finally {
       rmSync(out, { recursive: true, force: true });
