@@ -201,6 +201,7 @@ async function sample(t0) {
     handles: read('nodejs_active_handles_total'),
     fds: read('process_open_fds'),
     l2_connected: read('ortline_cache_l2_connected'),
+    l1_entries: read('ortline_cache_l1_entries'),
   };
 }
 
@@ -301,6 +302,12 @@ if (http.connection_errors > 0) wrong.push(`${http.connection_errors} HTTP conne
 if (http.timed_out > 0) wrong.push(`${http.timed_out} HTTP requests unanswered`);
 if (!alive) wrong.push('the gateway was not alive and ready at the end');
 
+// The L1 cache holds every new row until it reaches its bound (`cache.l1.maxEntries`; expired
+// entries stay until evicted): memory grows by design until then. When it got there tells which
+// part of a run is the steady state.
+const l1Max = Math.max(...samples.map((s) => s.l1_entries).filter(Number.isFinite));
+const l1Full = samples.find((s) => s.l1_entries === l1Max)?.t_s;
+
 const created = new Date().toISOString();
 const result = {
   created,
@@ -320,6 +327,7 @@ const result = {
   ws: { rate: wsRate, ...ws.stats },
   events,
   l2,
+  l1: { max_entries_seen: l1Max, reached_s: l1Full },
   trends,
   samples,
   failures: wrong,
@@ -331,6 +339,7 @@ const md = [
   `${f(seconds / 60, 0)} minutes, ${http.answered} HTTP answers (${rate}/s open loop) and ${ws.stats.answered} WebSocket answers (${wsRate}/s); redis-server killed ${events.filter((e) => e.event.startsWith('redis killed')).length} time(s) and started again.`,
   `Command: \`${result.command}\` (${result.machine.cpu}, ${result.machine.cores} cores, ${created.slice(0, 10)}).`,
   `Failed good requests or frames: ${wrong.length === 0 ? 'none' : wrong.join('; ')}.`,
+  `L1 cache: ${l1Max} entries at most, first reached at ${f(l1Full / 60)} min (memory grows by design until then).`,
   '',
   `| series | after warm-up (${f(warmup, 0)} s) | end | slope per hour | growth over the fitted window | noise (sd) | beyond 3x noise |`,
   '|---|---:|---:|---:|---:|---:|---|',
@@ -387,6 +396,15 @@ const chart = svgDocument(900, [
       { name: 'active handles', color: '#9467bd', values: samples.map((s) => s.handles) },
       { name: 'open fds', color: '#8c564b', values: samples.map((s) => s.fds) },
     ],
+  },
+  {
+    kind: 'line',
+    title: 'L1 cache entries (bounded by cache.l1.maxEntries)',
+    xs: minutesAxis,
+    xLabel: 'minutes',
+    yLabel: 'entries',
+    height: 220,
+    series: [{ name: 'L1 entries', color: '#bcbd22', values: samples.map((s) => s.l1_entries) }],
   },
 ]);
 writeRun(outDir, result, { md, svg: chart });

@@ -56,7 +56,13 @@ describe('bench/src/soak.mjs, one minute', () => {
         expect(s.rss_file).toBeGreaterThan(0);
         expect(Math.abs(s.rss_anon + s.rss_file - s.rss)).toBeLessThan(s.rss / 20);
         expect(s.fds).toBeGreaterThan(0);
+        expect(s.l1_entries).toBeGreaterThanOrEqual(0);
       }
+      // New rows fill the L1 cache as the run goes.
+      expect(report.samples.at(-1).l1_entries).toBeGreaterThan(report.samples[0].l1_entries);
+      expect(report.l1.max_entries_seen).toBe(
+        Math.max(...report.samples.map((s: { l1_entries: number }) => s.l1_entries)),
+      );
       expect(Object.keys(report.trends).sort()).toEqual([
         'external',
         'fds',
