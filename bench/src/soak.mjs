@@ -12,6 +12,9 @@
 //
 //   node bench/src/soak.mjs [--minutes 30] [--rate 300] [--ws-rate 100] [--sample-seconds 10]
 //                           [--redis-every 300] [--redis-down 30] [--warmup-minutes W] [--out DIR]
+//                           [--max-event-loop-delay-ms MS]
+// (the last passed to `ortline serve`: a run sharing its cores with other work, as the tests' one
+// minute does, may starve the event loop long enough that the gateway sheds, as it should.)
 //
 // Reported: each series' least-squares slope per hour over the samples after the warm-up (by
 // default the first quarter, at most 2 minutes; a long run should name a longer one before it
@@ -40,6 +43,7 @@ const { values: args } = parseArgs({
     'redis-every': { type: 'string' },
     'redis-down': { type: 'string' },
     'warmup-minutes': { type: 'string' },
+    'max-event-loop-delay-ms': { type: 'string' },
     out: { type: 'string' },
   },
 });
@@ -79,7 +83,10 @@ process.on('exit', () => {
   for (const c of children) c.kill('SIGKILL');
   redis?.proc.kill('SIGKILL');
 });
-const { url, proc } = await startServe(['--no-log-requests'], { env: { REDIS_URL: redis.url }, children });
+const serveArgs = ['--no-log-requests'];
+if (args['max-event-loop-delay-ms'] !== undefined)
+  serveArgs.push('--max-event-loop-delay-ms', args['max-event-loop-delay-ms']);
+const { url, proc } = await startServe(serveArgs, { env: { REDIS_URL: redis.url }, children });
 const port = Number(new URL(url).port);
 
 // ---------------------------------------------------------------------------------------------
