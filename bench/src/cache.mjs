@@ -27,6 +27,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { activeModelDir, machineInfo, median, repoRoot } from './common.mjs';
+import { metricSum } from './probe.mjs';
 import { redisAvailable, startRedis } from './redis.mjs';
 import { startServe } from './serve.mjs';
 
@@ -323,24 +324,17 @@ function wrk(url, script, seconds) {
   };
 }
 
-function sample(text, name, labels = {}) {
-  let sum = 0;
-  for (const m of text.matchAll(new RegExp(`^${name}\\{([^}]*)\\} (\\S+)$`, 'gm'))) {
-    if (Object.entries(labels).every(([k, v]) => m[1].includes(`${k}="${v}"`))) sum += Number(m[2]);
-  }
-  return sum;
-}
 async function counters(url) {
   const t = await (await fetch(`${url}/metrics`)).text();
   return {
-    l1Hits: sample(t, 'ortline_cache_hits_total', { tier: 'l1' }),
-    l2Hits: sample(t, 'ortline_cache_hits_total', { tier: 'l2' }),
-    scored: sample(t, 'ortline_rows_scored_total'),
-    batchSum: sample(t, 'ortline_batch_rows_sum'),
-    batchCount: sample(t, 'ortline_batch_rows_count'),
-    requests: sample(t, 'ortline_request_duration_seconds_count', { route: 'v1_predict', status: '200' }),
-    l2Failures: sample(t, 'ortline_cache_errors_total', { op: 'lookup' }),
-    breakerOpens: sample(t, 'ortline_cache_breaker_transitions_total', { to: 'open' }),
+    l1Hits: metricSum(t, 'ortline_cache_hits_total', { tier: 'l1' }),
+    l2Hits: metricSum(t, 'ortline_cache_hits_total', { tier: 'l2' }),
+    scored: metricSum(t, 'ortline_rows_scored_total'),
+    batchSum: metricSum(t, 'ortline_batch_rows_sum'),
+    batchCount: metricSum(t, 'ortline_batch_rows_count'),
+    requests: metricSum(t, 'ortline_request_duration_seconds_count', { route: 'v1_predict', status: '200' }),
+    l2Failures: metricSum(t, 'ortline_cache_errors_total', { op: 'lookup' }),
+    breakerOpens: metricSum(t, 'ortline_cache_breaker_transitions_total', { to: 'open' }),
   };
 }
 

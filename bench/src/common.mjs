@@ -1,12 +1,25 @@
 // Shared by the benchmarks: where things are, what machine this is, small statistics.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { scanRepository } from '@ortline/gateway';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+/** A TCP port free on loopback now (closed again before it resolves). */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
 
 /** models/<name>/<version> that the gateway serves: the registry's own rule (ACTIVE, else the highest). */
 export function activeModelDir(name) {

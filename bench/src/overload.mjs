@@ -13,7 +13,7 @@
 // whether the gateway was still alive and ready after. Targets (not asserted: these machines are
 // noisy): answered requests' p99 under the deadline, refusals within 1 ms of server time, bounded
 // memory, no crash. The run fails (exit 1) only if the gateway died or a connection broke.
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -21,6 +21,7 @@ import { churnParity, machineInfo, repoRoot, writeRun } from './common.mjs';
 import { treeCpuSeconds } from './cpu.mjs';
 import { closedLoop, httpRequest, openLoop } from './openloop.mjs';
 import { overloadMarkdown } from './overload-report.mjs';
+import { procMemory } from './probe.mjs';
 import { startServe } from './serve.mjs';
 
 const { values: args } = parseArgs({
@@ -63,10 +64,7 @@ const { url, proc } = await startServe(['--no-cache-l1-enabled', '--no-log-reque
 const port = Number(new URL(url).port);
 const config = await (await fetch(`${url}/v1/models/churn`)).json().catch(() => ({}));
 
-function rssMiB() {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${proc.pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : Number.NaN;
-}
+const rssMiB = () => procMemory(proc.pid).rss / (1024 * 1024);
 
 /**
  * The v1 predict histogram, summed over versions ({ status: { le: count } }), and the requests

@@ -1,18 +1,7 @@
 // A real redis-server (Debian's binary) for the benchmarks that use the L2 tier: on a free port
 // of loopback, no persistence, LRU past 512 MB; started again on the same port after a kill.
 import { spawn, spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
-
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from './common.mjs';
 
 export const redisAvailable = () => spawnSync('redis-server', ['--version']).error === undefined;
 

@@ -22,13 +22,13 @@
 // growth the slope implies over the fitted window beside that noise; answers by kind and status;
 // the Redis events; a chart. The run fails (exit 1) if any good request or frame was not answered
 // 200 (or a bad one not with its documented status), a connection broke, or the gateway died.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pack, unpack } from 'msgpackr';
 import WebSocket from 'ws';
 import { churnParity, machineInfo, repoRoot, writeRun } from './common.mjs';
 import { httpGet, httpRequest, openLoop } from './openloop.mjs';
+import { metricSum, procMemory } from './probe.mjs';
 import { redisAvailable, startRedis } from './redis.mjs';
 import { startServe } from './serve.mjs';
 import { fitLine } from './stats.mjs';
@@ -185,23 +185,12 @@ function wsLoad(perSecond) {
 // ---------------------------------------------------------------------------------------------
 // What is watched.
 
-/** RSS and its two parts: anonymous memory (heaps, malloc) and mapped files (code of node, ORT). */
-function procMemory() {
-  try {
-    const status = readFileSync(`/proc/${proc.pid}/status`, 'utf8');
-    const kb = (field) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)[1]) * 1024;
-    return { rss: kb('VmRSS'), rss_anon: kb('RssAnon'), rss_file: kb('RssFile') };
-  } catch {
-    return { rss: Number.NaN, rss_anon: Number.NaN, rss_file: Number.NaN };
-  }
-}
-
 async function sample(t0) {
   const text = await (await fetch(`${url}/metrics`)).text();
-  const read = (name) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+  const read = (name) => metricSum(text, name, {}, Number.NaN);
   return {
     t_s: (performance.now() - t0) / 1000,
-    ...procMemory(),
+    ...procMemory(proc.pid),
     heap_used: read('nodejs_heap_size_used_bytes'),
     heap_total: read('nodejs_heap_size_total_bytes'),
     external: read('nodejs_external_memory_bytes'),
@@ -259,14 +248,11 @@ const alive =
 /** The L2 tier over the run: rows it answered, failed Redis calls, rows sent past it (breaker open, not connected). */
 const l2 = await fetch(`${url}/metrics`)
   .then((r) => r.text())
-  .then((text) => {
-    const sum = (re) => [...text.matchAll(re)].reduce((a, m) => a + Number(m[1]), 0);
-    return {
-      hits: sum(/^ortline_cache_hits_total\{[^}]*tier="l2"[^}]*\} (\S+)$/gm),
-      errors: sum(/^ortline_cache_errors_total\{[^}]*\} (\S+)$/gm),
-      skipped: sum(/^ortline_cache_l2_skipped_total\{[^}]*\} (\S+)$/gm),
-    };
-  })
+  .then((text) => ({
+    hits: metricSum(text, 'ortline_cache_hits_total', { tier: 'l2' }),
+    errors: metricSum(text, 'ortline_cache_errors_total'),
+    skipped: metricSum(text, 'ortline_cache_l2_skipped_total'),
+  }))
   .catch(() => undefined);
 
 // ---------------------------------------------------------------------------------------------

@@ -7,9 +7,8 @@
 //   uws-echo     the ceiling: uWebSockets.js that parses the JSON, answers a constant
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { activeModelDir, repoRoot } from './common.mjs';
+import { activeModelDir, freePort, repoRoot } from './common.mjs';
 import { treePids } from './cpu.mjs';
 
 const gatewayBin = join(repoRoot, 'packages/gateway/bin/ortline.js');
@@ -28,16 +27,6 @@ export function gatewayHasL1() {
 
 export function gatewayBuilt() {
   return existsSync(join(repoRoot, 'packages/gateway/dist/cli.js'));
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
 }
 
 /**
