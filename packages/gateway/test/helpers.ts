@@ -106,6 +106,13 @@ export async function startChildOn(
 }
 
 /**
+ * In process, the test's own client shares the gateway's event loop: a burst of requests it sends
+ * makes the loop late and the gateway would shed them as overload. Tests of shedding set
+ * `maxEventLoopDelayMs` themselves (pressure.test.ts).
+ */
+const IN_PROCESS = { host: '127.0.0.1', port: 0, maxEventLoopDelayMs: 0 } as const;
+
+/**
  * The gateway in this process over a fresh churnRepository (`edit` may change its files first);
  * `close` stops it and removes the folder.
  */
@@ -120,7 +127,7 @@ export async function startInProcessOn(
   try {
     edit?.(root);
     gateway = await startGateway({
-      overrides: { host: '127.0.0.1', port: 0, modelsDir: root, log: { level: 'silent' }, ...overrides },
+      overrides: { ...IN_PROCESS, modelsDir: root, log: { level: 'silent' }, ...overrides },
     });
   } catch (err) {
     cleanup();
@@ -165,8 +172,7 @@ export async function startInProcess(
   const models = testModelsDir();
   const gateway = await startGateway({
     overrides: {
-      host: '127.0.0.1',
-      port: 0,
+      ...IN_PROCESS,
       modelsDir: models.dir,
       ...overrides,
       log: { level: 'silent', ...(overrides.log ?? {}) },

@@ -45,7 +45,8 @@ export class LoopLag {
   }
 }
 
-export type ShedReason = 'event_loop' | 'queue_time' | 'queue_rows';
+export const SHED_REASONS = ['event_loop', 'queue_time', 'queue_rows'] as const;
+export type ShedReason = (typeof SHED_REASONS)[number];
 
 export interface Shedder {
   /** Undefined when `maxEventLoopDelayMs` is 0 (off). */

@@ -3,11 +3,12 @@
 // connections and held-back answers.
 import { type IntervalHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { SHED_REASONS, type ShedReason } from '../http/pressure.js';
 
 export function runtimeMetrics(
   registry: Registry,
   wsPending: () => number,
-): { wsConnections(delta: number): void; shed(reason: string): void; close(): void } {
+): { wsConnections(delta: number): void; shed(reason: ShedReason): void; close(): void } {
   const ws = new Gauge({
     name: 'ortline_ws_connections',
     help: 'Open WebSocket connections on /v1/stream.',
@@ -28,7 +29,7 @@ export function runtimeMetrics(
     labelNames: ['reason'] as const,
     registers: [registry],
   });
-  for (const reason of ['event_loop', 'queue_time', 'queue_rows']) shed.inc({ reason }, 0);
+  for (const reason of SHED_REASONS) shed.inc({ reason }, 0);
 
   const loop: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();

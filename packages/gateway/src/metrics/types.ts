@@ -2,6 +2,7 @@
 // Names carry their unit; per-model series carry {model, version}.
 import type { WindowSnapshot } from '@ortline/monitor';
 import type { BreakerState } from '../cache/breaker.js';
+import type { ShedReason } from '../http/pressure.js';
 import type { LiveInstruments } from './live.js';
 
 /** Label values of one model version, created once when it is loaded. */
@@ -124,7 +125,7 @@ export interface Metrics {
   readonly l2: L2Metric;
   wsConnections(delta: number): void;
   /** A scoring request refused before its body was parsed (http/pressure.ts), by reason. */
-  shed(reason: string): void;
+  shed(reason: ShedReason): void;
   /** The instruments the live statistics read (metrics/live.ts); undefined when metrics are off. */
   readonly live: LiveInstruments | undefined;
   render(): Promise<string>;
