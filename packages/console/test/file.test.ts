@@ -3,6 +3,7 @@
 // messages, and the downloaded file all match what the API answers for the same rows.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../../gateway/test/helpers.js';
 import { parseCsv } from '../src/csv.js';
@@ -36,6 +37,15 @@ function record(cells: string[]): Record<string, unknown> {
     r[c] = NUMERIC.has(c) && Number.isFinite(Number(v)) ? Number(v) : v;
   });
   return r;
+}
+
+/**
+ * The input is disabled until the chosen version's schema has loaded, and a file set before then
+ * is ignored (Playwright sets files on a disabled input all the same): wait for it.
+ */
+async function chooseFile(page: Page, name: string, text: string): Promise<void> {
+  await page.locator('#csv-file:enabled').waitFor();
+  await page.getByLabel('CSV file').setInputFiles({ name, mimeType: 'text/csv', buffer: Buffer.from(text) });
 }
 
 let app: Console;
@@ -75,17 +85,37 @@ describe('Score a file', () => {
     }
 
     const { page, complaints, screenshot } = await app.open('file');
-    const predicts: string[] = [];
+    // Each request's fate, so that a run that never finishes says which request it waits for.
+    const predicts: { url: string; sent: number; outcome: string }[] = [];
+    const started = performance.now();
+    const since = () => Math.round(performance.now() - started);
     page.on('request', (r) => {
-      if (r.method() === 'POST' && r.url().endsWith('/predict')) predicts.push(r.url());
+      if (r.method() !== 'POST' || !r.url().endsWith('/predict')) return;
+      const entry = { url: r.url(), sent: since(), outcome: 'pending' };
+      predicts.push(entry);
+      r.response().then(
+        (res) => {
+          entry.outcome = `${res?.status()} at ${since()} ms`;
+        },
+        (err: Error) => {
+          entry.outcome = `failed at ${since()} ms: ${err.message}`;
+        },
+      );
     });
-    await page
-      .getByLabel('CSV file')
-      .setInputFiles({ name: 'customers.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+    page.on('requestfailed', (r) => complaints.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
+    await chooseFile(page, 'customers.csv', csv);
     await expect.poll(() => page.getByTestId('file-summary').textContent()).toContain('500 rows, id column customerID');
     expect(await page.getByTestId('file-summary').textContent()).toContain('not sent: Churn');
     await page.getByRole('button', { name: 'Score 500 rows' }).click();
-    await page.getByRole('table', { name: 'Rows per risk category' }).waitFor();
+    await page
+      .getByRole('table', { name: 'Rows per risk category' })
+      .waitFor()
+      .catch(async (err: Error) => {
+        const progress = await page.getByTestId('progress-text').textContent();
+        throw new Error(
+          `${err.message}\nprogress: ${progress}\nrequests: ${JSON.stringify(predicts)}\ncomplaints: ${JSON.stringify(complaints)}`,
+        );
+      });
     expect(await page.getByTestId('progress-text').textContent()).toBe('500 of 500 rows');
     expect(await page.locator('#progress').evaluate((p) => (p as unknown as { value: number }).value)).toBe(500);
     // Three requests of at most 200 rows, and each one with a broken row once more without it.
@@ -150,9 +180,7 @@ describe('Score a file', () => {
       if (r.method() === 'POST') predicts.push(r.url());
     });
     const broken = `${lines[0]}\r\n${lines[1]}\r\n7590-X,"Female,0\r\n`;
-    await page
-      .getByLabel('CSV file')
-      .setInputFiles({ name: 'bad.csv', mimeType: 'text/csv', buffer: Buffer.from(broken) });
+    await chooseFile(page, 'bad.csv', broken);
     await expect.poll(() => page.getByRole('alert').textContent()).toContain('line 3: a quoted field is never closed');
     expect(await page.getByRole('button', { name: /^Score/ }).count()).toBe(0);
     expect(predicts).toEqual([]);

@@ -40,6 +40,9 @@ export async function startConsole(
     browser,
     async open(path, viewport = { width: 1280, height: 900 }) {
       const page = await browser.newPage({ viewport, acceptDownloads: true });
+      // Playwright waits without limit by default; a bounded wait fails naming what it waited
+      // for, well before the test's own timeout would fail it naming nothing.
+      page.setDefaultTimeout(15_000);
       const complaints: string[] = [];
       page.on('console', (m) => {
         if (m.type() === 'error') complaints.push(`console: ${m.text()}`);
