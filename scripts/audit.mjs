@@ -8,7 +8,7 @@
 // A registry that does not answer audit queries (some mirrors and proxies do not) is reported as
 // "not audited" and does not fail the run; `--require` makes it fail (exit 2).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -82,7 +82,11 @@ function pipReport() {
     execFileSync(python, ['-m', 'pip', 'freeze', '--disable-pip-version-check'], { encoding: 'utf8' }),
   );
   // Pinned and installed already: no resolution, no second environment.
-  return runJson(pipAudit, ['-r', frozen, '--no-deps', '--disable-pip', '--progress-spinner', 'off', '-f', 'json']);
+  try {
+    return runJson(pipAudit, ['-r', frozen, '--no-deps', '--disable-pip', '--progress-spinner', 'off', '-f', 'json']);
+  } finally {
+    rmSync(frozen, { force: true });
+  }
 }
 
 function main() {

@@ -2,10 +2,11 @@
 // scripts/install-deploy-tools.sh), rendering the chart, reading YAML, and the pieces of the
 // gateway's own configuration code the tests check the chart against.
 import { type SpawnSyncOptions, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { OPTIONS, type OptionSpec } from '../../packages/gateway/src/config/options.js';
 
@@ -48,7 +49,17 @@ export function requireTools(): void {
     throw new Error(`missing in ${TOOLS}/bin: ${missing.join(', ')}; run: bash scripts/install-deploy-tools.sh`);
 }
 
-export const tmpDir = (): string => mkdtempSync(join(tmpdir(), 'ortline-charts-'));
+// Scratch folders, removed after the test file that made them (each file evaluates this module
+// afresh, so the hook is registered on every file that imports it).
+const scratch: string[] = [];
+afterAll(() => {
+  for (const dir of scratch.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+export function tmpDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'ortline-charts-'));
+  scratch.push(dir);
+  return dir;
+}
 
 // ---------------------------------------------------------------------------------------------
 // YAML, with the yaml package (a dev dependency; no Python in the chart tests).

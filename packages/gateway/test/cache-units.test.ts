@@ -1,11 +1,11 @@
 // The cache tiers' parts without a server or Redis: keys, L1 bounds, the circuit breaker, the
 // per-request directives, and the cache options of the configuration.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FeatureSchema, type FeatureSpec, type TensorInfo } from '@ortline/scorer';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { type BreakerState, CircuitBreaker } from '../src/cache/breaker.js';
 import { directiveOf, frameDirective } from '../src/cache/directive.js';
 import { RowKeys } from '../src/cache/key.js';
@@ -228,6 +228,7 @@ describe('cache configuration', () => {
 
   it('takes nested groups from a config file, JSON objects from flags, and validates them', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ortline-cache-config-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const file = join(dir, 'c.json');
     writeFileSync(
       file,

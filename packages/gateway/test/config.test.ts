@@ -1,9 +1,9 @@
 // Configuration: one table of defaults, strict validation, precedence, frozen result, CONFIG.md
 // generated from the table, CLI flags derived from it. No model needed.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { parseArgs } from '../src/cli.js';
 import { ConfigError, defaultConfig, OPTIONS, renderConfigMarkdown, resolveConfig } from '../src/index.js';
 import { packageDir } from './helpers.js';
@@ -47,6 +47,7 @@ describe('validation', () => {
 describe('precedence: defaults < file < env < flags < overrides', () => {
   it('takes each value from the highest source that sets it', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ortline-config-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const file = join(dir, 'config.json');
     writeFileSync(
       file,
@@ -68,6 +69,7 @@ describe('precedence: defaults < file < env < flags < overrides', () => {
 
   it('reports a config file that is not JSON, or not there', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ortline-config-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     writeFileSync(join(dir, 'bad.json'), '{port: 1}');
     expect(() => resolveConfig({ file: join(dir, 'bad.json') })).toThrow(/not valid JSON/);
     expect(() => resolveConfig({ file: join(dir, 'missing.json') })).toThrow(/cannot read/);

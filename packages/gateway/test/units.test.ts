@@ -1,10 +1,10 @@
 // The gateway's pure parts, without a model: OIP tensor decoding and encoding, answers and risk
 // bands, the repository scan, content negotiation, the error table, the request histogram.
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { InputPlan } from '@ortline/scorer';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { toClientError } from '../src/errors.js';
 import { JSON_FORMAT, MSGPACK_FORMAT, requestFormat, responseFormat, UNSUPPORTED } from '../src/http/codec.js';
 import { FastHistogram } from '../src/metrics/fast-histogram.js';
@@ -324,6 +324,7 @@ describe('answers', () => {
 describe('model repository scan', () => {
   function repo(layout: Record<string, string>) {
     const dir = mkdtempSync(join(tmpdir(), 'ortline-repo-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     for (const [path, content] of Object.entries(layout)) {
       mkdirSync(join(dir, path, '..'), { recursive: true });
       writeFileSync(join(dir, path), content);
