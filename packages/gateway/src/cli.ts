@@ -1,7 +1,8 @@
-// `ortline serve | config | models | pull | drift-report | help`. Flags come from the option table
-// (config/options.ts); `models` is a client of a running gateway's admin API (cli-models.ts),
-// `pull` of an MLflow Model Registry (cli-pull.ts; loaded on use: it needs the native scorer),
-// `drift-report` reads traffic logs (cli-drift-report.ts).
+// `ortline serve | config | models | pull | drift-report | score | help`. Flags come from the
+// option table (config/options.ts); `models` is a client of a running gateway's admin API
+// (cli-models.ts), `pull` of an MLflow Model Registry (cli-pull.ts; loaded on use: it needs the
+// native scorer), `drift-report` reads traffic logs (cli-drift-report.ts), `score` scores a file
+// (cli-score.ts, also loaded on use).
 import { type ParseArgsConfig, parseArgs as parseArgsWithNode } from 'node:util';
 import { modelsCommand } from './cli-models.js';
 import { renderConfigMarkdown } from './config/doc.js';
@@ -104,6 +105,8 @@ function usage(): string {
     '                                 (ortline pull --help)',
     '  ortline drift-report ...       drift of a version over traffic logs, as an HTML page',
     '                                 (ortline drift-report --help)',
+    '  ortline score ...              every row of a CSV file scored by one version, to a CSV file',
+    '                                 (ortline score --help)',
     '',
     'Flags (every option; see CONFIG.md):',
     '  -c, --config <file>            JSON config file (also ORTLINE_CONFIG)',
@@ -140,6 +143,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   if (argv[0] === 'models') return modelsCommand(argv.slice(1), env);
   if (argv[0] === 'pull') return (await import('./cli-pull.js')).pullCommand(argv.slice(1), env);
   if (argv[0] === 'drift-report') return (await import('./cli-drift-report.js')).driftReportCommand(argv.slice(1));
+  if (argv[0] === 'score') return (await import('./cli-score.js')).scoreCommand(argv.slice(1));
   let args: ParsedArgs;
   let config: GatewayConfig;
   try {

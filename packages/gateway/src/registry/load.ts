@@ -10,6 +10,7 @@ import type { CacheTiers } from '../cache/tiers.js';
 import type { GatewayConfig } from '../config/options.js';
 import type { Metrics } from '../metrics/index.js';
 import {
+  type AnswerFields,
   AnswerRenderer,
   ModelCardError,
   type PredictionIds,
@@ -30,23 +31,14 @@ export async function loadVersion(
   cache: CacheTiers | undefined,
 ): Promise<ModelVersion> {
   const where = `${name}/${v.version}`;
-  let card: ModelCard = {};
-  if (v.cardPath) {
-    try {
-      card = JSON.parse(readFileSync(v.cardPath, 'utf8')) as ModelCard;
-    } catch (err) {
-      throw new Error(`${where}/model.json: ${(err as Error).message}`, { cause: err });
-    }
-  }
+  const card = readCard(v.cardPath, where);
   const model = await Model.load(v.onnxPath, {
     sessions: config.model.sessions,
     intraOpThreads: config.model.intraOpThreads,
   });
   try {
     const fields = parseAnswerFields(card.answer, `${where}/model.json`);
-    const featureNames = new Set((card.features ?? []).map((f) => f.name).concat(model.inputs.map((i) => i.name)));
-    // The card's own id field first, then the configured ones: records of any model may carry them.
-    const passthrough = [...new Set([fields.id, ...config.passthroughFields])].filter((f) => !featureNames.has(f));
+    const passthrough = idFieldsOf(card, model, fields, config.passthroughFields);
     const schema = FeatureSchema.fromModel(model, card, { passthrough });
     const labels = { model: name, version: v.version };
     const batcher = new Batcher(model, schema, {
@@ -98,6 +90,30 @@ export async function loadVersion(
     model.close();
     throw err;
   }
+}
+
+/** A version's model.json, or an empty card when it has none. */
+export function readCard(cardPath: string | undefined, where: string): ModelCard {
+  if (!cardPath) return {};
+  try {
+    return JSON.parse(readFileSync(cardPath, 'utf8')) as ModelCard;
+  } catch (err) {
+    throw new Error(`${where}/model.json: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/**
+ * Record fields that carry an id, not a feature: the card's own id field first, then the
+ * configured ones (records of any model may carry them).
+ */
+export function idFieldsOf(
+  card: ModelCard,
+  model: Pick<Model, 'inputs'>,
+  fields: AnswerFields,
+  configured: readonly string[],
+): string[] {
+  const featureNames = new Set((card.features ?? []).map((f) => f.name).concat(model.inputs.map((i) => i.name)));
+  return [...new Set([fields.id, ...configured])].filter((f) => !featureNames.has(f));
 }
 
 /** The version's drift window, or null when its card has no reference; a broken reference fails the card. */

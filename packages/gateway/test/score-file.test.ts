@@ -1,0 +1,226 @@
+// Scoring a file (`ortline score`): 600 rows of the training data, a few broken on purpose, give
+// in input order the answers the HTTP API gives for the same rows, whatever the batch size; the
+// broken rows land in the reject file with the API's messages and their lines; the exit code says
+// whether any row was rejected; unusable inputs fail naming why.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CsvReader } from '../src/bulk/csv-reader.js';
+import { csvLine } from '../src/bulk/csv-writer.js';
+import { type BulkModel, loadBulkModel } from '../src/bulk/model.js';
+import { scoreFile } from '../src/bulk/score-file.js';
+import { bundledChurn, ensureBuilt, packageDir, postJson, repoRoot, startInProcess } from './helpers.js';
+
+const NUMERIC = new Set(['SeniorCitizen', 'tenure', 'MonthlyCharges', 'TotalCharges']);
+const source = readFileSync(join(repoRoot, 'models/training/data/telco-churn.csv'), 'utf8').trim().split(/\r?\n/);
+const header = source[0]!.split(',');
+const col = (name: string) => header.indexOf(name);
+
+/** 600 data rows; the edits say what each changed row tests. */
+const rows = source.slice(1, 601).map((l) => l.split(','));
+rows[5]![col('tenure')] = '-3'; // out of range
+rows[17]![col('Contract')] = 'Weekly'; // not a category
+rows[17]![col('gender')] = 'X'; // and a second bad field in the same row
+rows[40]!.pop(); // one field short
+rows[60]![col('customerID')] = '60,"sixty"'; // an id that needs quoting
+rows[80]![col('Partner')] = ' Yes '; // white space around a value is not part of it
+rows[81]![col('TotalCharges')] = ''; // an empty optional cell: the model's default
+const BAD = [5, 17, 40];
+const text = [header, ...rows].map((r) => csvLine(r)).join('');
+
+/** The record an API client would send for a row: trimmed cells, numbers as numbers, blanks left out. */
+function record(cells: readonly string[]): Record<string, unknown> {
+  const r: Record<string, unknown> = {};
+  header.forEach((c, i) => {
+    const v = (cells[i] ?? '').trim();
+    if (c === 'Churn' || v === '') return;
+    r[c] = NUMERIC.has(c) && Number.isFinite(Number(v)) ? Number(v) : v;
+  });
+  return r;
+}
+
+function readCsv(path: string): string[][] {
+  const r = new CsvReader();
+  return [...r.push(readFileSync(path, 'utf8')), ...r.end()].map((x) => x.fields);
+}
+
+let work: string;
+let input: string;
+let model: BulkModel;
+/** Per data row: the API's answer, or its 422 issues. */
+const api = new Map<number, { probability?: number; risk?: string; issues?: unknown[] }>();
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), 'ortline-score-'));
+  input = join(work, 'customers.csv');
+  writeFileSync(input, text);
+  const gw = await startInProcess();
+  try {
+    for (let i = 0; i < rows.length; i++) {
+      if (i === 40) continue; // a short row is the file's problem, not one the API sees
+      const r = await postJson(`${gw.url}/v1/models/churn/versions/1/predict`, { instances: [record(rows[i]!)] });
+      if (r.status === 200) {
+        const p = r.json.predictions[0];
+        api.set(i, { probability: p.churn_probability, risk: p.risk_category });
+      } else {
+        expect(r.status).toBe(422);
+        api.set(i, {
+          issues: r.json.error.details.issues.map((x: { field: string; code: string; message: string }) => ({
+            field: x.field,
+            code: x.code,
+            message: x.message.replace(/^row \d+: /, ''),
+          })),
+        });
+      }
+    }
+  } finally {
+    await gw.close();
+  }
+  model = await loadBulkModel(bundledChurn('1'), { batchRows: 64 });
+});
+
+afterAll(async () => {
+  await model?.close();
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+describe('scoreFile', () => {
+  it("answers every good row in input order as the HTTP API does, and rejects the bad ones with the API's messages", async () => {
+    const output = join(work, 'scored.csv');
+    const summary = await scoreFile(model, { input, output, batchRows: 64 });
+    expect(summary).toMatchObject({ rows: 600, scored: 597, rejected: 3, idColumn: 'customerID', ignored: ['Churn'] });
+    expect(summary.rejects).toBe(join(work, 'scored.rejects.csv'));
+
+    const [head, ...scored] = readCsv(output);
+    expect(head).toEqual(['customerID', 'churn_probability', 'risk_category', 'model_version']);
+    const good = rows.map((_, i) => i).filter((i) => !BAD.includes(i));
+    expect(scored.map((r) => r[0])).toEqual(good.map((i) => rows[i]![0]!.trim()));
+    scored.forEach((r, k) => {
+      const want = api.get(good[k]!)!;
+      expect(want.probability, `row ${good[k]}`).toBeDefined();
+      expect(r.slice(1)).toEqual([String(want.probability), want.risk, '1']);
+    });
+
+    const [rejectHead, ...rejected] = readCsv(summary.rejects);
+    expect(rejectHead).toEqual([...header, 'reject_line', 'reject_errors']);
+    expect(rejected.map((r) => r.at(-2))).toEqual(BAD.map((i) => String(i + 2)));
+    for (const [k, i] of BAD.entries()) {
+      const errors = JSON.parse(rejected[k]!.at(-1)!);
+      if (i === 40) {
+        const message = `${header.length - 1} fields where the header has ${header.length}`;
+        expect(errors).toEqual([{ field: '(row)', code: 'field_count', message }]);
+      } else expect(errors).toEqual(api.get(i)!.issues);
+      // The row as it was, so that it can be mended and scored again.
+      expect(rejected[k]!.slice(0, rows[i]!.length)).toEqual(rows[i]);
+    }
+  });
+
+  it('gives the same file whatever the batch size, one row at a time included', async () => {
+    const outputs: string[] = [];
+    for (const batchRows of [1, 7, 4096]) {
+      const output = join(work, `scored-${batchRows}.csv`);
+      await scoreFile(model, { input, output, batchRows });
+      outputs.push(readFileSync(output, 'utf8'));
+    }
+    expect(outputs[1]).toBe(outputs[0]);
+    expect(outputs[2]).toBe(outputs[0]);
+  });
+
+  it('numbers the rows when the file has no id column', async () => {
+    const plain = join(work, 'no-id.csv');
+    const keep = header.map((_, i) => i).filter((i) => header[i] !== 'customerID');
+    writeFileSync(plain, [header, ...rows.slice(0, 3)].map((r) => csvLine(keep.map((i) => r[i]!))).join(''));
+    const output = join(work, 'no-id-scored.csv');
+    const summary = await scoreFile(model, { input: plain, output });
+    expect(summary.idColumn).toBeNull();
+    const out = readCsv(output);
+    expect(out.map((r) => r[0])).toEqual(['row', '1', '2', '3']);
+    expect(out.slice(1).map((r) => Number(r[1]))).toEqual([0, 1, 2].map((i) => api.get(i)!.probability));
+  });
+});
+
+describe('ortline score', () => {
+  const bin = join(packageDir, 'bin', 'ortline.js');
+  const score = (...args: string[]) => spawnSync(process.execPath, [bin, 'score', ...args], { encoding: 'utf8' });
+  beforeAll(() => ensureBuilt());
+
+  it('exits 3 when rows were rejected, 0 when none were, and sums up on stderr', () => {
+    const r = score('--model', bundledChurn('1'), input, '-o', join(work, 'cli.csv'));
+    expect(r.status).toBe(3);
+    expect(r.stderr).toMatch(/600 rows, 597 scored, 3 rejected in [\d.]+ s \(\d+ rows\/s\)/);
+    expect(r.stderr).toContain(`rejects: ${join(work, 'cli.rejects.csv')}`);
+    expect(r.stderr).toContain('not sent: Churn');
+    expect(readFileSync(join(work, 'cli.csv'), 'utf8')).toBe(readFileSync(join(work, 'scored-7.csv'), 'utf8'));
+
+    const clean = join(work, 'clean.csv');
+    writeFileSync(clean, [header, ...rows.slice(0, 5)].map((r) => csvLine(r)).join(''));
+    const ok = score(
+      '--model',
+      bundledChurn('1'),
+      clean,
+      '-o',
+      join(work, 'clean-out.csv'),
+      '--rejects',
+      join(work, 'r.csv'),
+    );
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(ok.stderr).toMatch(/5 rows, 5 scored, 0 rejected/);
+    expect(readFileSync(join(work, 'r.csv'), 'utf8')).toBe(csvLine([...header, 'reject_line', 'reject_errors']));
+  });
+
+  it('fails (exit 1) naming what makes the input unusable, before scoring anything', () => {
+    const cases: [string, string, RegExp][] = [
+      [
+        'no-tenure.csv',
+        source
+          .map((l) =>
+            l
+              .split(',')
+              .filter((_, i) => i !== col('tenure'))
+              .join(','),
+          )
+          .join('\n'),
+        /MISSING_COLUMNS .*tenure/,
+      ],
+      [
+        'broken.csv',
+        `${source[0]}\n${source[1]}\n"unclosed,1\n`,
+        /MALFORMED_CSV .*line 3: a quoted field is never closed/,
+      ],
+      ['twice.csv', `${source[0]},tenure\n`, /DUPLICATE_COLUMN .*"tenure"/],
+      ['empty.csv', '', /EMPTY_INPUT/],
+    ];
+    for (const [name, body, message] of cases) {
+      writeFileSync(join(work, name), body);
+      const r = score('--model', bundledChurn('1'), join(work, name), '-o', join(work, `out-${name}`));
+      expect(r.status, name).toBe(1);
+      expect(r.stderr, name).toMatch(message);
+    }
+    const missing = score('--model', bundledChurn('1'), join(work, 'nope.csv'), '-o', join(work, 'x.csv'));
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toMatch(/UNREADABLE_INPUT .*nope\.csv/);
+    const same = score('--model', bundledChurn('1'), input, '-o', input);
+    expect(same.status).toBe(1);
+    expect(same.stderr).toMatch(/SAME_FILE/);
+    expect(readFileSync(input, 'utf8')).toBe(text);
+    const notModel = score('--model', work, input, '-o', join(work, 'x.csv'));
+    expect(notModel.status).toBe(1);
+    expect(notModel.stderr).toMatch(/UNKNOWN_MODEL .*no model\.onnx/);
+  });
+
+  it('exits 2 with the usage for a wrong invocation', () => {
+    for (const args of [
+      [input, '-o', 'x.csv'],
+      ['--model', bundledChurn('1'), '-o', 'x.csv'],
+      ['--model', bundledChurn('1'), input, '-o', 'x.csv', '--batch-rows', '0'],
+      ['--model', bundledChurn('1'), input, '-o', 'x.json'],
+      ['--model', bundledChurn('1'), input, '-o', 'x.csv', '--bogus'],
+    ]) {
+      const r = score(...args);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr).toContain('ortline score --model DIR INPUT -o OUTPUT');
+    }
+  });
+});
