@@ -1,29 +1,35 @@
-// `ortline score`: a whole file scored by one model version (bulk/), with a progress bar on a
-// terminal and one summary line otherwise.
+// `ortline score`: whole files scored by one model version (bulk/), with a progress bar on a
+// terminal and one summary line per file otherwise.
 //   ortline score --model models/churn/1 customers.csv -o scored.csv [--rejects FILE]
+//   ortline score --model models/churn/1 in/ -o out/ [--shard I/N]
 //                 [--batch-rows N] [--intra-op-threads N]
-// Exit codes: 0 every row scored, 3 some rows rejected (in the reject file), 1 the job could not
-// run (model, input or output unusable), 2 usage.
-
-import { DEFAULT_BATCH_ROWS, ScoreFileError, type ScoreProgress } from './bulk/types.js';
+// Exit codes: 0 every row scored, 3 some rows rejected (in the reject files), 1 a file or the
+// model could not be used (the other files are still scored), 2 usage.
+import { mkdirSync } from 'node:fs';
+import { type FileJob, isFolder, parseShard, planJobs } from './bulk/jobs.js';
+import { DEFAULT_BATCH_ROWS, ScoreFileError, type ScoreProgress, type ScoreSummary } from './bulk/types.js';
 import { subcommandArgs, usageError } from './cli-args.js';
 
 export const SCORE_USAGE = [
-  'ortline score: score every row of a CSV file with one model version',
+  'ortline score: score every row of CSV files with one model version',
   '',
   '  ortline score --model DIR INPUT -o OUTPUT [--rejects FILE] [--batch-rows N] [--intra-op-threads N]',
+  '  ortline score --model DIR INPUT... -o FOLDER/ [--shard I/N] [--batch-rows N] [--intra-op-threads N]',
   '',
   "  --model            the version's folder (model.onnx and model.json), e.g. models/churn/1",
   '  INPUT              a CSV file with a header row: the features by name, and an id column',
-  "                     (customer_id or customerID, or the model card's answer.id_field); other columns are not sent",
-  '  -o, --output       the scored CSV: the id column (or the row number), then the answer fields, in input order',
+  "                     (customer_id or customerID, or the model card's answer.id_field); other columns are not sent;",
+  '                     or a folder: its .csv files',
+  '  -o, --output       the scored CSV: the id column (or the row number), then the answer fields, in input order;',
+  '                     a folder (ending in /, or existing) for several files: each written under its own name',
   '  --rejects          rows that could not be scored: the row as it was, its line, and its errors',
   '                     (reject_errors: a JSON array of {field, code, message}, as the HTTP API names them)',
   '                     (default: beside the output, scored.csv -> scored.rejects.csv)',
+  '  --shard I/N        only every N-th file, from the I-th (0-based) of the sorted list: N processes split the files',
   `  --batch-rows       rows per model run (default ${DEFAULT_BATCH_ROWS})`,
   '  --intra-op-threads ONNX Runtime threads per run (default 1)',
   '',
-  'Exit codes: 0 every row scored, 3 some rows rejected, 1 the job could not run, 2 usage.',
+  'Exit codes: 0 every row scored, 3 some rows rejected, 1 a file or the model could not be used, 2 usage.',
 ].join('\n');
 
 const COMMAND = { name: 'ortline score', usage: SCORE_USAGE };
@@ -42,6 +48,7 @@ export async function scoreCommand(argv: readonly string[]): Promise<number> {
       model: { type: 'string' },
       output: { type: 'string', short: 'o' },
       rejects: { type: 'string' },
+      shard: { type: 'string' },
       'batch-rows': { type: 'string' },
       'intra-op-threads': { type: 'string' },
     },
@@ -52,48 +59,95 @@ export async function scoreCommand(argv: readonly string[]): Promise<number> {
   const model = values.model as string | undefined;
   const output = values.output as string | undefined;
   if (!model || !output) return usageError(COMMAND, '--model and --output are required');
-  if (positionals.length !== 1) return usageError(COMMAND, 'name exactly one input file');
-  const input = positionals[0]!;
+  if (positionals.length === 0) return usageError(COMMAND, 'name the input file(s) or folder(s)');
   const batchRows = positiveInt(values['batch-rows'] as string | undefined, '--batch-rows', DEFAULT_BATCH_ROWS);
   if (typeof batchRows === 'string') return usageError(COMMAND, batchRows);
   const threads = positiveInt(values['intra-op-threads'] as string | undefined, '--intra-op-threads', 1);
   if (typeof threads === 'string') return usageError(COMMAND, threads);
-  if (!/\.csv$/i.test(input) || !/\.csv$/i.test(output))
-    return usageError(COMMAND, 'the input and the output must be .csv files');
+  const shard = values.shard === undefined ? undefined : parseShard(values.shard as string);
+  if (typeof shard === 'string') return usageError(COMMAND, shard);
+
+  let jobs: FileJob[];
+  try {
+    jobs = planJobs(positionals, output, {
+      ...(values.rejects ? { rejects: values.rejects as string } : {}),
+      ...(shard ? { shard } : {}),
+    });
+  } catch (err) {
+    const usage = err instanceof ScoreFileError && (err.code === 'UNSUPPORTED_FORMAT' || err.code === 'INVALID_OPTION');
+    return usage ? usageError(COMMAND, (err as Error).message) : failed(err);
+  }
+  if (jobs.length === 0) {
+    process.stderr.write(
+      `ortline score: no .csv file to score${shard ? ` in shard ${shard.index}/${shard.count}` : ''}\n`,
+    );
+    return 0;
+  }
+  if (jobs.length > 1 || isFolder(output)) mkdirSync(output, { recursive: true });
 
   // Loaded on use: the other commands and --help need no native module.
   const { loadBulkModel } = await import('./bulk/model.js');
   const { scoreFile } = await import('./bulk/score-file.js');
   const bar = process.stderr.isTTY ? new ProgressBar() : undefined;
   let loaded: Awaited<ReturnType<typeof loadBulkModel>> | undefined;
+  let code = 0;
+  const total = { files: 0, rows: 0, scored: 0, rejected: 0 };
+  const started = performance.now();
   try {
     loaded = await loadBulkModel(model, { batchRows, intraOpThreads: threads });
-    const summary = await scoreFile(loaded, {
-      input,
-      output,
-      ...(values.rejects ? { rejects: values.rejects as string } : {}),
-      batchRows,
-      ...(bar ? { onProgress: (p: ScoreProgress) => bar.show(p) } : {}),
-    });
-    bar?.clear();
-    const rate = summary.seconds > 0 ? Math.round(summary.rows / summary.seconds) : summary.rows;
-    process.stderr.write(
-      `ortline score: ${summary.rows} rows, ${summary.scored} scored, ${summary.rejected} rejected` +
-        ` in ${summary.seconds.toFixed(2)} s (${rate} rows/s): ${summary.output}` +
-        (summary.rejected > 0 ? `; rejects: ${summary.rejects}` : '') +
-        (summary.idColumn ? '' : '; no id column (rows numbered)') +
-        (summary.ignored.length > 0 ? `; not sent: ${summary.ignored.join(', ')}` : '') +
-        '\n',
-    );
-    return summary.rejected > 0 ? 3 : 0;
+    for (const job of jobs) {
+      try {
+        const summary = await scoreFile(loaded, {
+          ...job,
+          batchRows,
+          ...(bar ? { onProgress: (p: ScoreProgress) => bar.show(p) } : {}),
+        });
+        bar?.clear();
+        process.stderr.write(summaryLine(job.input, summary));
+        total.files++;
+        total.rows += summary.rows;
+        total.scored += summary.scored;
+        total.rejected += summary.rejected;
+        if (summary.rejected > 0) code = Math.max(code, 3);
+      } catch (err) {
+        bar?.clear();
+        // One unusable file does not stop the others; the exit code says that one failed.
+        code = failed(err, job.input);
+      }
+    }
   } catch (err) {
     bar?.clear();
-    const code = err instanceof ScoreFileError ? ` ${err.code}` : '';
-    process.stderr.write(`ortline score:${code} ${(err as Error).message}\n`);
-    return 1;
+    return failed(err);
   } finally {
     await loaded?.close();
   }
+  if (jobs.length > 1) {
+    const seconds = (performance.now() - started) / 1000;
+    process.stderr.write(
+      `ortline score: ${total.files} of ${jobs.length} files, ${total.rows} rows, ${total.scored} scored, ` +
+        `${total.rejected} rejected in ${seconds.toFixed(2)} s (${Math.round(total.rows / Math.max(seconds, 1e-9))} rows/s): ${output}\n`,
+    );
+  }
+  return code === 1 ? 1 : code;
+}
+
+function summaryLine(input: string, s: ScoreSummary): string {
+  const rate = s.seconds > 0 ? Math.round(s.rows / s.seconds) : s.rows;
+  return (
+    `ortline score: ${input}: ${s.rows} rows, ${s.scored} scored, ${s.rejected} rejected` +
+    ` in ${s.seconds.toFixed(2)} s (${rate} rows/s): ${s.output}` +
+    (s.rejected > 0 ? `; rejects: ${s.rejects}` : '') +
+    (s.idColumn ? '' : '; no id column (rows numbered)') +
+    (s.ignored.length > 0 ? `; not sent: ${s.ignored.join(', ')}` : '') +
+    '\n'
+  );
+}
+
+/** Exit code 1 after saying why (with the error's code when it has one). */
+function failed(err: unknown, input?: string): number {
+  const code = err instanceof ScoreFileError ? ` ${err.code}` : '';
+  process.stderr.write(`ortline score:${code} ${input ? `${input}: ` : ''}${(err as Error).message}\n`);
+  return 1;
 }
 
 /** One line on stderr, redrawn at most every 100 ms: rows, rows/s, share of the file, ETA. */

@@ -3,7 +3,7 @@
 // broken rows land in the reject file with the API's messages and their lines; the exit code says
 // whether any row was rejected; unusable inputs fail naming why.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -210,6 +210,58 @@ describe('ortline score', () => {
     expect(notModel.stderr).toMatch(/UNKNOWN_MODEL .*no model\.onnx/);
   });
 
+  it('scores folders into an output folder; N shards split the files between them, each file once', () => {
+    const dir = join(work, 'in');
+    mkdirSync(join(dir, 'sub'), { recursive: true });
+    const part = (from: number, to: number) => [header, ...rows.slice(from, to)].map((r) => csvLine(r)).join('');
+    writeFileSync(join(dir, 'a.csv'), part(0, 10)); // row 5 is bad
+    writeFileSync(join(dir, 'b.csv'), part(100, 110));
+    writeFileSync(join(dir, 'c.csv'), part(200, 210));
+    writeFileSync(join(dir, 'notes.txt'), 'not scored');
+    writeFileSync(join(dir, 'sub', 'd.csv'), part(300, 310)); // subfolders are not read
+    const written = (out: string) => readdirSync(out).sort();
+
+    const all = score('--model', bundledChurn('1'), dir, '-o', join(work, 'out-all/'));
+    expect(all.status, all.stderr).toBe(3);
+    expect(all.stderr).toMatch(/3 of 3 files, 30 rows, 29 scored, 1 rejected/);
+    expect(written(join(work, 'out-all'))).toEqual([
+      'a.csv',
+      'a.rejects.csv',
+      'b.csv',
+      'b.rejects.csv',
+      'c.csv',
+      'c.rejects.csv',
+    ]);
+
+    const shards = [0, 1].map((i) => {
+      const out = join(work, `out-shard-${i}`);
+      const r = score('--model', bundledChurn('1'), dir, '-o', `${out}/`, '--shard', `${i}/2`);
+      return { r, files: written(out).filter((f) => !f.includes('rejects')) };
+    });
+    expect(shards[0]!.files).toEqual(['a.csv', 'c.csv']);
+    expect(shards[0]!.r.status).toBe(3);
+    expect(shards[1]!.files).toEqual(['b.csv']);
+    expect(shards[1]!.r.status).toBe(0);
+    for (const [i, s] of shards.entries())
+      for (const f of s.files)
+        expect(readFileSync(join(work, `out-shard-${i}`, f), 'utf8')).toBe(
+          readFileSync(join(work, 'out-all', f), 'utf8'),
+        );
+
+    // A shard with no file has nothing to do; an unusable file fails (exit 1) but not the others.
+    const empty = score('--model', bundledChurn('1'), join(dir, 'a.csv'), '-o', join(work, 'x.csv'), '--shard', '1/2');
+    expect(empty.status).toBe(0);
+    expect(empty.stderr).toMatch(/no \.csv file to score in shard 1\/2/);
+    writeFileSync(join(dir, 'b.csv'), `${source[0]}\n"broken\n`);
+    const mixed = score('--model', bundledChurn('1'), dir, '-o', join(work, 'out-mixed/'));
+    expect(mixed.status).toBe(1);
+    expect(mixed.stderr).toMatch(/MALFORMED_CSV .*b\.csv/);
+    expect(mixed.stderr).toMatch(/2 of 3 files, 20 rows/);
+    const twice = score('--model', bundledChurn('1'), input, input, '-o', join(work, 'out-twice/'));
+    expect(twice.status).toBe(1);
+    expect(twice.stderr).toMatch(/SAME_FILE .*customers\.csv/);
+  });
+
   it('exits 2 with the usage for a wrong invocation', () => {
     for (const args of [
       [input, '-o', 'x.csv'],
@@ -217,6 +269,9 @@ describe('ortline score', () => {
       ['--model', bundledChurn('1'), input, '-o', 'x.csv', '--batch-rows', '0'],
       ['--model', bundledChurn('1'), input, '-o', 'x.json'],
       ['--model', bundledChurn('1'), input, '-o', 'x.csv', '--bogus'],
+      ['--model', bundledChurn('1'), input, '-o', 'x.csv', '--shard', '2/2'],
+      ['--model', bundledChurn('1'), input, '-o', 'x.csv', '--shard', 'x'],
+      ['--model', bundledChurn('1'), input, input, '-o', join(work, 'two/'), '--rejects', 'r.csv'],
     ]) {
       const r = score(...args);
       expect(r.status, args.join(' ')).toBe(2);
