@@ -1,7 +1,7 @@
 // `ortline score`: whole files scored by one model version (bulk/), with a progress bar on a
 // terminal and one summary line per file otherwise.
 //   ortline score --model models/churn/1 customers.csv -o scored.csv [--rejects FILE]
-//   ortline score --model models/churn/1 in/ -o out/ [--shard I/N]
+//   ortline score --model models/churn/1 in/ -o out/ [--shard I/N] [--accept-rejects]
 //                 [--batch-rows N] [--intra-op-threads N]
 // Exit codes: 0 every row scored, 3 some rows rejected (in the reject files), 1 a file or the
 // model could not be used (the other files are still scored), 2 usage.
@@ -14,7 +14,7 @@ export const SCORE_USAGE = [
   'ortline score: score every row of CSV files with one model version',
   '',
   '  ortline score --model DIR INPUT -o OUTPUT [--rejects FILE] [--batch-rows N] [--intra-op-threads N]',
-  '  ortline score --model DIR INPUT... -o FOLDER/ [--shard I/N] [--batch-rows N] [--intra-op-threads N]',
+  '  ortline score --model DIR INPUT... -o FOLDER/ [--shard I/N] [--accept-rejects] [--batch-rows N] [--intra-op-threads N]',
   '',
   "  --model            the version's folder (model.onnx and model.json), e.g. models/churn/1",
   '  INPUT              a CSV file with a header row: the features by name, and an id column',
@@ -26,6 +26,7 @@ export const SCORE_USAGE = [
   '                     (reject_errors: a JSON array of {field, code, message}, as the HTTP API names them)',
   '                     (default: beside the output, scored.csv -> scored.rejects.csv)',
   '  --shard I/N        only every N-th file, from the I-th (0-based) of the sorted list: N processes split the files',
+  '  --accept-rejects   exit 0 when rows were rejected (they are in the reject files), e.g. in a batch job',
   `  --batch-rows       rows per model run (default ${DEFAULT_BATCH_ROWS})`,
   '  --intra-op-threads ONNX Runtime threads per run (default 1)',
   '',
@@ -49,6 +50,7 @@ export async function scoreCommand(argv: readonly string[]): Promise<number> {
       output: { type: 'string', short: 'o' },
       rejects: { type: 'string' },
       shard: { type: 'string' },
+      'accept-rejects': { type: 'boolean' },
       'batch-rows': { type: 'string' },
       'intra-op-threads': { type: 'string' },
     },
@@ -128,7 +130,8 @@ export async function scoreCommand(argv: readonly string[]): Promise<number> {
         `${total.rejected} rejected in ${seconds.toFixed(2)} s (${Math.round(total.rows / Math.max(seconds, 1e-9))} rows/s): ${output}\n`,
     );
   }
-  return code === 1 ? 1 : code;
+  // Rejected rows are in their files; a batch job may count that as done rather than failed.
+  return code === 3 && values['accept-rejects'] ? 0 : code;
 }
 
 function summaryLine(input: string, s: ScoreSummary): string {

@@ -242,6 +242,9 @@ describe('ortline score', () => {
     expect(shards[0]!.r.status).toBe(3);
     expect(shards[1]!.files).toEqual(['b.csv']);
     expect(shards[1]!.r.status).toBe(0);
+    const accepted = score('--model', bundledChurn('1'), dir, '-o', join(work, 'out-accept/'), '--accept-rejects');
+    expect(accepted.status, accepted.stderr).toBe(0);
+    expect(accepted.stderr).toMatch(/1 rejected/);
     for (const [i, s] of shards.entries())
       for (const f of s.files)
         expect(readFileSync(join(work, `out-shard-${i}`, f), 'utf8')).toBe(
