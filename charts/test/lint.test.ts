@@ -43,6 +43,14 @@ const VARIANTS: Record<string, RenderOptions> = {
       'models.initContainer.command={sh,-c,fetch-model churn 1 "$MODELS_DIR"}',
     ],
   },
+  'bulk scoring Job, models from a PersistentVolumeClaim': {
+    set: [
+      'bulkJob.enabled=true',
+      'bulkJob.volume.persistentVolumeClaim.claimName=churn-batch',
+      'models.source=volume',
+      'models.volume.persistentVolumeClaim.claimName=ortline-models',
+    ],
+  },
   'no autoscaler, ServiceMonitor, PrometheusRule, dashboards, Ingress, admin token, external Redis secret': {
     set: [
       'autoscaling.enabled=false',

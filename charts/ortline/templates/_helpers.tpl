@@ -62,6 +62,17 @@ app.kubernetes.io/component: test
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 
+{{/* The bulk scoring Job and its pods: not gateway pods (the Service must not select them). */}}
+{{- define "ortline.bulkJobLabels" -}}
+helm.sh/chart: {{ include "ortline.chart" . }}
+app.kubernetes.io/name: {{ include "ortline.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: bulk-score
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: ortline
+{{- end }}
+
 {{- define "ortline.serviceAccountName" -}}
 {{- if .Values.serviceAccount.create }}
 {{- default (include "ortline.fullname" .) .Values.serviceAccount.name }}
@@ -82,6 +93,46 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{/* Where the gateway reads its model repository. */}}
 {{- define "ortline.modelsDir" -}}
 {{- if eq .Values.models.source "image" }}/app/models{{ else }}{{ .Values.models.mountPath }}{{ end }}
+{{- end }}
+
+{{/* The init container that fills the models emptyDir (models.source=initContainer). */}}
+{{- define "ortline.modelsInitContainer" -}}
+- name: fetch-models
+  image: {{ printf "%s:%s" .Values.models.initContainer.image.repository .Values.models.initContainer.image.tag | quote }}
+  imagePullPolicy: {{ .Values.models.initContainer.image.pullPolicy }}
+  command:
+    {{- toYaml .Values.models.initContainer.command | nindent 4 }}
+  {{- with .Values.models.initContainer.args }}
+  args:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  env:
+    - name: MODELS_DIR
+      value: {{ .Values.models.mountPath | quote }}
+    {{- with .Values.models.initContainer.env }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+  securityContext:
+    {{- toYaml .Values.securityContext | nindent 4 }}
+  resources:
+    {{- toYaml .Values.models.initContainer.resources | nindent 4 }}
+  volumeMounts:
+    - name: models
+      mountPath: {{ .Values.models.mountPath }}
+    - name: tmp
+      mountPath: /tmp
+{{- end }}
+
+{{/* The models volume, or nothing when the models are in the image. */}}
+{{- define "ortline.modelsVolume" -}}
+{{- if eq .Values.models.source "volume" }}
+- name: models
+  {{- toYaml .Values.models.volume | nindent 2 }}
+{{- else if eq .Values.models.source "initContainer" }}
+- name: models
+  emptyDir:
+    sizeLimit: {{ .Values.models.sizeLimit }}
+{{- end }}
 {{- end }}
 
 {{/* Seconds between the start of a pod's deletion and SIGKILL; see values.yaml `shutdown`. */}}
