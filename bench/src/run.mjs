@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The benchmark suite, one command:
 //
-//   pnpm bench [--duration 8] [--rounds 3] [--parts inprocess,http,ws,reload,overload,soak] [--connections 64,256,2100]
+//   pnpm bench [--duration 8] [--rounds 3] [--parts inprocess,http,ws,reload,overload,soak,bulk] [--connections 64,256,2100]
 //              [--systems ortline,ortline-l1,fastapi,fastify,fastify-x2,uws-echo]
 //              [--load-generator auto|wrk|autocannon] [--timeout 5] [--inprocess-time 1000]
 //              [--ws-connections 4] [--ws-window 512] [--hot-share 0.8] [--hot-size 100] [--reload-cycles 1000]
@@ -18,6 +18,8 @@
 //   soak       (not in the default set) --minutes of mixed HTTP and WebSocket load, good and bad,
 //              with Redis killed and started again; memory, handles and fds sampled and fitted
 //              (bench/src/soak.mjs; --smoke: one minute)
+//   bulk       (not in the default set) `ortline score` against pandas + onnxruntime, CSV to CSV on a
+//              generated 1,000,000-row file, each on one core (bench/src/bulk.mjs; --smoke: 20,000 rows)
 // Every system answers all parity rows (same probability as sklearn and as each other, within the
 // model's tolerance) before anything is timed; a wrong answer fails the run. Rounds interleave the
 // systems (the order rotates each round); each figure is the median over rounds; ratios between
@@ -143,6 +145,7 @@ const report = {
   reload: null,
   overload: null,
   soak: null,
+  bulk: null,
   ratios: null,
 };
 
@@ -152,6 +155,7 @@ try {
   if (parts.has('reload')) report.reload = runReload();
   if (parts.has('overload')) report.overload = runOverload();
   if (parts.has('soak')) report.soak = runSoak();
+  if (parts.has('bulk')) report.bulk = runBulk();
   if (list.length) await runServers();
 } catch (err) {
   failed = true;
@@ -217,6 +221,19 @@ function runSoak() {
   soak.markdown = readFileSync(join(dir, 'latest.md'), 'utf8');
   soakChart = readFileSync(join(dir, 'latest.svg'), 'utf8');
   return soak;
+}
+
+function runBulk() {
+  const dir = join(scratch, 'bulk');
+  const argv = [join(repoRoot, 'bench/src/bulk.mjs'), '--out', dir];
+  if (smoke) argv.push('--smoke');
+  else argv.push('--runs', String(rounds));
+  log(`bulk: node ${argv.map((a) => a.replace(repoRoot, '')).join(' ')}`);
+  const r = spawnSync(process.execPath, argv, { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (r.status !== 0) throw new Error(`the bulk benchmark failed (exit ${r.status})`);
+  const bulk = JSON.parse(readFileSync(join(dir, 'latest.json'), 'utf8'));
+  bulk.markdown = readFileSync(join(dir, 'latest.md'), 'utf8');
+  return bulk;
 }
 
 async function runServers() {

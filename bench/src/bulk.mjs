@@ -1,0 +1,212 @@
+#!/usr/bin/env node
+// Bulk scoring, CSV to CSV: `ortline score` against the job a pandas user would write instead
+// (bench/peers/pandas/score.py: pandas in chunks, checks from the model card, ONNX Runtime), on
+// the same generated file, one after the other, each pinned to one core (taskset -c 0). The file
+// repeats the training data's rows with unique ids, one row in 10,000 broken (an unknown
+// contract) so that both write rejects. Both outputs must agree: the same ids in the same order,
+// the same probabilities as float32, the same rejected rows.
+//
+//   node bench/src/bulk.mjs [--rows 1000000] [--runs 3] [--out DIR] [--smoke]
+//
+// Reported per system: the median of the runs' rows/s (wall time of the whole command, start-up
+// included), CPU seconds, and peak RSS (GNU time); and ortline's rows/s over the peer's.
+import { spawnSync } from 'node:child_process';
+import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { activeModelDir, machineInfo, median, repoRoot, writeRun } from './common.mjs';
+
+const { values: args } = parseArgs({
+  options: {
+    rows: { type: 'string', default: '1000000' },
+    runs: { type: 'string', default: '3' },
+    out: { type: 'string' },
+    smoke: { type: 'boolean', default: false },
+  },
+});
+const rows = args.smoke ? 20_000 : Number(args.rows);
+const runs = args.smoke ? 1 : Number(args.runs);
+if (!(Number.isInteger(rows) && rows > 0) || !(Number.isInteger(runs) && runs > 0)) {
+  console.error('usage: bulk.mjs [--rows N>0] [--runs N>0] [--out DIR] [--smoke]');
+  process.exit(2);
+}
+const python = join(repoRoot, 'models/training/.venv/bin/python');
+if (!existsSync(python)) {
+  console.error(`bulk.mjs: the peer needs pandas and onnxruntime from ${python}: run bash scripts/setup-dev.sh`);
+  process.exit(2);
+}
+const GNU_TIME = '/usr/bin/time';
+const pin = existsSync('/usr/bin/taskset') ? ['/usr/bin/taskset', '-c', '0'] : [];
+const outDir = args.out ?? join(repoRoot, 'bench/results/bulk');
+const log = (...a) => console.error('[bulk]', ...a);
+const modelDir = activeModelDir('churn');
+const scratch = mkdtempSync(join(tmpdir(), 'ortline-bench-bulk-'));
+
+try {
+  const input = join(scratch, 'customers.csv');
+  const bad = generate(input, rows);
+  log(`${rows} rows (${bad} broken) in ${input}`);
+  const systems = {
+    ortline: (out, rej) => [
+      process.execPath,
+      join(repoRoot, 'packages/gateway/bin/ortline.js'),
+      'score',
+      '--model',
+      modelDir,
+      input,
+      '-o',
+      out,
+      '--rejects',
+      rej,
+    ],
+    'pandas + onnxruntime': (out, rej) => [
+      python,
+      join(repoRoot, 'bench/peers/pandas/score.py'),
+      modelDir,
+      input,
+      out,
+      rej,
+    ],
+  };
+  const results = {};
+  for (const name of Object.keys(systems)) results[name] = { runs: [] };
+  for (let run = 0; run < runs; run++) {
+    for (const [name, command] of Object.entries(systems)) {
+      const out = join(scratch, `${name.split(' ')[0]}.csv`);
+      const rej = join(scratch, `${name.split(' ')[0]}.rejects.csv`);
+      const m = measure([...pin, ...command(out, rej)]);
+      results[name].runs.push(m);
+      results[name].output = out;
+      results[name].rejects = rej;
+      log(
+        `${name}, run ${run + 1}: ${m.seconds.toFixed(2)} s, ${Math.round(rows / m.seconds)} rows/s, ${m.max_rss_mib} MiB`,
+      );
+    }
+  }
+  const agreement = await compare(results.ortline.output, results['pandas + onnxruntime'].output);
+  const rejectLines = (f) => readFileSync(f, 'utf8').trim().split('\n').length - 1;
+  agreement.rejects = {
+    ortline: rejectLines(results.ortline.rejects),
+    peer: rejectLines(results['pandas + onnxruntime'].rejects),
+  };
+  if (agreement.rejects.ortline !== bad || agreement.rejects.peer !== bad)
+    throw new Error(`expected ${bad} rejected rows, got ${JSON.stringify(agreement.rejects)}`);
+  const summary = Object.fromEntries(
+    Object.entries(results).map(([name, r]) => {
+      const seconds = median(r.runs.map((x) => x.seconds));
+      return [
+        name,
+        {
+          seconds: Number(seconds.toFixed(3)),
+          rows_per_s: Math.round(rows / seconds),
+          cpu_s: Number(median(r.runs.map((x) => x.cpu_s)).toFixed(2)),
+          max_rss_mib: Math.max(...r.runs.map((x) => x.max_rss_mib)),
+          runs: r.runs,
+        },
+      ];
+    }),
+  );
+  const ratio = summary.ortline.rows_per_s / summary['pandas + onnxruntime'].rows_per_s;
+  const result = {
+    created: new Date().toISOString(),
+    machine: machineInfo(),
+    command: `node bench/src/bulk.mjs --rows ${rows} --runs ${runs}`,
+    rows,
+    broken_rows: bad,
+    pinned_to_one_core: pin.length > 0,
+    systems: summary,
+    ortline_over_peer: Number(ratio.toFixed(2)),
+    agreement,
+  };
+  writeRun(outDir, result, { md: markdown(result) });
+  log(
+    `ortline ${summary.ortline.rows_per_s} rows/s, peer ${summary['pandas + onnxruntime'].rows_per_s} rows/s: ${ratio.toFixed(2)}x`,
+  );
+  log(`report: ${join(outDir, 'latest.md')}`);
+} finally {
+  rmSync(scratch, { recursive: true, force: true });
+}
+
+/** Writes `n` data rows cycling through the training data, ids made unique; returns the broken count. */
+function generate(path, n) {
+  const lines = readFileSync(join(repoRoot, 'models/training/data/telco-churn.csv'), 'utf8').trim().split(/\r?\n/);
+  const header = lines[0];
+  const data = lines.slice(1);
+  const contract = header.split(',').indexOf('Contract');
+  const parts = [`${header}\n`];
+  let bad = 0;
+  for (let i = 0; i < n; i++) {
+    const cells = data[i % data.length].split(',');
+    cells[0] = `${cells[0]}-${i}`;
+    if (i % 10_000 === 5_000) {
+      cells[contract] = 'Weekly';
+      bad++;
+    }
+    parts.push(`${cells.join(',')}\n`);
+  }
+  writeFileSync(path, parts.join(''));
+  return bad;
+}
+
+/** Wall and CPU seconds and peak RSS of one command, by GNU time. */
+function measure(argv) {
+  const timing = join(scratch, 'time.txt');
+  const r = spawnSync(GNU_TIME, ['-f', '%e %U %S %M', '-o', timing, ...argv], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+    maxBuffer: 1 << 24,
+  });
+  // ortline exits 3 when rows were rejected: expected here.
+  if (r.status !== 0 && r.status !== 3) throw new Error(`${argv.join(' ')} failed (${r.status}):\n${r.stderr}`);
+  const [wall, user, sys, rssKib] = readFileSync(timing, 'utf8').trim().split('\n').at(-1).split(' ').map(Number);
+  return { seconds: wall, cpu_s: Number((user + sys).toFixed(2)), max_rss_mib: Math.round(rssKib / 1024) };
+}
+
+/** The two outputs line by line: ids in the same order, probabilities equal as float32. */
+async function compare(a, b) {
+  const next = (file) => createInterface({ input: createReadStream(file) })[Symbol.asyncIterator]();
+  const ia = next(a);
+  const ib = next(b);
+  let lines = 0;
+  let maxDiff = 0;
+  for (;;) {
+    const [x, y] = await Promise.all([ia.next(), ib.next()]);
+    if (x.done || y.done) {
+      if (x.done !== y.done) throw new Error(`the outputs differ in length after ${lines} lines`);
+      break;
+    }
+    lines++;
+    if (lines === 1) continue;
+    const [idA, pA, riskA] = x.value.split(',');
+    const [idB, pB, riskB] = y.value.split(',');
+    if (idA !== idB || riskA !== riskB) throw new Error(`line ${lines}: ${x.value} against ${y.value}`);
+    const d = Math.abs(Math.fround(Number(pA)) - Math.fround(Number(pB)));
+    maxDiff = Math.max(maxDiff, d);
+  }
+  if (maxDiff > 1e-6) throw new Error(`probabilities differ by up to ${maxDiff}`);
+  return { rows: lines - 1, max_abs_probability_difference: maxDiff };
+}
+
+function markdown(r) {
+  const lines = [
+    `# Bulk scoring, CSV to CSV: ${r.rows.toLocaleString('en')} rows`,
+    '',
+    `\`${r.command}\`, ${r.created}, ${r.machine.cpu} (${r.machine.cores} cores), ` +
+      `${r.pinned_to_one_core ? 'each command pinned to one core' : 'not pinned'}; median of ${r.systems.ortline.runs.length} run(s).`,
+    '',
+    '| System | Seconds | Rows/s | CPU s | Peak RSS MiB |',
+    '| --- | ---: | ---: | ---: | ---: |',
+  ];
+  for (const [name, s] of Object.entries(r.systems))
+    lines.push(`| ${name} | ${s.seconds} | ${s.rows_per_s.toLocaleString('en')} | ${s.cpu_s} | ${s.max_rss_mib} |`);
+  lines.push(
+    '',
+    `ortline over the peer: **${r.ortline_over_peer}x**. Both rejected the ${r.broken_rows} broken rows; ` +
+      `the ${r.agreement.rows.toLocaleString('en')} answers agree (ids and order, probabilities as float32, ` +
+      `largest difference ${r.agreement.max_abs_probability_difference}).`,
+    '',
+  );
+  return lines.join('\n');
+}
