@@ -240,6 +240,21 @@ export class Batcher {
   }
 
   /**
+   * Scores column feeds already written (by `FeatureSchema.write` or `writeText`): `infer`, then
+   * the score per row, as `predict` gives it. The feeds are copied before this returns, so the
+   * caller may write its next rows into them at once.
+   */
+  scoreColumns(feeds: Feeds, rows: number, options: CallOptions = NO_OPTIONS): Promise<Float64Array> {
+    const { scoreOutput, scoreIndex, scoreWidth } = this;
+    return this.infer(feeds, rows, options).then((outputs) => {
+      const data = outputs[scoreOutput]!.data as ArrayLike<number>;
+      const scores = new Float64Array(rows);
+      for (let i = 0, j = scoreIndex; i < rows; i++, j += scoreWidth) scores[i] = data[j]!;
+      return scores;
+    });
+  }
+
+  /**
    * Runs raw column feeds (one block per input, `rows` x width values each), coalesced with
    * every other call. Resolves with every output, cut to this call's rows.
    */

@@ -4,6 +4,7 @@ export { Batcher, type BatcherOptions, type BatcherStats, type CallOptions, type
 export { ERROR_CODES, type ErrorCode, ScorerError } from './errors.js';
 export { Model } from './model.js';
 export {
+  type Columns,
   type FeatureIssue,
   type FeatureIssueCode,
   type FeatureKind,

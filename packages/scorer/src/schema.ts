@@ -243,6 +243,43 @@ export class FeatureSchema {
     for (let r = 0; r < records.length; r++) this.writeRow(records[r], cols, offset + r, r, issues);
   }
 
+  /**
+   * Writes rows of text cells (a CSV file's) into `cols` from row `offset`, through the same
+   * writers, and with the same issues, as records get: feature k is cell `cellOf[k]` of each row
+   * (-1: the file has no such column, so the value is missing). A cell is trimmed; an empty one is
+   * a missing value; for a numeric feature, text that is a number is that number and any other
+   * text is refused as the wrong type (as a JSON string would be); a categorical feature takes
+   * the text. Rows with issues are written as far as they go, as by `write`.
+   */
+  writeText(
+    rows: readonly (readonly string[])[],
+    cellOf: Int32Array,
+    cols: Columns,
+    offset: number,
+    issues: FeatureIssue[],
+  ): void {
+    const compiled = this.compile(cols);
+    const n = compiled.length;
+    if (cellOf.length !== n)
+      throw new ScorerError('INVALID_OPTION', `cellOf has ${cellOf.length} entries for ${n} features`, {
+        option: 'cellOf',
+      });
+    for (let r = 0; r < rows.length; r++) {
+      const cells = rows[r]!;
+      const at = offset + r;
+      for (let k = 0; k < n; k++) {
+        const f = compiled[k]!;
+        const c = cellOf[k]!;
+        const text = c < 0 ? '' : trimCell(cells[c] ?? '');
+        if (text === '') f.writeMissing(at, r, issues);
+        else if (f.spec.kind === 'numeric') {
+          const v = Number(text);
+          f.write(Number.isNaN(v) ? text : v, at, r, issues);
+        } else f.write(text, at, r, issues);
+      }
+    }
+  }
+
   private compiledCache: CompiledFeature[] | undefined;
   private compiledFor: Columns | undefined;
 
@@ -309,6 +346,13 @@ export class FeatureSchema {
     this.compiledFor = cols;
     return this.compiledCache;
   }
+}
+
+/** The cell without surrounding white space; the common case (none) costs two comparisons. */
+function trimCell(text: string): string {
+  const n = text.length;
+  if (n === 0 || (text.charCodeAt(0) > 32 && text.charCodeAt(n - 1) > 32)) return text;
+  return text.trim();
 }
 
 export function invalidFeatures(issues: FeatureIssue[]): ScorerError {

@@ -32,6 +32,24 @@ function rowsSeen(opts: ConstructorParameters<typeof Batcher>[2] = {}) {
   return { batcher, batches };
 }
 
+describe('Batcher.scoreColumns', () => {
+  it('scores columns written by the schema as predict scores the records, and copies them at once', async () => {
+    const { batcher } = rowsSeen();
+    const records = parity.rows.map((r) => r.features);
+    const cols = schema.allocate(records.length);
+    const issues: unknown[] = [];
+    schema.write(records, cols, 0, issues as never);
+    expect(issues).toEqual([]);
+    const pending = batcher.scoreColumns(cols, records.length);
+    // The caller's columns are free once the call returns: overwriting them changes nothing.
+    schema.write(records.slice().reverse(), cols, 0, []);
+    const [fromColumns, fromRecords] = await Promise.all([pending, batcher.predict(records)]);
+    expect(Array.from(fromColumns)).toEqual(Array.from(fromRecords));
+    for (const [i, r] of parity.rows.entries())
+      expect(Math.abs(fromColumns[i]! - r.probability)).toBeLessThanOrEqual(parity.tolerance);
+  });
+});
+
 describe('Batcher.predict', () => {
   it('coalesces many concurrent calls into few runs, and every caller gets its own row', async () => {
     const { batcher, batches } = rowsSeen();

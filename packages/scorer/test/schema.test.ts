@@ -168,6 +168,51 @@ describe('FeatureSchema.columnize', () => {
   });
 });
 
+describe('FeatureSchema.writeText', () => {
+  const schema = FeatureSchema.fromSpecs(specs, inputs);
+  // A file's columns in another order than the schema's, with one it does not know and none for Region.
+  const header = ['Contract', 'id', 'tenure', 'MonthlyCharges', 'TotalCharges', 'Discount', 'Lines'];
+  const cellOf = Int32Array.from(specs, (f) => header.indexOf(f.name));
+
+  it('writes text cells as the JSON API would take their values: the same columns and the same issues', () => {
+    const rows = [
+      ['One year', 'a', '24', '70.5', '1692', '0.25', '2'], // good
+      [' Two year ', 'b', ' 3 ', '20', '', '', ''], // trimmed; empty cells missing: defaults
+      ['Weekly', 'c', '-1', 'lots', '1e999', '0.5', '1.5'], // every kind of bad value
+      ['', 'd', '', '', 'x', '', ''], // required ones missing
+    ];
+    const records = [
+      { Contract: 'One year', tenure: 24, MonthlyCharges: 70.5, TotalCharges: 1692, Discount: 0.25, Lines: 2 },
+      { Contract: 'Two year', tenure: 3, MonthlyCharges: 20 },
+      {
+        Contract: 'Weekly',
+        tenure: -1,
+        MonthlyCharges: 'lots',
+        TotalCharges: Number.POSITIVE_INFINITY,
+        Discount: 0.5,
+        Lines: 1.5,
+      },
+      { TotalCharges: 'x' },
+    ];
+    const fromText = schema.allocate(rows.length);
+    const textIssues: unknown[] = [];
+    schema.writeText(rows, cellOf, fromText, 0, textIssues as never);
+    const fromRecords = schema.allocate(records.length);
+    const recordIssues: unknown[] = [];
+    schema.write(records, fromRecords, 0, recordIssues as never);
+    expect(textIssues).toEqual(recordIssues);
+    expect(textIssues.length).toBeGreaterThan(6);
+    expect(fromText).toEqual(fromRecords);
+    // The good rows' values, as written.
+    expect(Array.from(fromText.tenure as Float32Array).slice(0, 2)).toEqual([24, 3]);
+    expect((fromText.Region as string[]).slice(0, 2)).toEqual(['none', 'none']);
+  });
+
+  it('refuses a cell map that does not cover every feature', () => {
+    expect(() => schema.writeText([], new Int32Array(2), schema.allocate(0), 0, [])).toThrow(ScorerError);
+  });
+});
+
 describe('FeatureSchema construction', () => {
   it('falls back to the ONNX signature: one feature per [N,1] input, types only', () => {
     const schema = FeatureSchema.fromModel({

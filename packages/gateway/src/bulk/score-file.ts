@@ -6,8 +6,7 @@
 import { once } from 'node:events';
 import { createReadStream, createWriteStream, statSync, type WriteStream } from 'node:fs';
 import { resolve } from 'node:path';
-import type { FeatureIssue, FeatureSchema } from '@ortline/scorer';
-import { ScorerError } from '@ortline/scorer';
+import type { Columns, FeatureIssue, FeatureSchema } from '@ortline/scorer';
 import { CsvReader, type CsvRecord } from './csv-reader.js';
 import { csvLine } from './csv-writer.js';
 import type { BulkModel } from './model.js';
@@ -29,7 +28,8 @@ export function defaultRejectsPath(output: string): string {
 /** Which input column feeds what: features by name, the id, the rest ignored. */
 interface Layout {
   readonly header: readonly string[];
-  readonly features: readonly { readonly name: string; readonly at: number; readonly numeric: boolean }[];
+  /** Per schema feature, in the schema's order: its column, or -1 (missing in every row). */
+  readonly cellOf: Int32Array;
   readonly idAt: number;
   readonly ignored: readonly string[];
 }
@@ -46,38 +46,10 @@ function layoutOf(header: readonly string[], schema: FeatureSchema, idFields: re
       'MISSING_COLUMNS',
       `the header lacks the required feature column(s) ${missing.map((f) => f.name).join(', ')}`,
     );
-  const features = schema.features
-    .filter((f) => at.has(f.name))
-    .map((f) => ({ name: f.name, at: at.get(f.name)!, numeric: f.kind === 'numeric' }));
+  const cellOf = Int32Array.from(schema.features, (f) => at.get(f.name) ?? -1);
   const id = idFields.find((f) => at.has(f));
-  const used = new Set([...features.map((f) => f.name), ...(id ? [id] : [])]);
-  return { header, features, idAt: id ? at.get(id)! : -1, ignored: header.filter((h) => !used.has(h)) };
-}
-
-/**
- * A CSV row as a record, read as the console reads a file: each cell trimmed, an empty one left
- * out (a missing value: the schema fills or refuses it), numbers for numeric features where the
- * text is one (else the text, for the schema to refuse by name).
- */
-function recordOf(fields: readonly string[], layout: Layout, idField: string): Record<string, unknown> {
-  const r: Record<string, unknown> = {};
-  if (layout.idAt >= 0) r[idField] = trimmed(fields[layout.idAt]!);
-  for (const f of layout.features) {
-    const text = trimmed(fields[f.at]!);
-    if (text === '') continue;
-    if (f.numeric) {
-      const n = Number(text);
-      r[f.name] = Number.isFinite(n) ? n : text;
-    } else r[f.name] = text;
-  }
-  return r;
-}
-
-/** The cell without surrounding white space; the common case (none) costs two comparisons. */
-function trimmed(text: string): string {
-  const n = text.length;
-  if (n === 0 || (text.charCodeAt(0) > 32 && text.charCodeAt(n - 1) > 32)) return text;
-  return text.trim();
+  const used = new Set([...schema.features.map((f) => f.name), ...(id ? [id] : [])]);
+  return { header, cellOf, idAt: id ? at.get(id)! : -1, ignored: header.filter((h) => !used.has(h)) };
 }
 
 /**
@@ -118,7 +90,6 @@ export async function scoreFile(model: BulkModel, options: ScoreFileOptions): Pr
   const out = createWriteStream(options.output);
   const rejects = createWriteStream(rejectsPath);
   const reader = new CsvReader();
-  const idField = model.answers.fields.id;
   let layout: Layout | undefined;
   let pending: CsvRecord[] = [];
   const inFlight: Batch[] = [];
@@ -137,48 +108,53 @@ export async function scoreFile(model: BulkModel, options: ScoreFileOptions): Pr
     seconds: (performance.now() - started) / 1000,
   });
 
+  // A full batch's columns are reused: the Batcher copies them before scoreColumns returns.
+  let full: Columns | undefined;
+  const columnsFor = (n: number): Columns => {
+    if (n !== batchRows) return model.schema.allocate(n);
+    if (!full) full = model.schema.allocate(batchRows);
+    return full;
+  };
+
   const submit = (batch: CsvRecord[]): Batch => {
     const l = layout!;
     const issues: (RowIssue[] | undefined)[] = new Array(batch.length);
     const slot = new Int32Array(batch.length).fill(-1);
-    const records: Record<string, unknown>[] = [];
     const width = l.header.length;
+    let cells: (readonly string[])[] = [];
+    let from: number[] = [];
     batch.forEach((row, k) => {
-      if (row.fields.length !== width) {
-        issues[k] = [
-          { field: '(row)', code: 'field_count', message: `${row.fields.length} fields where the header has ${width}` },
-        ];
-        return;
+      if (row.fields.length === width) {
+        cells.push(row.fields);
+        from.push(k);
+      } else {
+        const message = `${row.fields.length} fields where the header has ${width}`;
+        issues[k] = [{ field: '(row)', code: 'field_count', message }];
       }
-      slot[k] = records.length;
-      records.push(recordOf(row.fields, l, idField));
     });
-    // Only a batch with a bad row pays for a second pass: the first call names every issue.
-    const scores = model.batcher.predict(records).catch((err: unknown) => {
-      const list = err instanceof ScorerError && err.code === 'INVALID_FEATURES' ? featureIssues(err) : undefined;
-      if (!list) throw err;
+    let cols = columnsFor(cells.length);
+    const found: FeatureIssue[] = [];
+    model.schema.writeText(cells, l.cellOf, cols, 0, found);
+    if (found.length > 0) {
+      // Only a batch with a bad row pays for a second pass, over its good rows.
       const bad = new Set<number>();
-      for (const issue of list) bad.add(issue.row);
-      const keep: Record<string, unknown>[] = [];
-      const kept = new Int32Array(records.length).fill(-1);
-      records.forEach((r, j) => {
-        if (!bad.has(j)) {
-          kept[j] = keep.length;
-          keep.push(r);
-        }
-      });
-      for (let k = 0; k < batch.length; k++) {
-        const j = slot[k]!;
-        if (j < 0) continue;
-        if (bad.has(j)) {
-          issues[k] = list
-            .filter((x) => x.row === j)
-            .map((x) => ({ field: x.field, code: x.code, message: x.message.replace(/^row \d+: /, '') }));
-          slot[k] = -1;
-        } else slot[k] = kept[j]!;
+      for (const x of found) {
+        bad.add(x.row);
+        const k = from[x.row]!;
+        const list = issues[k] ?? [];
+        list.push({ field: x.field, code: x.code, message: x.message.replace(/^row \d+: /, '') });
+        issues[k] = list;
       }
-      return keep.length > 0 ? model.batcher.predict(keep) : new Float64Array(0);
+      cells = cells.filter((_, j) => !bad.has(j));
+      from = from.filter((_, j) => !bad.has(j));
+      cols = columnsFor(cells.length);
+      model.schema.writeText(cells, l.cellOf, cols, 0, []);
+    }
+    from.forEach((k, j) => {
+      slot[k] = j;
     });
+    const scores =
+      from.length > 0 ? model.batcher.scoreColumns(cols, from.length) : Promise.resolve(new Float64Array(0));
     // The rejection is handled where the batch is written; until then it must not count as unhandled.
     scores.catch(() => {});
     return { rows: batch, issues, scores, slot };
@@ -200,7 +176,7 @@ export async function scoreFile(model: BulkModel, options: ScoreFileOptions): Pr
       }
       scored++;
       const p = scores[j]!;
-      const id = l.idAt >= 0 ? trimmed(row.fields[l.idAt]!) : String(dataRow);
+      const id = l.idAt >= 0 ? row.fields[l.idAt]!.trim() : String(dataRow);
       text += csvLine([id, String(p), model.answers.category(p) ?? '', model.answers.version]);
     }
     rows += batch.rows.length;
@@ -262,11 +238,6 @@ export async function scoreFile(model: BulkModel, options: ScoreFileOptions): Pr
     idColumn: layout.idAt >= 0 ? layout.header[layout.idAt]! : null,
     ignored: layout.ignored,
   };
-}
-
-function featureIssues(err: ScorerError): FeatureIssue[] | undefined {
-  const list = (err.details as { issues?: unknown }).issues;
-  return Array.isArray(list) ? (list as FeatureIssue[]) : undefined;
 }
 
 function padTo(fields: readonly string[], width: number): string[] {
