@@ -175,65 +175,48 @@ process.exit(failed ? 1 : 0);
 
 // ---------------------------------------------------------------------------------------------
 
-function runInprocess() {
-  const dir = join(scratch, 'inprocess');
-  const argv = [join(repoRoot, 'bench/src/inprocess.mjs'), '--out', dir];
-  if (smoke) argv.push('--smoke', '--batches', '1,32,256');
-  else argv.push('--time', args['inprocess-time'], '--rounds', String(rounds));
-  log(`in-process: node ${argv.map((a) => a.replace(repoRoot, '')).join(' ')}`);
+/**
+ * Runs one part's own script (which writes its latest.* into `--out DIR`) as a child process;
+ * returns its result (with its latest.md as `markdown` when the suite's report takes it whole)
+ * and the folder it wrote.
+ */
+function runPart(label, script, options, { nodeFlags = [], markdown = false } = {}) {
+  const dir = join(scratch, script.replace(/\.mjs$/, ''));
+  const argv = [...nodeFlags, join(repoRoot, 'bench/src', script), '--out', dir, ...options];
+  log(`${label}: node ${argv.map((a) => a.replace(repoRoot, '')).join(' ')}`);
   const r = spawnSync(process.execPath, argv, { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'] });
-  if (r.status !== 0) throw new Error(`the in-process benchmark failed (exit ${r.status})`);
-  return JSON.parse(readFileSync(join(dir, 'latest.json'), 'utf8'));
+  if (r.status !== 0) throw new Error(`the ${label} part failed (exit ${r.status})`);
+  const result = JSON.parse(readFileSync(join(dir, 'latest.json'), 'utf8'));
+  if (markdown) result.markdown = readFileSync(join(dir, 'latest.md'), 'utf8');
+  return { result, dir };
+}
+
+function runInprocess() {
+  const options = smoke
+    ? ['--smoke', '--batches', '1,32,256']
+    : ['--time', args['inprocess-time'], '--rounds', String(rounds)];
+  return runPart('in-process', 'inprocess.mjs', options).result;
 }
 
 function runReload() {
-  const dir = join(scratch, 'reload');
-  const argv = ['--expose-gc', join(repoRoot, 'bench/src/reload.mjs'), '--out', dir];
-  if (smoke) argv.push('--smoke');
-  else argv.push('--cycles', args['reload-cycles']);
-  log(`reload: node ${argv.map((a) => a.replace(repoRoot, '')).join(' ')}`);
-  const r = spawnSync(process.execPath, argv, { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'] });
-  if (r.status !== 0) throw new Error(`the reload soak failed (exit ${r.status})`);
-  return JSON.parse(readFileSync(join(dir, 'latest.json'), 'utf8'));
+  const options = smoke ? ['--smoke'] : ['--cycles', args['reload-cycles']];
+  return runPart('reload', 'reload.mjs', options, { nodeFlags: ['--expose-gc'] }).result;
 }
 
 function runOverload() {
-  const dir = join(scratch, 'overload');
-  const argv = [join(repoRoot, 'bench/src/overload.mjs'), '--out', dir];
-  if (smoke) argv.push('--smoke');
-  else argv.push('--seconds', String(duration));
-  log(`overload: node ${argv.map((a) => a.replace(repoRoot, '')).join(' ')}`);
-  const r = spawnSync(process.execPath, argv, { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'] });
-  if (r.status !== 0) throw new Error(`the overload benchmark failed (exit ${r.status})`);
-  return JSON.parse(readFileSync(join(dir, 'latest.json'), 'utf8'));
+  return runPart('overload', 'overload.mjs', smoke ? ['--smoke'] : ['--seconds', String(duration)]).result;
 }
 
 function runSoak() {
-  const dir = join(scratch, 'soak');
-  const minutes = smoke ? '1' : args.minutes;
-  const argv = [join(repoRoot, 'bench/src/soak.mjs'), '--out', dir, '--minutes', minutes];
-  if (smoke) argv.push('--sample-seconds', '5');
-  log(`soak: node ${argv.map((a) => a.replace(repoRoot, '')).join(' ')}`);
-  const r = spawnSync(process.execPath, argv, { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'] });
-  if (r.status !== 0) throw new Error(`the soak failed (exit ${r.status})`);
-  const soak = JSON.parse(readFileSync(join(dir, 'latest.json'), 'utf8'));
+  const options = ['--minutes', smoke ? '1' : args.minutes, ...(smoke ? ['--sample-seconds', '5'] : [])];
+  const { result, dir } = runPart('soak', 'soak.mjs', options, { markdown: true });
   // Its table goes into the suite's report, its chart beside the suite's own.
-  soak.markdown = readFileSync(join(dir, 'latest.md'), 'utf8');
   soakChart = readFileSync(join(dir, 'latest.svg'), 'utf8');
-  return soak;
+  return result;
 }
 
 function runBulk() {
-  const dir = join(scratch, 'bulk');
-  const argv = [join(repoRoot, 'bench/src/bulk.mjs'), '--out', dir];
-  if (smoke) argv.push('--smoke');
-  else argv.push('--runs', String(rounds));
-  log(`bulk: node ${argv.map((a) => a.replace(repoRoot, '')).join(' ')}`);
-  const r = spawnSync(process.execPath, argv, { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'] });
-  if (r.status !== 0) throw new Error(`the bulk benchmark failed (exit ${r.status})`);
-  const bulk = JSON.parse(readFileSync(join(dir, 'latest.json'), 'utf8'));
-  bulk.markdown = readFileSync(join(dir, 'latest.md'), 'utf8');
-  return bulk;
+  return runPart('bulk', 'bulk.mjs', smoke ? ['--smoke'] : ['--runs', String(rounds)], { markdown: true }).result;
 }
 
 async function runServers() {
