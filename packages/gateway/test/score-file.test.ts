@@ -205,6 +205,9 @@ describe('ortline score', () => {
     expect(same.status).toBe(1);
     expect(same.stderr).toMatch(/SAME_FILE/);
     expect(readFileSync(input, 'utf8')).toBe(text);
+    const nowhere = score('--model', bundledChurn('1'), input, '-o', join(work, 'no-such-folder', 'x.csv'));
+    expect(nowhere.status).toBe(1);
+    expect(nowhere.stderr).toMatch(/UNWRITABLE_OUTPUT .*no-such-folder/);
     const notModel = score('--model', work, input, '-o', join(work, 'x.csv'));
     expect(notModel.status).toBe(1);
     expect(notModel.stderr).toMatch(/UNKNOWN_MODEL .*no model\.onnx/);
@@ -260,6 +263,8 @@ describe('ortline score', () => {
     expect(mixed.status).toBe(1);
     expect(mixed.stderr).toMatch(/MALFORMED_CSV .*b\.csv/);
     expect(mixed.stderr).toMatch(/2 of 3 files, 20 rows/);
+    // The file that failed leaves nothing that could pass for its result.
+    expect(readdirSync(join(work, 'out-mixed')).sort()).toEqual(['a.csv', 'a.rejects.csv', 'c.csv', 'c.rejects.csv']);
     const twice = score('--model', bundledChurn('1'), input, input, '-o', join(work, 'out-twice/'));
     expect(twice.status).toBe(1);
     expect(twice.stderr).toMatch(/SAME_FILE .*customers\.csv/);

@@ -4,7 +4,7 @@
 // its field errors. Memory stays bounded by the batch size whatever the file's size: at most two
 // batches are in flight (one running, one being read), and reading waits for the writes.
 import { once } from 'node:events';
-import { createReadStream, createWriteStream, statSync, type WriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, rmSync, statSync, type WriteStream } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Columns, FeatureIssue, FeatureSchema } from '@ortline/scorer';
 import { CsvReader, type CsvRecord } from './csv-reader.js';
@@ -63,9 +63,11 @@ interface RowIssue {
 }
 
 interface Batch {
-  readonly rows: CsvRecord[];
-  /** Per row: why it was rejected, or undefined (scored). */
-  readonly issues: (RowIssue[] | undefined)[];
+  readonly size: number;
+  /** Per row, its id cell (trimmed), when the file has an id column. */
+  readonly ids: string[] | null;
+  /** The rows not scored, in order, kept whole for the reject file. */
+  readonly rejected: { readonly record: CsvRecord; readonly issues: RowIssue[] }[];
   readonly scores: Promise<Float64Array>;
   /** Index into scores per row, -1 for a rejected row. */
   readonly slot: Int32Array;
@@ -89,6 +91,18 @@ export async function scoreFile(model: BulkModel, options: ScoreFileOptions): Pr
   const input = createReadStream(options.input, { encoding: 'utf8', highWaterMark: 1 << 20 });
   const out = createWriteStream(options.output);
   const rejects = createWriteStream(rejectsPath);
+  // A write stream reports failure (a folder that is not there, a full disk) as an event; kept
+  // here, it fails the job at the next write or at the end, never the process.
+  let writeError: Error | undefined;
+  const onWriteError = (err: Error) => {
+    writeError ??= err;
+  };
+  out.on('error', onWriteError);
+  rejects.on('error', onWriteError);
+  const put = async (stream: WriteStream, text: string): Promise<void> => {
+    if (writeError) throw unwritable(writeError);
+    if (text !== '' && !stream.write(text)) await once(stream, 'drain');
+  };
   const reader = new CsvReader();
   let layout: Layout | undefined;
   let pending: CsvRecord[] = [];
@@ -153,11 +167,16 @@ export async function scoreFile(model: BulkModel, options: ScoreFileOptions): Pr
     from.forEach((k, j) => {
       slot[k] = j;
     });
+    // Only the ids and the rejected rows outlive the call: the cells are in the columns now, and
+    // a batch's strings kept until its write would survive garbage collections for nothing.
+    const ids = l.idAt >= 0 ? batch.map((r) => (r.fields[l.idAt] ?? '').trim()) : null;
+    const rejected: Batch['rejected'] = [];
+    for (let k = 0; k < batch.length; k++) if (slot[k]! < 0) rejected.push({ record: batch[k]!, issues: issues[k]! });
     const scores =
       from.length > 0 ? model.batcher.scoreColumns(cols, from.length) : Promise.resolve(new Float64Array(0));
     // The rejection is handled where the batch is written; until then it must not count as unhandled.
     scores.catch(() => {});
-    return { rows: batch, issues, scores, slot };
+    return { size: batch.length, ids, rejected, scores, slot };
   };
 
   const write = async (batch: Batch): Promise<void> => {
@@ -165,21 +184,22 @@ export async function scoreFile(model: BulkModel, options: ScoreFileOptions): Pr
     const l = layout!;
     let text = '';
     let bad = '';
-    for (let k = 0; k < batch.rows.length; k++) {
-      const row = batch.rows[k]!;
+    let r = 0;
+    for (let k = 0; k < batch.size; k++) {
       dataRow++;
       const j = batch.slot[k]!;
       if (j < 0) {
-        rejected++;
-        bad += csvLine([...padTo(row.fields, l.header.length), String(row.line), JSON.stringify(batch.issues[k])]);
+        const { record, issues } = batch.rejected[r++]!;
+        bad += csvLine([...padTo(record.fields, l.header.length), String(record.line), JSON.stringify(issues)]);
         continue;
       }
-      scored++;
       const p = scores[j]!;
-      const id = l.idAt >= 0 ? row.fields[l.idAt]!.trim() : String(dataRow);
+      const id = batch.ids ? batch.ids[k]! : String(dataRow);
       text += csvLine([id, String(p), model.answers.category(p) ?? '', model.answers.version]);
     }
-    rows += batch.rows.length;
+    rows += batch.size;
+    scored += batch.size - batch.rejected.length;
+    rejected += batch.rejected.length;
     await Promise.all([put(out, text), put(rejects, bad)]);
     options.onProgress?.(progress());
   };
@@ -218,19 +238,26 @@ export async function scoreFile(model: BulkModel, options: ScoreFileOptions): Pr
     if (!layout) throw new ScoreFileError('EMPTY_INPUT', `${options.input} has no header row`);
     await flush(true);
     while (inFlight.length > 0) await write(inFlight.shift()!);
+    await Promise.all([close(out), close(rejects)]).catch((err: Error) => {
+      throw unwritable(err);
+    });
+    if (writeError) throw unwritable(writeError);
   } catch (err) {
     input.destroy();
     // Batches already started must settle before the model may be closed.
     await Promise.allSettled(inFlight.map((b) => b.scores));
     out.destroy();
     rejects.destroy();
+    // A file cut short must not pass for a result.
+    rmSync(options.output, { force: true });
+    rmSync(rejectsPath, { force: true });
     if (err instanceof Error && err.name === 'CsvError')
       throw new ScoreFileError('MALFORMED_CSV', `${options.input}: ${err.message}`);
+    if (err instanceof Error && 'code' in err && err.code === 'ERR_STREAM_DESTROYED') throw unwritable(err);
     throw err;
   } finally {
     pending = [];
   }
-  await Promise.all([close(out), close(rejects)]);
   return {
     ...progress(),
     output: options.output,
@@ -246,12 +273,13 @@ function padTo(fields: readonly string[], width: number): string[] {
   return out;
 }
 
-async function put(stream: WriteStream, text: string): Promise<void> {
-  if (text !== '' && !stream.write(text)) await once(stream, 'drain');
+function unwritable(err: Error): ScoreFileError {
+  return new ScoreFileError('UNWRITABLE_OUTPUT', `cannot write the output: ${err.message}`);
 }
 
 function close(stream: WriteStream): Promise<void> {
   return new Promise((resolve, reject) => {
+    if (stream.errored) return reject(stream.errored);
     stream.once('error', reject);
     stream.end(() => resolve());
   });
