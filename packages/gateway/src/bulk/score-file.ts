@@ -86,7 +86,7 @@ export async function scoreFile(model: BulkModel, options: ScoreFileOptions): Pr
   try {
     bytesTotal = statSync(options.input).size;
   } catch (err) {
-    throw new ScoreFileError('UNREADABLE_INPUT', `cannot read ${options.input}: ${(err as Error).message}`);
+    throw new ScoreFileError('UNREADABLE_INPUT', `cannot read the input: ${(err as Error).message}`);
   }
   const input = createReadStream(options.input, { encoding: 'utf8', highWaterMark: 1 << 20 });
   const out = createWriteStream(options.output);
@@ -235,7 +235,7 @@ export async function scoreFile(model: BulkModel, options: ScoreFileOptions): Pr
       await flush(false);
     }
     take(reader.end());
-    if (!layout) throw new ScoreFileError('EMPTY_INPUT', `${options.input} has no header row`);
+    if (!layout) throw new ScoreFileError('EMPTY_INPUT', 'the input has no header row');
     await flush(true);
     while (inFlight.length > 0) await write(inFlight.shift()!);
     await Promise.all([close(out), close(rejects)]).catch((err: Error) => {
@@ -251,8 +251,7 @@ export async function scoreFile(model: BulkModel, options: ScoreFileOptions): Pr
     // A file cut short must not pass for a result.
     rmSync(options.output, { force: true });
     rmSync(rejectsPath, { force: true });
-    if (err instanceof Error && err.name === 'CsvError')
-      throw new ScoreFileError('MALFORMED_CSV', `${options.input}: ${err.message}`);
+    if (err instanceof Error && err.name === 'CsvError') throw new ScoreFileError('MALFORMED_CSV', err.message);
     if (err instanceof Error && 'code' in err && err.code === 'ERR_STREAM_DESTROYED') throw unwritable(err);
     throw err;
   } finally {

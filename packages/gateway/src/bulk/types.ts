@@ -1,6 +1,7 @@
 // What scoring a file takes and gives, apart from the work itself (score-file.ts): the CLI reads
 // these without loading the native scorer.
 
+/** Why a file could not be scored: a stable code, and a message that leaves naming the file to the caller. */
 export class ScoreFileError extends Error {
   override readonly name = 'ScoreFileError';
   readonly code: string;
