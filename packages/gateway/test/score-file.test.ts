@@ -170,6 +170,33 @@ describe('ortline score', () => {
     expect(readFileSync(join(work, 'r.csv'), 'utf8')).toBe(csvLine([...header, 'reject_line', 'reject_errors']));
   });
 
+  it('draws a progress bar on a terminal, and only the summary line otherwise', () => {
+    const big = join(work, 'big.csv');
+    writeFileSync(
+      big,
+      [header, ...Array.from({ length: 20 }, () => rows.slice(100, 300)).flat()].map((r) => csvLine(r)).join(''),
+    );
+    const args = ['--model', bundledChurn('1'), big, '-o', join(work, 'big-out.csv'), '--batch-rows', '16'];
+    // util-linux's `script` runs the command on a pseudo-terminal.
+    const tty = spawnSync('script', ['-qec', [process.execPath, bin, 'score', ...args].join(' '), '/dev/null'], {
+      encoding: 'utf8',
+    });
+    expect(tty.status, tty.stdout).toBe(0);
+    const frames = tty.stdout.split('\r').filter((f) => f.startsWith('['));
+    expect(frames.length).toBeGreaterThan(0);
+    // Each frame ends by erasing the rest of the line (ESC [K); the bar is cleared before the summary.
+    const ERASE = '\u001b[K';
+    for (const f of frames) {
+      expect(f).toMatch(/^\[[# ]{24}\] +\d+% \d+ rows, \d+ rows\/s, ETA \d+ s/);
+      expect(f.endsWith(ERASE)).toBe(true);
+    }
+    expect(tty.stdout).toContain(`\r${ERASE}ortline score: ${big}: 4000 rows, 4000 scored`);
+    const piped = score(...args);
+    expect(piped.status).toBe(0);
+    expect(piped.stderr).not.toContain('\r');
+    expect(piped.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
   it('fails (exit 1) naming what makes the input unusable, before scoring anything', () => {
     const cases: [string, string, RegExp][] = [
       [
