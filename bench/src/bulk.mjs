@@ -9,7 +9,7 @@
 //   node bench/src/bulk.mjs [--rows 1000000] [--runs 3] [--out DIR] [--smoke]
 //
 // Reported per system: the median of the runs' rows/s (wall time of the whole command, start-up
-// included), CPU seconds, and peak RSS (GNU time); and ortline's rows/s over the peer's.
+// included), CPU seconds, and peak RSS (the kernel's accounting); and ortline's rows/s over the peer's.
 import { spawnSync } from 'node:child_process';
 import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -37,7 +37,6 @@ if (!existsSync(python)) {
   console.error(`bulk.mjs: the peer needs pandas and onnxruntime from ${python}: run bash scripts/setup-dev.sh`);
   process.exit(2);
 }
-const GNU_TIME = '/usr/bin/time';
 const pin = existsSync('/usr/bin/taskset') ? ['/usr/bin/taskset', '-c', '0'] : [];
 const outDir = args.out ?? join(repoRoot, 'bench/results/bulk');
 const log = (...a) => console.error('[bulk]', ...a);
@@ -150,18 +149,29 @@ function generate(path, n) {
   return bad;
 }
 
-/** Wall and CPU seconds and peak RSS of one command, by GNU time. */
+/** Wall and CPU seconds and peak RSS of one command. */
 function measure(argv) {
-  const timing = join(scratch, 'time.txt');
-  const r = spawnSync(GNU_TIME, ['-f', '%e %U %S %M', '-o', timing, ...argv], {
-    cwd: repoRoot,
-    encoding: 'utf8',
-    maxBuffer: 1 << 24,
-  });
+  // Wall and CPU seconds and peak RSS of a command, from the kernel's accounting of the waited-for
+  // child (getrusage RUSAGE_CHILDREN in a fresh Python process; Node has no wait4, and GNU time is
+  // not on every machine). Its own output goes to stderr, the figures to stdout as JSON.
+  const MEASURE = [
+    'import json, resource, subprocess, sys, time',
+    't = time.perf_counter()',
+    'code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode',
+    'wall = time.perf_counter() - t',
+    'ru = resource.getrusage(resource.RUSAGE_CHILDREN)',
+    'print(json.dumps({"code": code, "wall": wall, "cpu": ru.ru_utime + ru.ru_stime, "rss_kib": ru.ru_maxrss}))',
+  ].join('\n');
+  const r = spawnSync('python3', ['-c', MEASURE, ...argv], { cwd: repoRoot, encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (r.status !== 0) throw new Error(`could not run ${argv.join(' ')}: ${r.error?.message ?? r.stderr}`);
+  const m = JSON.parse(r.stdout.trim().split('\n').at(-1));
   // ortline exits 3 when rows were rejected: expected here.
-  if (r.status !== 0 && r.status !== 3) throw new Error(`${argv.join(' ')} failed (${r.status}):\n${r.stderr}`);
-  const [wall, user, sys, rssKib] = readFileSync(timing, 'utf8').trim().split('\n').at(-1).split(' ').map(Number);
-  return { seconds: wall, cpu_s: Number((user + sys).toFixed(2)), max_rss_mib: Math.round(rssKib / 1024) };
+  if (m.code !== 0 && m.code !== 3) throw new Error(`${argv.join(' ')} failed (${m.code}):\n${r.stderr}`);
+  return {
+    seconds: Number(m.wall.toFixed(3)),
+    cpu_s: Number(m.cpu.toFixed(2)),
+    max_rss_mib: Math.round(m.rss_kib / 1024),
+  };
 }
 
 /** The two outputs line by line: ids in the same order, probabilities equal as float32. */
