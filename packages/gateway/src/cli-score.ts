@@ -92,7 +92,7 @@ export async function scoreCommand(argv: readonly string[]): Promise<number> {
   const { scoreFile } = await import('./bulk/score-file.js');
   const bar = process.stderr.isTTY ? new ProgressBar() : undefined;
   let loaded: Awaited<ReturnType<typeof loadBulkModel>> | undefined;
-  let code = 0;
+  let anyFailed = false;
   const total = { files: 0, rows: 0, scored: 0, rejected: 0 };
   const started = performance.now();
   try {
@@ -110,11 +110,11 @@ export async function scoreCommand(argv: readonly string[]): Promise<number> {
         total.rows += summary.rows;
         total.scored += summary.scored;
         total.rejected += summary.rejected;
-        if (summary.rejected > 0) code = Math.max(code, 3);
       } catch (err) {
         bar?.clear();
         // One unusable file does not stop the others; the exit code says that one failed.
-        code = failed(err, job.input);
+        failed(err, job.input);
+        anyFailed = true;
       }
     }
   } catch (err) {
@@ -130,8 +130,9 @@ export async function scoreCommand(argv: readonly string[]): Promise<number> {
         `${total.rejected} rejected in ${seconds.toFixed(2)} s (${Math.round(total.rows / Math.max(seconds, 1e-9))} rows/s): ${output}\n`,
     );
   }
+  if (anyFailed) return 1;
   // Rejected rows are in their files; a batch job may count that as done rather than failed.
-  return code === 3 && values['accept-rejects'] ? 0 : code;
+  return total.rejected > 0 && !values['accept-rejects'] ? 3 : 0;
 }
 
 function summaryLine(input: string, s: ScoreSummary): string {

@@ -285,13 +285,22 @@ describe('ortline score', () => {
     const empty = score('--model', bundledChurn('1'), join(dir, 'a.csv'), '-o', join(work, 'x.csv'), '--shard', '1/2');
     expect(empty.status).toBe(0);
     expect(empty.stderr).toMatch(/no \.csv file to score in shard 1\/2/);
+    // A failed file is what the exit code says, even when a later one has rejected rows.
     writeFileSync(join(dir, 'b.csv'), `${source[0]}\n"broken\n`);
+    writeFileSync(join(dir, 'z.csv'), part(0, 10));
     const mixed = score('--model', bundledChurn('1'), dir, '-o', join(work, 'out-mixed/'));
     expect(mixed.status).toBe(1);
     expect(mixed.stderr).toMatch(/MALFORMED_CSV .*b\.csv/);
-    expect(mixed.stderr).toMatch(/2 of 3 files, 20 rows/);
+    expect(mixed.stderr).toMatch(/3 of 4 files, 30 rows, 28 scored, 2 rejected/);
     // The file that failed leaves nothing that could pass for its result.
-    expect(readdirSync(join(work, 'out-mixed')).sort()).toEqual(['a.csv', 'a.rejects.csv', 'c.csv', 'c.rejects.csv']);
+    expect(readdirSync(join(work, 'out-mixed')).sort()).toEqual([
+      'a.csv',
+      'a.rejects.csv',
+      'c.csv',
+      'c.rejects.csv',
+      'z.csv',
+      'z.rejects.csv',
+    ]);
     const twice = score('--model', bundledChurn('1'), input, input, '-o', join(work, 'out-twice/'));
     expect(twice.status).toBe(1);
     expect(twice.stderr).toMatch(/SAME_FILE .*customers\.csv/);
