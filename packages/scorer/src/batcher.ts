@@ -222,36 +222,33 @@ export class Batcher {
       this.abandon(batch);
       return Promise.reject(invalidFeatures(issues));
     }
-    const { scoreOutput, scoreIndex, scoreWidth } = this;
     return new Promise<Float64Array>((resolve, reject) => {
-      this.enqueue(
-        batch,
-        n,
-        options,
-        (outputs, offset, rows) => {
-          const data = outputs[scoreOutput]!.data as ArrayLike<number>;
-          const scores = new Float64Array(rows);
-          for (let i = 0, j = offset * scoreWidth + scoreIndex; i < rows; i++, j += scoreWidth) scores[i] = data[j]!;
-          resolve(scores);
-        },
-        reject,
-      );
+      this.enqueue(batch, n, options, (outputs, offset, rows) => resolve(this.scoresAt(outputs, offset, rows)), reject);
     });
   }
 
   /**
-   * Scores column feeds already written (by `FeatureSchema.write` or `writeText`): `infer`, then
-   * the score per row, as `predict` gives it. The feeds are copied before this returns, so the
-   * caller may write its next rows into them at once.
+   * Scores column feeds already written (by `FeatureSchema.write` or `writeText`), as `predict`
+   * scores records: the same checks and queue as `infer`, the score per row read straight from
+   * the run's output. The feeds are copied before this returns, so the caller may write its next
+   * rows into them at once.
    */
   scoreColumns(feeds: Feeds, rows: number, options: CallOptions = NO_OPTIONS): Promise<Float64Array> {
-    const { scoreOutput, scoreIndex, scoreWidth } = this;
-    return this.infer(feeds, rows, options).then((outputs) => {
-      const data = outputs[scoreOutput]!.data as ArrayLike<number>;
-      const scores = new Float64Array(rows);
-      for (let i = 0, j = scoreIndex; i < rows; i++, j += scoreWidth) scores[i] = data[j]!;
-      return scores;
+    const staged = this.stage(feeds, rows, options);
+    if (staged instanceof ScorerError) return Promise.reject(staged);
+    if (staged === null) return Promise.resolve(new Float64Array(0));
+    return new Promise<Float64Array>((resolve, reject) => {
+      this.enqueue(staged, rows, options, (outputs, offset, n) => resolve(this.scoresAt(outputs, offset, n)), reject);
     });
+  }
+
+  /** The score of each of `rows` rows from `offset`: the configured output's column. */
+  private scoresAt(outputs: Record<string, Output>, offset: number, rows: number): Float64Array {
+    const { scoreIndex, scoreWidth } = this;
+    const data = outputs[this.scoreOutput]!.data as ArrayLike<number>;
+    const scores = new Float64Array(rows);
+    for (let i = 0, j = offset * scoreWidth + scoreIndex; i < rows; i++, j += scoreWidth) scores[i] = data[j]!;
+    return scores;
   }
 
   /**
@@ -259,17 +256,26 @@ export class Batcher {
    * every other call. Resolves with every output, cut to this call's rows.
    */
   infer(feeds: Feeds, rows: number, options: CallOptions = NO_OPTIONS): Promise<Record<string, Output>> {
-    if (!Number.isSafeInteger(rows) || rows < 0) {
-      return Promise.reject(
-        new ScorerError('INVALID_ROWS', `rows must be a non-negative integer, got ${String(rows)}`),
-      );
-    }
-    const invalid = this.checkFeeds(feeds, rows);
-    if (invalid) return Promise.reject(invalid);
-    const admitted = this.admit(rows, options);
-    if (admitted) return Promise.reject(admitted);
-    if (rows === 0) return this.model.run(feeds, 0);
+    const staged = this.stage(feeds, rows, options);
+    if (staged instanceof ScorerError) return Promise.reject(staged);
+    if (staged === null) return this.model.run(feeds, 0);
+    return new Promise((resolve, reject) => {
+      this.enqueue(staged, rows, options, (outputs, offset, n) => resolve(sliceOutputs(outputs, offset, n)), reject);
+    });
+  }
 
+  /**
+   * Checks raw feeds and admits them, then copies them into the batch they will run in (which
+   * the caller must enqueue at once); null for zero rows, which need no batch.
+   */
+  private stage(feeds: Feeds, rows: number, options: CallOptions): Batch | ScorerError | null {
+    if (!Number.isSafeInteger(rows) || rows < 0)
+      return new ScorerError('INVALID_ROWS', `rows must be a non-negative integer, got ${String(rows)}`);
+    const invalid = this.checkFeeds(feeds, rows);
+    if (invalid) return invalid;
+    const admitted = this.admit(rows, options);
+    if (admitted) return admitted;
+    if (rows === 0) return null;
     const batch = this.batchFor(rows);
     for (const input of this.inputs) {
       const w = input.width;
@@ -283,9 +289,7 @@ export class Batcher {
         (dst as Float32Array).set(src as Float32Array, at);
       }
     }
-    return new Promise((resolve, reject) => {
-      this.enqueue(batch, rows, options, (outputs, offset, n) => resolve(sliceOutputs(outputs, offset, n)), reject);
-    });
+    return batch;
   }
 
   /** Stops taking calls, then resolves once everything queued and in flight has settled. */

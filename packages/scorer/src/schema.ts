@@ -264,6 +264,7 @@ export class FeatureSchema {
       throw new ScorerError('INVALID_OPTION', `cellOf has ${cellOf.length} entries for ${n} features`, {
         option: 'cellOf',
       });
+    const numeric = compiled.map((f) => f.spec.kind === 'numeric');
     for (let r = 0; r < rows.length; r++) {
       const cells = rows[r]!;
       const at = offset + r;
@@ -272,7 +273,7 @@ export class FeatureSchema {
         const c = cellOf[k]!;
         const text = c < 0 ? '' : trimCell(cells[c] ?? '');
         if (text === '') f.writeMissing(at, r, issues);
-        else if (f.spec.kind === 'numeric') {
+        else if (numeric[k]) {
           const v = Number(text);
           f.write(Number.isNaN(v) ? text : v, at, r, issues);
         } else f.write(text, at, r, issues);
