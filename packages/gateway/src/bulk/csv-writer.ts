@@ -3,7 +3,7 @@
 
 const NEEDS_QUOTES = /[",\r\n]/;
 
-export function csvField(value: string): string {
+function csvField(value: string): string {
   return NEEDS_QUOTES.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 

@@ -19,7 +19,7 @@ import {
 } from './types.js';
 
 /** `scored.csv` -> `scored.rejects.csv`. */
-export function defaultRejectsPath(output: string): string {
+function defaultRejectsPath(output: string): string {
   const dot = output.lastIndexOf('.');
   const slash = output.lastIndexOf('/');
   return dot > slash + 1 ? `${output.slice(0, dot)}.rejects${output.slice(dot)}` : `${output}.rejects.csv`;
