@@ -14,6 +14,7 @@
 //! Shape of the API (ort's): a builder, then `commit_*`; a [`Result`] alias over one [`Error`]
 //! carrying a stable [`ErrorCode`].
 
+mod categorical;
 mod error;
 mod ffi;
 mod model;

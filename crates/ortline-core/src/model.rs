@@ -1,6 +1,7 @@
 //! A loaded model: its description, a pool of ONNX Runtime sessions, and runs over borrowed
 //! column views.
 
+use std::collections::HashMap;
 use std::ffi::{c_char, CString};
 use std::fs::File;
 use std::io::{BufReader, Cursor};
@@ -12,6 +13,7 @@ use ort::session::builder::SessionBuilder;
 use ort::session::Session;
 use ort::AsPointer;
 
+use crate::categorical::{self, CodedInput, Specialised};
 use crate::error::{Error, ErrorCode, Result};
 use crate::ffi::{self, CpuMemory, OwnedValue};
 use crate::onnx_header;
@@ -19,7 +21,7 @@ use crate::options::{describe_providers, execution_providers, ModelOptions, Opti
 use crate::plan::InputPlan;
 use crate::runtime::available_providers;
 use crate::runtime::Runtime;
-use crate::tensor::{ElementType, Input, Output, Strings, TensorData, TensorInfo};
+use crate::tensor::{ElementType, Input, Output, Strings, StringsRef, TensorData, TensorInfo};
 
 /// The ONNX model's own metadata (ModelProto fields and `metadata_props`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -72,6 +74,11 @@ impl ModelBuilder {
         self
     }
 
+    pub fn with_categorical_codes(mut self, on: bool) -> Self {
+        self.options.categorical_codes = on;
+        self
+    }
+
     pub fn options(&self) -> &ModelOptions {
         &self.options
     }
@@ -97,7 +104,12 @@ impl ModelBuilder {
         let producer_version =
             File::open(path).map(|f| onnx_header::producer_version(BufReader::new(f))).unwrap_or_default();
         let where_ = path.display().to_string();
-        self.commit(&where_, producer_version, |b| b.commit_from_file(path))
+        if self.options.categorical_codes {
+            if let Some(spec) = std::fs::read(path).ok().and_then(|b| categorical::specialise(&b)) {
+                return self.commit_coded(&where_, producer_version, spec, |b| b.commit_from_file(path));
+            }
+        }
+        self.commit(&where_, producer_version, Vec::new(), |b| b.commit_from_file(path))
     }
 
     /// Loads a model from its bytes (ONNX Runtime keeps its own copy).
@@ -106,13 +118,35 @@ impl ModelBuilder {
             return Err(Error::new(ErrorCode::ModelInvalid, "the model bytes are empty"));
         }
         let producer_version = onnx_header::producer_version(Cursor::new(bytes));
-        self.commit("the model bytes", producer_version, |b| b.commit_from_memory(bytes))
+        let what = "the model bytes";
+        if self.options.categorical_codes {
+            if let Some(spec) = categorical::specialise(bytes) {
+                return self.commit_coded(what, producer_version, spec, |b| b.commit_from_memory(bytes));
+            }
+        }
+        self.commit(what, producer_version, Vec::new(), |b| b.commit_from_memory(bytes))
+    }
+
+    /// Loads the graph rewritten to take codes; should ONNX Runtime refuse it, the graph as it
+    /// came (whose error, if it fails too, is the one worth reporting).
+    fn commit_coded(
+        self,
+        what: &str,
+        producer_version: String,
+        spec: Specialised,
+        original: impl Fn(&mut SessionBuilder) -> ort::Result<Session>,
+    ) -> Result<Model> {
+        let Specialised { bytes, inputs } = spec;
+        self.clone()
+            .commit(what, producer_version.clone(), inputs, |b| b.commit_from_memory(&bytes))
+            .or_else(|_| self.commit(what, producer_version, Vec::new(), original))
     }
 
     fn commit(
         self,
         what: &str,
         producer_version: String,
+        coded: Vec<CodedInput>,
         create: impl Fn(&mut SessionBuilder) -> ort::Result<Session>,
     ) -> Result<Model> {
         self.options.validate()?;
@@ -122,7 +156,7 @@ impl ModelBuilder {
             let session = create(&mut builder).map_err(|e| load_error(what, &e))?;
             sessions.push(session);
         }
-        Model::new(self.runtime, sessions, producer_version)
+        Model::new(self.runtime, sessions, producer_version, coded)
     }
 
     fn session_builder(&self) -> Result<SessionBuilder> {
@@ -302,6 +336,35 @@ struct Inner {
     memory: CpuMemory,
     pool: Pool,
     sessions: usize,
+    /// Per input: the codes of a string input the graph takes as int64 (see `categorical`).
+    codes: Vec<Option<Codes>>,
+}
+
+/// A string input fed as codes: code i stands for `categories[i]`; any other string is -1, which
+/// no category has, so the encoder treats it as it treated an unknown string. Callers may pass
+/// the codes themselves (int64) instead of the strings.
+struct Codes {
+    categories: Vec<String>,
+    index: HashMap<Box<[u8]>, i64>,
+}
+
+impl Codes {
+    fn new(categories: Vec<String>) -> Self {
+        let index = categories.iter().enumerate().map(|(i, c)| (c.as_bytes().into(), i as i64)).collect();
+        Self { categories, index }
+    }
+
+    fn encode(&self, strings: StringsRef<'_>) -> Vec<i64> {
+        // A few categories (the usual case) are found faster by comparing than by hashing.
+        if self.categories.len() <= 8 {
+            let cats = &self.categories;
+            return strings
+                .iter()
+                .map(|s| cats.iter().position(|c| c.as_bytes() == s).map_or(-1, |i| i as i64))
+                .collect();
+        }
+        strings.iter().map(|s| self.index.get(s).copied().unwrap_or(-1)).collect()
+    }
 }
 
 /// A loaded ONNX model. Cheap to clone; clones share the session pool. Safe to run from many
@@ -368,17 +431,30 @@ impl Model {
         ModelBuilder { runtime: runtime.clone(), options: ModelOptions::default() }
     }
 
-    fn new(runtime: Runtime, sessions: Vec<Session>, producer_version: String) -> Result<Self> {
+    fn new(
+        runtime: Runtime,
+        sessions: Vec<Session>,
+        producer_version: String,
+        coded: Vec<CodedInput>,
+    ) -> Result<Self> {
         let first = sessions
             .first()
             .ok_or_else(|| Error::new(ErrorCode::InvalidOption, "sessions must be at least 1"))?;
-        let inputs: Vec<TensorInfo> =
+        let mut inputs: Vec<TensorInfo> =
             first.inputs().iter().map(|o| TensorInfo::from_outlet(o.name(), o.dtype())).collect();
+        // The session takes int64 codes; callers keep the model's contract: strings.
+        let onnx_types = inputs.iter().map(|i| i.ty.to_onnx()).collect();
+        let mut codes: Vec<Option<Codes>> = inputs.iter().map(|_| None).collect();
+        for c in coded {
+            if let Some(i) = inputs.iter().position(|i| i.name == c.name && i.ty == ElementType::Int64) {
+                inputs[i].ty = ElementType::String;
+                codes[i] = Some(Codes::new(c.categories));
+            }
+        }
         let outputs: Vec<TensorInfo> =
             first.outputs().iter().map(|o| TensorInfo::from_outlet(o.name(), o.dtype())).collect();
         let metadata = read_metadata(first, producer_version)?;
         let plans: Vec<InputPlan> = inputs.iter().map(InputPlan::new).collect();
-        let onnx_types = inputs.iter().map(|i| i.ty.to_onnx()).collect();
         let input_names = Names::new(inputs.iter().map(|i| i.name.as_str()))?;
         let output_names = Names::new(outputs.iter().map(|o| o.name.as_str()))?;
         let n = sessions.len();
@@ -403,6 +479,7 @@ impl Model {
                     returned: Condvar::new(),
                 },
                 sessions: n,
+                codes,
             }),
         })
     }
@@ -431,6 +508,13 @@ impl Model {
     /// How each input is fed, in input order: the one input contract (see [`InputPlan`]).
     pub fn input_plans(&self) -> &[InputPlan] {
         &self.inner.plans
+    }
+
+    /// The categories of a string input fed to ONNX Runtime as codes (its code i is
+    /// `categories[i]`), or `None` when the input is fed as it is. Such an input takes its
+    /// strings, or their codes as [`Input::Int64`] (any other code reads as an unknown string).
+    pub fn categories(&self, input: usize) -> Option<&[String]> {
+        self.inner.codes.get(input)?.as_ref().map(|c| &c.categories[..])
     }
 
     fn input_list(&self) -> String {
@@ -490,15 +574,30 @@ impl Model {
 
         // Numeric tensors over the caller's buffers, built before taking a session so it is
         // held only for the run itself.
+        // Codes looked up for string inputs the graph takes as codes; each Vec's buffer stays put
+        // while the tensors over it live (declared first, dropped after them), however this
+        // outer Vec grows.
+        let mut coded: Vec<Vec<i64>> = Vec::new();
         let mut shapes: Vec<Vec<i64>> = Vec::with_capacity(inputs.len());
         let mut values: Vec<Option<OwnedValue>> = Vec::with_capacity(inputs.len());
-        for ((input, plan), onnx) in inputs.iter().zip(&inner.plans).zip(&inner.onnx_types) {
+        for (((input, plan), onnx), codes) in
+            inputs.iter().zip(&inner.plans).zip(&inner.onnx_types).zip(&inner.codes)
+        {
             let shape = plan.shape(rows);
-            let value = match input.raw_bytes() {
+            let raw = match (input, codes) {
+                (Input::String(strings), Some(codes)) => {
+                    coded.push(codes.encode(*strings));
+                    coded
+                        .last()
+                        .map(|c| (c.as_ptr().cast::<std::ffi::c_void>(), std::mem::size_of_val(&c[..])))
+                }
+                _ => input.raw_bytes(),
+            };
+            let value = match raw {
                 Some((ptr, bytes)) => {
                     let onnx = onnx.ok_or_else(|| unsupported(&plan.ty))?;
-                    // SAFETY: `input` borrows the caller's slice for the whole call; the value
-                    // is dropped before this function returns.
+                    // SAFETY: `input` borrows the caller's slice for the whole call, and `coded`
+                    // outlives `values`; the value is dropped before this function returns.
                     Some(unsafe { ffi::tensor_over(&inner.memory, ptr, bytes, &shape, onnx)? })
                 }
                 None => None,
@@ -525,6 +624,9 @@ impl Model {
         let mut pointers = Vec::new();
         for (i, input) in inputs.iter().enumerate() {
             let Input::String(strings) = input else { continue };
+            if inner.codes[i].is_some() {
+                continue;
+            }
             strings.pointers_into(&mut pointers);
             let cached = slot.strings[i].as_ref().filter(|c| c.shape == shapes[i]);
             match cached {
@@ -622,8 +724,13 @@ impl Model {
             .with("expected", inner.inputs.len())
             .with("got", inputs.len()));
         }
-        for (input, plan) in inputs.iter().zip(&inner.plans) {
-            plan.check(input.element_type(), input.len(), rows)?;
+        for ((input, plan), codes) in inputs.iter().zip(&inner.plans).zip(&inner.codes) {
+            let ty = match (input, codes) {
+                // Codes stand for the input's strings: the caller looked them up already.
+                (Input::Int64(_), Some(_)) => ElementType::String,
+                _ => input.element_type(),
+            };
+            plan.check(ty, input.len(), rows)?;
             let name = &plan.name;
             if let Input::Bool(bytes) = input {
                 if let Some(i) = bytes.iter().position(|&b| b > 1) {

@@ -65,6 +65,10 @@ pub struct ModelOptions {
     pub execution_providers: Vec<String>,
     /// Sessions in the pool: runs in flight at once. Default 1, at most [`MAX_SESSIONS`].
     pub sessions: usize,
+    /// Default true: string inputs that feed only a one-hot encoder are fed to ONNX Runtime as
+    /// integer codes (the graph is rewritten at load; callers still pass strings). False keeps
+    /// the graph as it is, to compare or to rule the rewrite out.
+    pub categorical_codes: bool,
 }
 
 impl Default for ModelOptions {
@@ -75,6 +79,7 @@ impl Default for ModelOptions {
             optimization: OptimizationLevel::All,
             execution_providers: vec!["cpu".to_owned()],
             sessions: 1,
+            categorical_codes: true,
         }
     }
 }

@@ -211,6 +211,15 @@ impl StringsRef<'_> {
         self.starts.is_empty()
     }
 
+    /// Each string's bytes, without its NUL.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &[u8]> + '_ {
+        self.starts.iter().map(|&s| {
+            let rest = &self.bytes[s..];
+            // Every string ends in NUL (see StringColumn), so the search always finds one.
+            &rest[..rest.iter().position(|&b| b == 0).unwrap_or(rest.len())]
+        })
+    }
+
     /// Pointers to each NUL-terminated string, valid while the column is.
     pub(crate) fn pointers_into(&self, out: &mut Vec<*const c_char>) {
         let base = self.bytes.as_ptr();

@@ -289,6 +289,7 @@ fn options_are_applied_and_checked() {
             optimization: OptimizationLevel::Disable,
             execution_providers: vec!["cpu".into()],
             sessions: 3,
+            categorical_codes: false,
         })
         .commit_from_file(fixture("affine.onnx"))
         .unwrap();

@@ -49,6 +49,9 @@ pub struct NativeInputPlan {
     pub js_type: String,
     /// Why it cannot be fed, or null when it can.
     pub unsupported: Option<String>,
+    /// A string input the graph takes as integer codes: its categories (code i is the i-th).
+    /// Its feed is then a BigInt64Array of codes.
+    pub categories: Option<Vec<String>>,
 }
 
 /// Where ONNX Runtime may be, in the order to try (the TypeScript loader builds the list).
@@ -70,6 +73,7 @@ pub struct NativeOptions {
     pub graph_optimization_level: String,
     pub execution_providers: Vec<String>,
     pub sessions: u32,
+    pub categorical_codes: bool,
 }
 
 #[napi(object)]
@@ -122,6 +126,7 @@ fn to_core_options(o: &NativeOptions) -> ortline_core::Result<ModelOptions> {
         optimization,
         execution_providers: o.execution_providers.clone(),
         sessions: o.sessions as usize,
+        categorical_codes: o.categorical_codes,
     })
 }
 
@@ -291,7 +296,10 @@ fn output_indexes(outputs: Option<Vec<u32>>) -> Option<Vec<usize>> {
 #[napi]
 impl NativeModel {
     fn new(model: Model) -> Self {
-        let types = model.inputs().iter().map(|i| i.ty).collect();
+        // What each feed is: the JS layer sends codes (int64) for an input that takes them.
+        let types = (0..model.inputs().len())
+            .map(|i| if model.categories(i).is_some() { ElementType::Int64 } else { model.inputs()[i].ty })
+            .collect();
         Self { model, types }
     }
 
@@ -311,7 +319,8 @@ impl NativeModel {
         self.model
             .input_plans()
             .iter()
-            .map(|p| {
+            .enumerate()
+            .map(|(i, p)| {
                 let (batch, fixed_rows) = match p.batch {
                     Batch::Rows => ("rows", None),
                     Batch::Fixed(n) => ("fixed", Some(n)),
@@ -326,6 +335,7 @@ impl NativeModel {
                     width: u32::try_from(p.width).unwrap_or(u32::MAX),
                     js_type: convert::js_class(p.ty).to_owned(),
                     unsupported: p.unsupported().map(str::to_owned),
+                    categories: self.model.categories(i).map(<[String]>::to_vec),
                 }
             })
             .collect()

@@ -40,6 +40,7 @@ const plans: InputPlan[] = inputs.map((i) => ({
   width: 1,
   jsType: i.type === 'string' ? 'string' : i.type === 'int64' ? 'BigInt64Array' : 'Float32Array',
   unsupported: null,
+  categories: null,
 }));
 const sig = {
   name: 'm',

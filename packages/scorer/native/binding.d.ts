@@ -70,6 +70,11 @@ export interface NativeInputPlan {
   jsType: string
   /** Why it cannot be fed, or null when it can. */
   unsupported?: string
+  /**
+   * A string input the graph takes as integer codes: its categories (code i is the i-th).
+   * Its feed is then a BigInt64Array of codes.
+   */
+  categories?: Array<string>
 }
 
 export interface NativeMetadata {
@@ -91,6 +96,7 @@ export interface NativeOptions {
   graphOptimizationLevel: string
   executionProviders: Array<string>
   sessions: number
+  categoricalCodes: boolean
 }
 
 export interface NativeTensorInfo {

@@ -25,6 +25,7 @@ export const MODEL_DEFAULTS = Object.freeze({
   graphOptimizationLevel: 'all' as GraphOptimizationLevel,
   executionProviders: Object.freeze(['cpu']) as readonly string[],
   sessions: 1,
+  categoricalCodes: true,
 });
 
 /** The options a model was loaded with, defaults filled in. */
@@ -34,6 +35,7 @@ export type ResolvedModelOptions = Readonly<{
   graphOptimizationLevel: GraphOptimizationLevel;
   executionProviders: readonly string[];
   sessions: number;
+  categoricalCodes: boolean;
   ortLibraryPath?: string;
 }>;
 
@@ -43,6 +45,7 @@ const OPTION_KEYS = new Set([
   'graphOptimizationLevel',
   'executionProviders',
   'sessions',
+  'categoricalCodes',
   'ortLibraryPath',
 ]);
 const LEVELS = new Set(['disable', 'basic', 'extended', 'all']);
@@ -94,6 +97,8 @@ export function resolveModelOptions(options: ModelOptions | undefined): Resolved
       `must be a non-empty array of provider names (e.g. ["cpu"]), got ${JSON.stringify(eps)}`,
     );
   }
+  const codes = options.categoricalCodes ?? MODEL_DEFAULTS.categoricalCodes;
+  if (typeof codes !== 'boolean') throw option('categoricalCodes', `must be true or false, got ${describe(codes)}`);
   const lib = options.ortLibraryPath;
   if (lib !== undefined && (typeof lib !== 'string' || lib === ''))
     throw option('ortLibraryPath', `must be a non-empty string, got ${describe(lib)}`);
@@ -103,6 +108,7 @@ export function resolveModelOptions(options: ModelOptions | undefined): Resolved
     graphOptimizationLevel: level,
     executionProviders: Object.freeze([...eps]),
     sessions: integerOption(options, 'sessions', 1, MAX_SESSIONS),
+    categoricalCodes: codes,
     ...(lib === undefined ? {} : { ortLibraryPath: resolve(lib) }),
   });
 }
@@ -114,6 +120,7 @@ function nativeOptions(o: ResolvedModelOptions): NativeOptions {
     graphOptimizationLevel: o.graphOptimizationLevel,
     executionProviders: [...o.executionProviders],
     sessions: o.sessions,
+    categoricalCodes: o.categoricalCodes,
   };
 }
 
@@ -143,6 +150,50 @@ interface Prepared {
 }
 type NativeOutputs = ReturnType<NativeModel['runSync']>;
 
+function nulError(input: string, index: number, cause?: ScorerError): ScorerError {
+  return new ScorerError(
+    'INPUT_TYPE_MISMATCH',
+    `input "${input}": the value at index ${index} holds a NUL character ("\\0"), which ONNX Runtime strings cannot hold`,
+    { input, index, ...(cause ? { cause } : {}) },
+  );
+}
+
+/**
+ * A string column as the codes its input takes: a string that is no category gets -1, which no
+ * category has, so the graph treats it as it treated an unknown string. The same strings are
+ * refused as without codes (a non-string, a NUL), so the option never changes what is accepted.
+ */
+function encode(input: string, feed: readonly unknown[], codes: ReadonlyMap<string, number>): BigInt64Array {
+  const out = new BigInt64Array(feed.length);
+  // Codes are small: each int64 is written as its two 32-bit halves (little-endian, as on every
+  // target the addon is built for), which costs far less than a BigInt per value.
+  const halves = new Int32Array(out.buffer);
+  for (let j = 0; j < feed.length; j++) {
+    const v = feed[j];
+    const code = codes.get(v as string);
+    if (code !== undefined) {
+      halves[2 * j] = code;
+      continue;
+    }
+    if (typeof v !== 'string') {
+      throw new ScorerError(
+        'INPUT_TYPE_MISMATCH',
+        `input "${input}" expects strings, got ${describe(v)} at index ${j}`,
+        {
+          input,
+          expected: 'string',
+          got: describe(v),
+          index: j,
+        },
+      );
+    }
+    if (v.includes('\0')) throw nulError(input, j);
+    halves[2 * j] = -1;
+    halves[2 * j + 1] = -1;
+  }
+  return out;
+}
+
 export class Model {
   readonly inputs: readonly TensorInfo[];
   readonly outputs: readonly TensorInfo[];
@@ -155,6 +206,8 @@ export class Model {
   readonly #maxRows: number;
   readonly #planByName: ReadonlyMap<string, InputPlan>;
   readonly #outputIndex: ReadonlyMap<string, number>;
+  /** Per input: string -> code, for an input the graph takes as codes. */
+  readonly #codes: readonly (ReadonlyMap<string, number> | undefined)[];
   #closed = false;
   /** Async runs handed to the addon and not yet settled. */
   #inFlight = 0;
@@ -187,9 +240,11 @@ export class Model {
           width: p.width,
           jsType: p.jsType,
           unsupported: p.unsupported ?? null,
+          categories: p.categories ? Object.freeze([...p.categories]) : null,
         }),
       ),
     );
+    this.#codes = this.inputPlans.map((p) => (p.categories ? new Map(p.categories.map((c, i) => [c, i])) : undefined));
     this.#maxRows = loadBinding().MAX_ROWS;
     this.#planByName = new Map(this.inputPlans.map((p) => [p.name, p]));
     this.#outputIndex = new Map(this.outputs.map((o, i) => [o.name, i]));
@@ -389,6 +444,11 @@ export class Model {
         args[i] = feed as Exclude<typeof feed, string[]>;
         continue;
       }
+      const codes = this.#codes[i];
+      if (codes !== undefined && feed instanceof BigInt64Array) {
+        args[i] = feed;
+        continue;
+      }
       if (!Array.isArray(feed)) {
         throw new ScorerError(
           'INPUT_TYPE_MISMATCH',
@@ -399,6 +459,10 @@ export class Model {
             got: describe(feed),
           },
         );
+      }
+      if (codes !== undefined) {
+        args[i] = encode(p.name, feed, codes);
+        continue;
       }
       // Joining would turn anything into a string: check, since only strings may pass.
       for (let j = 0; j < feed.length; j++) {
@@ -438,13 +502,7 @@ export class Model {
       for (const p of this.inputPlans) {
         const col = p.jsType === 'string' ? (feeds[p.name] as string[]) : undefined;
         const j = col?.findIndex((v) => v.includes('\0')) ?? -1;
-        if (j >= 0) {
-          return new ScorerError(
-            'INPUT_TYPE_MISMATCH',
-            `input "${p.name}": the value at index ${j} holds a NUL character ("\\0"), which ONNX Runtime strings cannot hold`,
-            { input: p.name, index: j, cause: e },
-          );
-        }
+        if (j >= 0) return nulError(p.name, j, e);
       }
     }
     return e;

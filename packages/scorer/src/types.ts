@@ -47,6 +47,12 @@ export interface InputPlan {
   readonly jsType: string;
   /** Why it cannot be fed, or null when it can. */
   readonly unsupported: string | null;
+  /**
+   * A string input that reaches ONNX Runtime as integer codes (the `categoricalCodes` option):
+   * its categories, code i being the i-th. Its feed is a string[] as usual, or a BigInt64Array of
+   * the codes themselves (any other code reads as an unknown string). Null otherwise.
+   */
+  readonly categories: readonly string[] | null;
 }
 
 export interface TensorInfo {
@@ -104,6 +110,12 @@ export interface ModelOptions {
   readonly executionProviders?: readonly string[];
   /** Sessions in the pool: runs that go at once on this model. Integer 1..64, default 1. */
   readonly sessions?: number;
+  /**
+   * Default true: string inputs that feed only a one-hot encoder reach ONNX Runtime as integer
+   * codes (the graph is rewritten at load; callers still pass strings, and get the same answers).
+   * False loads the graph as it is.
+   */
+  readonly categoricalCodes?: boolean;
   /**
    * The ONNX Runtime shared library to load. Default: $ORT_DYLIB_PATH, else the copy inside the
    * onnxruntime-node package. ONNX Runtime loads once per process: the first load decides.

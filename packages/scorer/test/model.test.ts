@@ -55,6 +55,7 @@ describe('Model.load', () => {
       graphOptimizationLevel: 'all',
       executionProviders: ['cpu'],
       sessions: 1,
+      categoricalCodes: true,
     });
     expect(m.closed).toBe(false);
   });
@@ -71,6 +72,7 @@ describe('Model.load', () => {
         width: 2,
         jsType: 'Float32Array',
         unsupported: null,
+        categories: null,
       },
       {
         name: 'b',
@@ -81,6 +83,7 @@ describe('Model.load', () => {
         width: 1,
         jsType: 'Float64Array',
         unsupported: null,
+        categories: null,
       },
       {
         name: 'c',
@@ -91,6 +94,7 @@ describe('Model.load', () => {
         width: 1,
         jsType: 'Int32Array',
         unsupported: null,
+        categories: null,
       },
     ]);
     expect(Object.isFrozen(m.inputPlans) && Object.isFrozen(m.inputPlans[0])).toBe(true);
@@ -412,6 +416,7 @@ describe('errors name what is wrong', () => {
       [{ graphOptimizationLevel: 'max' }, /graphOptimizationLevel must be one of disable, basic, extended, all/],
       [{ executionProviders: [] }, /executionProviders must be a non-empty array/],
       [{ ortLibraryPath: 5 }, /ortLibraryPath must be a non-empty string/],
+      [{ categoricalCodes: 'yes' }, /categoricalCodes must be true or false, got string/],
       ['fast', /options must be an object/],
     ];
     for (const [options, message] of cases) {
@@ -441,6 +446,7 @@ describe('errors name what is wrong', () => {
           graphOptimizationLevel: 'all',
           executionProviders: ['cpu'],
           sessions: 1,
+          categoricalCodes: true,
         },
         ortLibraryCandidates(undefined),
       );
