@@ -108,6 +108,44 @@ pub(crate) unsafe fn tensor_over(
         .ok_or_else(|| Error::new(ErrorCode::Internal, "CreateTensorWithDataAsOrtValue returned null"))
 }
 
+/// An int64 tensor of `shape` in ONNX Runtime's own memory, to be written through
+/// [`int64_data`] (its values start undefined).
+pub(crate) fn int64_tensor(shape: &[i64]) -> Result<OwnedValue> {
+    let api = ort::api();
+    let mut allocator = ptr::null_mut();
+    check(unsafe { (api.GetAllocatorWithDefaultOptions)(&mut allocator) }, ErrorCode::Internal)?;
+    let mut value = ptr::null_mut();
+    check(
+        unsafe {
+            (api.CreateTensorAsOrtValue)(
+                allocator,
+                shape.as_ptr(),
+                shape.len(),
+                ort::sys::ONNXTensorElementDataType::ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64,
+                &mut value,
+            )
+        },
+        ErrorCode::RunFailed,
+    )?;
+    OwnedValue::from_raw(value)
+        .ok_or_else(|| Error::new(ErrorCode::Internal, "CreateTensorAsOrtValue returned null"))
+}
+
+/// The values of a tensor made by [`int64_tensor`], `count` long.
+///
+/// # Safety
+/// `count` must be the tensor's element count.
+pub(crate) unsafe fn int64_data(value: &mut OwnedValue, count: usize) -> Result<&mut [i64]> {
+    let mut data: *mut c_void = ptr::null_mut();
+    check(unsafe { (ort::api().GetTensorMutableData)(value.as_ptr(), &mut data) }, ErrorCode::Internal)?;
+    if data.is_null() || count == 0 {
+        return Ok(&mut []);
+    }
+    // SAFETY: the caller vouches for `count`; `value` is borrowed mutably, so this is the only
+    // view; ORT aligns tensor data.
+    Ok(unsafe { std::slice::from_raw_parts_mut(data.cast::<i64>(), count) })
+}
+
 /// A string tensor filled from NUL-terminated strings (ORT copies them into its own storage).
 pub(crate) unsafe fn string_tensor(strings: &[*const std::ffi::c_char], shape: &[i64]) -> Result<OwnedValue> {
     let api = ort::api();

@@ -236,13 +236,14 @@ impl Names {
 /// A session and what its runs reuse. Only the run holding the lease touches it.
 struct Slot {
     session: Session,
-    /// Per input: the string tensor the last run used. A run with as many strings refills it
-    /// in place (std::string assignment keeps capacity) instead of allocating a new tensor,
-    /// which at small batches costs as much as the rest of the input side together.
-    strings: Vec<Option<CachedStrings>>,
+    /// Per input: the string tensor (or, for an input fed as codes, the int64 tensor) the last
+    /// run used. A run with as many values refills it in place (std::string assignment keeps
+    /// capacity) instead of allocating a new tensor, which at small batches costs as much as the
+    /// rest of the input side together.
+    cached: Vec<Option<Cached>>,
 }
 
-struct CachedStrings {
+struct Cached {
     shape: Vec<i64>,
     value: OwnedValue,
 }
@@ -354,16 +355,19 @@ impl Codes {
         Self { categories, index }
     }
 
-    fn encode(&self, strings: StringsRef<'_>) -> Vec<i64> {
+    /// Writes the codes of `strings` into `out` (as long).
+    fn encode_into(&self, strings: StringsRef<'_>, out: &mut [i64]) {
         // A few categories (the usual case) are found faster by comparing than by hashing.
-        if self.categories.len() <= 8 {
-            let cats = &self.categories;
-            return strings
-                .iter()
-                .map(|s| cats.iter().position(|c| c.as_bytes() == s).map_or(-1, |i| i as i64))
-                .collect();
+        let cats = &self.categories;
+        let few = cats.len() <= 8;
+        for (slot, s) in out.iter_mut().zip(strings.iter()) {
+            let code = if few {
+                cats.iter().position(|c| c.as_bytes() == s).map(|i| i as i64)
+            } else {
+                self.index.get(s).copied()
+            };
+            *slot = code.unwrap_or(-1);
         }
-        strings.iter().map(|s| self.index.get(s).copied().unwrap_or(-1)).collect()
     }
 }
 
@@ -461,7 +465,7 @@ impl Model {
         let n_inputs = inputs.len();
         let slots = sessions
             .into_iter()
-            .map(|session| Slot { session, strings: (0..n_inputs).map(|_| None).collect() })
+            .map(|session| Slot { session, cached: (0..n_inputs).map(|_| None).collect() })
             .collect();
         Ok(Self {
             inner: Arc::new(Inner {
@@ -574,30 +578,19 @@ impl Model {
 
         // Numeric tensors over the caller's buffers, built before taking a session so it is
         // held only for the run itself.
-        // Codes looked up for string inputs the graph takes as codes; each Vec's buffer stays put
-        // while the tensors over it live (declared first, dropped after them), however this
-        // outer Vec grows.
-        let mut coded: Vec<Vec<i64>> = Vec::new();
         let mut shapes: Vec<Vec<i64>> = Vec::with_capacity(inputs.len());
         let mut values: Vec<Option<OwnedValue>> = Vec::with_capacity(inputs.len());
         for (((input, plan), onnx), codes) in
             inputs.iter().zip(&inner.plans).zip(&inner.onnx_types).zip(&inner.codes)
         {
             let shape = plan.shape(rows);
-            let raw = match (input, codes) {
-                (Input::String(strings), Some(codes)) => {
-                    coded.push(codes.encode(*strings));
-                    coded
-                        .last()
-                        .map(|c| (c.as_ptr().cast::<std::ffi::c_void>(), std::mem::size_of_val(&c[..])))
-                }
-                _ => input.raw_bytes(),
-            };
+            // An input fed as codes is written into the session's own tensor below.
+            let raw = if codes.is_some() { None } else { input.raw_bytes() };
             let value = match raw {
                 Some((ptr, bytes)) => {
                     let onnx = onnx.ok_or_else(|| unsupported(&plan.ty))?;
-                    // SAFETY: `input` borrows the caller's slice for the whole call, and `coded`
-                    // outlives `values`; the value is dropped before this function returns.
+                    // SAFETY: `input` borrows the caller's slice for the whole call; the value
+                    // is dropped before this function returns.
                     Some(unsafe { ffi::tensor_over(&inner.memory, ptr, bytes, &shape, onnx)? })
                 }
                 None => None,
@@ -620,30 +613,47 @@ impl Model {
             return Err(aborted());
         }
         let slot = lease.slot();
-        // String tensors: the slot's cached one refilled when the shape matches, else a new one.
+        // String and code tensors: the slot's cached one refilled when the shape matches, else a
+        // new one.
         let mut pointers = Vec::new();
         for (i, input) in inputs.iter().enumerate() {
-            let Input::String(strings) = input else { continue };
-            if inner.codes[i].is_some() {
+            if let Some(codes) = &inner.codes[i] {
+                if slot.cached[i].as_ref().is_none_or(|c| c.shape != shapes[i]) {
+                    slot.cached[i] = None;
+                    let value = ffi::int64_tensor(&shapes[i])?;
+                    slot.cached[i] = Some(Cached { shape: std::mem::take(&mut shapes[i]), value });
+                }
+                let Some(cached) = &mut slot.cached[i] else { continue };
+                // SAFETY: the tensor holds input.len() values (its shape is this input's for
+                // `rows`, which check_inputs matched against the length), and this run is its
+                // only user (the slot is leased).
+                let data = unsafe { ffi::int64_data(&mut cached.value, input.len())? };
+                match input {
+                    Input::String(strings) => codes.encode_into(*strings, data),
+                    Input::Int64(given) => data.copy_from_slice(given),
+                    // check_inputs admits only these two for an input fed as codes.
+                    _ => return Err(unsupported(&inner.plans[i].ty)),
+                }
                 continue;
             }
+            let Input::String(strings) = input else { continue };
             strings.pointers_into(&mut pointers);
-            let cached = slot.strings[i].as_ref().filter(|c| c.shape == shapes[i]);
+            let cached = slot.cached[i].as_ref().filter(|c| c.shape == shapes[i]);
             match cached {
                 // SAFETY: the pointers point into the column `strings` borrows, alive for this
                 // call; ORT copies the strings into the tensor, whose length matches (same shape).
                 Some(c) => unsafe { ffi::fill_strings(&c.value, &pointers)? },
                 None => {
-                    slot.strings[i] = None;
+                    slot.cached[i] = None;
                     // SAFETY: as above.
                     let value = unsafe { ffi::string_tensor(&pointers, &shapes[i])? };
-                    slot.strings[i] = Some(CachedStrings { shape: std::mem::take(&mut shapes[i]), value });
+                    slot.cached[i] = Some(Cached { shape: std::mem::take(&mut shapes[i]), value });
                 }
             }
         }
         let value_ptrs: Vec<*const ort::sys::OrtValue> = values
             .iter()
-            .zip(&slot.strings)
+            .zip(&slot.cached)
             .map(|(v, cached)| match (v, cached) {
                 (Some(v), _) => v.as_ptr().cast_const(),
                 (None, Some(c)) => c.value.as_ptr().cast_const(),

@@ -63,10 +63,12 @@ pub enum PinnedFeed {
     Float16(Uint16Array),
     Bfloat16(Uint16Array),
     String(Range<usize>),
+    /// A string input fed as codes: a range of the run's codes buffer.
+    Codes(Range<usize>),
 }
 
 impl PinnedFeed {
-    pub fn as_input<'a>(&'a self, strings: &'a StringColumn) -> Input<'a> {
+    pub fn as_input<'a>(&'a self, strings: &'a StringColumn, codes: &'a [i64]) -> Input<'a> {
         match self {
             Self::Float32(a) => Input::Float32(a),
             Self::Float64(a) => Input::Float64(a),
@@ -83,6 +85,7 @@ impl PinnedFeed {
             Self::Bfloat16(a) => Input::Bfloat16(a),
             // Ranges were cut from this column's length.
             Self::String(r) => Input::String(strings.slice(r.clone()).unwrap_or(strings.view())),
+            Self::Codes(r) => Input::Int64(codes.get(r.clone()).unwrap_or(codes)),
         }
     }
 }
@@ -179,11 +182,13 @@ struct Args<'m> {
     env: sys::napi_env,
     model: &'m Model,
     types: &'m [ElementType],
+    /// Inputs whose values come as codes in the run's codes buffer (their entry is a count).
+    coded: &'m [bool],
     array: sys::napi_value,
 }
 
 impl<'m> Args<'m> {
-    fn new(feeds: JsFeeds, model: &'m Model, types: &'m [ElementType]) -> Result<Self> {
+    fn new(feeds: JsFeeds, model: &'m Model, types: &'m [ElementType], coded: &'m [bool]) -> Result<Self> {
         let env = feeds.env;
         let mut len = 0u32;
         check(unsafe { sys::napi_get_array_length(env, feeds.array, &mut len) }, "napi_get_array_length")?;
@@ -214,7 +219,7 @@ impl<'m> Args<'m> {
                 .with("got", len),
             ));
         }
-        Ok(Self { env, model, types, array: feeds.array })
+        Ok(Self { env, model, types, coded, array: feeds.array })
     }
 
     fn element(&self, i: usize) -> Result<sys::napi_value> {
@@ -254,7 +259,7 @@ impl<'m> Args<'m> {
         )
     }
 
-    /// The count a string input's entry gives: how many of the joined values are its own.
+    /// The count a string (or coded) input's entry gives: how many of the packed values are its own.
     fn string_count(&self, i: usize) -> Result<usize> {
         let value = self.element(i)?;
         let mut n = 0u32;
@@ -278,7 +283,7 @@ impl<'m> Args<'m> {
         let mut at = 0usize;
         let mut ranges = Vec::with_capacity(self.types.len());
         for (i, &ty) in self.types.iter().enumerate() {
-            if ty != ElementType::String {
+            if ty != ElementType::String || self.coded[i] {
                 ranges.push(None);
                 continue;
             }
@@ -309,14 +314,46 @@ impl<'m> Args<'m> {
         Ok(ranges)
     }
 
+    /// Splits the codes buffer among the coded inputs, each by the count its entry gives.
+    fn code_ranges(&self, codes: usize) -> Result<Vec<Option<Range<usize>>>> {
+        let mut at = 0usize;
+        let mut ranges = Vec::with_capacity(self.coded.len());
+        for (i, &coded) in self.coded.iter().enumerate() {
+            if !coded {
+                ranges.push(None);
+                continue;
+            }
+            let n = self.string_count(i)?;
+            ranges.push(Some(at..at.saturating_add(n)));
+            at = at.saturating_add(n);
+        }
+        if at > codes {
+            // The JS layer packs the codes itself: this is a bug there, not a caller's mistake.
+            let e = ortline_core::Error::new(
+                ErrorCode::InputTypeMismatch,
+                format!("the coded inputs hold {at} values, the codes buffer {codes}"),
+            )
+            .with("reason", "count_mismatch")
+            .with("expected", at)
+            .with("got", codes);
+            return Err(to_js(self.env, &e));
+        }
+        Ok(ranges)
+    }
+
     /// Async runs: pins each typed array (a reference keeps it alive until the task drops).
-    fn pin(&self, strings: &StringColumn) -> Result<Vec<PinnedFeed>> {
+    fn pin(&self, strings: &StringColumn, codes: usize) -> Result<Vec<PinnedFeed>> {
         let env = self.env;
         let ranges = self.string_ranges(strings)?;
+        let coded = self.code_ranges(codes)?;
         let mut feeds = Vec::with_capacity(self.types.len());
-        for (i, (&ty, range)) in self.types.iter().zip(ranges).enumerate() {
+        for (i, ((&ty, range), coded)) in self.types.iter().zip(ranges).zip(coded).enumerate() {
             if let Some(range) = range {
                 feeds.push(PinnedFeed::String(range));
+                continue;
+            }
+            if let Some(range) = coded {
+                feeds.push(PinnedFeed::Codes(range));
                 continue;
             }
             let value = self.element(i)?;
@@ -374,12 +411,18 @@ impl<'m> Args<'m> {
 
     /// Sync runs: views straight over each typed array's memory, no reference (JS cannot run,
     /// so nothing can collect or detach the buffers, until the call returns).
-    fn borrow<'s>(&self, strings: &'s StringColumn) -> Result<Vec<Input<'s>>> {
+    fn borrow<'s>(&self, strings: &'s StringColumn, codes: &'s [i64]) -> Result<Vec<Input<'s>>> {
         let ranges = self.string_ranges(strings)?;
+        let coded = self.code_ranges(codes.len())?;
         let mut inputs = Vec::with_capacity(self.types.len());
-        for (i, (&ty, range)) in self.types.iter().zip(ranges).enumerate() {
+        for (i, ((&ty, range), coded)) in self.types.iter().zip(ranges).zip(coded).enumerate() {
             if let Some(range) = range {
                 inputs.push(Input::String(strings.slice(range).unwrap_or(strings.view())));
+                continue;
+            }
+            if let Some(range) = coded {
+                // Ranges were checked against the buffer's length.
+                inputs.push(Input::Int64(codes.get(range).unwrap_or(codes)));
                 continue;
             }
             let want = typed_array_type(ty).ok_or_else(|| self.unsupported(i))?;
@@ -439,18 +482,22 @@ impl JsFeeds {
         self,
         model: &Model,
         types: &[ElementType],
+        coded: &[bool],
         strings: &StringColumn,
+        codes: usize,
     ) -> Result<Vec<PinnedFeed>> {
-        Args::new(self, model, types)?.pin(strings)
+        Args::new(self, model, types, coded)?.pin(strings, codes)
     }
 
     pub fn borrow<'s>(
         self,
         model: &Model,
         types: &[ElementType],
+        coded: &[bool],
         strings: &'s StringColumn,
+        codes: &'s [i64],
     ) -> Result<Vec<Input<'s>>> {
-        Args::new(self, model, types)?.borrow(strings)
+        Args::new(self, model, types, coded)?.borrow(strings, codes)
     }
 }
 

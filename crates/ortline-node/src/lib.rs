@@ -50,7 +50,7 @@ pub struct NativeInputPlan {
     /// Why it cannot be fed, or null when it can.
     pub unsupported: Option<String>,
     /// A string input the graph takes as integer codes: its categories (code i is the i-th).
-    /// Its feed is then a BigInt64Array of codes.
+    /// Its feed entry is then a count, its codes in the run's codes buffer.
     pub categories: Option<Vec<String>>,
 }
 
@@ -246,12 +246,14 @@ impl RunHandle {
 pub struct NativeModel {
     model: Model,
     types: Vec<ElementType>,
+    coded: Vec<bool>,
 }
 
 pub struct RunTask {
     model: Model,
     feeds: Vec<PinnedFeed>,
     strings: ortline_core::StringColumn,
+    codes: Option<BigInt64Array>,
     rows: usize,
     outputs: Option<Vec<usize>>,
     control: Option<Arc<RunControl>>,
@@ -273,7 +275,8 @@ impl Task for RunTask {
     type JsValue = RunOutputs;
 
     fn compute(&mut self) -> Result<RunOutputs> {
-        let inputs: Vec<_> = self.feeds.iter().map(|f| f.as_input(&self.strings)).collect();
+        let codes = self.codes.as_deref().unwrap_or(&[]);
+        let inputs: Vec<_> = self.feeds.iter().map(|f| f.as_input(&self.strings, codes)).collect();
         run(&self.model, &inputs, self.rows, self.outputs.as_deref(), self.control.as_deref()).map_err(|e| {
             self.failure = Some(e);
             kept()
@@ -296,11 +299,10 @@ fn output_indexes(outputs: Option<Vec<u32>>) -> Option<Vec<usize>> {
 #[napi]
 impl NativeModel {
     fn new(model: Model) -> Self {
-        // What each feed is: the JS layer sends codes (int64) for an input that takes them.
-        let types = (0..model.inputs().len())
-            .map(|i| if model.categories(i).is_some() { ElementType::Int64 } else { model.inputs()[i].ty })
-            .collect();
-        Self { model, types }
+        let types = model.inputs().iter().map(|i| i.ty).collect();
+        // The JS layer sends an input that takes codes as a count, its codes in the codes buffer.
+        let coded = (0..model.inputs().len()).map(|i| model.categories(i).is_some()).collect();
+        Self { model, types, coded }
     }
 
     #[napi(getter)]
@@ -375,10 +377,11 @@ impl NativeModel {
     /// Runs on the libuv thread pool. `feeds` has one entry per input in the model's order:
     /// typed arrays are pinned and read in place; a string input's entry is the count of its
     /// values, which come in `strings`: every string input's values, in input order, joined by
-    /// "\0".
+    /// "\0". An input the graph takes as codes (its plan has `categories`) is a count too, its
+    /// codes in `codes`: every such input's codes, in input order, back to back.
     /// Resolves to [data, shape] pairs, one per requested output (all when `outputs` is omitted).
     #[napi(
-        ts_args_type = "feeds: Array<Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Int16Array | Uint16Array | Uint32Array | BigUint64Array | number>, rows: number, strings?: string | undefined | null, outputs?: Array<number> | undefined | null, handle?: RunHandle | undefined | null",
+        ts_args_type = "feeds: Array<Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Int16Array | Uint16Array | Uint32Array | BigUint64Array | number>, rows: number, strings?: string | undefined | null, codes?: BigInt64Array | undefined | null, outputs?: Array<number> | undefined | null, handle?: RunHandle | undefined | null",
         ts_return_type = "Promise<Array<Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Int16Array | Uint16Array | Uint32Array | BigUint64Array | string[] | number[]>>"
     )]
     pub fn run(
@@ -386,16 +389,19 @@ impl NativeModel {
         feeds: JsFeeds,
         rows: u32,
         strings: Option<JoinedStrings>,
+        codes: Option<BigInt64Array>,
         outputs: Option<Vec<u32>>,
         handle: Option<&RunHandle>,
     ) -> Result<AsyncTask<RunTask>> {
         let rows = rows as usize;
         let strings = strings.map(|s| s.0).unwrap_or_default();
-        let feeds = feeds.pin(&self.model, &self.types, &strings)?;
+        let n_codes = codes.as_deref().map_or(0, <[i64]>::len);
+        let feeds = feeds.pin(&self.model, &self.types, &self.coded, &strings, n_codes)?;
         Ok(AsyncTask::new(RunTask {
             model: self.model.clone(),
             feeds,
             strings,
+            codes,
             rows,
             outputs: output_indexes(outputs),
             control: handle.map(|h| h.control.clone()),
@@ -405,7 +411,7 @@ impl NativeModel {
 
     /// `run` on the calling thread; typed arrays are read in place without pinning.
     #[napi(
-        ts_args_type = "feeds: Array<Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Int16Array | Uint16Array | Uint32Array | BigUint64Array | number>, rows: number, strings?: string | undefined | null, outputs?: Array<number> | undefined | null",
+        ts_args_type = "feeds: Array<Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Int16Array | Uint16Array | Uint32Array | BigUint64Array | number>, rows: number, strings?: string | undefined | null, codes?: BigInt64Array | undefined | null, outputs?: Array<number> | undefined | null",
         ts_return_type = "Array<Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Int16Array | Uint16Array | Uint32Array | BigUint64Array | string[] | number[]>"
     )]
     pub fn run_sync(
@@ -414,11 +420,13 @@ impl NativeModel {
         feeds: JsFeeds,
         rows: u32,
         strings: Option<JoinedStrings>,
+        codes: Option<BigInt64Array>,
         outputs: Option<Vec<u32>>,
     ) -> Result<RunOutputs> {
         let rows = rows as usize;
         let strings = strings.map(|s| s.0).unwrap_or_default();
-        let inputs = feeds.borrow(&self.model, &self.types, &strings)?;
+        let codes = codes.as_deref().unwrap_or(&[]);
+        let inputs = feeds.borrow(&self.model, &self.types, &self.coded, &strings, codes)?;
         let outputs = output_indexes(outputs);
         run(&self.model, &inputs, rows, outputs.as_deref(), None).map_err(|e| to_js(env.raw(), &e))
     }

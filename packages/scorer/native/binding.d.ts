@@ -17,12 +17,13 @@ export declare class NativeModel {
    * Runs on the libuv thread pool. `feeds` has one entry per input in the model's order:
    * typed arrays are pinned and read in place; a string input's entry is the count of its
    * values, which come in `strings`: every string input's values, in input order, joined by
-   * "\0".
+   * "\0". An input the graph takes as codes (its plan has `categories`) is a count too, its
+   * codes in `codes`: every such input's codes, in input order, back to back.
    * Resolves to [data, shape] pairs, one per requested output (all when `outputs` is omitted).
    */
-  run(feeds: Array<Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Int16Array | Uint16Array | Uint32Array | BigUint64Array | number>, rows: number, strings?: string | undefined | null, outputs?: Array<number> | undefined | null, handle?: RunHandle | undefined | null): Promise<Array<Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Int16Array | Uint16Array | Uint32Array | BigUint64Array | string[] | number[]>>
+  run(feeds: Array<Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Int16Array | Uint16Array | Uint32Array | BigUint64Array | number>, rows: number, strings?: string | undefined | null, codes?: BigInt64Array | undefined | null, outputs?: Array<number> | undefined | null, handle?: RunHandle | undefined | null): Promise<Array<Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Int16Array | Uint16Array | Uint32Array | BigUint64Array | string[] | number[]>>
   /** `run` on the calling thread; typed arrays are read in place without pinning. */
-  runSync(feeds: Array<Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Int16Array | Uint16Array | Uint32Array | BigUint64Array | number>, rows: number, strings?: string | undefined | null, outputs?: Array<number> | undefined | null): Array<Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Int16Array | Uint16Array | Uint32Array | BigUint64Array | string[] | number[]>
+  runSync(feeds: Array<Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Int16Array | Uint16Array | Uint32Array | BigUint64Array | number>, rows: number, strings?: string | undefined | null, codes?: BigInt64Array | undefined | null, outputs?: Array<number> | undefined | null): Array<Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Int16Array | Uint16Array | Uint32Array | BigUint64Array | string[] | number[]>
 }
 
 /**
@@ -72,7 +73,7 @@ export interface NativeInputPlan {
   unsupported?: string
   /**
    * A string input the graph takes as integer codes: its categories (code i is the i-th).
-   * Its feed is then a BigInt64Array of codes.
+   * Its feed entry is then a count, its codes in the run's codes buffer.
    */
   categories?: Array<string>
 }

@@ -140,13 +140,15 @@ function abortedError(signal: AbortSignal): ScorerError {
 
 /**
  * What the addon takes: one entry per input, in input order (a string input's entry is the count
- * of its values), and every string input's values joined by NUL into one string: one crossing
- * for all strings instead of one per value.
+ * of its values), every string input's values joined by NUL into one string (one crossing for
+ * all strings instead of one per value) and every coded input's codes in one buffer.
  */
 type NativeFeeds = Parameters<NativeModel['runSync']>[0];
 interface Prepared {
   readonly feeds: NativeFeeds;
   readonly strings: string | undefined;
+  /** Every coded input's codes, in input order, back to back (each input's entry is its count). */
+  readonly codes: BigInt64Array | undefined;
 }
 type NativeOutputs = ReturnType<NativeModel['runSync']>;
 
@@ -159,20 +161,25 @@ function nulError(input: string, index: number, cause?: ScorerError): ScorerErro
 }
 
 /**
- * A string column as the codes its input takes: a string that is no category gets -1, which no
- * category has, so the graph treats it as it treated an unknown string. The same strings are
- * refused as without codes (a non-string, a NUL), so the option never changes what is accepted.
+ * Writes a string column as the codes its input takes, from int64 `at` of `halves`' buffer: a
+ * string that is no category gets -1, which no category has, so the graph treats it as it treated
+ * an unknown string. The same strings are refused as without codes (a non-string, a NUL), so the
+ * option never changes what is accepted. Codes are small: each int64 is written as its two 32-bit
+ * halves (little-endian, as on every target the addon is built for), far cheaper than a BigInt.
  */
-function encode(input: string, feed: readonly unknown[], codes: ReadonlyMap<string, number>): BigInt64Array {
-  const out = new BigInt64Array(feed.length);
-  // Codes are small: each int64 is written as its two 32-bit halves (little-endian, as on every
-  // target the addon is built for), which costs far less than a BigInt per value.
-  const halves = new Int32Array(out.buffer);
+function encodeInto(
+  input: string,
+  feed: readonly unknown[],
+  codes: ReadonlyMap<string, number>,
+  halves: Int32Array,
+  at: number,
+): void {
   for (let j = 0; j < feed.length; j++) {
     const v = feed[j];
     const code = codes.get(v as string);
+    const h = 2 * (at + j);
     if (code !== undefined) {
-      halves[2 * j] = code;
+      halves[h] = code;
       continue;
     }
     if (typeof v !== 'string') {
@@ -188,10 +195,9 @@ function encode(input: string, feed: readonly unknown[], codes: ReadonlyMap<stri
       );
     }
     if (v.includes('\0')) throw nulError(input, j);
-    halves[2 * j] = -1;
-    halves[2 * j + 1] = -1;
+    halves[h] = -1;
+    halves[h + 1] = -1;
   }
-  return out;
 }
 
 export class Model {
@@ -208,6 +214,7 @@ export class Model {
   readonly #outputIndex: ReadonlyMap<string, number>;
   /** Per input: string -> code, for an input the graph takes as codes. */
   readonly #codes: readonly (ReadonlyMap<string, number> | undefined)[];
+  readonly #codedInputs: readonly number[];
   #closed = false;
   /** Async runs handed to the addon and not yet settled. */
   #inFlight = 0;
@@ -245,6 +252,7 @@ export class Model {
       ),
     );
     this.#codes = this.inputPlans.map((p) => (p.categories ? new Map(p.categories.map((c, i) => [c, i])) : undefined));
+    this.#codedInputs = this.inputPlans.flatMap((p, i) => (p.categories ? [i] : []));
     this.#maxRows = loadBinding().MAX_ROWS;
     this.#planByName = new Map(this.inputPlans.map((p) => [p.name, p]));
     this.#outputIndex = new Map(this.outputs.map((o, i) => [o.name, i]));
@@ -293,7 +301,7 @@ export class Model {
     // thread hop, so it needs no place in the queue.
     if (rows === 0) {
       try {
-        return this.#collect(this.#native.runSync(args.feeds, 0, args.strings, selection), selection);
+        return this.#collect(this.#native.runSync(args.feeds, 0, args.strings, args.codes, selection), selection);
       } catch (err) {
         throw this.#nativeError(err, feeds);
       }
@@ -312,7 +320,7 @@ export class Model {
         onAbort = () => h.abort();
         signal.addEventListener('abort', onAbort, { once: true });
       }
-      raw = await this.#native.run(args.feeds, rows, args.strings, selection, handle);
+      raw = await this.#native.run(args.feeds, rows, args.strings, args.codes, selection, handle);
     } catch (err) {
       const e = this.#nativeError(err, feeds);
       throw e.code === 'RUN_ABORTED' && signal ? abortedError(signal) : e;
@@ -359,7 +367,7 @@ export class Model {
     const args = this.#prepare(feeds, rows);
     let raw: NativeOutputs;
     try {
-      raw = this.#native.runSync(args.feeds, rows, args.strings, selection);
+      raw = this.#native.runSync(args.feeds, rows, args.strings, args.codes, selection);
     } catch (err) {
       throw this.#nativeError(err, feeds);
     }
@@ -436,6 +444,16 @@ export class Model {
     for (const key in feeds) {
       if (!this.#planByName.has(key)) throw this.#unknownInput(key);
     }
+    // Every coded input's codes go into one buffer, as the strings go into one string: one
+    // allocation and one crossing per run, however many inputs.
+    let codeCount = 0;
+    for (const i of this.#codedInputs) {
+      const feed = feeds[plans[i]!.name];
+      if (Array.isArray(feed) || feed instanceof BigInt64Array) codeCount += feed.length;
+    }
+    const codes = codeCount > 0 ? new BigInt64Array(codeCount) : undefined;
+    const halves = codes ? new Int32Array(codes.buffer) : undefined;
+    let codeAt = 0;
     for (let i = 0; i < plans.length; i++) {
       const p = plans[i]!;
       const feed = feeds[p.name];
@@ -444,9 +462,11 @@ export class Model {
         args[i] = feed as Exclude<typeof feed, string[]>;
         continue;
       }
-      const codes = this.#codes[i];
-      if (codes !== undefined && feed instanceof BigInt64Array) {
-        args[i] = feed;
+      const index = this.#codes[i];
+      if (index !== undefined && feed instanceof BigInt64Array) {
+        codes!.set(feed, codeAt);
+        codeAt += feed.length;
+        args[i] = feed.length;
         continue;
       }
       if (!Array.isArray(feed)) {
@@ -460,8 +480,10 @@ export class Model {
           },
         );
       }
-      if (codes !== undefined) {
-        args[i] = encode(p.name, feed, codes);
+      if (index !== undefined) {
+        encodeInto(p.name, feed, index, halves!, codeAt);
+        codeAt += feed.length;
+        args[i] = feed.length;
         continue;
       }
       // Joining would turn anything into a string: check, since only strings may pass.
@@ -482,7 +504,7 @@ export class Model {
       }
       args[i] = feed.length;
     }
-    return { feeds: args, strings };
+    return { feeds: args, strings, codes };
   }
 
   #unknownInput(name: string): ScorerError {
