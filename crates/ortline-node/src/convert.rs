@@ -551,10 +551,14 @@ impl FromNapiValue for JoinedStrings {
     }
 }
 
-/// A run's outputs for JS: `[data0, shape0, data1, shape1, ...]`. Numeric data becomes typed
-/// arrays over the Rust `Vec`s themselves (external array buffers, freed by V8's GC), strings
-/// become a `string[]`, shapes `number[]`.
-pub struct RunOutputs(pub Vec<Output>);
+/// A run's outputs for JS: `[data0, shape0, data1, shape1, ..., micros]`. Numeric data becomes
+/// typed arrays over the Rust `Vec`s themselves (external array buffers, freed by V8's GC),
+/// strings become a `string[]`, shapes `number[]`; last, how long the core's run took, in
+/// microseconds (what the scorer predicts a run's cost from).
+pub struct RunOutputs {
+    pub outputs: Vec<Output>,
+    pub micros: f64,
+}
 
 impl TypeName for RunOutputs {
     fn type_name() -> &'static str {
@@ -570,10 +574,11 @@ impl ToNapiValue for RunOutputs {
     unsafe fn to_napi_value(env: sys::napi_env, val: Self) -> Result<sys::napi_value> {
         let mut array = ptr::null_mut();
         check(
-            unsafe { sys::napi_create_array_with_length(env, val.0.len() * 2, &mut array) },
+            unsafe { sys::napi_create_array_with_length(env, val.outputs.len() * 2 + 1, &mut array) },
             "napi_create_array_with_length",
         )?;
-        for (i, out) in val.0.into_iter().enumerate() {
+        let last = val.outputs.len() * 2;
+        for (i, out) in val.outputs.into_iter().enumerate() {
             let shape = unsafe { shape_array(env, &out.shape)? };
             let data = unsafe { data_value(env, out.data)? };
             check(unsafe { sys::napi_set_element(env, array, (2 * i) as u32, data) }, "napi_set_element")?;
@@ -582,6 +587,9 @@ impl ToNapiValue for RunOutputs {
                 "napi_set_element",
             )?;
         }
+        let mut micros = ptr::null_mut();
+        check(unsafe { sys::napi_create_double(env, val.micros, &mut micros) }, "napi_create_double")?;
+        check(unsafe { sys::napi_set_element(env, array, last as u32, micros) }, "napi_set_element")?;
         Ok(array)
     }
 }

@@ -267,7 +267,9 @@ fn run(
     outputs: Option<&[usize]>,
     control: Option<&RunControl>,
 ) -> ortline_core::Result<RunOutputs> {
-    catch_panic("running the model", || model.run_with(inputs, rows, outputs, control)).map(RunOutputs)
+    let started = std::time::Instant::now();
+    let outputs = catch_panic("running the model", || model.run_with(inputs, rows, outputs, control))?;
+    Ok(RunOutputs { outputs, micros: started.elapsed().as_secs_f64() * 1e6 })
 }
 
 impl Task for RunTask {
@@ -382,7 +384,7 @@ impl NativeModel {
     /// Resolves to [data, shape] pairs, one per requested output (all when `outputs` is omitted).
     #[napi(
         ts_args_type = "feeds: Array<Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Int16Array | Uint16Array | Uint32Array | BigUint64Array | number>, rows: number, strings?: string | undefined | null, codes?: BigInt64Array | undefined | null, outputs?: Array<number> | undefined | null, handle?: RunHandle | undefined | null",
-        ts_return_type = "Promise<Array<Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Int16Array | Uint16Array | Uint32Array | BigUint64Array | string[] | number[]>>"
+        ts_return_type = "Promise<Array<Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Int16Array | Uint16Array | Uint32Array | BigUint64Array | string[] | number[] | number>>"
     )]
     pub fn run(
         &self,
@@ -412,7 +414,7 @@ impl NativeModel {
     /// `run` on the calling thread; typed arrays are read in place without pinning.
     #[napi(
         ts_args_type = "feeds: Array<Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Int16Array | Uint16Array | Uint32Array | BigUint64Array | number>, rows: number, strings?: string | undefined | null, codes?: BigInt64Array | undefined | null, outputs?: Array<number> | undefined | null",
-        ts_return_type = "Array<Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Int16Array | Uint16Array | Uint32Array | BigUint64Array | string[] | number[]>"
+        ts_return_type = "Array<Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Int16Array | Uint16Array | Uint32Array | BigUint64Array | string[] | number[] | number>"
     )]
     pub fn run_sync(
         &self,

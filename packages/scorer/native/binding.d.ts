@@ -21,9 +21,9 @@ export declare class NativeModel {
    * codes in `codes`: every such input's codes, in input order, back to back.
    * Resolves to [data, shape] pairs, one per requested output (all when `outputs` is omitted).
    */
-  run(feeds: Array<Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Int16Array | Uint16Array | Uint32Array | BigUint64Array | number>, rows: number, strings?: string | undefined | null, codes?: BigInt64Array | undefined | null, outputs?: Array<number> | undefined | null, handle?: RunHandle | undefined | null): Promise<Array<Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Int16Array | Uint16Array | Uint32Array | BigUint64Array | string[] | number[]>>
+  run(feeds: Array<Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Int16Array | Uint16Array | Uint32Array | BigUint64Array | number>, rows: number, strings?: string | undefined | null, codes?: BigInt64Array | undefined | null, outputs?: Array<number> | undefined | null, handle?: RunHandle | undefined | null): Promise<Array<Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Int16Array | Uint16Array | Uint32Array | BigUint64Array | string[] | number[] | number>>
   /** `run` on the calling thread; typed arrays are read in place without pinning. */
-  runSync(feeds: Array<Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Int16Array | Uint16Array | Uint32Array | BigUint64Array | number>, rows: number, strings?: string | undefined | null, codes?: BigInt64Array | undefined | null, outputs?: Array<number> | undefined | null): Array<Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Int16Array | Uint16Array | Uint32Array | BigUint64Array | string[] | number[]>
+  runSync(feeds: Array<Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Int16Array | Uint16Array | Uint32Array | BigUint64Array | number>, rows: number, strings?: string | undefined | null, codes?: BigInt64Array | undefined | null, outputs?: Array<number> | undefined | null): Array<Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Int16Array | Uint16Array | Uint32Array | BigUint64Array | string[] | number[] | number>
 }
 
 /**

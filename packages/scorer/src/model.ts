@@ -26,6 +26,7 @@ export const MODEL_DEFAULTS = Object.freeze({
   executionProviders: Object.freeze(['cpu']) as readonly string[],
   sessions: 1,
   categoricalCodes: true,
+  inlineBudgetMicros: 30,
 });
 
 /** The options a model was loaded with, defaults filled in. */
@@ -36,6 +37,7 @@ export type ResolvedModelOptions = Readonly<{
   executionProviders: readonly string[];
   sessions: number;
   categoricalCodes: boolean;
+  inlineBudgetMicros: number;
   ortLibraryPath?: string;
 }>;
 
@@ -46,12 +48,15 @@ const OPTION_KEYS = new Set([
   'executionProviders',
   'sessions',
   'categoricalCodes',
+  'inlineBudgetMicros',
   'ortLibraryPath',
 ]);
 const LEVELS = new Set(['disable', 'basic', 'extended', 'all']);
 const RUN_OPTION_KEYS = new Set(['signal', 'outputs']);
 const MAX_SESSIONS = 64;
 const MAX_THREADS = 1024;
+/** An inline run blocks the event loop: never for more than a millisecond by this option. */
+const MAX_INLINE_BUDGET = 1000;
 
 function describe(value: unknown): string {
   if (value === null) return 'null';
@@ -66,7 +71,7 @@ function option(key: string, message: string): ScorerError {
 
 function integerOption(
   options: ModelOptions,
-  key: 'intraOpThreads' | 'interOpThreads' | 'sessions',
+  key: 'intraOpThreads' | 'interOpThreads' | 'sessions' | 'inlineBudgetMicros',
   min: number,
   max: number,
 ): number {
@@ -109,6 +114,7 @@ export function resolveModelOptions(options: ModelOptions | undefined): Resolved
     executionProviders: Object.freeze([...eps]),
     sessions: integerOption(options, 'sessions', 1, MAX_SESSIONS),
     categoricalCodes: codes,
+    inlineBudgetMicros: integerOption(options, 'inlineBudgetMicros', 0, MAX_INLINE_BUDGET),
     ...(lib === undefined ? {} : { ortLibraryPath: resolve(lib) }),
   });
 }
@@ -220,6 +226,10 @@ export class Model {
   #inFlight = 0;
   /** Async runs waiting for one of those to settle, first come first served. */
   readonly #waiting: ((handedOver: boolean) => void)[] = [];
+  /** What this model's runs have cost per row in the core, µs (a moving average). */
+  #usPerRow: number | undefined;
+  #inlineRuns = 0;
+  #poolRuns = 0;
 
   private constructor(native: NativeModel, options: ResolvedModelOptions) {
     this.#native = native;
@@ -292,6 +302,11 @@ export class Model {
    * Runs `rows` rows on the libuv thread pool; the event loop stays free. Each feed holds rows x
    * (its input's static non-batch dims) values and is read in place: do not write to a typed
    * array until the promise settles. Zero rows resolves empty outputs without running.
+   *
+   * A run that should cost less than handing it to a worker and back (`inlineBudgetMicros`, by
+   * what inline runs of this model have measured) runs on the calling thread instead, when no
+   * other run is in flight: at one row that is most of the latency. Such a run cannot be aborted
+   * once started (it is over within the budget).
    */
   async run(feeds: Feeds, rows: number, options?: RunOptions): Promise<Record<string, Output>> {
     const { signal, selection } = this.#runOptions(options);
@@ -305,6 +320,17 @@ export class Model {
       } catch (err) {
         throw this.#nativeError(err, feeds);
       }
+    }
+    if (this.#inFlight === 0 && this.#inline(rows)) {
+      let raw: NativeOutputs;
+      try {
+        raw = this.#native.runSync(args.feeds, rows, args.strings, args.codes, selection);
+      } catch (err) {
+        throw this.#nativeError(err, feeds);
+      }
+      this.#inlineRuns++;
+      this.#measured(rows, raw);
+      return this.#collect(raw, selection);
     }
     // Past `sessions` runs in flight, wait here rather than on a libuv worker: a worker blocked
     // waiting for a session is one the rest of the process (fs, dns, zlib) cannot use.
@@ -321,6 +347,8 @@ export class Model {
         signal.addEventListener('abort', onAbort, { once: true });
       }
       raw = await this.#native.run(args.feeds, rows, args.strings, args.codes, selection, handle);
+      this.#poolRuns++;
+      this.#measured(rows, raw);
     } catch (err) {
       const e = this.#nativeError(err, feeds);
       throw e.code === 'RUN_ABORTED' && signal ? abortedError(signal) : e;
@@ -329,6 +357,44 @@ export class Model {
       this.#release();
     }
     return this.#collect(raw, selection);
+  }
+
+  /**
+   * Whether a run of `rows` rows should go inline: what this model's runs have cost (measured
+   * by the core, on the pool or inline) predicts this one within the budget. Before any run has
+   * been measured, none goes inline: a model of unknown cost could block the loop for long.
+   */
+  #inline(rows: number): boolean {
+    const perRow = this.#usPerRow;
+    return perRow !== undefined && perRow * rows <= this.options.inlineBudgetMicros;
+  }
+
+  /**
+   * Learns from a finished run (its core time is the last element of `raw`): a moving average
+   * per row that falls fast and rises slowly, each run counted as at most twice the budget, so
+   * that one run stretched by a GC or a busy core does not send the next ones to the pool, while
+   * a model that really got slower gets there within a few dozen runs. The first measure (a cold
+   * run, often ten times a warm one) is taken as it is and soon corrected downwards.
+   */
+  #measured(rows: number, raw: NativeOutputs): void {
+    const micros = raw[raw.length - 1];
+    if (typeof micros !== 'number' || rows === 0) return;
+    const perRow = micros / rows;
+    const prev = this.#usPerRow;
+    if (prev === undefined) {
+      this.#usPerRow = perRow;
+      return;
+    }
+    const x = Math.min(perRow, Math.max(prev, 2 * this.options.inlineBudgetMicros));
+    this.#usPerRow = prev + (x - prev) / (x < prev ? 4 : 32);
+  }
+
+  /**
+   * How `run` has run this model: calls that ran inline and on the pool (zero-row calls are
+   * neither), and the cost per row it predicts from, µs (null before the first run).
+   */
+  get runStats(): Readonly<{ inline: number; pool: number; microsPerRow: number | null }> {
+    return { inline: this.#inlineRuns, pool: this.#poolRuns, microsPerRow: this.#usPerRow ?? null };
   }
 
   /** Hands this run's place to the first waiting run, or frees it. */

@@ -117,6 +117,14 @@ export interface ModelOptions {
    */
   readonly categoricalCodes?: boolean;
   /**
+   * A run predicted to cost at most this many microseconds runs on the calling thread, when no
+   * other run is in flight: the hand-off to a worker and back costs 15 to 40 µs, more than a
+   * one-row run of a small model. Predicted from what the model's runs measured (the first run
+   * always goes to the pool). A model whose cost depends on its input values (a loop, say)
+   * defeats the prediction: give it 0. Integer 0..1000, default 30; 0 always uses the pool.
+   */
+  readonly inlineBudgetMicros?: number;
+  /**
    * The ONNX Runtime shared library to load. Default: $ORT_DYLIB_PATH, else the copy inside the
    * onnxruntime-node package. ONNX Runtime loads once per process: the first load decides.
    */

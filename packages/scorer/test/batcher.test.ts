@@ -18,17 +18,23 @@ const parity = JSON.parse(readFileSync(`${dir}/parity.json`, 'utf8')) as { toler
 const output = card.output as { name: string; index: number };
 
 let model: Model;
+/** Every run on the pool: a one-row run stays in flight long enough to queue others behind it. */
+let pooled: Model;
 let schema: FeatureSchema;
 
 beforeAll(async () => {
   model = await Model.load(`${dir}/model.onnx`);
+  pooled = await Model.load(`${dir}/model.onnx`, { inlineBudgetMicros: 0 });
   schema = FeatureSchema.fromModel(model, card, { passthrough: ['customerID'] });
 });
-afterAll(() => model?.close());
+afterAll(() => {
+  model?.close();
+  pooled?.close();
+});
 
-function rowsSeen(opts: ConstructorParameters<typeof Batcher>[2] = {}) {
+function rowsSeen(opts: ConstructorParameters<typeof Batcher>[2] = {}, on: Model = model) {
   const batches: number[] = [];
-  const batcher = new Batcher(model, schema, { output, ...opts, onBatch: (rows) => batches.push(rows) });
+  const batcher = new Batcher(on, schema, { output, ...opts, onBatch: (rows) => batches.push(rows) });
   return { batcher, batches };
 }
 
@@ -73,7 +79,7 @@ describe('Batcher.predict', () => {
   });
 
   it('queues arrivals while a run is in flight and sends them together next', async () => {
-    const { batcher, batches } = rowsSeen();
+    const { batcher, batches } = rowsSeen({}, pooled);
     const first = batcher.predict([parity.rows[0]!.features]);
     // Let the first call be dispatched, then pile up calls while it runs.
     await new Promise((r) => setImmediate(r));

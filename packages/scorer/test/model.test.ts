@@ -56,6 +56,7 @@ describe('Model.load', () => {
       executionProviders: ['cpu'],
       sessions: 1,
       categoricalCodes: true,
+      inlineBudgetMicros: 30,
     });
     expect(m.closed).toBe(false);
   });
