@@ -54,7 +54,9 @@ export function benchOptions(argv) {
   const hotShare = Number(args['hot-share']);
   const hotSize = Number(args['hot-size']);
   const wsOpts = { duration, connections: Number(args['ws-connections']), window: Number(args['ws-window']) };
-  const bad = [...parts].filter((p) => !['inprocess', 'http', 'ws', 'reload', 'overload', 'soak', 'bulk'].includes(p));
+  const bad = [...parts].filter(
+    (p) => !['inprocess', 'latency', 'http', 'ws', 'reload', 'overload', 'soak', 'bulk'].includes(p),
+  );
   if (
     bad.length ||
     !(duration > 0) ||

@@ -226,6 +226,7 @@ export function markdown(report, charts) {
   if (report.overload) out.push(overloadMarkdown(report.overload));
   if (report.soak?.markdown) out.push(report.soak.markdown);
   if (report.bulk?.markdown) out.push(report.bulk.markdown);
+  if (report.latency?.markdown) out.push(report.latency.markdown);
 
   if (report.inprocess) {
     const ip = report.inprocess;

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The benchmark suite, one command:
 //
-//   pnpm bench [--duration 8] [--rounds 3] [--parts inprocess,http,ws,reload,overload,soak,bulk] [--connections 64,256,2100]
+//   pnpm bench [--duration 8] [--rounds 3] [--parts inprocess,latency,http,ws,reload,overload,soak,bulk] [--connections 64,256,2100]
 //              [--systems ortline,ortline-l1,fastapi,fastify,fastify-x2,uws-echo]
 //              [--load-generator auto|wrk|autocannon] [--timeout 5] [--inprocess-time 1000]
 //              [--ws-connections 4] [--ws-window 512] [--hot-share 0.8] [--hot-size 100] [--reload-cycles 1000]
@@ -152,6 +152,7 @@ const report = {
 let failed = false;
 try {
   if (parts.has('inprocess')) report.inprocess = runInprocess();
+  if (parts.has('latency')) report.latency = runLatency();
   if (parts.has('reload')) report.reload = runReload();
   if (parts.has('overload')) report.overload = runOverload();
   if (parts.has('soak')) report.soak = runSoak();
@@ -196,6 +197,11 @@ function runInprocess() {
     ? ['--smoke', '--batches', '1,32,256']
     : ['--time', args['inprocess-time'], '--rounds', String(rounds)];
   return runPart('in-process', 'inprocess.mjs', options).result;
+}
+
+function runLatency() {
+  return runPart('latency', 'latency.mjs', smoke ? ['--smoke'] : ['--rounds', String(rounds)], { markdown: true })
+    .result;
 }
 
 function runReload() {
