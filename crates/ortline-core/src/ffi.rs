@@ -108,27 +108,25 @@ pub(crate) unsafe fn tensor_over(
         .ok_or_else(|| Error::new(ErrorCode::Internal, "CreateTensorWithDataAsOrtValue returned null"))
 }
 
-/// An int64 tensor of `shape` in ONNX Runtime's own memory, to be written through
-/// [`int64_data`] (its values start undefined).
-pub(crate) fn int64_tensor(shape: &[i64]) -> Result<OwnedValue> {
+/// A tensor of `shape` and `ty` in ONNX Runtime's own memory (numbers start undefined, strings
+/// empty).
+fn ort_tensor(shape: &[i64], ty: ort::sys::ONNXTensorElementDataType) -> Result<OwnedValue> {
     let api = ort::api();
     let mut allocator = ptr::null_mut();
     check(unsafe { (api.GetAllocatorWithDefaultOptions)(&mut allocator) }, ErrorCode::Internal)?;
     let mut value = ptr::null_mut();
     check(
-        unsafe {
-            (api.CreateTensorAsOrtValue)(
-                allocator,
-                shape.as_ptr(),
-                shape.len(),
-                ort::sys::ONNXTensorElementDataType::ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64,
-                &mut value,
-            )
-        },
+        unsafe { (api.CreateTensorAsOrtValue)(allocator, shape.as_ptr(), shape.len(), ty, &mut value) },
         ErrorCode::RunFailed,
     )?;
     OwnedValue::from_raw(value)
         .ok_or_else(|| Error::new(ErrorCode::Internal, "CreateTensorAsOrtValue returned null"))
+}
+
+/// An int64 tensor of `shape` in ONNX Runtime's own memory, to be written through
+/// [`int64_data`].
+pub(crate) fn int64_tensor(shape: &[i64]) -> Result<OwnedValue> {
+    ort_tensor(shape, ort::sys::ONNXTensorElementDataType::ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64)
 }
 
 /// The values of a tensor made by [`int64_tensor`], `count` long.
@@ -148,28 +146,9 @@ pub(crate) unsafe fn int64_data(value: &mut OwnedValue, count: usize) -> Result<
 
 /// A string tensor filled from NUL-terminated strings (ORT copies them into its own storage).
 pub(crate) unsafe fn string_tensor(strings: &[*const std::ffi::c_char], shape: &[i64]) -> Result<OwnedValue> {
-    let api = ort::api();
-    let mut allocator = ptr::null_mut();
-    check(unsafe { (api.GetAllocatorWithDefaultOptions)(&mut allocator) }, ErrorCode::Internal)?;
-    let mut value = ptr::null_mut();
-    check(
-        unsafe {
-            (api.CreateTensorAsOrtValue)(
-                allocator,
-                shape.as_ptr(),
-                shape.len(),
-                ort::sys::ONNXTensorElementDataType::ONNX_TENSOR_ELEMENT_DATA_TYPE_STRING,
-                &mut value,
-            )
-        },
-        ErrorCode::RunFailed,
-    )?;
-    let value = OwnedValue::from_raw(value)
-        .ok_or_else(|| Error::new(ErrorCode::Internal, "CreateTensorAsOrtValue returned null"))?;
-    check(
-        unsafe { (api.FillStringTensor)(value.as_ptr(), strings.as_ptr(), strings.len()) },
-        ErrorCode::RunFailed,
-    )?;
+    let value = ort_tensor(shape, ort::sys::ONNXTensorElementDataType::ONNX_TENSOR_ELEMENT_DATA_TYPE_STRING)?;
+    // SAFETY: the caller's pointers are valid NUL-terminated strings, one per element.
+    unsafe { fill_strings(&value, strings)? };
     Ok(value)
 }
 

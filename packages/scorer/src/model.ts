@@ -304,9 +304,9 @@ export class Model {
    * array until the promise settles. Zero rows resolves empty outputs without running.
    *
    * A run that should cost less than handing it to a worker and back (`inlineBudgetMicros`, by
-   * what inline runs of this model have measured) runs on the calling thread instead, when no
-   * other run is in flight: at one row that is most of the latency. Such a run cannot be aborted
-   * once started (it is over within the budget).
+   * what this model's earlier runs measured) runs on the calling thread instead, when no other
+   * run is in flight: at one row that is most of the latency. Such a run cannot be aborted once
+   * started (it is over within the budget).
    */
   async run(feeds: Feeds, rows: number, options?: RunOptions): Promise<Record<string, Output>> {
     const { signal, selection } = this.#runOptions(options);
