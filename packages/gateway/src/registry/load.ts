@@ -35,6 +35,8 @@ export async function loadVersion(
   const model = await Model.load(v.onnxPath, {
     sessions: config.model.sessions,
     intraOpThreads: config.model.intraOpThreads,
+    categoricalCodes: config.model.categoricalCodes,
+    inlineBudgetMicros: config.model.inlineBudgetMicros,
   });
   try {
     const fields = parseAnswerFields(card.answer, `${where}/model.json`);
