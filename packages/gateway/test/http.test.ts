@@ -299,6 +299,9 @@ describe('operations endpoints', () => {
     expect(text).toMatch(/ortline_inference_duration_seconds_bucket\{model="churn",version="1",le="\+Inf"\} [1-9]/);
     expect(text).toMatch(/ortline_batch_rows_bucket\{model="churn",version="1",le="1"\} [1-9]/);
     expect(text).toMatch(/ortline_queue_rows\{model="churn",version="1"\} 0/);
+    // A version's first run always goes to a worker; later cheap ones may run inline.
+    expect(text).toMatch(/ortline_native_runs_total\{model="churn",version="1",mode="pool"\} [1-9]/);
+    expect(text).toMatch(/ortline_native_runs_total\{model="churn",version="1",mode="inline"\} \d+/);
     expect(text).toMatch(/ortline_model_ready\{model="churn",version="2"\} 1/);
     expect(text).toMatch(/ortline_event_loop_delay_seconds\{quantile="0.99"\}/);
     expect(text).toMatch(/nodejs_eventloop_lag_seconds/);

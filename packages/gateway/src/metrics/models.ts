@@ -16,7 +16,7 @@ export function modelMetrics(
   const inference = registerHistogram(
     registry,
     'ortline_inference_duration_seconds',
-    'Duration of one native run (one micro-batch), off the event loop.',
+    'Duration of one native run (one micro-batch), inline or on a worker (ortline_native_runs_total says which).',
     INFERENCE_BUCKETS,
   );
   const batchRows = registerHistogram(
@@ -62,6 +62,21 @@ export function modelMetrics(
     registers: [registry],
   }).set(queueLimitRows);
   perVersion('ortline_runs_in_flight', 'Native runs in flight, per model version.', (m) => m.inFlight);
+  // Counted by the scorer; read at scrape time (a counter set from its running totals).
+  new Counter({
+    name: 'ortline_native_runs_total',
+    help: 'Native runs per model version, by where they ran: mode="inline" on the event loop (predicted cheaper than the hand-off to a worker, model.inlineBudgetMicros) or "pool" on a worker.',
+    labelNames: ['model', 'version', 'mode'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const m of models()) {
+        const { inline, pool } = m.runs;
+        this.inc({ ...m.labels, mode: 'inline' }, inline);
+        this.inc({ ...m.labels, mode: 'pool' }, pool);
+      }
+    },
+  });
   perVersion('ortline_model_ready', '1 when the model version is loaded and warmed.', (m) => (m.ready ? 1 : 0));
   return {
     batchRows,

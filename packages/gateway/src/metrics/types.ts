@@ -27,6 +27,8 @@ export interface ModelGaugeSource {
   readonly ready: boolean;
   readonly queueRows: number;
   readonly inFlight: number;
+  /** Native runs so far: on the calling thread (inline) and on the worker pool. */
+  readonly runs: { readonly inline: number; readonly pool: number };
 }
 
 /** The cache stage of one model version. Counts are rows (one row = one prediction). */

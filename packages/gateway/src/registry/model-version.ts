@@ -119,6 +119,9 @@ export class ModelVersion implements ModelGaugeSource, DriftSource {
   get inFlight(): number {
     return this.scorer.inFlight;
   }
+  get runs(): { readonly inline: number; readonly pool: number } {
+    return this.model.runStats;
+  }
 }
 
 /** The answer headers for a version string (`1`, or `1,2` when two versions answered one request). */
