@@ -187,6 +187,16 @@ export function serviceOverview(): dashboard.Dashboard {
     )
     .withPanel(
       series(
+        'Native runs per second: inline (on the event loop) and on workers',
+        'ops',
+        query(
+          `sum by (model, version, mode) (rate(ortline_native_runs_total{${SEL}}[$__rate_interval]))`,
+          '{{model}} v{{version}} {{mode}}',
+        ),
+      ),
+    )
+    .withPanel(
+      series(
         'Queue (rows waiting) against its limit',
         'short',
         query(`sum by (model, version) (ortline_queue_rows{${SEL}})`, '{{model}} v{{version}}'),
