@@ -274,7 +274,7 @@ export class FeatureSchema {
         const text = c < 0 ? '' : trimCell(cells[c] ?? '');
         if (text === '') f.writeMissing(at, r, issues);
         else if (numeric[k]) {
-          const v = Number(text);
+          const v = decimal(text);
           f.write(Number.isNaN(v) ? text : v, at, r, issues);
         } else f.write(text, at, r, issues);
       }
@@ -347,6 +347,18 @@ export class FeatureSchema {
     this.compiledFor = cols;
     return this.compiledCache;
   }
+}
+
+/**
+ * The number a cell's text writes in decimal (as JSON would read it), else NaN. `Number` alone
+ * would also read `0x10` as 16, `0b11` as 3 and `0o7` as 7: numbers no CSV writer means.
+ */
+function decimal(text: string): number {
+  if (text.length > 2 && text.charCodeAt(0) === 48 /* 0 */) {
+    const radix = text.charCodeAt(1) | 0x20; // lower case
+    if (radix === 0x78 /* x */ || radix === 0x62 /* b */ || radix === 0x6f /* o */) return Number.NaN;
+  }
+  return Number(text);
 }
 
 /** The cell without surrounding white space; the common case (none) costs two comparisons. */

@@ -208,6 +208,26 @@ describe('FeatureSchema.writeText', () => {
     expect((fromText.Region as string[]).slice(0, 2)).toEqual(['none', 'none']);
   });
 
+  it('reads numbers in decimal only: 0x, 0b and 0o text is the wrong type, as a JSON string is', () => {
+    const rows = [
+      ['One year', 'a', '0x10', '0b11', '0o7', '0', '0X1'],
+      ['One year', 'b', '010', '1e2', '.5', '-0', '2'],
+    ];
+    const cols = schema.allocate(rows.length);
+    const issues: { row: number; field: string; code: string }[] = [];
+    schema.writeText(rows, cellOf, cols, 0, issues as never);
+    expect(issues.filter((i) => i.row === 0).map((i) => [i.field, i.code])).toEqual([
+      ['tenure', 'wrong_type'],
+      ['MonthlyCharges', 'wrong_type'],
+      ['TotalCharges', 'wrong_type'],
+      ['Lines', 'wrong_type'],
+    ]);
+    // Decimal text, leading zeros and exponents included, is read as JSON's numbers would be.
+    expect(issues.filter((i) => i.row === 1)).toEqual([]);
+    expect(Array.from(cols.tenure as Float32Array)[1]).toBe(10);
+    expect(Array.from(cols.MonthlyCharges as Float32Array)[1]).toBe(100);
+  });
+
   it('refuses a cell map that does not cover every feature', () => {
     expect(() => schema.writeText([], new Int32Array(2), schema.allocate(0), 0, [])).toThrow(ScorerError);
   });
