@@ -277,13 +277,14 @@ impl<'m> Args<'m> {
         Ok(n as usize)
     }
 
-    /// Splits the packed string column among the string inputs, each by the count its entry gives
-    /// (the core then checks each count against the input's plan, naming the input).
-    fn string_ranges(&self, strings: &StringColumn) -> Result<Vec<Option<Range<usize>>>> {
+    /// Cuts one packed buffer among the inputs `packs` picks, in input order, each by the count
+    /// its entry gives; returns the ranges (None for every other input) and the values they add
+    /// up to, for the caller to check against the buffer.
+    fn packed(&self, packs: impl Fn(usize) -> bool) -> Result<(Vec<Option<Range<usize>>>, usize)> {
         let mut at = 0usize;
         let mut ranges = Vec::with_capacity(self.types.len());
-        for (i, &ty) in self.types.iter().enumerate() {
-            if ty != ElementType::String || self.coded[i] {
+        for i in 0..self.types.len() {
+            if !packs(i) {
                 ranges.push(None);
                 continue;
             }
@@ -291,6 +292,13 @@ impl<'m> Args<'m> {
             ranges.push(Some(at..at.saturating_add(n)));
             at = at.saturating_add(n);
         }
+        Ok((ranges, at))
+    }
+
+    /// Splits the packed string column among the string inputs, each by the count its entry gives
+    /// (the core then checks each count against the input's plan, naming the input).
+    fn string_ranges(&self, strings: &StringColumn) -> Result<Vec<Option<Range<usize>>>> {
+        let (ranges, at) = self.packed(|i| self.types[i] == ElementType::String && !self.coded[i])?;
         let any = ranges.iter().any(Option::is_some);
         if any && at != strings.len() {
             // More joined values than the counts say: a value holds a NUL (the scorer finds which
@@ -316,17 +324,7 @@ impl<'m> Args<'m> {
 
     /// Splits the codes buffer among the coded inputs, each by the count its entry gives.
     fn code_ranges(&self, codes: usize) -> Result<Vec<Option<Range<usize>>>> {
-        let mut at = 0usize;
-        let mut ranges = Vec::with_capacity(self.coded.len());
-        for (i, &coded) in self.coded.iter().enumerate() {
-            if !coded {
-                ranges.push(None);
-                continue;
-            }
-            let n = self.string_count(i)?;
-            ranges.push(Some(at..at.saturating_add(n)));
-            at = at.saturating_add(n);
-        }
+        let (ranges, at) = self.packed(|i| self.coded[i])?;
         if at > codes {
             // The JS layer packs the codes itself: this is a bug there, not a caller's mistake.
             let e = ortline_core::Error::new(
