@@ -34,11 +34,12 @@ RUN --mount=type=cache,target=/root/.local/share/pnpm/store \
     --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \
     bash scripts/setup.sh
-# A self-contained copy of @ortline/gateway with production dependencies only (workspace packages
-# copied by their `files`: dist/, bin/, the scorer's native/*.node), then drop the binaries of
+# A self-contained copy of @ortline/cli (the `ortline` command, with the gateway it serves) with
+# production dependencies only (workspace packages copied by their `files`: dist/, bin/, the
+# scorer's native/*.node), then drop the binaries of
 # other platforms that onnxruntime-node and uWebSockets.js ship (about 300 MB).
 RUN --mount=type=cache,target=/root/.local/share/pnpm/store \
-    pnpm --filter @ortline/gateway deploy --prod --legacy /out/app \
+    pnpm --filter @ortline/cli deploy --prod --legacy /out/app \
  && ort=$(echo /out/app/node_modules/.pnpm/onnxruntime-node@*/node_modules/onnxruntime-node/bin/napi-v6) \
  && find "$ort" -mindepth 1 -maxdepth 1 ! -name linux -exec rm -rf {} + \
  && find "$ort/linux" -mindepth 1 -maxdepth 1 ! -name x64 -exec rm -rf {} + \

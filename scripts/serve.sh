@@ -12,4 +12,4 @@ bash scripts/setup.sh
 export PORT="${PORT:-8080}"
 export MODELS_DIR="${MODELS_DIR:-$PWD/models}"
 # exec: the gateway itself receives SIGTERM, so its drain runs.
-exec node packages/gateway/bin/ortline.js serve "$@"
+exec node packages/cli/bin/ortline.js serve "$@"

@@ -50,7 +50,7 @@ try {
   const systems = {
     ortline: (out, rej) => [
       process.execPath,
-      join(repoRoot, 'packages/gateway/bin/ortline.js'),
+      join(repoRoot, 'packages/cli/bin/ortline.js'),
       'score',
       '--model',
       modelDir,

@@ -9,7 +9,7 @@ export function startServe(extra, { env = {}, children = [] } = {}) {
   const proc = spawn(
     process.execPath,
     [
-      join(repoRoot, 'packages/gateway/bin/ortline.js'),
+      join(repoRoot, 'packages/cli/bin/ortline.js'),
       'serve',
       '--host',
       '127.0.0.1',

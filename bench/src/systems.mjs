@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { activeModelDir, freePort, repoRoot } from './common.mjs';
 import { treePids } from './cpu.mjs';
 
-const gatewayBin = join(repoRoot, 'packages/gateway/bin/ortline.js');
+const gatewayBin = join(repoRoot, 'packages/cli/bin/ortline.js');
 const fastapiDir = join(repoRoot, 'bench/peers/fastapi');
 export const fastapiVenv = join(fastapiDir, '.venv');
 

@@ -72,7 +72,7 @@ describe('bulk scoring Job', () => {
         a.replace(/^\/app\/models\//, `${ROOT}/models/`).replace(new RegExp(`^${mountPath}/`), `${data}/`),
       );
       expect(args).toContain(`${index}/${shards}`);
-      const r = spawnSync(process.execPath, [join(ROOT, 'packages/gateway/bin/ortline.js'), ...args], {
+      const r = spawnSync(process.execPath, [join(ROOT, 'packages/cli/bin/ortline.js'), ...args], {
         encoding: 'utf8',
       });
       expect(r.status, r.stderr).toBe(0); // acceptRejects: the bad row is in b.rejects.csv

@@ -7,8 +7,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadCliConfig, parseArgs } from '../../packages/gateway/src/cli.js';
 import { OPTIONS } from '../../packages/gateway/src/config/options.js';
+import { loadCliConfig, parseArgs } from '../../packages/gateway/src/config.js';
 import {
   CHART,
   containerConfigInputs,

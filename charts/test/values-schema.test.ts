@@ -4,8 +4,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadCliConfig, parseArgs } from '../../packages/gateway/src/cli.js';
 import { OPTIONS } from '../../packages/gateway/src/config/options.js';
+import { loadCliConfig, parseArgs } from '../../packages/gateway/src/config.js';
 import {
   CHART,
   CHART_OWNED,

@@ -12,7 +12,7 @@ import { RowKeys } from '../src/cache/key.js';
 import { L1_ENTRY_OVERHEAD, L1Cache } from '../src/cache/l1.js';
 import { l2Configured } from '../src/cache/l2.js';
 import { ConfigError, resolveConfig } from '../src/index.js';
-import { churnDir, ensureBuilt, packageDir, parity } from './helpers.js';
+import { churnDir, ensureBuilt, ortlineBin, parity } from './helpers.js';
 
 const churn = JSON.parse(readFileSync(join(churnDir(), 'model.json'), 'utf8')) as { features: FeatureSpec[] };
 const inputs: TensorInfo[] = churn.features.map((f) => ({ name: f.name, type: f.dtype, shape: [null, 1] }));
@@ -256,7 +256,7 @@ describe('cache configuration', () => {
 
   it('`ortline config` masks the admin token and the Redis password', () => {
     ensureBuilt();
-    const r = spawnSync(process.execPath, [join(packageDir, 'bin', 'ortline.js'), 'config'], {
+    const r = spawnSync(process.execPath, [ortlineBin, 'config'], {
       encoding: 'utf8',
       env: { ...process.env, REDIS_URL: 'redis://app:s3cret@cache:6379/1', ORTLINE_ADMIN_TOKEN: 'tok-123' },
     });

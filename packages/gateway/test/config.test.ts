@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { parseArgs } from '../src/cli.js';
+import { parseArgs } from '../src/config.js';
 import { ConfigError, defaultConfig, OPTIONS, renderConfigMarkdown, resolveConfig } from '../src/index.js';
 import { packageDir } from './helpers.js';
 

@@ -22,6 +22,9 @@ import { scanRepository } from '../src/registry/repository.js';
 
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 export const packageDir = fileURLToPath(new URL('../', import.meta.url));
+/** The `ortline` command (@ortline/cli), which `serve`s this package. */
+export const cliDir = join(repoRoot, 'packages', 'cli');
+export const ortlineBin = join(cliDir, 'bin', 'ortline.js');
 
 /** The churn model's active version directory, by the registry's own rule (ACTIVE, else highest). */
 export function churnDir(): string {
@@ -200,16 +203,18 @@ export function newestIn(dir: string): number {
   );
 }
 
-/** Builds dist/ when any source file is newer than it (the CLI runs from dist). */
+/** Builds the gateway's and the command's dist/ when a source file is newer (the command runs from dist). */
 export function ensureBuilt(): void {
-  const out = join(packageDir, 'dist', 'cli.js');
-  if (existsSync(out) && statSync(out).mtimeMs >= newestIn(join(packageDir, 'src'))) return;
-  const r = spawnSync(
-    process.execPath,
-    [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', join(packageDir, 'tsconfig.json')],
-    { encoding: 'utf8' },
-  );
-  if (r.status !== 0) throw new Error(`tsc failed:\n${r.stdout}\n${r.stderr}`);
+  for (const dir of [packageDir, cliDir]) {
+    const out = join(dir, 'dist');
+    if (existsSync(out) && newestIn(out) >= newestIn(join(dir, 'src'))) continue;
+    const r = spawnSync(
+      process.execPath,
+      [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', join(dir, 'tsconfig.json')],
+      { encoding: 'utf8' },
+    );
+    if (r.status !== 0) throw new Error(`tsc failed:\n${r.stdout}\n${r.stderr}`);
+  }
 }
 
 export interface Child {
@@ -228,15 +233,11 @@ export async function startChild(
   cwd = repoRoot,
 ): Promise<Child> {
   ensureBuilt();
-  const proc = spawn(
-    process.execPath,
-    [join(packageDir, 'bin', 'ortline.js'), 'serve', '--host', '127.0.0.1', '--port', '0', ...args],
-    {
-      cwd,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const proc = spawn(process.execPath, [ortlineBin, 'serve', '--host', '127.0.0.1', '--port', '0', ...args], {
+    cwd,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const lines: Record<string, unknown>[] = [];
   let stderr = '';
   const exited = new Promise<number | null>((resolve) => proc.on('close', (code) => resolve(code)));

@@ -3,10 +3,16 @@
 // HTTP API would give.
 import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
+import {
+  AnswerRenderer,
+  idFieldsOf,
+  PredictionIds,
+  parseAnswerFields,
+  parseRiskBands,
+  readCard,
+} from '@ortline/gateway';
+import { OPTIONS } from '@ortline/gateway/config';
 import { Batcher, FeatureSchema, Model } from '@ortline/scorer';
-import { OPTIONS } from '../config/options.js';
-import { AnswerRenderer, PredictionIds, parseAnswerFields, parseRiskBands } from '../predict/answer.js';
-import { idFieldsOf, readCard } from '../registry/load.js';
 import { ScoreFileError } from './types.js';
 
 export interface BulkModel {

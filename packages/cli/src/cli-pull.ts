@@ -9,12 +9,10 @@
 // said no), 2 usage, 3 the registry or the gateway could not be reached.
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { GateError, gateFolder, MlflowClient, MlflowError, VERSION_NAME } from '@ortline/gateway';
+import { defaultConfig } from '@ortline/gateway/config';
 import { AdminCallError, adminCall } from './admin-client.js';
 import { subcommandArgs, usageError } from './cli-args.js';
-import { defaultConfig } from './config/load.js';
-import { GateError, gateFolder } from './registry/gate.js';
-import { MlflowClient, MlflowError } from './registry/mlflow.js';
-import { VERSION } from './registry/routing.js';
 
 export const PULL_USAGE = [
   'ortline pull: a model version from an MLflow Model Registry into a model repository',
@@ -36,7 +34,7 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 function nextVersion(modelDir: string): number {
   if (!existsSync(modelDir)) return 1;
   const taken = readdirSync(modelDir)
-    .filter((v) => VERSION.test(v))
+    .filter((v) => VERSION_NAME.test(v))
     .map(Number);
   return taken.length === 0 ? 1 : Math.max(...taken) + 1;
 }
@@ -70,7 +68,7 @@ export async function pullCommand(argv: readonly string[], env: NodeJS.ProcessEn
   if (!model) return usage('--model is required');
   if (!modelsDir) return usage('--models-dir is required');
   if ((values.alias === undefined) === (values.version === undefined)) return usage('give one of --alias or --version');
-  if (values.version !== undefined && !VERSION.test(String(values.version)))
+  if (values.version !== undefined && !VERSION_NAME.test(String(values.version)))
     return usage('--version must be a positive integer');
   if (!NAME.test(as!)) return usage(`"${as}" is not a usable model name (letters, digits, "_", ".", "-"); use --as`);
   if ((values.url !== undefined || values.token !== undefined) && !values.activate)

@@ -1,9 +1,8 @@
 // `ortline models ...` against a running gateway (its own process): every action, its output,
 // and its exit codes for refusals, usage errors and an unreachable gateway.
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundledChurn, type Child, packageDir, startChildOn } from './helpers.js';
+import { bundledChurn, type Child, ortlineBin, startChildOn } from '../../gateway/test/helpers.js';
 
 const TOKEN = 'cli-token';
 let child: Child;
@@ -23,7 +22,7 @@ function cli(
   env: Record<string, string> = {},
 ): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, [join(packageDir, 'bin', 'ortline.js'), 'models', ...args], {
+    const p = spawn(process.execPath, [ortlineBin, 'models', ...args], {
       env: { ...process.env, ORTLINE_URL: child.url, ORTLINE_ADMIN_TOKEN: TOKEN, ...env },
     });
     let out = '';

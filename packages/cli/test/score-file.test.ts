@@ -7,11 +7,18 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  bundledChurn,
+  ensureBuilt,
+  ortlineBin,
+  postJson,
+  repoRoot,
+  startInProcess,
+} from '../../gateway/test/helpers.js';
 import { CsvReader } from '../src/bulk/csv-reader.js';
 import { csvLine } from '../src/bulk/csv-writer.js';
 import { type BulkModel, loadBulkModel } from '../src/bulk/model.js';
 import { scoreFile } from '../src/bulk/score-file.js';
-import { bundledChurn, ensureBuilt, packageDir, postJson, repoRoot, startInProcess } from './helpers.js';
 
 const NUMERIC = new Set(['SeniorCitizen', 'tenure', 'MonthlyCharges', 'TotalCharges']);
 const source = readFileSync(join(repoRoot, 'models/training/data/telco-churn.csv'), 'utf8').trim().split(/\r?\n/);
@@ -142,7 +149,7 @@ describe('scoreFile', () => {
 });
 
 describe('ortline score', () => {
-  const bin = join(packageDir, 'bin', 'ortline.js');
+  const bin = ortlineBin;
   const score = (...args: string[]) => spawnSync(process.execPath, [bin, 'score', ...args], { encoding: 'utf8' });
   beforeAll(() => ensureBuilt());
 

@@ -7,12 +7,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { type Child, ensureBuilt, packageDir, parity, repoRoot, startChild, testModelsDir } from './helpers.js';
+import {
+  type Child,
+  ensureBuilt,
+  ortlineBin,
+  packageDir,
+  parity,
+  repoRoot,
+  startChild,
+  testModelsDir,
+} from '../../gateway/test/helpers.js';
 
 const models = testModelsDir();
 afterAll(() => models.cleanup());
 const { rows, tolerance } = parity();
-const bin = join(packageDir, 'bin', 'ortline.js');
+const bin = ortlineBin;
 
 function run(args: string[], env: Record<string, string> = {}) {
   ensureBuilt();

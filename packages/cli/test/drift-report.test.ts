@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { artifactPath, launchChromium } from '../../gateway/test/browser.js';
+import { bundledChurn, ensureBuilt, ortlineBin, postJson, startInProcessOn } from '../../gateway/test/helpers.js';
 import { sample, seeded, telcoRecords } from '../../monitor/test/telco.js';
-import { artifactPath, launchChromium } from './browser.js';
-import { bundledChurn, ensureBuilt, packageDir, postJson, startInProcessOn } from './helpers.js';
 
 const training = telcoRecords();
 const work = mkdtempSync(join(tmpdir(), 'ortline-report-'));
@@ -18,7 +18,7 @@ let live: { window: { rows: number }; features: { name: string; psi: number }[];
 
 function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
   ensureBuilt();
-  const r = spawnSync(process.execPath, [join(packageDir, 'bin', 'ortline.js'), 'drift-report', ...args], {
+  const r = spawnSync(process.execPath, [ortlineBin, 'drift-report', ...args], {
     encoding: 'utf8',
     timeout: 60_000,
   });

@@ -21,11 +21,11 @@ import {
   type Child,
   churnRepository,
   freePort,
-  packageDir,
+  ortlineBin,
   parity,
   repoRoot,
   startChild,
-} from './helpers.js';
+} from '../../gateway/test/helpers.js';
 
 const venv = join(repoRoot, 'models', 'training', '.venv', 'bin');
 let work: string;
@@ -53,7 +53,7 @@ function pull(
   env: Record<string, string> = {},
 ): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, [join(packageDir, 'bin', 'ortline.js'), 'pull', ...args], {
+    const p = spawn(process.execPath, [ortlineBin, 'pull', ...args], {
       env: { ...process.env, ...env },
     });
     let out = '';
