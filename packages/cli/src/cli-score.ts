@@ -1,6 +1,6 @@
 // `ortline score`: whole files scored by one model version (bulk/), with a progress bar on a
 // terminal and one summary line per file otherwise.
-//   ortline score --model models/churn/1 customers.csv -o scored.csv [--rejects FILE]
+//   ortline score --model models/churn/1 customers.csv -o scored.parquet [--rejects FILE]
 //   ortline score --model models/churn/1 in/ -o out/ [--shard I/N] [--accept-rejects]
 //                 [--batch-rows N] [--intra-op-threads N]
 // Exit codes: 0 every row scored, 3 some rows rejected (in the reject files), 1 a file or the
@@ -11,18 +11,20 @@ import { DEFAULT_BATCH_ROWS, ScoreFileError, type ScoreProgress, type ScoreSumma
 import { subcommandArgs, usageError } from './cli-args.js';
 
 export const SCORE_USAGE = [
-  'ortline score: score every row of CSV files with one model version',
+  'ortline score: score every row of CSV and Parquet files with one model version',
   '',
   '  ortline score --model DIR INPUT -o OUTPUT [--rejects FILE] [--batch-rows N] [--intra-op-threads N]',
   '  ortline score --model DIR INPUT... -o FOLDER/ [--shard I/N] [--accept-rejects] [--batch-rows N] [--intra-op-threads N]',
   '',
   "  --model            the version's folder (model.onnx and model.json), e.g. models/churn/1",
-  '  INPUT              a CSV file with a header row: the features by name, and an id column',
+  '  INPUT              a CSV file with a header row, or a Parquet file (.parquet, .pq): the features by name, and an id column',
   "                     (customer_id or customerID, or the model card's answer.id_field); other columns are not sent;",
-  '                     or a folder: its .csv files',
-  '  -o, --output       the scored CSV: the id column (or the row number), then the answer fields, in input order;',
+  '                     or a folder: its .csv and .parquet files',
+  '  -o, --output       the scored file, CSV or Parquet by its extension: the id column (or the row number), then the',
+  '                     answer fields, in input order;',
   '                     a folder (ending in /, or existing) for several files: each written under its own name',
-  '  --rejects          rows that could not be scored: the row as it was, its line, and its errors',
+  '  --rejects          rows that could not be scored (CSV or Parquet by its extension): the row as it was, its',
+  '                     line (reject_line; Parquet input: reject_row) and its errors',
   '                     (reject_errors: a JSON array of {field, code, message}, as the HTTP API names them)',
   '                     (default: beside the output, scored.csv -> scored.rejects.csv)',
   '  --shard I/N        only every N-th file, from the I-th (0-based) of the sorted list: N processes split the files',
@@ -81,7 +83,7 @@ export async function scoreCommand(argv: readonly string[]): Promise<number> {
   }
   if (jobs.length === 0) {
     process.stderr.write(
-      `ortline score: no .csv file to score${shard ? ` in shard ${shard.index}/${shard.count}` : ''}\n`,
+      `ortline score: no .csv or .parquet file to score${shard ? ` in shard ${shard.index}/${shard.count}` : ''}\n`,
     );
     return 0;
   }

@@ -291,7 +291,7 @@ describe('ortline score', () => {
     // A shard with no file has nothing to do; an unusable file fails (exit 1) but not the others.
     const empty = score('--model', bundledChurn('1'), join(dir, 'a.csv'), '-o', join(work, 'x.csv'), '--shard', '1/2');
     expect(empty.status).toBe(0);
-    expect(empty.stderr).toMatch(/no \.csv file to score in shard 1\/2/);
+    expect(empty.stderr).toMatch(/no \.csv or \.parquet file to score in shard 1\/2/);
     // A failed file is what the exit code says, even when a later one has rejected rows.
     writeFileSync(join(dir, 'b.csv'), `${source[0]}\n"broken\n`);
     writeFileSync(join(dir, 'z.csv'), part(0, 10));

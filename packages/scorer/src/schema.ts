@@ -281,6 +281,41 @@ export class FeatureSchema {
     }
   }
 
+  /**
+   * Writes rows of typed columns (a Parquet file's) into `cols` from row `offset`, through the
+   * same writers, and with the same issues, as records get: feature k takes `sources[k][i]` for
+   * each i in `rows` (a null source: the file has no such column, so the value is missing).
+   * Values are typed, as JSON's are, so nothing is parsed: null is a missing value, a string in a
+   * numeric feature is the wrong type. A bigint (a 64-bit integer column) is its number when it
+   * is a safe integer and otherwise refused as the wrong type, never rounded. Issue rows index
+   * `rows`. Rows with issues are written as far as they go, as by `write`.
+   */
+  writeColumns(
+    sources: readonly (ArrayLike<unknown> | null)[],
+    rows: ArrayLike<number>,
+    cols: Columns,
+    offset: number,
+    issues: FeatureIssue[],
+  ): void {
+    const compiled = this.compile(cols);
+    const n = compiled.length;
+    if (sources.length !== n)
+      throw new ScorerError('INVALID_OPTION', `sources has ${sources.length} entries for ${n} features`, {
+        option: 'sources',
+      });
+    for (let k = 0; k < n; k++) {
+      const f = compiled[k]!;
+      const source = sources[k];
+      for (let r = 0; r < rows.length; r++) {
+        const value = source ? source[rows[r]!] : undefined;
+        if (value === undefined || value === null) f.writeMissing(offset + r, r, issues);
+        else if (typeof value === 'bigint' && value >= MIN_SAFE && value <= MAX_SAFE)
+          f.write(Number(value), offset + r, r, issues);
+        else f.write(value, offset + r, r, issues);
+      }
+    }
+  }
+
   private compiledCache: CompiledFeature[] | undefined;
   private compiledFor: Columns | undefined;
 
@@ -367,6 +402,9 @@ function trimCell(text: string): string {
   if (n === 0 || (text.charCodeAt(0) > 32 && text.charCodeAt(n - 1) > 32)) return text;
   return text.trim();
 }
+
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 export function invalidFeatures(issues: FeatureIssue[]): ScorerError {
   const first = issues[0]!;

@@ -233,6 +233,59 @@ describe('FeatureSchema.writeText', () => {
   });
 });
 
+describe('FeatureSchema.writeColumns', () => {
+  const schema = FeatureSchema.fromSpecs(specs, inputs);
+  const byRow = (a: { row: number }, b: { row: number }) => a.row - b.row;
+
+  it('writes typed columns as the JSON API takes the same values: the same columns and the same issues', () => {
+    // Column-major, as a Parquet row group arrives; 64-bit integers as bigints; Region absent.
+    const column = {
+      tenure: [24n, 3n, -1n, null, 7n],
+      MonthlyCharges: new Float64Array([70.5, 20, Number.NaN, 1, 2]),
+      TotalCharges: [1692, null, 'x', null, 3],
+      Discount: [0.25, null, 0.5, null, 1],
+      Lines: [2n, null, 9007199254740993n, null, true],
+      Contract: ['One year', 'Two year', 'Weekly', null, ' One year'],
+    };
+    const sources = specs.map((f) => (column as Record<string, ArrayLike<unknown>>)[f.name] ?? null);
+    // Rows 4, 0, 1, 2, 3 in that order: `rows` picks from the columns, the output is in its order.
+    const rows = [4, 0, 1, 2, 3];
+    const records = rows.map((i) => {
+      const r: Record<string, unknown> = {};
+      for (const [name, values] of Object.entries(column)) {
+        const v = values[i];
+        if (v !== null) r[name] = typeof v === 'bigint' && name !== 'Lines' ? Number(v) : v;
+      }
+      return r;
+    });
+    // Only the unsafe integer stays a bigint in the records: JSON would have no such number.
+    expect(records.map((r) => typeof r.Lines)).toEqual(['boolean', 'bigint', 'undefined', 'bigint', 'undefined']);
+    records[1]!.Lines = 2;
+    const fromColumns = schema.allocate(rows.length);
+    const columnIssues: { row: number; code: string }[] = [];
+    schema.writeColumns(sources, rows, fromColumns, 0, columnIssues as never);
+    const fromRecords = schema.allocate(rows.length);
+    const recordIssues: { row: number; code: string }[] = [];
+    schema.write(records, fromRecords, 0, recordIssues as never);
+    expect(columnIssues.sort(byRow)).toEqual(recordIssues.sort(byRow));
+    expect(fromColumns).toEqual(fromRecords);
+    // Row by row: the good ones, and why the others are not.
+    const codes = (row: number) => columnIssues.filter((i) => i.row === row).map((i) => i.code);
+    expect(codes(1)).toEqual([]);
+    expect(codes(2)).toEqual([]);
+    expect(codes(0).sort()).toEqual(['unknown_category', 'wrong_type']); // a boolean; no trimming
+    expect(codes(3).sort()).toEqual(['not_finite', 'out_of_range', 'unknown_category', 'wrong_type', 'wrong_type']);
+    expect(codes(4).sort()).toEqual(['missing', 'missing']);
+    expect(Array.from(fromColumns.tenure as Float32Array).slice(1, 3)).toEqual([24, 3]);
+    expect((fromColumns.Lines as BigInt64Array)[1]).toBe(2n);
+    expect((fromColumns.Region as string[])[1]).toBe('none');
+  });
+
+  it('refuses a source list that does not cover every feature', () => {
+    expect(() => schema.writeColumns([null], [], schema.allocate(0), 0, [])).toThrow(ScorerError);
+  });
+});
+
 describe('FeatureSchema construction', () => {
   it('falls back to the ONNX signature: one feature per [N,1] input, types only', () => {
     const schema = FeatureSchema.fromModel({

@@ -17,7 +17,8 @@ export interface FileJob {
   readonly rejects?: string;
 }
 
-const CSV = /\.csv$/i;
+/** The files `ortline score` reads and writes: CSV and Parquet, by extension. */
+const TABLE = /\.(csv|parquet|pq)$/i;
 
 /** `I/N` with 0 <= I < N, or a message saying what is wrong. */
 export function parseShard(text: string): Shard | string {
@@ -35,7 +36,7 @@ export function isFolder(path: string): boolean {
 
 /**
  * The files to score, in a stable order (sorted by path, so that every shard sees the same list),
- * each with its output. A folder input gives its .csv files (not its subfolders'). Throws a
+ * each with its output. A folder input gives its .csv and .parquet files (not its subfolders'). Throws a
  * ScoreFileError for an input that is neither, or two inputs whose outputs would collide.
  */
 export function planJobs(
@@ -52,14 +53,15 @@ export function planJobs(
       folderInput = true;
       for (const name of readdirSync(input).sort()) {
         const path = join(input, name);
-        if (CSV.test(name) && statSync(path).isFile()) files.push(path);
+        if (TABLE.test(name) && statSync(path).isFile()) files.push(path);
       }
-    } else if (CSV.test(input)) files.push(input);
-    else throw new ScoreFileError('UNSUPPORTED_FORMAT', `${input}: only .csv files can be scored`);
+    } else if (TABLE.test(input)) files.push(input);
+    else throw new ScoreFileError('UNSUPPORTED_FORMAT', `${input}: only .csv and .parquet (.pq) files can be scored`);
   }
   const toFolder = folderInput || inputs.length > 1 || isFolder(output);
   if (!toFolder) {
-    if (!CSV.test(output)) throw new ScoreFileError('UNSUPPORTED_FORMAT', `${output}: the output must be a .csv file`);
+    if (!TABLE.test(output))
+      throw new ScoreFileError('UNSUPPORTED_FORMAT', `${output}: the output must be a .csv or .parquet (.pq) file`);
     const job: FileJob = { input: files[0]!, output, ...(options.rejects ? { rejects: options.rejects } : {}) };
     return inShard([job], options.shard);
   }

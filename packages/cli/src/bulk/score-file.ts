@@ -1,21 +1,26 @@
-// Scoring a whole file with one model version: CSV in, read as it streams, scored in batches by
-// the same Batcher, schema and answer fields as the gateway; CSV out in input order (the id
-// column, then the answer's fields), and every row that could not be scored in a reject file with
-// its field errors. Memory stays bounded by the batch size whatever the file's size: at most two
-// batches are in flight (one running, one being read), and reading waits for the writes.
-import { once } from 'node:events';
-import { createReadStream, createWriteStream, rmSync, statSync, type WriteStream } from 'node:fs';
+// Scoring a whole file with one model version: CSV or Parquet in (csv-source.ts,
+// parquet-source.ts), read as it streams, scored in batches by the same Batcher, schema and answer
+// fields as the gateway; CSV or Parquet out in input order (the id column, then the answer's
+// fields), and every row that could not be scored in a reject file with its field errors. Memory
+// stays bounded by the batch size (and, for Parquet input, the row group) whatever the file's
+// size: at most two batches are in flight (one running, one being read), and reading waits for
+// the writes.
+import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Columns, FeatureIssue, FeatureSchema } from '@ortline/scorer';
-import { CsvReader, type CsvRecord } from './csv-reader.js';
-import { csvLine } from './csv-writer.js';
+import { openCsvSink } from './csv-sink.js';
+import { openCsv } from './csv-source.js';
 import type { BulkModel } from './model.js';
+import { openParquetSink } from './parquet-sink.js';
+import { openParquet } from './parquet-source.js';
+import { type ColumnType, formatOf, type RowBlock, type RowIssue, type RowSource, type TableSink } from './table.js';
 import {
   DEFAULT_BATCH_ROWS,
   ScoreFileError,
   type ScoreFileOptions,
   type ScoreProgress,
   type ScoreSummary,
+  unwritable,
 } from './types.js';
 
 /** `scored.csv` -> `scored.rejects.csv`. */
@@ -52,25 +57,23 @@ function layoutOf(header: readonly string[], schema: FeatureSchema, idFields: re
   return { header, cellOf, idAt: id ? at.get(id)! : -1, ignored: header.filter((h) => !used.has(h)) };
 }
 
-/**
- * Why a row was not scored: a field of it (or `(row)`), the schema's stable code (or
- * `field_count`), and the message the HTTP API would give.
- */
-interface RowIssue {
-  readonly field: string;
-  readonly code: string;
-  readonly message: string;
-}
-
 interface Batch {
   readonly size: number;
-  /** Per row, its id cell (trimmed), when the file has an id column. */
-  readonly ids: string[] | null;
+  /** Per row, its id, when the file has an id column. */
+  readonly ids: unknown[] | null;
   /** The rows not scored, in order, kept whole for the reject file. */
-  readonly rejected: { readonly record: CsvRecord; readonly issues: RowIssue[] }[];
+  readonly rejected: { readonly cells: unknown[]; readonly position: number; readonly issues: RowIssue[] }[];
   readonly scores: Promise<Float64Array>;
   /** Index into scores per row, -1 for a rejected row. */
   readonly slot: Int32Array;
+}
+
+function openSource(path: string, schema: FeatureSchema): Promise<RowSource> {
+  return formatOf(path) === 'parquet' ? openParquet(path, schema) : openCsv(path, schema);
+}
+
+function openSink(path: string, names: readonly string[], types: readonly ColumnType[]): TableSink {
+  return formatOf(path) === 'parquet' ? openParquetSink(path, names, types) : openCsvSink(path, names);
 }
 
 export async function scoreFile(model: BulkModel, options: ScoreFileOptions): Promise<ScoreSummary> {
@@ -82,43 +85,37 @@ export async function scoreFile(model: BulkModel, options: ScoreFileOptions): Pr
   if (new Set(paths).size !== 3)
     throw new ScoreFileError('SAME_FILE', 'the input, the output and the reject file must be three different files');
   const started = performance.now();
-  let bytesTotal = 0;
+  const source = await openSource(options.input, model.schema).catch((err: unknown) => {
+    throw asScoreFileError(err);
+  });
+  let layout: Layout;
   try {
-    bytesTotal = statSync(options.input).size;
+    layout = layoutOf(source.header, model.schema, model.answers.idFields);
+    model.schema.features.forEach((f, k) => {
+      const c = layout.cellOf[k]!;
+      if (c >= 0) source.checkFeature(c, f.name, f.kind);
+    });
   } catch (err) {
-    throw new ScoreFileError('UNREADABLE_INPUT', `cannot read the input: ${(err as Error).message}`);
+    source.close();
+    throw err;
   }
-  const input = createReadStream(options.input, { encoding: 'utf8', highWaterMark: 1 << 20 });
-  const out = createWriteStream(options.output);
-  const rejects = createWriteStream(rejectsPath);
-  // A write stream reports failure (a folder that is not there, a full disk) as an event; kept
-  // here, it fails the job at the next write or at the end, never the process.
-  let writeError: Error | undefined;
-  const onWriteError = (err: Error) => {
-    writeError ??= err;
-  };
-  out.on('error', onWriteError);
-  rejects.on('error', onWriteError);
-  const put = async (stream: WriteStream, text: string): Promise<void> => {
-    if (writeError) throw unwritable(writeError);
-    if (text !== '' && !stream.write(text)) await once(stream, 'drain');
-  };
-  const reader = new CsvReader();
-  let layout: Layout | undefined;
-  let pending: CsvRecord[] = [];
+  const l = layout;
+  const header = source.header;
+  const f = model.answers.fields;
+  const idName = l.idAt >= 0 ? header[l.idAt]! : 'row';
+  const sinks: TableSink[] = [];
   const inFlight: Batch[] = [];
   let rows = 0;
   let scored = 0;
   let rejected = 0;
-  let bytesRead = 0;
   let dataRow = 0;
 
   const progress = (): ScoreProgress => ({
     rows,
     scored,
     rejected,
-    bytesRead,
-    bytesTotal,
+    bytesRead: source.bytesRead(),
+    bytesTotal: source.bytesTotal,
     seconds: (performance.now() - started) / 1000,
   });
 
@@ -130,25 +127,18 @@ export async function scoreFile(model: BulkModel, options: ScoreFileOptions): Pr
     return full;
   };
 
-  const submit = (batch: CsvRecord[]): Batch => {
-    const l = layout!;
-    const issues: (RowIssue[] | undefined)[] = new Array(batch.length);
-    const slot = new Int32Array(batch.length).fill(-1);
-    const width = l.header.length;
-    let cells: (readonly string[])[] = [];
+  const submit = (block: RowBlock): Batch => {
+    const issues: (RowIssue[] | undefined)[] = new Array(block.size);
+    const slot = new Int32Array(block.size).fill(-1);
     let from: number[] = [];
-    batch.forEach((row, k) => {
-      if (row.fields.length === width) {
-        cells.push(row.fields);
-        from.push(k);
-      } else {
-        const message = `${row.fields.length} fields where the header has ${width}`;
-        issues[k] = [{ field: '(row)', code: 'field_count', message }];
-      }
-    });
-    let cols = columnsFor(cells.length);
+    for (let k = 0; k < block.size; k++) {
+      const why = block.unreadable(k);
+      if (why) issues[k] = [why];
+      else from.push(k);
+    }
+    let cols = columnsFor(from.length);
     const found: FeatureIssue[] = [];
-    model.schema.writeText(cells, l.cellOf, cols, 0, found);
+    block.write(l.cellOf, from, cols, found);
     if (found.length > 0) {
       // Only a batch with a bad row pays for a second pass, over its good rows.
       const bad = new Set<number>();
@@ -159,127 +149,104 @@ export async function scoreFile(model: BulkModel, options: ScoreFileOptions): Pr
         list.push({ field: x.field, code: x.code, message: x.message.replace(/^row \d+: /, '') });
         issues[k] = list;
       }
-      cells = cells.filter((_, j) => !bad.has(j));
       from = from.filter((_, j) => !bad.has(j));
-      cols = columnsFor(cells.length);
-      model.schema.writeText(cells, l.cellOf, cols, 0, []);
+      cols = columnsFor(from.length);
+      block.write(l.cellOf, from, cols, []);
     }
     from.forEach((k, j) => {
       slot[k] = j;
     });
     // Only the ids and the rejected rows outlive the call: the cells are in the columns now, and
-    // a batch's strings kept until its write would survive garbage collections for nothing.
-    const ids = l.idAt >= 0 ? batch.map((r) => (r.fields[l.idAt] ?? '').trim()) : null;
+    // a batch's values kept until its write would survive garbage collections for nothing.
+    const ids = l.idAt >= 0 ? Array.from({ length: block.size }, (_, k) => block.id(k, l.idAt)) : null;
     const rejected: Batch['rejected'] = [];
-    for (let k = 0; k < batch.length; k++) if (slot[k]! < 0) rejected.push({ record: batch[k]!, issues: issues[k]! });
+    for (let k = 0; k < block.size; k++)
+      if (slot[k]! < 0)
+        rejected.push({
+          cells: header.map((_, c) => block.value(k, c)),
+          position: block.position(k),
+          issues: issues[k]!,
+        });
     const scores =
       from.length > 0 ? model.batcher.scoreColumns(cols, from.length) : Promise.resolve(new Float64Array(0));
     // The rejection is handled where the batch is written; until then it must not count as unhandled.
     scores.catch(() => {});
-    return { size: batch.length, ids, rejected, scores, slot };
+    return { size: block.size, ids, rejected, scores, slot };
   };
 
-  const write = async (batch: Batch): Promise<void> => {
+  const write = async (batch: Batch, out: TableSink, bad: TableSink): Promise<void> => {
     const scores = await batch.scores;
-    const l = layout!;
-    let text = '';
-    let bad = '';
-    let r = 0;
+    const n = batch.size - batch.rejected.length;
+    const id: unknown[] = new Array(n);
+    const probability: number[] = new Array(n);
+    const risk: (string | null)[] = new Array(n);
+    const version: string[] = new Array(n).fill(model.answers.version);
     for (let k = 0; k < batch.size; k++) {
       dataRow++;
       const j = batch.slot[k]!;
-      if (j < 0) {
-        const { record, issues } = batch.rejected[r++]!;
-        bad += csvLine([...padTo(record.fields, l.header.length), String(record.line), JSON.stringify(issues)]);
-        continue;
-      }
+      if (j < 0) continue;
       const p = scores[j]!;
-      const id = batch.ids ? batch.ids[k]! : String(dataRow);
-      text += csvLine([id, String(p), model.answers.category(p) ?? '', model.answers.version]);
+      id[j] = batch.ids ? batch.ids[k] : BigInt(dataRow);
+      probability[j] = p;
+      risk[j] = model.answers.category(p) ?? null;
+    }
+    const rejects: unknown[][] = [...header.map(() => [] as unknown[]), [], []];
+    for (const r of batch.rejected) {
+      for (let c = 0; c < header.length; c++) rejects[c]!.push(r.cells[c]);
+      rejects[header.length]!.push(BigInt(r.position));
+      rejects[header.length + 1]!.push(JSON.stringify(r.issues));
     }
     rows += batch.size;
-    scored += batch.size - batch.rejected.length;
+    scored += n;
     rejected += batch.rejected.length;
-    await Promise.all([put(out, text), put(rejects, bad)]);
+    await Promise.all([
+      n > 0 ? out.append([id, probability, risk, version]) : undefined,
+      batch.rejected.length > 0 ? bad.append(rejects) : undefined,
+    ]);
     options.onProgress?.(progress());
   };
 
-  const flush = async (final: boolean): Promise<void> => {
-    while (pending.length >= batchRows || (final && pending.length > 0)) {
-      inFlight.push(submit(pending.splice(0, batchRows)));
-      if (inFlight.length >= 2) await write(inFlight.shift()!);
-    }
-  };
-
-  const start = (header: readonly string[]): void => {
-    layout = layoutOf(header, model.schema, model.answers.idFields);
-    const idName = layout.idAt >= 0 ? header[layout.idAt]! : 'row';
-    const f = model.answers.fields;
-    out.write(csvLine([idName, f.probability, f.risk, 'model_version']));
-    rejects.write(csvLine([...header, 'reject_line', 'reject_errors']));
-  };
-
-  const take = (records: CsvRecord[]): void => {
-    let from = 0;
-    if (!layout && records.length > 0) {
-      start(records[0]!.fields);
-      from = 1;
-    }
-    for (let i = from; i < records.length; i++) pending.push(records[i]!);
-  };
-
   try {
-    for await (const chunk of input) {
-      bytesRead += Buffer.byteLength(chunk as string);
-      take(reader.push(chunk as string));
-      await flush(false);
+    const out = openSink(
+      options.output,
+      [idName, f.probability, f.risk, 'model_version'],
+      [l.idAt >= 0 ? source.typeOf(l.idAt) : 'int64', 'double', 'string', 'string'],
+    );
+    sinks.push(out);
+    const bad = openSink(
+      rejectsPath,
+      [...header, source.positionName, 'reject_errors'],
+      [...header.map((_, c) => source.typeOf(c)), 'int64', 'string'],
+    );
+    sinks.push(bad);
+    for (let block = await source.next(batchRows); block; block = await source.next(batchRows)) {
+      inFlight.push(submit(block));
+      if (inFlight.length >= 2) await write(inFlight.shift()!, out, bad);
     }
-    take(reader.end());
-    if (!layout) throw new ScoreFileError('EMPTY_INPUT', 'the input has no header row');
-    await flush(true);
-    while (inFlight.length > 0) await write(inFlight.shift()!);
-    await Promise.all([close(out), close(rejects)]).catch((err: Error) => {
-      throw unwritable(err);
-    });
-    if (writeError) throw unwritable(writeError);
+    while (inFlight.length > 0) await write(inFlight.shift()!, out, bad);
+    await Promise.all([out.close(), bad.close()]);
   } catch (err) {
-    input.destroy();
+    source.close();
     // Batches already started must settle before the model may be closed.
     await Promise.allSettled(inFlight.map((b) => b.scores));
-    out.destroy();
-    rejects.destroy();
+    for (const s of sinks) s.destroy();
     // A file cut short must not pass for a result.
     rmSync(options.output, { force: true });
     rmSync(rejectsPath, { force: true });
-    if (err instanceof Error && err.name === 'CsvError') throw new ScoreFileError('MALFORMED_CSV', err.message);
-    if (err instanceof Error && 'code' in err && err.code === 'ERR_STREAM_DESTROYED') throw unwritable(err);
-    throw err;
-  } finally {
-    pending = [];
+    throw asScoreFileError(err);
   }
+  source.close();
   return {
     ...progress(),
     output: options.output,
     rejects: rejectsPath,
-    idColumn: layout.idAt >= 0 ? layout.header[layout.idAt]! : null,
-    ignored: layout.ignored,
+    idColumn: l.idAt >= 0 ? header[l.idAt]! : null,
+    ignored: l.ignored,
   };
 }
 
-function padTo(fields: readonly string[], width: number): string[] {
-  const out = fields.slice(0, width);
-  while (out.length < width) out.push('');
-  return out;
-}
-
-function unwritable(err: Error): ScoreFileError {
-  return new ScoreFileError('UNWRITABLE_OUTPUT', `cannot write the output: ${err.message}`);
-}
-
-function close(stream: WriteStream): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (stream.errored) return reject(stream.errored);
-    stream.once('error', reject);
-    stream.end(() => resolve());
-  });
+function asScoreFileError(err: unknown): unknown {
+  if (err instanceof Error && err.name === 'CsvError') return new ScoreFileError('MALFORMED_CSV', err.message);
+  if (err instanceof Error && 'code' in err && err.code === 'ERR_STREAM_DESTROYED') return unwritable(err);
+  return err;
 }

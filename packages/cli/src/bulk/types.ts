@@ -41,3 +41,7 @@ export interface ScoreSummary extends ScoreProgress {
 }
 
 export const DEFAULT_BATCH_ROWS = 4096;
+
+export function unwritable(err: Error): ScoreFileError {
+  return new ScoreFileError('UNWRITABLE_OUTPUT', `cannot write the output: ${err.message}`);
+}

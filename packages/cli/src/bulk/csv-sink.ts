@@ -1,0 +1,52 @@
+// A CSV file as a table sink: a header line, then one line per row. A write stream reports
+// failure (a folder that is not there, a full disk) as an event; kept here, it fails the job at
+// the next append or at the close, never the process.
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import { csvLine } from './csv-writer.js';
+import type { TableSink } from './table.js';
+import { unwritable } from './types.js';
+
+/** A value as CSV text: null is an empty cell, a Date its ISO form, other objects their JSON. */
+function text(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return String(v);
+  if (v instanceof Date) return v.toISOString();
+  return JSON.stringify(v, (_, x) => (typeof x === 'bigint' ? String(x) : x));
+}
+
+export function openCsvSink(path: string, names: readonly string[]): TableSink {
+  const out = createWriteStream(path);
+  let failed: Error | undefined;
+  out.on('error', (err) => {
+    failed ??= err;
+  });
+  out.write(csvLine(names));
+  return {
+    async append(columns) {
+      if (failed) throw unwritable(failed);
+      const rows = columns[0]?.length ?? 0;
+      let s = '';
+      const cells = new Array<string>(columns.length);
+      for (let r = 0; r < rows; r++) {
+        for (let c = 0; c < columns.length; c++) cells[c] = text(columns[c]![r]);
+        s += csvLine(cells);
+      }
+      if (s !== '' && !out.write(s))
+        await once(out, 'drain').catch((err: Error) => {
+          throw unwritable(err);
+        });
+    },
+    close() {
+      return new Promise((resolve, reject) => {
+        if (failed || out.errored) return reject(unwritable(failed ?? (out.errored as Error)));
+        out.once('error', (err) => reject(unwritable(err)));
+        out.end(() => resolve());
+      });
+    },
+    destroy() {
+      out.destroy();
+    },
+  };
+}
