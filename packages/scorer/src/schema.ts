@@ -2,6 +2,7 @@
 // reported at once. The schema comes from the model artifact (model card, then the ONNX file's
 // own metadata, then its input signature), never from code: one source of truth for training
 // and serving.
+import { CategoryBytes, decodeCell, plainDecimal, trimBytes } from './cells.js';
 import { ScorerError } from './errors.js';
 import type { Model } from './model.js';
 import type { ElementType, Feeds, TensorInfo } from './types.js';
@@ -282,6 +283,77 @@ export class FeatureSchema {
   }
 
   /**
+   * Writes rows of CSV cells given as byte ranges (UTF-8) into `cols` from row `offset`, with the
+   * same columns and issues as `writeText` on the decoded cells: cell c of row i is
+   * [starts[i * width + c], ends[i * width + c]) of `bytes`; feature k is cell `cellOf[k]` (-1:
+   * missing); the rows written are `rows` (row indexes), and issue rows index `rows`. Plain
+   * cells (ASCII-trimmed, decimal numbers of up to 15 digits, categories byte for byte) make no
+   * string; any other cell is decoded and takes writeText's path.
+   */
+  writeBytes(
+    bytes: Uint8Array,
+    starts: Int32Array,
+    ends: Int32Array,
+    width: number,
+    cellOf: Int32Array,
+    rows: ArrayLike<number>,
+    cols: Columns,
+    offset: number,
+    issues: FeatureIssue[],
+  ): void {
+    const compiled = this.compile(cols);
+    const n = compiled.length;
+    if (cellOf.length !== n)
+      throw new ScorerError('INVALID_OPTION', `cellOf has ${cellOf.length} entries for ${n} features`, {
+        option: 'cellOf',
+      });
+    this.categoryBytes ??= this.features.map((f) => (f.categories ? new CategoryBytes(f.categories) : undefined));
+    const span = new Int32Array(2);
+    for (let k = 0; k < n; k++) {
+      const f = compiled[k]!;
+      const c = cellOf[k]!;
+      const numeric = f.spec.kind === 'numeric';
+      const categories = this.categoryBytes[k];
+      for (let r = 0; r < rows.length; r++) {
+        const at = offset + r;
+        if (c < 0) {
+          f.writeMissing(at, r, issues);
+          continue;
+        }
+        const i = rows[r]! * width + c;
+        if (trimBytes(bytes, starts[i]!, ends[i]!, span)) {
+          const a = span[0]!;
+          const b = span[1]!;
+          if (a === b) {
+            f.writeMissing(at, r, issues);
+            continue;
+          }
+          if (numeric) {
+            const v = plainDecimal(bytes, a, b);
+            if (!Number.isNaN(v)) {
+              f.write(v, at, r, issues);
+              continue;
+            }
+          } else if (categories) {
+            const v = categories.find(bytes, a, b);
+            if (v !== undefined) {
+              f.write(v, at, r, issues);
+              continue;
+            }
+          }
+        }
+        // Anything else is decoded, and read as writeText reads it (it also finds the issues).
+        const text = trimCell(decodeCell(bytes, starts[i]!, ends[i]!));
+        if (text === '') f.writeMissing(at, r, issues);
+        else if (numeric) {
+          const v = decimal(text);
+          f.write(Number.isNaN(v) ? text : v, at, r, issues);
+        } else f.write(text, at, r, issues);
+      }
+    }
+  }
+
+  /**
    * Writes rows of typed columns (a Parquet file's) into `cols` from row `offset`, through the
    * same writers, and with the same issues, as records get: feature k takes `sources[k][i]` for
    * each i in `rows` (a null source: the file has no such column, so the value is missing).
@@ -316,6 +388,7 @@ export class FeatureSchema {
     }
   }
 
+  private categoryBytes: (CategoryBytes | undefined)[] | undefined;
   private compiledCache: CompiledFeature[] | undefined;
   private compiledFor: Columns | undefined;
 

@@ -233,6 +233,99 @@ describe('FeatureSchema.writeText', () => {
   });
 });
 
+describe('FeatureSchema.writeBytes', () => {
+  const schema = FeatureSchema.fromSpecs(specs, inputs);
+  const header = ['Contract', 'id', 'tenure', 'MonthlyCharges', 'TotalCharges', 'Discount', 'Lines', 'Region'];
+  const cellOf = Int32Array.from(specs, (f) => header.indexOf(f.name));
+  // Cells of every kind each path must agree on: plain, padded, other number forms, non-ASCII,
+  // Unicode white space, exact and near categories, empty ones.
+  const numbers = ['24', '-0', '0.5', '70.25', '010', '1.', '.5', '1e3', '0x10', ' 7 ', '\t3\r', '-', '+5', 'NaN'];
+  const more = ['Infinity', '12345678901234567', '0.1234567890123456', '999999999999999', '1.000000000000001'];
+  const wide = ['\u00a05', '5\u00a0', '\u0661', '1_000', '9007199254740993', '-3', '1692.0', '', '   ', 'x'];
+  const contracts = ['One year', ' Two year ', 'one year', 'Month-to-month', '\ufeffOne year', 'Weekly', 'Mon\u00e9'];
+  const regions = ['north', 'south\r', 'none', '\u2003north', 'nörth', '', 'South'];
+  const pools = [contracts, ['a', 'b,c'], [...numbers, ...more, ...wide], [...numbers, ...wide], [...numbers, ...more]];
+  let seed = 7;
+  const rand = (n: number) => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed % n;
+  };
+  const pick = (pool: readonly string[]) => pool[rand(pool.length)]!;
+
+  it('gives the columns and issues writeText gives for the same cells, whatever the cells', () => {
+    const rows = Array.from({ length: 3000 }, () => [
+      pick(contracts),
+      `id${rand(100)}`,
+      pick(pools[2]!),
+      pick(pools[3]!),
+      pick(pools[4]!),
+      pick(numbers),
+      pick([...numbers, '2', '3']),
+      pick(regions),
+    ]);
+    // The cells' bytes, back to back, with each cell's range.
+    const encoder = new TextEncoder();
+    const parts = rows.flat().map((c) => encoder.encode(c));
+    const bytes = new Uint8Array(parts.reduce((a, p) => a + p.length + 1, 0));
+    const starts = new Int32Array(parts.length);
+    const ends = new Int32Array(parts.length);
+    let at = 0;
+    parts.forEach((p, i) => {
+      starts[i] = at;
+      bytes.set(p, at);
+      at += p.length;
+      ends[i] = at;
+      bytes[at++] = 44; // a comma between cells, as in a file: never part of a range
+    });
+    const picked = rows.map((_, i) => i).filter((i) => i % 3 !== 1); // every row but each third
+    const fromText = schema.allocate(picked.length);
+    const textIssues: unknown[] = [];
+    schema.writeText(
+      picked.map((i) => rows[i]!),
+      cellOf,
+      fromText,
+      0,
+      textIssues as never,
+    );
+    const fromBytes = schema.allocate(picked.length);
+    const byteIssues: unknown[] = [];
+    schema.writeBytes(bytes, starts, ends, header.length, cellOf, picked, fromBytes, 0, byteIssues as never);
+    const order = (list: unknown[]) => [...list].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+    expect(order(byteIssues)).toEqual(order(textIssues));
+    expect(byteIssues.length).toBeGreaterThan(500);
+    expect(fromBytes).toEqual(fromText);
+    // -0 stays -0 (toEqual tells them apart), and plain numbers are exact.
+    const tenure = Array.from(fromBytes.tenure as Float32Array);
+    expect(tenure.some((v) => Object.is(v, -0))).toBe(true);
+  });
+
+  it('reads plain decimals exactly as Number() does, and leaves every other form to it', () => {
+    const encoder = new TextEncoder();
+    const texts = ['0.1', '0.7', '1.15', '-2.675', '123456789012345', '99999999.9999999', '0.000001'];
+    for (let i = 0; i < 2000; i++) texts.push((rand(1e9) / 10 ** rand(9)).toFixed(rand(8)));
+    for (const t of texts) {
+      const cols = schema.allocate(1);
+      // Discount is float64: nothing rounds the value on the way into the column.
+      const row = ['One year', 'a', '1', '1', '', t, '', ''];
+      const parts = row.map((c) => encoder.encode(c));
+      const all = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
+      const starts = new Int32Array(row.length);
+      const ends = new Int32Array(row.length);
+      let at = 0;
+      parts.forEach((p, j) => {
+        all.set(p, at);
+        starts[j] = at;
+        at += p.length;
+        ends[j] = at;
+      });
+      const issues: unknown[] = [];
+      schema.writeBytes(all, starts, ends, row.length, cellOf, [0], cols, 0, issues as never);
+      expect(issues, t).toEqual([]);
+      expect((cols.Discount as Float64Array)[0], t).toBe(Number(t));
+    }
+  });
+});
+
 describe('FeatureSchema.writeColumns', () => {
   const schema = FeatureSchema.fromSpecs(specs, inputs);
   const byRow = (a: { row: number }, b: { row: number }) => a.row - b.row;
