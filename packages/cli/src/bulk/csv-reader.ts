@@ -27,8 +27,17 @@ const CR = 0x0d;
 export class CsvReader {
   /** Text not yet consumed: the start of a record whose end has not arrived. */
   private pending = '';
-  private line = 1;
-  private started = false;
+  private line: number;
+  private started: boolean;
+
+  /**
+   * From the file's start, or (`from`) from a line start further in: its line number, and no
+   * byte-order mark to drop there.
+   */
+  constructor(from?: { readonly line: number }) {
+    this.line = from?.line ?? 1;
+    this.started = from !== undefined;
+  }
 
   /** Takes the next piece of text; returns the records it completed. */
   push(text: string): CsvRecord[] {

@@ -68,8 +68,8 @@ interface Batch {
   readonly slot: Int32Array;
 }
 
-function openSource(path: string, schema: FeatureSchema): Promise<RowSource> {
-  return formatOf(path) === 'parquet' ? openParquet(path, schema) : openCsv(path, schema);
+function openSource(path: string, schema: FeatureSchema, csvAsText: boolean): Promise<RowSource> {
+  return formatOf(path) === 'parquet' ? openParquet(path, schema) : openCsv(path, schema, { asText: csvAsText });
 }
 
 function openSink(path: string, names: readonly string[], types: readonly ColumnType[]): TableSink {
@@ -85,7 +85,7 @@ export async function scoreFile(model: BulkModel, options: ScoreFileOptions): Pr
   if (new Set(paths).size !== 3)
     throw new ScoreFileError('SAME_FILE', 'the input, the output and the reject file must be three different files');
   const started = performance.now();
-  const source = await openSource(options.input, model.schema).catch((err: unknown) => {
+  const source = await openSource(options.input, model.schema, options.csvAsText === true).catch((err: unknown) => {
     throw asScoreFileError(err);
   });
   let layout: Layout;

@@ -18,6 +18,8 @@ export interface ScoreFileOptions {
   readonly rejects?: string;
   /** Rows per batch (also the model run's size). */
   readonly batchRows?: number;
+  /** Reads a CSV input as text throughout (CsvReader), as a quoted file is read; to compare the two paths. */
+  readonly csvAsText?: boolean;
   /** Called after each batch is written. */
   readonly onProgress?: (p: ScoreProgress) => void;
 }
