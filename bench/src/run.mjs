@@ -18,8 +18,9 @@
 //   soak       (not in the default set) --minutes of mixed HTTP and WebSocket load, good and bad,
 //              with Redis killed and started again; memory, handles and fds sampled and fitted
 //              (bench/src/soak.mjs; --smoke: one minute)
-//   bulk       (not in the default set) `ortline score` against pandas + onnxruntime, CSV to CSV on a
-//              generated 1,000,000-row file, each on one core (bench/src/bulk.mjs; --smoke: 20,000 rows)
+//   bulk       (not in the default set) `ortline score` against pandas + onnxruntime, CSV to CSV and
+//              Parquet to Parquet on a generated 1,000,000-row file, each on one core
+//              (bench/src/bulk.mjs; --smoke: 20,000 rows)
 // Every system answers all parity rows (same probability as sklearn and as each other, within the
 // model's tolerance) before anything is timed; a wrong answer fails the run. Rounds interleave the
 // systems (the order rotates each round); each figure is the median over rounds; ratios between

@@ -1,12 +1,14 @@
-"""The peer for `ortline score`: a CSV file scored the way a pandas user writes the nightly job.
+"""The peer for `ortline score`: a file scored the way a pandas user writes the nightly job.
 
-    python score.py MODEL_DIR INPUT.csv OUTPUT.csv REJECTS.csv [CHUNK_ROWS]
+    python score.py MODEL_DIR INPUT OUTPUT REJECTS [CHUNK_ROWS]
 
-pandas reads the file in chunks (memory bounded, as ortline's), checks each row against the model
-card (numbers parse and lie in range, categories are known, required values are there), runs the
-valid rows through ONNX Runtime (one intra-op thread, as ortline's default), and appends the id,
-the probability, the risk category and the version to the output; invalid rows go to the reject
-file. Prints one JSON line: rows, scored, rejected, seconds.
+CSV or Parquet by extension, in and out. pandas reads a CSV file in chunks, pyarrow a Parquet file
+in record batches (memory bounded, as ortline's); each row is checked against the model card
+(numbers parse and lie in range, categories are known, required values are there), the valid rows
+run through ONNX Runtime (one intra-op thread, as ortline's default), and the id, the probability,
+the risk category and the version are appended to the output (pandas' to_csv, or pyarrow's
+ParquetWriter); invalid rows go to the reject file. Prints one JSON line: rows, scored, rejected,
+seconds.
 """
 
 import json
@@ -17,6 +19,8 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 
 def main() -> None:
@@ -34,13 +38,17 @@ def main() -> None:
     id_field = "customerID"
     version = model_dir.name
     rows = scored = rejected = 0
-    first = True
-    for chunk in pd.read_csv(input_path, chunksize=chunk_rows, dtype=str, keep_default_na=False):
+    out = Sink(output_path)
+    bad_rows = Sink(rejects_path)
+    parquet_in = input_path.suffix == ".parquet"
+    for chunk, batch in chunks(input_path, chunk_rows):
         valid = np.ones(len(chunk), dtype=bool)
         feeds = {}
         for f in card["features"]:
-            text = chunk[f["name"]].str.strip()
-            missing = (text == "").to_numpy()
+            column = chunk[f["name"]]
+            # CSV cells are text (trimmed, "" missing); Parquet's are typed (null missing).
+            text = column if parquet_in else column.str.strip()
+            missing = column.isna().to_numpy() if parquet_in else (text == "").to_numpy()
             if f["kind"] == "numeric":
                 values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64)
                 bad = np.isnan(values) & ~missing
@@ -59,9 +67,11 @@ def main() -> None:
             valid &= ~bad
         rows += len(chunk)
         good = {name: column[valid] for name, column in feeds.items()}
+        probabilities = np.zeros(0, dtype=np.float32)
         if valid.any():
             probabilities = session.run([output_name], good)[0][:, output_index]
-            bands = np.minimum(np.searchsorted(maxes, probabilities, side="left"), len(maxes) - 1)
+        bands = np.minimum(np.searchsorted(maxes, probabilities, side="left"), len(maxes) - 1)
+        out.write(
             pd.DataFrame(
                 {
                     id_field: chunk[id_field].to_numpy()[valid],
@@ -69,17 +79,54 @@ def main() -> None:
                     "risk_category": categories[bands],
                     "model_version": version,
                 }
-            ).to_csv(output_path, mode="w" if first else "a", header=first, index=False)
-        elif first:
-            pd.DataFrame(columns=[id_field, "churn_probability", "risk_category", "model_version"]).to_csv(
-                output_path, index=False
             )
-        chunk[~valid].to_csv(rejects_path, mode="w" if first else "a", header=first, index=False)
-        first = False
+        )
+        bad_rows.write(chunk[~valid], batch.filter(pa.array(~valid)) if batch is not None else None)
         scored += int(valid.sum())
         rejected += int((~valid).sum())
+    out.close()
+    bad_rows.close()
     seconds = time.perf_counter() - started
     print(json.dumps({"rows": rows, "scored": scored, "rejected": rejected, "seconds": seconds}))
+
+
+def chunks(path: Path, chunk_rows: int):
+    """(DataFrame, the Arrow batch it came from or None) per chunk of the input."""
+    if path.suffix == ".parquet":
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=chunk_rows):
+            yield batch.to_pandas(), batch
+    else:
+        for chunk in pd.read_csv(path, chunksize=chunk_rows, dtype=str, keep_default_na=False):
+            yield chunk, None
+
+
+class Sink:
+    """A CSV (pandas, appended) or Parquet (pyarrow, one row group per write) output file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.parquet = path.suffix == ".parquet"
+        self.writer: pq.ParquetWriter | None = None
+        self.first = True
+
+    def write(self, frame: pd.DataFrame, batch: pa.RecordBatch | None = None) -> None:
+        if self.parquet:
+            table = (
+                pa.Table.from_batches([batch])
+                if batch is not None
+                else pa.Table.from_pandas(frame, preserve_index=False)
+            )
+            if self.writer is None:
+                self.writer = pq.ParquetWriter(self.path, table.schema)
+            if table.num_rows > 0:
+                self.writer.write_table(table)
+        else:
+            frame.to_csv(self.path, mode="w" if self.first else "a", header=self.first, index=False)
+        self.first = False
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
 
 
 if __name__ == "__main__":
