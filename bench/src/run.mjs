@@ -65,7 +65,9 @@ const l1 = gatewayHasL1();
 let list = [];
 if (parts.has('http') || parts.has('ws')) {
   if (!gatewayBuilt()) {
-    console.error('bench: the gateway is not built (packages/gateway/dist); run `bash scripts/setup.sh` first');
+    console.error(
+      'bench: the gateway is not built (packages/cli/dist, packages/gateway/dist); run `bash scripts/setup.sh` first',
+    );
     process.exit(1);
   }
   list = systems({ l1, hotShare }).filter((s) => (wanted ? wanted.has(s.id) : true));

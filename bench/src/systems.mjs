@@ -25,8 +25,12 @@ export function gatewayHasL1() {
   }
 }
 
+/** Whether the `ortline` command (packages/cli) and the gateway it serves are built. */
 export function gatewayBuilt() {
-  return existsSync(join(repoRoot, 'packages/gateway/dist/cli.js'));
+  return (
+    existsSync(join(repoRoot, 'packages/cli/dist/cli.js')) &&
+    existsSync(join(repoRoot, 'packages/gateway/dist/index.js'))
+  );
 }
 
 /**
