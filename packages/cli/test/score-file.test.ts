@@ -7,26 +7,16 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  bundledChurn,
-  ensureBuilt,
-  ortlineBin,
-  postJson,
-  repoRoot,
-  startInProcess,
-} from '../../gateway/test/helpers.js';
-import { CsvReader } from '../src/bulk/csv-reader.js';
+import { bundledChurn, ensureBuilt, ortlineBin, postJson, startInProcess } from '../../gateway/test/helpers.js';
 import { csvLine } from '../src/bulk/csv-writer.js';
 import { type BulkModel, loadBulkModel } from '../src/bulk/model.js';
 import { scoreFile } from '../src/bulk/score-file.js';
+import { col, header, readCsv, telcoLines as source, telcoRows } from './files.js';
 
 const NUMERIC = new Set(['SeniorCitizen', 'tenure', 'MonthlyCharges', 'TotalCharges']);
-const source = readFileSync(join(repoRoot, 'models/training/data/telco-churn.csv'), 'utf8').trim().split(/\r?\n/);
-const header = source[0]!.split(',');
-const col = (name: string) => header.indexOf(name);
 
 /** 600 data rows; the edits say what each changed row tests. */
-const rows = source.slice(1, 601).map((l) => l.split(','));
+const rows = telcoRows(600);
 rows[5]![col('tenure')] = '-3'; // out of range
 rows[17]![col('Contract')] = 'Weekly'; // not a category
 rows[17]![col('gender')] = 'X'; // and a second bad field in the same row
@@ -46,11 +36,6 @@ function record(cells: readonly string[]): Record<string, unknown> {
     r[c] = NUMERIC.has(c) && Number.isFinite(Number(v)) ? Number(v) : v;
   });
   return r;
-}
-
-function readCsv(path: string): string[][] {
-  const r = new CsvReader();
-  return [...r.push(readFileSync(path, 'utf8')), ...r.end()].map((x) => x.fields);
 }
 
 let work: string;

@@ -9,17 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundledChurn, ensureBuilt, ortlineBin, repoRoot } from '../../gateway/test/helpers.js';
-import { CsvReader } from '../src/bulk/csv-reader.js';
 import { csvLine } from '../src/bulk/csv-writer.js';
 import { type BulkModel, loadBulkModel } from '../src/bulk/model.js';
 import { scoreFile } from '../src/bulk/score-file.js';
 import { ScoreFileError } from '../src/bulk/types.js';
+import { col, header, readCsv, telcoRows } from './files.js';
 
 const python = join(repoRoot, 'models', 'training', '.venv', 'bin', 'python');
-const source = readFileSync(join(repoRoot, 'models/training/data/telco-churn.csv'), 'utf8').trim().split(/\r?\n/);
-const header = source[0]!.split(',');
-const col = (name: string) => header.indexOf(name);
-const rows = source.slice(1, 601).map((l) => l.split(','));
+const rows = telcoRows(600);
 rows[5]![col('tenure')] = '-3'; // out of range
 rows[17]![col('Contract')] = 'Weekly'; // not a category
 rows[17]![col('gender')] = 'X'; // and a second bad field in the same row
@@ -50,11 +47,6 @@ t = pq.read_table(sys.argv[1])
 print(json.dumps({'types': {f.name: str(f.type) for f in t.schema}, 'rows': t.to_pylist(),
                   'groups': pq.ParquetFile(sys.argv[1]).metadata.num_row_groups}))
 `;
-
-function readCsv(path: string): string[][] {
-  const r = new CsvReader();
-  return [...r.push(readFileSync(path, 'utf8')), ...r.end()].map((x) => x.fields);
-}
 
 function readParquet(path: string): { types: Record<string, string>; rows: Record<string, unknown>[]; groups: number } {
   return JSON.parse(py(READ_PARQUET, path));

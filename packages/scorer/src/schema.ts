@@ -261,12 +261,8 @@ export class FeatureSchema {
     offset: number,
     issues: FeatureIssue[],
   ): void {
-    const compiled = this.compile(cols);
+    const compiled = this.compiledChecked(cols, cellOf.length, 'cellOf');
     const n = compiled.length;
-    if (cellOf.length !== n)
-      throw new ScorerError('INVALID_OPTION', `cellOf has ${cellOf.length} entries for ${n} features`, {
-        option: 'cellOf',
-      });
     const numeric = compiled.map((f) => f.spec.kind === 'numeric');
     for (let r = 0; r < rows.length; r++) {
       const cells = rows[r]!;
@@ -303,12 +299,8 @@ export class FeatureSchema {
     offset: number,
     issues: FeatureIssue[],
   ): void {
-    const compiled = this.compile(cols);
+    const compiled = this.compiledChecked(cols, cellOf.length, 'cellOf');
     const n = compiled.length;
-    if (cellOf.length !== n)
-      throw new ScorerError('INVALID_OPTION', `cellOf has ${cellOf.length} entries for ${n} features`, {
-        option: 'cellOf',
-      });
     this.categoryBytes ??= this.features.map((f) => (f.categories ? new CategoryBytes(f.categories) : undefined));
     const span = new Int32Array(2);
     for (let k = 0; k < n; k++) {
@@ -371,12 +363,8 @@ export class FeatureSchema {
     offset: number,
     issues: FeatureIssue[],
   ): void {
-    const compiled = this.compile(cols);
+    const compiled = this.compiledChecked(cols, sources.length, 'sources');
     const n = compiled.length;
-    if (sources.length !== n)
-      throw new ScorerError('INVALID_OPTION', `sources has ${sources.length} entries for ${n} features`, {
-        option: 'sources',
-      });
     for (let k = 0; k < n; k++) {
       const f = compiled[k]!;
       const source = sources[k];
@@ -448,6 +436,15 @@ export class FeatureSchema {
         }
       }
     }
+  }
+
+  /** The writers bound to `cols`, after checking that `given` entries map the features (`option`). */
+  private compiledChecked(cols: Columns, given: number, option: string): CompiledFeature[] {
+    const compiled = this.compile(cols);
+    const n = compiled.length;
+    if (given !== n)
+      throw new ScorerError('INVALID_OPTION', `${option} has ${given} entries for ${n} features`, { option });
+    return compiled;
   }
 
   /** Per-feature writers bound to one set of columns; rebuilt only when the columns change. */
