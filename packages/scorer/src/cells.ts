@@ -58,24 +58,31 @@ function hashBytes(bytes: Uint8Array, from: number, to: number): number {
   return h >>> 0;
 }
 
-/** A feature's categories by their UTF-8 bytes: a cell's bytes give the category's own string. */
+/**
+ * A feature's categories by their UTF-8 bytes: a cell's bytes give the category's own string.
+ * A few categories (the usual case) are compared in turn, by length first; many are hashed.
+ */
 export class CategoryBytes {
-  private readonly byHash = new Map<number, { bytes: Uint8Array; value: string }[]>();
+  private readonly list: { bytes: Uint8Array; value: string }[] = [];
+  private readonly byHash: Map<number, { bytes: Uint8Array; value: string }[]> | undefined;
 
   constructor(categories: readonly string[]) {
     const encoder = new TextEncoder();
-    for (const value of categories) {
-      const bytes = encoder.encode(value);
-      const h = hashBytes(bytes, 0, bytes.length);
-      const list = this.byHash.get(h);
-      if (list) list.push({ bytes, value });
-      else this.byHash.set(h, [{ bytes, value }]);
+    for (const value of categories) this.list.push({ bytes: encoder.encode(value), value });
+    if (this.list.length > 8) {
+      this.byHash = new Map();
+      for (const c of this.list) {
+        const h = hashBytes(c.bytes, 0, c.bytes.length);
+        const same = this.byHash.get(h);
+        if (same) same.push(c);
+        else this.byHash.set(h, [c]);
+      }
     }
   }
 
   /** The category whose bytes are [from, to), or undefined. */
   find(bytes: Uint8Array, from: number, to: number): string | undefined {
-    const list = this.byHash.get(hashBytes(bytes, from, to));
+    const list = this.byHash ? this.byHash.get(hashBytes(bytes, from, to)) : this.list;
     if (!list) return undefined;
     const n = to - from;
     outer: for (const c of list) {

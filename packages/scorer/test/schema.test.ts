@@ -299,6 +299,49 @@ describe('FeatureSchema.writeBytes', () => {
     expect(tenure.some((v) => Object.is(v, -0))).toBe(true);
   });
 
+  it('finds categories among many (hashed) as among few, and only exact ones', () => {
+    const many = Array.from({ length: 40 }, (_, i) => `city-${i}-${'é'.repeat(i % 3)}`);
+    const citySpecs: FeatureSpec[] = [
+      { name: 'City', kind: 'categorical', dtype: 'string', required: true, categories: many },
+    ];
+    const city = FeatureSchema.fromSpecs(citySpecs, [{ name: 'City', type: 'string', shape: [null, 1] }]);
+    const cells = [...many, 'city-1', 'city-40', ' city-3- ', 'City-0-', '', 'city-2-éé'];
+    const encoder = new TextEncoder();
+    const parts = cells.map((c) => encoder.encode(c));
+    const bytes = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
+    const starts = new Int32Array(cells.length);
+    const ends = new Int32Array(cells.length);
+    let at = 0;
+    parts.forEach((p, i) => {
+      bytes.set(p, at);
+      starts[i] = at;
+      at += p.length;
+      ends[i] = at;
+    });
+    const rows = cells.map((_, i) => i);
+    const fromBytes = city.allocate(cells.length);
+    const byteIssues: { row: number; code: string }[] = [];
+    city.writeBytes(bytes, starts, ends, 1, Int32Array.of(0), rows, fromBytes, 0, byteIssues as never);
+    const fromText = city.allocate(cells.length);
+    const textIssues: unknown[] = [];
+    city.writeText(
+      cells.map((c) => [c]),
+      Int32Array.of(0),
+      fromText,
+      0,
+      textIssues as never,
+    );
+    expect(byteIssues).toEqual(textIssues);
+    expect(fromBytes).toEqual(fromText);
+    expect((fromBytes.City as string[]).slice(0, 40)).toEqual(many);
+    expect(byteIssues.map((i) => [i.row, i.code])).toEqual([
+      [40, 'unknown_category'],
+      [41, 'unknown_category'],
+      [43, 'unknown_category'],
+      [44, 'missing'],
+    ]);
+  });
+
   it('reads plain decimals exactly as Number() does, and leaves every other form to it', () => {
     const encoder = new TextEncoder();
     const texts = ['0.1', '0.7', '1.15', '-2.675', '123456789012345', '99999999.9999999', '0.000001'];

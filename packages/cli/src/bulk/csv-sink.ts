@@ -3,17 +3,20 @@
 // the next append or at the close, never the process.
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
-import { csvLine } from './csv-writer.js';
+import { csvField, csvLine } from './csv-writer.js';
 import type { TableSink } from './table.js';
 import { unwritable } from './types.js';
 
-/** A value as CSV text: null is an empty cell, a Date its ISO form, other objects their JSON. */
-function text(v: unknown): string {
-  if (v === null || v === undefined) return '';
-  if (typeof v === 'string') return v;
+/**
+ * A value as a CSV field: null is an empty cell, a number or a boolean its text (never quoted),
+ * a Date its ISO form, other objects their JSON.
+ */
+function field(v: unknown): string {
   if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return String(v);
+  if (typeof v === 'string') return csvField(v);
+  if (v === null || v === undefined) return '';
   if (v instanceof Date) return v.toISOString();
-  return JSON.stringify(v, (_, x) => (typeof x === 'bigint' ? String(x) : x));
+  return csvField(JSON.stringify(v, (_, x) => (typeof x === 'bigint' ? String(x) : x)));
 }
 
 export function openCsvSink(path: string, names: readonly string[]): TableSink {
@@ -28,10 +31,10 @@ export function openCsvSink(path: string, names: readonly string[]): TableSink {
       if (failed) throw unwritable(failed);
       const rows = columns[0]?.length ?? 0;
       let s = '';
-      const cells = new Array<string>(columns.length);
+      const last = columns.length - 1;
       for (let r = 0; r < rows; r++) {
-        for (let c = 0; c < columns.length; c++) cells[c] = text(columns[c]![r]);
-        s += csvLine(cells);
+        for (let c = 0; c < last; c++) s += `${field(columns[c]![r])},`;
+        s += `${field(columns[last]![r])}\n`;
       }
       if (s !== '' && !out.write(s))
         await once(out, 'drain').catch((err: Error) => {

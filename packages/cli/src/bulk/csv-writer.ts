@@ -3,7 +3,7 @@
 
 const NEEDS_QUOTES = /[",\r\n]/;
 
-function csvField(value: string): string {
+export function csvField(value: string): string {
   return NEEDS_QUOTES.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 
