@@ -34,7 +34,7 @@ function usage(): string {
     '                                 (ortline pull --help)',
     '  ortline drift-report ...       drift of a version over traffic logs, as an HTML page',
     '                                 (ortline drift-report --help)',
-    '  ortline score ...              every row of a CSV file scored by one version, to a CSV file',
+    '  ortline score ...              every row of CSV or Parquet files scored by one version, to files',
     '                                 (ortline score --help)',
     '',
     'Flags (every option; see CONFIG.md):',
