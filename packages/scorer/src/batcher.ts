@@ -228,7 +228,7 @@ export class Batcher {
   }
 
   /**
-   * Scores column feeds already written (by `FeatureSchema.write` or `writeText`), as `predict`
+   * Scores column feeds already written (by one of `FeatureSchema`'s writers), as `predict`
    * scores records: the same checks and queue as `infer`, the score per row read straight from
    * the run's output. The feeds are copied before this returns, so the caller may write its next
    * rows into them at once.

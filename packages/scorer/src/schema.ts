@@ -270,12 +270,7 @@ export class FeatureSchema {
       for (let k = 0; k < n; k++) {
         const f = compiled[k]!;
         const c = cellOf[k]!;
-        const text = c < 0 ? '' : trimCell(cells[c] ?? '');
-        if (text === '') f.writeMissing(at, r, issues);
-        else if (numeric[k]) {
-          const v = decimal(text);
-          f.write(Number.isNaN(v) ? text : v, at, r, issues);
-        } else f.write(text, at, r, issues);
+        writeCell(f, numeric[k]!, c < 0 ? '' : (cells[c] ?? ''), at, r, issues);
       }
     }
   }
@@ -337,12 +332,7 @@ export class FeatureSchema {
           }
         }
         // Anything else is decoded, and read as writeText reads it (it also finds the issues).
-        const text = trimCell(decodeCell(bytes, starts[i]!, ends[i]!));
-        if (text === '') f.writeMissing(at, r, issues);
-        else if (numeric) {
-          const v = decimal(text);
-          f.write(Number.isNaN(v) ? text : v, at, r, issues);
-        } else f.write(text, at, r, issues);
+        writeCell(f, numeric, decodeCell(bytes, starts[i]!, ends[i]!), at, r, issues);
       }
     }
   }
@@ -466,6 +456,26 @@ function decimal(text: string): number {
     if (radix === 0x78 /* x */ || radix === 0x62 /* b */ || radix === 0x6f /* o */) return Number.NaN;
   }
   return Number(text);
+}
+
+/**
+ * One text cell through a feature's writer: trimmed; empty is missing; a numeric feature's text
+ * is its decimal number, or (not one) the wrong type, as a JSON string would be.
+ */
+function writeCell(
+  f: CompiledFeature,
+  numeric: boolean,
+  cell: string,
+  at: number,
+  row: number,
+  issues: FeatureIssue[],
+): void {
+  const text = trimCell(cell);
+  if (text === '') f.writeMissing(at, row, issues);
+  else if (numeric) {
+    const v = decimal(text);
+    f.write(Number.isNaN(v) ? text : v, at, row, issues);
+  } else f.write(text, at, row, issues);
 }
 
 /** The cell without surrounding white space; the common case (none) costs two comparisons. */

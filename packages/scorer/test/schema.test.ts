@@ -233,6 +233,27 @@ describe('FeatureSchema.writeText', () => {
   });
 });
 
+/**
+ * Cells as a file holds them: their UTF-8 bytes back to back, a comma between (never part of a
+ * range), and each cell's range.
+ */
+function cellBytes(cells: readonly string[]): { bytes: Uint8Array; starts: Int32Array; ends: Int32Array } {
+  const encoder = new TextEncoder();
+  const parts = cells.map((c) => encoder.encode(c));
+  const bytes = new Uint8Array(parts.reduce((a, p) => a + p.length + 1, 0));
+  const starts = new Int32Array(parts.length);
+  const ends = new Int32Array(parts.length);
+  let at = 0;
+  parts.forEach((p, i) => {
+    starts[i] = at;
+    bytes.set(p, at);
+    at += p.length;
+    ends[i] = at;
+    bytes[at++] = 44;
+  });
+  return { bytes, starts, ends };
+}
+
 describe('FeatureSchema.writeBytes', () => {
   const schema = FeatureSchema.fromSpecs(specs, inputs);
   const header = ['Contract', 'id', 'tenure', 'MonthlyCharges', 'TotalCharges', 'Discount', 'Lines', 'Region'];
@@ -263,20 +284,7 @@ describe('FeatureSchema.writeBytes', () => {
       pick([...numbers, '2', '3']),
       pick(regions),
     ]);
-    // The cells' bytes, back to back, with each cell's range.
-    const encoder = new TextEncoder();
-    const parts = rows.flat().map((c) => encoder.encode(c));
-    const bytes = new Uint8Array(parts.reduce((a, p) => a + p.length + 1, 0));
-    const starts = new Int32Array(parts.length);
-    const ends = new Int32Array(parts.length);
-    let at = 0;
-    parts.forEach((p, i) => {
-      starts[i] = at;
-      bytes.set(p, at);
-      at += p.length;
-      ends[i] = at;
-      bytes[at++] = 44; // a comma between cells, as in a file: never part of a range
-    });
+    const { bytes, starts, ends } = cellBytes(rows.flat());
     const picked = rows.map((_, i) => i).filter((i) => i % 3 !== 1); // every row but each third
     const fromText = schema.allocate(picked.length);
     const textIssues: unknown[] = [];
@@ -306,18 +314,7 @@ describe('FeatureSchema.writeBytes', () => {
     ];
     const city = FeatureSchema.fromSpecs(citySpecs, [{ name: 'City', type: 'string', shape: [null, 1] }]);
     const cells = [...many, 'city-1', 'city-40', ' city-3- ', 'City-0-', '', 'city-2-éé'];
-    const encoder = new TextEncoder();
-    const parts = cells.map((c) => encoder.encode(c));
-    const bytes = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
-    const starts = new Int32Array(cells.length);
-    const ends = new Int32Array(cells.length);
-    let at = 0;
-    parts.forEach((p, i) => {
-      bytes.set(p, at);
-      starts[i] = at;
-      at += p.length;
-      ends[i] = at;
-    });
+    const { bytes, starts, ends } = cellBytes(cells);
     const rows = cells.map((_, i) => i);
     const fromBytes = city.allocate(cells.length);
     const byteIssues: { row: number; code: string }[] = [];
@@ -343,26 +340,15 @@ describe('FeatureSchema.writeBytes', () => {
   });
 
   it('reads plain decimals exactly as Number() does, and leaves every other form to it', () => {
-    const encoder = new TextEncoder();
     const texts = ['0.1', '0.7', '1.15', '-2.675', '123456789012345', '99999999.9999999', '0.000001'];
     for (let i = 0; i < 2000; i++) texts.push((rand(1e9) / 10 ** rand(9)).toFixed(rand(8)));
     for (const t of texts) {
       const cols = schema.allocate(1);
       // Discount is float64: nothing rounds the value on the way into the column.
       const row = ['One year', 'a', '1', '1', '', t, '', ''];
-      const parts = row.map((c) => encoder.encode(c));
-      const all = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
-      const starts = new Int32Array(row.length);
-      const ends = new Int32Array(row.length);
-      let at = 0;
-      parts.forEach((p, j) => {
-        all.set(p, at);
-        starts[j] = at;
-        at += p.length;
-        ends[j] = at;
-      });
+      const { bytes, starts, ends } = cellBytes(row);
       const issues: unknown[] = [];
-      schema.writeBytes(all, starts, ends, row.length, cellOf, [0], cols, 0, issues as never);
+      schema.writeBytes(bytes, starts, ends, row.length, cellOf, [0], cols, 0, issues as never);
       expect(issues, t).toEqual([]);
       expect((cols.Discount as Float64Array)[0], t).toBe(Number(t));
     }

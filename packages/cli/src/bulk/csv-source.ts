@@ -89,18 +89,20 @@ export async function openCsv(path: string, schema: FeatureSchema, options: CsvS
 
   let header: string[];
   try {
-    if (options.asText) {
-      toText();
-      const [first] = await fillText(1);
-      if (!first) throw new ScoreFileError('EMPTY_INPUT', 'the input has no header row');
-      header = first.fields;
-      text!.pending.shift();
-    } else header = await readHeader();
+    header = options.asText ? await textHeader() : await readHeader();
   } catch (err) {
     input.destroy();
     throw err;
   }
   const width = header.length;
+
+  /** The header from CsvReader, which then reads the rest too. */
+  async function textHeader(): Promise<string[]> {
+    toText();
+    const first = (await fillText(1)).shift();
+    if (!first) throw new ScoreFileError('EMPTY_INPUT', 'the input has no header row');
+    return first.fields;
+  }
 
   /** The header from the bytes, or (a quote in it) from CsvReader, which then reads the rest too. */
   async function readHeader(): Promise<string[]> {
@@ -111,13 +113,7 @@ export async function openCsv(path: string, schema: FeatureSchema, options: CsvS
       const lf = held.indexOf(LF, start);
       const end = lf < 0 ? held.length : lf;
       const bytes = held.subarray(start, end > start && held[end - 1] === CR ? end - 1 : end);
-      if (bytes.indexOf(QUOTE) >= 0) {
-        toText();
-        const [first] = await fillText(1);
-        if (!first) throw new ScoreFileError('EMPTY_INPUT', 'the input has no header row');
-        text!.pending.shift();
-        return first.fields;
-      }
+      if (bytes.indexOf(QUOTE) >= 0) return textHeader();
       if (bytes.length === 0 && lf < 0) throw new ScoreFileError('EMPTY_INPUT', 'the input has no header row');
       held = lf < 0 ? EMPTY : held.subarray(lf + 1);
       line++;

@@ -68,7 +68,8 @@ export async function openParquet(path: string, schema: FeatureSchema): Promise<
   let rowsRead = 0;
 
   const load = async (g: number): Promise<void> => {
-    const start = groups.slice(0, g).reduce((a, b) => a + b, 0);
+    // Groups are read in order: this one starts where the last one ended.
+    const start = group < 0 ? 0 : groupStart + groups[group]!;
     const rows = groups[g]!;
     const pieces = header.map(() => [] as { rowStart: number; data: ArrayLike<unknown> }[]);
     const index = new Map(header.map((h, i) => [h, i]));

@@ -32,7 +32,6 @@ function defaultRejectsPath(output: string): string {
 
 /** Which input column feeds what: features by name, the id, the rest ignored. */
 interface Layout {
-  readonly header: readonly string[];
   /** Per schema feature, in the schema's order: its column, or -1 (missing in every row). */
   readonly cellOf: Int32Array;
   readonly idAt: number;
@@ -54,7 +53,7 @@ function layoutOf(header: readonly string[], schema: FeatureSchema, idFields: re
   const cellOf = Int32Array.from(schema.features, (f) => at.get(f.name) ?? -1);
   const id = idFields.find((f) => at.has(f));
   const used = new Set([...schema.features.map((f) => f.name), ...(id ? [id] : [])]);
-  return { header, cellOf, idAt: id ? at.get(id)! : -1, ignored: header.filter((h) => !used.has(h)) };
+  return { cellOf, idAt: id ? at.get(id)! : -1, ignored: header.filter((h) => !used.has(h)) };
 }
 
 interface Batch {
@@ -102,7 +101,7 @@ export async function scoreFile(model: BulkModel, options: ScoreFileOptions): Pr
   const l = layout;
   const header = source.header;
   const f = model.answers.fields;
-  const idName = l.idAt >= 0 ? header[l.idAt]! : 'row';
+  const idColumn = l.idAt >= 0 ? header[l.idAt]! : null;
   const sinks: TableSink[] = [];
   const inFlight: Batch[] = [];
   let rows = 0;
@@ -209,7 +208,7 @@ export async function scoreFile(model: BulkModel, options: ScoreFileOptions): Pr
   try {
     const out = openSink(
       options.output,
-      [idName, f.probability, f.risk, 'model_version'],
+      [idColumn ?? 'row', f.probability, f.risk, 'model_version'],
       [l.idAt >= 0 ? source.typeOf(l.idAt) : 'int64', 'double', 'string', 'string'],
     );
     sinks.push(out);
@@ -240,7 +239,7 @@ export async function scoreFile(model: BulkModel, options: ScoreFileOptions): Pr
     ...progress(),
     output: options.output,
     rejects: rejectsPath,
-    idColumn: l.idAt >= 0 ? header[l.idAt]! : null,
+    idColumn,
     ignored: l.ignored,
   };
 }
