@@ -7,6 +7,7 @@
 #   scripts/install-debian-packages.sh     redis-server, wrk, libgomp1 (LightGBM)
 #   scripts/install-deploy-tools.sh        helm, kube-score, kubernetes-validate, hadolint (.tools/)
 #   scripts/install-check-tools.sh         schemathesis, pip-audit (.tools/check-venv)
+#   scripts/install-kafka.sh               Apache Kafka's broker from Maven Central (.tools/kafka)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,4 +18,5 @@ bash bench/peers/fastapi/setup.sh
 bash scripts/install-debian-packages.sh
 bash scripts/install-deploy-tools.sh
 bash scripts/install-check-tools.sh
+bash scripts/install-kafka.sh
 echo "setup-dev: ready in $(($(date +%s) - started)) s" >&2

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs and builds everything serving needs, on a fresh machine or an existing checkout.
-# Idempotent: a second run only rebuilds what changed. Needs Node >= 20.17, npm, Rust (cargo).
+# Idempotent: a second run only rebuilds what changed. Needs Node >= 20.19.4, npm, Rust (cargo).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
