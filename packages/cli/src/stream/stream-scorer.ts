@@ -1,0 +1,284 @@
+// Scoring a Kafka stream with one model version: a consumer-group member reads records, scores
+// them in micro-batches through the Batcher (a batch is what the fetches have brought, up to the
+// batch row limit), and produces each record's answer (or dead letter) to the same partition
+// number of the output (or dead-letter) topic, so order per partition is kept.
+//
+// Delivery is at least once. A batch's offsets are committed only after the broker has
+// acknowledged every answer and dead letter of that batch and of every batch before it (sends
+// are chained); a crash between the two re-delivers the batch, never loses it. Records the
+// client hands over twice in one run (a re-fetch after a group join) are skipped by offset.
+// Back-pressure: at most `maxInFlightBatches` batches are between read and commit; while they
+// are, nothing is read, the client's buffer fills and it stops fetching.
+
+import { Admin, Consumer, type Message, type MessagesStream, Producer } from '@platformatic/kafka';
+import type { BulkModel } from '../bulk/model.js';
+import {
+  answerKey,
+  answerValue,
+  deadLetterValue,
+  decodeValue,
+  invalidFeatures,
+  type Rejection,
+  type Source,
+} from './records.js';
+
+export interface StreamOptions {
+  readonly brokers: readonly string[];
+  readonly inTopic: string;
+  readonly outTopic: string;
+  readonly deadLetterTopic: string;
+  readonly groupId: string;
+  readonly clientId?: string;
+  /** Most records in one batch (the Batcher's row limit). */
+  readonly maxBatchRows: number;
+  /** Batches read but not yet committed, at most. */
+  readonly maxInFlightBatches?: number;
+  /** The longest a fetch waits on the broker for records (ms); also bounds how long stop() waits for one. */
+  readonly maxWaitMs?: number;
+  readonly onError?: (err: Error) => void;
+}
+
+export class StreamConfigError extends Error {
+  override readonly name = 'StreamConfigError';
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface StreamCounts {
+  /** Records read (duplicates skipped not included). */
+  recordsIn: number;
+  answers: number;
+  deadLetters: number;
+  /** Records the client delivered again in this run, skipped by offset. */
+  duplicatesSkipped: number;
+  batches: number;
+  commitFailures: number;
+}
+
+interface Batch {
+  readonly messages: Message<Buffer, Buffer, Buffer, Buffer>[];
+  /** Per message: its score's index, or -1 with its rejection in `rejections`. */
+  readonly slot: Int32Array;
+  readonly records: unknown[];
+  readonly rejections: (Rejection | undefined)[];
+  readonly scores: Promise<Float64Array>;
+}
+
+const sourceOf = (m: Message<Buffer, Buffer, Buffer, Buffer>): Source => ({
+  topic: m.topic,
+  partition: m.partition,
+  offset: m.offset,
+  timestamp: m.timestamp,
+});
+
+export class StreamScorer {
+  readonly counts: StreamCounts = {
+    recordsIn: 0,
+    answers: 0,
+    deadLetters: 0,
+    duplicatesSkipped: 0,
+    batches: 0,
+    commitFailures: 0,
+  };
+  private readonly consumer: Consumer<Buffer, Buffer, Buffer, Buffer>;
+  private readonly producer: Producer<Buffer, Buffer, Buffer, Buffer>;
+  private stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined;
+  /** Per input partition, the offset after the last record read in this run. */
+  private readonly next = new Map<number, bigint>();
+  private inFlight = 0;
+  private sending: Promise<void> = Promise.resolve();
+  private stopping = false;
+  private failed: Error | undefined;
+  private readonly done: Promise<void>;
+  private finish!: () => void;
+
+  constructor(
+    private readonly model: BulkModel,
+    private readonly options: StreamOptions,
+  ) {
+    const clientId = options.clientId ?? `ortline-stream-${process.pid}`;
+    this.consumer = new Consumer({
+      groupId: options.groupId,
+      clientId,
+      bootstrapBrokers: [...options.brokers],
+      maxWaitTime: options.maxWaitMs ?? 500,
+      highWaterMark: options.maxBatchRows,
+    });
+    // Idempotent: a send retried after a partial failure must not append the same answers twice.
+    this.producer = new Producer({ clientId, bootstrapBrokers: [...options.brokers], idempotent: true });
+    this.done = new Promise((r) => {
+      this.finish = r;
+    });
+  }
+
+  /**
+   * Checks the topics, joins the group and starts reading. The output and dead-letter topics
+   * must have at least as many partitions as the input: record i of input partition p goes to
+   * partition p of each.
+   */
+  async start(): Promise<void> {
+    const o = this.options;
+    const admin = new Admin({ clientId: `${o.clientId ?? 'ortline-stream'}-admin`, bootstrapBrokers: [...o.brokers] });
+    try {
+      const topics = [o.inTopic, o.outTopic, o.deadLetterTopic];
+      const meta = await admin.metadata({ topics });
+      const count = (t: string) => meta.topics.get(t)?.partitionsCount ?? 0;
+      for (const t of topics)
+        if (count(t) === 0) throw new StreamConfigError('UNKNOWN_TOPIC', `topic "${t}" does not exist on the brokers`);
+      for (const t of [o.outTopic, o.deadLetterTopic])
+        if (count(t) < count(o.inTopic))
+          throw new StreamConfigError(
+            'TOO_FEW_PARTITIONS',
+            `topic "${t}" has ${count(t)} partitions, fewer than the ${count(o.inTopic)} of input topic "${o.inTopic}": answers go to the input's partition number`,
+          );
+    } finally {
+      await admin.close();
+    }
+    this.stream = await this.consumer.consume({
+      topics: [o.inTopic],
+      mode: 'committed',
+      fallbackMode: 'earliest',
+      autocommit: false,
+    });
+    this.stream.on('readable', () => this.pump());
+    this.stream.on('error', (err: Error) => this.fail(err));
+  }
+
+  /** Resolves when the scorer has stopped: after stop(), or after a failure (then it rejects). */
+  async closed(): Promise<void> {
+    await this.done;
+    if (this.failed) throw this.failed;
+  }
+
+  /** Stops reading, answers and commits what was read, leaves the group, closes the clients. */
+  async stop(): Promise<void> {
+    if (this.stopping) return this.closed();
+    this.stopping = true;
+    try {
+      await this.sending;
+      await this.stream?.close();
+      await this.consumer.close();
+      await this.producer.close();
+    } finally {
+      this.finish();
+    }
+    return this.closed();
+  }
+
+  private fail(err: Error): void {
+    if (this.failed) return;
+    this.failed = err;
+    this.options.onError?.(err);
+    // Nothing after the failure is committed: what was not answered is read again on restart.
+    void this.stop().catch(() => {});
+  }
+
+  private pump(): void {
+    const stream = this.stream;
+    const limit = this.options.maxInFlightBatches ?? 2;
+    while (stream && !this.stopping && this.inFlight < limit) {
+      const messages: Message<Buffer, Buffer, Buffer, Buffer>[] = [];
+      while (messages.length < this.options.maxBatchRows) {
+        const m = stream.read() as Message<Buffer, Buffer, Buffer, Buffer> | null;
+        if (m === null) break;
+        const next = this.next.get(m.partition);
+        if (next !== undefined && m.offset < next) {
+          this.counts.duplicatesSkipped++;
+          continue;
+        }
+        this.next.set(m.partition, m.offset + 1n);
+        messages.push(m);
+      }
+      if (messages.length === 0) return;
+      this.inFlight++;
+      const batch = this.score(messages);
+      this.sending = this.sending
+        .then(() => this.deliver(batch))
+        .catch((err: unknown) => this.fail(err instanceof Error ? err : new Error(String(err))))
+        .finally(() => {
+          this.inFlight--;
+          this.pump();
+        });
+    }
+  }
+
+  private score(messages: Message<Buffer, Buffer, Buffer, Buffer>[]): Batch {
+    const n = messages.length;
+    const slot = new Int32Array(n).fill(-1);
+    const rejections: (Rejection | undefined)[] = new Array(n);
+    const records: unknown[] = new Array(n);
+    const decoded: unknown[] = [];
+    const at: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const d = decodeValue(messages[i]!.value);
+      if ('rejection' in d) rejections[i] = d.rejection;
+      else {
+        records[i] = d.record;
+        decoded.push(d.record);
+        at.push(i);
+      }
+    }
+    const issues = this.model.schema.validate(decoded);
+    const byRow = new Map<number, typeof issues>();
+    for (const x of issues) byRow.set(x.row, [...(byRow.get(x.row) ?? []), x]);
+    const good: unknown[] = [];
+    at.forEach((i, r) => {
+      const bad = byRow.get(r);
+      if (bad) rejections[i] = invalidFeatures(bad);
+      else {
+        slot[i] = good.length;
+        good.push(records[i]);
+      }
+    });
+    const scores = good.length > 0 ? this.model.batcher.predict(good) : Promise.resolve(new Float64Array(0));
+    scores.catch(() => {}); // handled in deliver, in order
+    this.counts.recordsIn += n;
+    return { messages, slot, records, rejections, scores };
+  }
+
+  private async deliver(batch: Batch): Promise<void> {
+    const scores = await batch.scores;
+    const o = this.options;
+    const out = batch.messages.map((m, i) => {
+      const from = sourceOf(m);
+      const j = batch.slot[i]!;
+      if (j >= 0) {
+        const record = batch.records[i];
+        const key = answerKey(this.model.answers, record, m.key);
+        return {
+          topic: o.outTopic,
+          partition: m.partition,
+          ...(key ? { key } : {}),
+          value: Buffer.from(answerValue(this.model.answers, record, scores[j]!, from)),
+        };
+      }
+      return {
+        topic: o.deadLetterTopic,
+        partition: m.partition,
+        ...(m.key && m.key.length > 0 ? { key: m.key } : {}),
+        value: Buffer.from(deadLetterValue(batch.rejections[i]!, from, m.value)),
+      };
+    });
+    await this.producer.send({ messages: out });
+    this.counts.answers += batch.slot.filter((j) => j >= 0).length;
+    this.counts.deadLetters += batch.slot.filter((j) => j < 0).length;
+    this.counts.batches++;
+    // The last record of each partition commits the partition up to it.
+    const last = new Map<number, Message<Buffer, Buffer, Buffer, Buffer>>();
+    for (const m of batch.messages) last.set(m.partition, m);
+    for (const m of last.values()) {
+      try {
+        await m.commit();
+      } catch (err) {
+        // The partition moved to another member (a rebalance): it reads from the last commit, so
+        // this batch's answers may be given twice, which at-least-once allows; none is lost.
+        this.counts.commitFailures++;
+        this.options.onError?.(err as Error);
+      }
+    }
+  }
+}

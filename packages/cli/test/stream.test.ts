@@ -1,0 +1,161 @@
+// Scoring a Kafka stream against a real broker (Apache Kafka in KRaft mode, started here): every
+// record answered once, in order per partition, with the Batcher's own probability; bad records
+// in the dead-letter topic with their errors while the good ones around them flow.
+import { Consumer, Producer } from '@platformatic/kafka';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { churnDir, parity } from '../../gateway/test/helpers.js';
+import { type BulkModel, loadBulkModel } from '../src/bulk/model.js';
+import { StreamScorer } from '../src/stream/stream-scorer.js';
+import { KafkaBroker } from './kafka-broker.js';
+
+interface Produced {
+  readonly partition: number;
+  readonly key: string;
+  readonly value: string | Buffer;
+}
+
+interface Got {
+  readonly partition: number;
+  readonly offset: bigint;
+  readonly key: string | undefined;
+  readonly value: Record<string, any>;
+}
+
+async function produce(broker: KafkaBroker, topic: string, records: readonly Produced[]): Promise<void> {
+  const producer = new Producer({ clientId: 'test-input', bootstrapBrokers: [broker.bootstrap], idempotent: true });
+  try {
+    for (let i = 0; i < records.length; i += 500)
+      await producer.send({
+        messages: records.slice(i, i + 500).map((r) => ({
+          topic,
+          partition: r.partition,
+          key: Buffer.from(r.key),
+          value: typeof r.value === 'string' ? Buffer.from(r.value) : r.value,
+        })),
+      });
+  } finally {
+    await producer.close();
+  }
+}
+
+/** Reads `topic` from the start until `count` records came, then 500 ms more (to see any extra). */
+async function readAll(broker: KafkaBroker, topic: string, count: number, timeoutMs = 60_000): Promise<Got[]> {
+  const consumer = new Consumer({
+    groupId: `test-reader-${topic}-${Math.random()}`,
+    clientId: 'test-reader',
+    bootstrapBrokers: [broker.bootstrap],
+    maxWaitTime: 200,
+  });
+  const got: Got[] = [];
+  try {
+    const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: false });
+    stream.on('data', (m) =>
+      got.push({
+        partition: m.partition,
+        offset: m.offset,
+        key: m.key?.length ? m.key.toString() : undefined,
+        value: JSON.parse(m.value.toString()),
+      }),
+    );
+    const deadline = Date.now() + timeoutMs;
+    while (got.length < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    await new Promise((r) => setTimeout(r, 500));
+    await stream.close();
+  } finally {
+    await consumer.close();
+  }
+  return got;
+}
+
+describe('ortline stream against a real Kafka broker', () => {
+  let broker: KafkaBroker;
+  let model: BulkModel;
+  beforeAll(async () => {
+    broker = await KafkaBroker.start();
+    model = await loadBulkModel(churnDir(), { batchRows: 256 });
+  }, 90_000);
+  afterAll(async () => {
+    await model?.close();
+    await broker?.stop();
+  });
+
+  it('answers every record once, in order per partition, and dead-letters the bad ones', async () => {
+    await broker.createTopics(['customers', 'scores', 'customers.dead-letter'], 4);
+    const rows = parity().rows;
+    const records: Produced[] = [];
+    const bad = new Map<string, string>(); // key -> the error code expected
+    for (let i = 0; i < 2000; i++) {
+      const row = rows[i % rows.length]!;
+      const key = `c${i}`;
+      let value: string | Buffer = JSON.stringify({ customerID: key, ...row.features });
+      if (i % 97 === 13) {
+        value = `{"customerID":"${key}", "tenure": `; // cut short
+        bad.set(key, 'MALFORMED_BODY');
+      } else if (i % 97 === 50) {
+        value = JSON.stringify({ customerID: key, ...row.features, tenure: 'twelve' });
+        bad.set(key, 'INVALID_FEATURES');
+      } else if (i === 1999) {
+        value = Buffer.from([0x7b, 0xff, 0xfe, 0x7d]); // not UTF-8
+        bad.set(key, 'MALFORMED_BODY');
+      }
+      records.push({ partition: i % 4, key, value });
+    }
+    await produce(broker, 'customers', records);
+
+    const scorer = new StreamScorer(model, {
+      brokers: [broker.bootstrap],
+      inTopic: 'customers',
+      outTopic: 'scores',
+      deadLetterTopic: 'customers.dead-letter',
+      groupId: 'scorers',
+      maxBatchRows: 256,
+    });
+    await scorer.start();
+    const answers = await readAll(broker, 'scores', records.length - bad.size);
+    const letters = await readAll(broker, 'customers.dead-letter', bad.size);
+    await scorer.stop();
+
+    // Every good record once, keyed by its id, on its input partition, in input order.
+    expect(answers).toHaveLength(records.length - bad.size);
+    expect(new Set(answers.map((a) => a.key)).size).toBe(answers.length);
+    for (const p of [0, 1, 2, 3]) {
+      const sent = records.filter((r) => r.partition === p && !bad.has(r.key)).map((r) => r.key);
+      const got = answers.filter((a) => a.partition === p).sort((a, b) => Number(a.offset - b.offset));
+      expect(got.map((a) => a.key)).toEqual(sent);
+      expect(got.map((a) => a.value[model.answers.fields.id])).toEqual(sent);
+      expect(got.every((a) => a.value.partition === p)).toBe(true);
+      // The input offsets, in order: the answer says where its record was.
+      const offsets = got.map((a) => a.value.offset as number);
+      expect(offsets).toEqual([...offsets].sort((a, b) => a - b));
+    }
+    // The Batcher's own probability for the same record, as the HTTP API gives it.
+    const byKey = new Map(records.filter((r) => !bad.has(r.key)).map((r) => [r.key, JSON.parse(String(r.value))]));
+    const sample = answers.slice(0, 300);
+    const expected = await model.batcher.predict(sample.map((a) => byKey.get(a.key!)));
+    sample.forEach((a, i) => {
+      expect(a.value[model.answers.fields.probability]).toBe(expected[i]);
+      expect(a.value.model_version).toBe(model.version);
+      expect(a.value[model.answers.fields.risk]).toBe(model.answers.category(expected[i]!));
+      expect(typeof a.value.prediction_id).toBe('string');
+    });
+
+    // Every bad record in the dead-letter topic, once, with its error and its value as sent.
+    expect(letters.map((l) => l.key).sort()).toEqual([...bad.keys()].sort());
+    for (const l of letters) {
+      const sent = records.find((r) => r.key === l.key)!;
+      expect(l.value.error.code).toBe(bad.get(l.key!));
+      if (typeof sent.value === 'string') expect(l.value.value).toBe(sent.value);
+      else expect(Buffer.from(l.value.value_base64, 'base64')).toEqual(sent.value);
+      expect(l.value.source).toMatchObject({ topic: 'customers', partition: sent.partition });
+      expect(l.partition).toBe(sent.partition);
+    }
+    const invalid = letters.find((l) => l.value.error.code === 'INVALID_FEATURES')!;
+    expect(invalid.value.error.details.issues).toEqual([expect.objectContaining({ field: 'tenure' })]);
+
+    expect(scorer.counts).toMatchObject({
+      recordsIn: records.length,
+      answers: records.length - bad.size,
+      deadLetters: bad.size,
+    });
+  }, 120_000);
+});
