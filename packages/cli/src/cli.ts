@@ -1,8 +1,8 @@
-// `ortline serve | config | models | pull | drift-report | score | help`. Flags come from the
+// `ortline serve | config | models | pull | drift-report | score | stream | help`. Flags come from the
 // gateway's option table (@ortline/gateway/config); `models` is a client of a running gateway's admin API
 // (cli-models.ts), `pull` of an MLflow Model Registry (cli-pull.ts; loaded on use: it needs the
 // native scorer), `drift-report` reads traffic logs (cli-drift-report.ts), `score` scores a file
-// (cli-score.ts, also loaded on use).
+// (cli-score.ts, also loaded on use), `stream` scores a Kafka topic (cli-stream.ts, loaded on use).
 
 import type { Gateway } from '@ortline/gateway';
 import {
@@ -36,6 +36,8 @@ function usage(): string {
     '                                 (ortline drift-report --help)',
     '  ortline score ...              every row of CSV or Parquet files scored by one version, to files',
     '                                 (ortline score --help)',
+    '  ortline stream ...             score a Kafka topic as a consumer-group member, answers to a topic',
+    '                                 (ortline stream --help)',
     '',
     'Flags (every option; see CONFIG.md):',
     '  -c, --config <file>            JSON config file (also ORTLINE_CONFIG)',
@@ -55,6 +57,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
   if (argv[0] === 'pull') return (await import('./cli-pull.js')).pullCommand(argv.slice(1), env);
   if (argv[0] === 'drift-report') return (await import('./cli-drift-report.js')).driftReportCommand(argv.slice(1));
   if (argv[0] === 'score') return (await import('./cli-score.js')).scoreCommand(argv.slice(1));
+  if (argv[0] === 'stream') return (await import('./cli-stream.js')).streamCommand(argv.slice(1));
   let args: ParsedArgs;
   let config: GatewayConfig;
   try {

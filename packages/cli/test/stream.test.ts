@@ -1,71 +1,12 @@
 // Scoring a Kafka stream against a real broker (Apache Kafka in KRaft mode, started here): every
 // record answered once, in order per partition, with the Batcher's own probability; bad records
 // in the dead-letter topic with their errors while the good ones around them flow.
-import { Consumer, Producer } from '@platformatic/kafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { churnDir, parity } from '../../gateway/test/helpers.js';
 import { type BulkModel, loadBulkModel } from '../src/bulk/model.js';
 import { StreamScorer } from '../src/stream/stream-scorer.js';
 import { KafkaBroker } from './kafka-broker.js';
-
-interface Produced {
-  readonly partition: number;
-  readonly key: string;
-  readonly value: string | Buffer;
-}
-
-interface Got {
-  readonly partition: number;
-  readonly offset: bigint;
-  readonly key: string | undefined;
-  readonly value: Record<string, any>;
-}
-
-async function produce(broker: KafkaBroker, topic: string, records: readonly Produced[]): Promise<void> {
-  const producer = new Producer({ clientId: 'test-input', bootstrapBrokers: [broker.bootstrap], idempotent: true });
-  try {
-    for (let i = 0; i < records.length; i += 500)
-      await producer.send({
-        messages: records.slice(i, i + 500).map((r) => ({
-          topic,
-          partition: r.partition,
-          key: Buffer.from(r.key),
-          value: typeof r.value === 'string' ? Buffer.from(r.value) : r.value,
-        })),
-      });
-  } finally {
-    await producer.close();
-  }
-}
-
-/** Reads `topic` from the start until `count` records came, then 500 ms more (to see any extra). */
-async function readAll(broker: KafkaBroker, topic: string, count: number, timeoutMs = 60_000): Promise<Got[]> {
-  const consumer = new Consumer({
-    groupId: `test-reader-${topic}-${Math.random()}`,
-    clientId: 'test-reader',
-    bootstrapBrokers: [broker.bootstrap],
-    maxWaitTime: 200,
-  });
-  const got: Got[] = [];
-  try {
-    const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: false });
-    stream.on('data', (m) =>
-      got.push({
-        partition: m.partition,
-        offset: m.offset,
-        key: m.key?.length ? m.key.toString() : undefined,
-        value: JSON.parse(m.value.toString()),
-      }),
-    );
-    const deadline = Date.now() + timeoutMs;
-    while (got.length < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
-    await new Promise((r) => setTimeout(r, 500));
-    await stream.close();
-  } finally {
-    await consumer.close();
-  }
-  return got;
-}
+import { type Produced, produce, readAll } from './kafka-io.js';
 
 describe('ortline stream against a real Kafka broker', () => {
   let broker: KafkaBroker;

@@ -35,6 +35,8 @@ export interface StreamOptions {
   readonly maxInFlightBatches?: number;
   /** The longest a fetch waits on the broker for records (ms); also bounds how long stop() waits for one. */
   readonly maxWaitMs?: number;
+  /** How long the group waits for a silent member before its partitions go to the others (ms). */
+  readonly sessionTimeoutMs?: number;
   readonly onError?: (err: Error) => void;
 }
 
@@ -101,12 +103,20 @@ export class StreamScorer {
     private readonly options: StreamOptions,
   ) {
     const clientId = options.clientId ?? `ortline-stream-${process.pid}`;
+    const session = options.sessionTimeoutMs ?? 10_000;
     this.consumer = new Consumer({
       groupId: options.groupId,
       clientId,
       bootstrapBrokers: [...options.brokers],
       maxWaitTime: options.maxWaitMs ?? 500,
       highWaterMark: options.maxBatchRows,
+      // A member that died (SIGKILL, a lost machine) holds its partitions until its session ends:
+      // 10 s, not the client's minute, bounds how long its partitions wait.
+      sessionTimeout: session,
+      rebalanceTimeout: session * 2,
+      heartbeatInterval: Math.max(100, Math.floor(session / 10)),
+      // A join waits on the broker for the whole rebalance: the request must outlast it.
+      timeout: session * 2 + 5_000,
     });
     // Idempotent: a send retried after a partial failure must not append the same answers twice.
     this.producer = new Producer({ clientId, bootstrapBrokers: [...options.brokers], idempotent: true });
