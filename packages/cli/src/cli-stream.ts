@@ -3,18 +3,24 @@
 // and exits 0. Flags, or the `stream` section of a JSON config file (flags win):
 //   ortline stream --brokers HOST:PORT[,...] --in TOPIC --out TOPIC --model NAME
 //                  [--models-dir DIR] [--group ID] [--dead-letter TOPIC] [--batch-rows N]
+//                  [--status-host HOST] [--status-port N]
 //   ortline stream --config stream.json
 // Exit codes: 0 stopped by a signal, 1 the stream failed (what was not committed is read again
 // on restart), 2 usage or configuration.
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { subcommandArgs, usageError } from './cli-args.js';
+
+const DEFAULT_BATCH_ROWS = 1024;
+// Prometheus exporters' customary port range; the gateway's own port is 8080.
+const DEFAULT_STATUS_PORT = 9464;
 
 export const STREAM_USAGE = [
   'ortline stream: score a Kafka topic, one consumer-group member; answers to another topic',
   '',
   '  ortline stream --brokers HOST:PORT[,...] --in TOPIC --out TOPIC --model NAME [--models-dir DIR]',
-  '                 [--group ID] [--dead-letter TOPIC] [--batch-rows N] [--config FILE]',
+  '                 [--group ID] [--dead-letter TOPIC] [--batch-rows N] [--status-host HOST] [--status-port N]',
+  '                 [--config FILE]',
   '',
   '  --brokers          bootstrap brokers, comma-separated',
   '  --in               the topic of records: each value a JSON object, the record /v1/models/NAME/predict takes',
@@ -26,16 +32,20 @@ export const STREAM_USAGE = [
   '                     models/churn/1',
   '  --models-dir       the models directory (default models)',
   '  --group            the consumer group (default ortline-stream-MODEL); run more members to share partitions',
-  '  --batch-rows       most records scored in one batch (default 1024)',
+  `  --batch-rows       most records scored in one batch (default ${DEFAULT_BATCH_ROWS})`,
+  `  --status-port      /healthz, /readyz (model loaded, group joined) and /metrics (Prometheus) (default ${DEFAULT_STATUS_PORT};`,
+  '                     0: any free port, printed at start)',
+  '  --status-host      the address the status port listens on (default 0.0.0.0)',
   '  -c, --config       a JSON file whose "stream" object takes the same names: brokers (an array or a string),',
-  '                     in, out, deadLetter, model, modelsDir, group, batchRows; flags override it',
+  '                     in, out, deadLetter, model, modelsDir, group, batchRows, statusHost, statusPort; flags',
+  '                     override it',
   '',
   'At least once: offsets are committed after the broker acknowledged the answers up to them.',
   'Exit codes: 0 stopped by SIGTERM or SIGINT, 1 the stream failed, 2 usage or configuration.',
 ].join('\n');
 
 const COMMAND = { name: 'ortline stream', usage: STREAM_USAGE };
-const DEFAULT_BATCH_ROWS = 1024;
+const EMPTY_COUNTS = { recordsIn: 0, answers: 0, deadLetters: 0, duplicatesSkipped: 0, batches: 0, commitFailures: 0 };
 
 interface StreamSettings {
   readonly brokers: string[];
@@ -46,9 +56,22 @@ interface StreamSettings {
   readonly modelsDir: string;
   readonly group: string;
   readonly batchRows: number;
+  readonly statusHost: string;
+  readonly statusPort: number;
 }
 
-const KEYS = ['brokers', 'in', 'out', 'deadLetter', 'model', 'modelsDir', 'group', 'batchRows'] as const;
+const KEYS = [
+  'brokers',
+  'in',
+  'out',
+  'deadLetter',
+  'model',
+  'modelsDir',
+  'group',
+  'batchRows',
+  'statusHost',
+  'statusPort',
+] as const;
 
 /** The `stream` section of a config file, checked: only known names, each of its type. */
 function fileSection(path: string): Record<string, unknown> {
@@ -92,6 +115,10 @@ function settingsOf(values: Record<string, string | boolean | undefined>): Strea
   const batchRows = Number(rawRows);
   if (!Number.isInteger(batchRows) || batchRows < 1)
     throw new Error(`--batch-rows: must be a positive integer, got ${JSON.stringify(rawRows)}`);
+  const rawPort = values['status-port'] ?? file.statusPort ?? DEFAULT_STATUS_PORT;
+  const statusPort = Number(rawPort);
+  if (!Number.isInteger(statusPort) || statusPort < 0 || statusPort > 65535)
+    throw new Error(`--status-port: must be a port number (0 to 65535), got ${JSON.stringify(rawPort)}`);
   const deadLetter = text('dead-letter', 'deadLetter') ?? `${input}.dead-letter`;
   if (new Set([input, out, deadLetter]).size !== 3)
     throw new Error('--in, --out and --dead-letter must be three different topics');
@@ -104,6 +131,8 @@ function settingsOf(values: Record<string, string | boolean | undefined>): Strea
     modelsDir: text('models-dir', 'modelsDir') ?? 'models',
     group: text('group', 'group') ?? `ortline-stream-${model.replace(/[^\w.-]/g, '_')}`,
     batchRows,
+    statusHost: text('status-host', 'statusHost') ?? '0.0.0.0',
+    statusPort,
   };
 }
 
@@ -117,6 +146,8 @@ export async function streamCommand(argv: readonly string[]): Promise<number> {
     'models-dir': { type: 'string' },
     group: { type: 'string' },
     'batch-rows': { type: 'string' },
+    'status-host': { type: 'string' },
+    'status-port': { type: 'string' },
     config: { type: 'string', short: 'c' },
   });
   if (typeof args === 'number') return args;
@@ -140,14 +171,37 @@ export async function streamCommand(argv: readonly string[]): Promise<number> {
     say((err as Error).message);
     return 2;
   }
-  let model: Awaited<ReturnType<typeof loadBulkModel>>;
+  const { streamMetrics } = await import('./stream/metrics.js');
+  const { startStatusServer } = await import('./stream/status-server.js');
+  // The scorer exists only once the model is loaded; the metrics read it through this.
+  let scorer: InstanceType<typeof StreamScorer> | undefined;
+  let model: Awaited<ReturnType<typeof loadBulkModel>> | undefined;
+  const metrics = streamMetrics({
+    model: s.model.includes('/') ? basename(dirname(resolve(versionDir))) : s.model,
+    version: basename(resolve(versionDir)),
+    topic: s.in,
+    counts: () => scorer?.counts ?? EMPTY_COUNTS,
+    ready: () => scorer?.ready ?? false,
+    queueRows: () => model?.batcher.stats.queueRows ?? 0,
+    inFlight: () => model?.batcher.stats.inFlight ?? 0,
+    runs: () => model?.runs() ?? { inline: 0, pool: 0 },
+    lag: () => scorer?.lag() ?? Promise.resolve(new Map()),
+  });
+  let status: Awaited<ReturnType<typeof startStatusServer>>;
   try {
-    model = await loadBulkModel(versionDir, { batchRows: s.batchRows });
+    status = await startStatusServer(s.statusHost, s.statusPort, metrics.registry, () => scorer?.ready ?? false);
   } catch (err) {
-    say(`cannot load ${versionDir}: ${(err as Error).message}`);
+    say(`cannot listen on ${s.statusHost}:${s.statusPort}: ${(err as Error).message}`);
     return 1;
   }
-  const scorer = new StreamScorer(model, {
+  try {
+    model = await loadBulkModel(versionDir, { batchRows: s.batchRows, onBatch: metrics.batch });
+  } catch (err) {
+    say(`cannot load ${versionDir}: ${(err as Error).message}`);
+    await status.close();
+    return 1;
+  }
+  const running = new StreamScorer(model, {
     brokers: s.brokers,
     inTopic: s.in,
     outTopic: s.out,
@@ -155,31 +209,35 @@ export async function streamCommand(argv: readonly string[]): Promise<number> {
     groupId: s.group,
     maxBatchRows: s.batchRows,
     onError: (err) => say(`error: ${err.message}`),
+    onDelivered: metrics.delivered,
   });
+  scorer = running;
   const stop = (signal: string) => {
     say(`${signal}: finishing what was read, then leaving the group`);
-    void scorer.stop().catch(() => {});
+    void running.stop().catch(() => {});
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
   let code = 0;
   try {
-    await scorer.start();
+    await running.start();
     say(
-      `${versionDir} (version ${model.version}): ${s.in} -> ${s.out}, dead letters to ${s.deadLetter}, group ${s.group}`,
+      `${versionDir} (version ${model.version}): ${s.in} -> ${s.out}, dead letters to ${s.deadLetter}, ` +
+        `group ${s.group}; status on http://${s.statusHost}:${status.port}`,
     );
-    await scorer.closed();
+    await running.closed();
   } catch (err) {
     say(`failed: ${(err as Error).message}`);
-    await scorer.stop().catch(() => {});
+    await running.stop().catch(() => {});
     code =
       (err as { code?: string }).code === 'UNKNOWN_TOPIC' || (err as { code?: string }).code === 'TOO_FEW_PARTITIONS'
         ? 2
         : 1;
   } finally {
     await model.close();
+    await status.close();
   }
-  const c = scorer.counts;
+  const c = running.counts;
   say(
     `stopped: ${c.recordsIn} records in, ${c.answers} answers, ${c.deadLetters} dead letters, ` +
       `${c.duplicatesSkipped} re-deliveries skipped, ${c.batches} batches`,

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, ortlineBin, parity, repoRoot } from '../../gateway/test/helpers.js';
+import { ensureBuilt, freePort, ortlineBin, parity, repoRoot } from '../../gateway/test/helpers.js';
 import { KafkaBroker } from './kafka-broker.js';
 import { collect, type Produced, produce, until } from './kafka-io.js';
 
@@ -98,7 +98,11 @@ describe('ortline stream: stopping and crashing, against a real broker', () => {
     await broker?.stop();
   });
 
-  const streamArgs = (topic: string) => [
+  const streamArgs = (topic: string, statusPort: number) => [
+    '--status-host',
+    '127.0.0.1',
+    '--status-port',
+    String(statusPort),
     '--brokers',
     broker.bootstrap,
     '--in',
@@ -119,16 +123,35 @@ describe('ortline stream: stopping and crashing, against a real broker', () => {
     await produce(broker, 'term', records);
     const out = await collect(broker, 'term.scores');
     try {
-      const first = startStream(streamArgs('term'));
+      const port = await freePort();
+      const status = (path: string) => fetch(`http://127.0.0.1:${port}${path}`);
+      const first = startStream(streamArgs('term', port));
       children.push(first);
       await until(() => out.got.length >= 500, 'the first answers');
+      expect((await status('/healthz')).status).toBe(200);
+      expect(await (await status('/readyz')).json()).toEqual({ ready: true });
+      expect((await status('/nothing')).status).toBe(404);
+      expect((await fetch(`http://127.0.0.1:${port}/metrics`, { method: 'POST' })).status).toBe(405);
+      const scraped = await (await status('/metrics')).text();
+      const value = (series: string) => {
+        const line = scraped.split('\n').find((l) => l.startsWith(`${series} `));
+        return line === undefined ? undefined : Number(line.slice(series.length + 1));
+      };
+      const answered = value('ortline_stream_records_out_total{topic="term",outcome="answer"}')!;
+      expect(answered).toBeGreaterThanOrEqual(500);
+      expect(answered).toBeLessThanOrEqual(records.length);
+      expect(value('ortline_stream_records_out_total{topic="term",outcome="dead_letter"}')).toBe(0);
+      expect(value('ortline_stream_end_to_end_seconds_count{topic="term"}')).toBeGreaterThanOrEqual(answered);
+      expect(value('ortline_rows_scored_total{model="churn",version="1"}')).toBeGreaterThanOrEqual(answered);
+      expect(value('ortline_stream_ready')).toBe(1);
+      expect(scraped).toMatch(/^ortline_stream_lag_records\{topic="term",partition="[0-3]"\} \d+$/m);
       first.proc.kill('SIGTERM');
       expect(await first.exited).toBe(0);
       expect(first.stderr()).toMatch(/SIGTERM: finishing what was read/);
       const stopped = out.got.length;
       expect(stopped).toBeLessThan(records.length); // it stopped mid-stream
 
-      const second = startStream(streamArgs('term'));
+      const second = startStream(streamArgs('term', await freePort()));
       children.push(second);
       await until(() => out.got.length >= records.length, 'every answer', 90_000);
       await new Promise((r) => setTimeout(r, 1000)); // any duplicate would come by now
@@ -149,7 +172,7 @@ describe('ortline stream: stopping and crashing, against a real broker', () => {
     await produce(broker, 'kill', records);
     const out = await collect(broker, 'kill.scores');
     try {
-      const first = startStream(streamArgs('kill'));
+      const first = startStream(streamArgs('kill', await freePort()));
       children.push(first);
       await until(() => out.got.length >= 2000, 'the first answers');
       first.proc.kill('SIGKILL');
@@ -157,7 +180,7 @@ describe('ortline stream: stopping and crashing, against a real broker', () => {
       const beforeKill = out.got.length;
       expect(beforeKill).toBeLessThan(records.length);
 
-      const second = startStream(streamArgs('kill'));
+      const second = startStream(streamArgs('kill', await freePort()));
       children.push(second);
       const keys = () => new Set(out.got.map((a) => a.key));
       await until(() => keys().size >= records.length, 'an answer for every record', 120_000).catch((err) => {

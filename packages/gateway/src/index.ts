@@ -5,6 +5,10 @@ export { renderConfigMarkdown } from './config/doc.js';
 export { ConfigError, type ConfigSources, defaultConfig, resolveConfig } from './config/load.js';
 export { type GatewayConfig, type GatewayConfigInput, OPTIONS, type OptionSpec } from './config/options.js';
 export { ERROR_TABLE, type ErrorCode, GatewayError } from './errors.js';
+// For `ortline stream` (@ortline/cli): the same model-version series and fast metrics as the gateway's.
+export { modelMetrics } from './metrics/models.js';
+export { registerCounter, registerHistogram } from './metrics/register.js';
+export type { ModelGaugeSource } from './metrics/types.js';
 // For the `ortline` command's pull and score (@ortline/cli): a version's card, answers and gate.
 export {
   AnswerRenderer,

@@ -20,6 +20,8 @@ export interface BulkModel {
   readonly schema: FeatureSchema;
   readonly batcher: Batcher;
   readonly answers: AnswerRenderer;
+  /** Native runs so far, on the calling thread and on the worker pool. */
+  runs(): { readonly inline: number; readonly pool: number };
   close(): Promise<void>;
 }
 
@@ -27,7 +29,12 @@ const DEFAULT_ID_FIELDS = OPTIONS.find((o) => o.key === 'passthroughFields')!.de
 
 export async function loadBulkModel(
   dir: string,
-  options: { readonly batchRows: number; readonly intraOpThreads?: number },
+  options: {
+    readonly batchRows: number;
+    readonly intraOpThreads?: number;
+    /** Called after each native run: its rows and duration (for metrics). */
+    readonly onBatch?: (rows: number, durationMs: number) => void;
+  },
 ): Promise<BulkModel> {
   const onnxPath = join(dir, 'model.onnx');
   if (!existsSync(onnxPath))
@@ -44,6 +51,7 @@ export async function loadBulkModel(
       maxBatchRows: options.batchRows,
       // The reader never holds more than two batches; the queue needs no limit of its own.
       maxQueueRows: Number.MAX_SAFE_INTEGER,
+      ...(options.onBatch ? { onBatch: options.onBatch } : {}),
       ...(card.output ? { output: { name: card.output.name, index: card.output.index } } : {}),
     });
     const answers = new AnswerRenderer(
@@ -58,6 +66,7 @@ export async function loadBulkModel(
       schema,
       batcher,
       answers,
+      runs: () => model.runStats,
       async close() {
         await batcher.close();
         model.close();

@@ -38,6 +38,17 @@ export interface StreamOptions {
   /** How long the group waits for a silent member before its partitions go to the others (ms). */
   readonly sessionTimeoutMs?: number;
   readonly onError?: (err: Error) => void;
+  /** Called once a batch's answers and dead letters are acknowledged (before its commit). */
+  readonly onDelivered?: (delivered: Delivered) => void;
+}
+
+export interface Delivered {
+  readonly answers: number;
+  readonly deadLetters: number;
+  /** The records' timestamps (ms since the epoch), for end-to-end latency. */
+  readonly timestamps: readonly bigint[];
+  /** When the broker acknowledged them (ms since the epoch). */
+  readonly ackedAt: number;
 }
 
 export class StreamConfigError extends Error {
@@ -94,6 +105,7 @@ export class StreamScorer {
   private inFlight = 0;
   private sending: Promise<void> = Promise.resolve();
   private stopping = false;
+  private joined = false;
   private failed: Error | undefined;
   private readonly done: Promise<void>;
   private finish!: () => void;
@@ -154,8 +166,28 @@ export class StreamScorer {
       fallbackMode: 'earliest',
       autocommit: false,
     });
+    this.joined = true;
     this.stream.on('readable', () => this.pump());
     this.stream.on('error', (err: Error) => this.fail(err));
+  }
+
+  /** Joined the group and reading, not stopping. */
+  get ready(): boolean {
+    return this.joined && !this.stopping;
+  }
+
+  /**
+   * Records behind per input partition this member is assigned (the log's end minus the
+   * committed offset); partitions it is not assigned, or has not committed yet, are left out.
+   */
+  async lag(): Promise<Map<number, number>> {
+    const out = new Map<number, number>();
+    if (!this.ready) return out;
+    const lag = await this.consumer.getLag({ topics: [this.options.inTopic] });
+    (lag.get(this.options.inTopic) ?? []).forEach((l, partition) => {
+      if (l >= 0n) out.set(partition, Number(l));
+    });
+    return out;
   }
 
   /** Resolves when the scorer has stopped: after stop(), or after a failure (then it rejects). */
@@ -274,9 +306,17 @@ export class StreamScorer {
       };
     });
     await this.producer.send({ messages: out });
-    this.counts.answers += batch.slot.filter((j) => j >= 0).length;
-    this.counts.deadLetters += batch.slot.filter((j) => j < 0).length;
+    const answers = batch.slot.filter((j) => j >= 0).length;
+    const deadLetters = batch.slot.length - answers;
+    this.counts.answers += answers;
+    this.counts.deadLetters += deadLetters;
     this.counts.batches++;
+    this.options.onDelivered?.({
+      answers,
+      deadLetters,
+      timestamps: batch.messages.map((m) => m.timestamp),
+      ackedAt: Date.now(),
+    });
     // The last record of each partition commits the partition up to it.
     const last = new Map<number, Message<Buffer, Buffer, Buffer, Buffer>>();
     for (const m of batch.messages) last.set(m.partition, m);
