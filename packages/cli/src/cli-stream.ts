@@ -45,7 +45,15 @@ export const STREAM_USAGE = [
 ].join('\n');
 
 const COMMAND = { name: 'ortline stream', usage: STREAM_USAGE };
-const EMPTY_COUNTS = { recordsIn: 0, answers: 0, deadLetters: 0, duplicatesSkipped: 0, batches: 0, commitFailures: 0 };
+const EMPTY_COUNTS = {
+  recordsIn: 0,
+  answers: 0,
+  deadLetters: 0,
+  duplicatesSkipped: 0,
+  unassignedSkipped: 0,
+  batches: 0,
+  commitFailures: 0,
+};
 
 interface StreamSettings {
   readonly brokers: string[];
@@ -240,7 +248,7 @@ export async function streamCommand(argv: readonly string[]): Promise<number> {
   const c = running.counts;
   say(
     `stopped: ${c.recordsIn} records in, ${c.answers} answers, ${c.deadLetters} dead letters, ` +
-      `${c.duplicatesSkipped} re-deliveries skipped, ${c.batches} batches`,
+      `${c.duplicatesSkipped} re-deliveries skipped, ${c.unassignedSkipped} of moved partitions skipped, ${c.batches} batches`,
   );
   return code;
 }

@@ -7,7 +7,7 @@ import { churnDir, parity, postJson, startInProcess } from '../../gateway/test/h
 import { type BulkModel, loadBulkModel } from '../src/bulk/model.js';
 import { StreamScorer } from '../src/stream/stream-scorer.js';
 import { KafkaBroker } from './kafka-broker.js';
-import { type Produced, produce, readAll } from './kafka-io.js';
+import { collect, type Produced, produce, readAll, until } from './kafka-io.js';
 
 describe('ortline stream against a real Kafka broker', () => {
   let broker: KafkaBroker;
@@ -107,4 +107,56 @@ describe('ortline stream against a real Kafka broker', () => {
       deadLetters: bad.size,
     });
   }, 300_000);
+
+  it('shares the partitions between two members of a group; when one leaves, the other takes over', async () => {
+    await broker.createTopics(['shared', 'shared.scores', 'shared.dead-letter'], 4);
+    const rows = parity().rows;
+    const records: Produced[] = Array.from({ length: 40_000 }, (_, i) => ({
+      partition: i % 4,
+      key: `s${i}`,
+      value: JSON.stringify({ customerID: `s${i}`, ...rows[i % rows.length]!.features }),
+    }));
+    const member = (name: string) =>
+      new StreamScorer(model, {
+        brokers: [broker.bootstrap],
+        inTopic: 'shared',
+        outTopic: 'shared.scores',
+        deadLetterTopic: 'shared.dead-letter',
+        groupId: 'shared-scorers',
+        clientId: name,
+        maxBatchRows: 32,
+      });
+    const a = member('member-a');
+    const b = member('member-b');
+    await a.start();
+    await b.start();
+    // a learns of b's arrival at its next heartbeat: until both hold two partitions, a record
+    // could be read by both (at least once allows that; this test counts exactly once).
+    await until(() => a.partitions.length === 2 && b.partitions.length === 2, 'two partitions each');
+    expect([...a.partitions, ...b.partitions].sort()).toEqual([0, 1, 2, 3]);
+    const out = await collect(broker, 'shared.scores');
+    try {
+      await produce(broker, 'shared', records.slice(0, 20_000));
+      await until(() => out.got.length >= 20_000, 'the first half answered', 90_000);
+      const byA = a.counts.recordsIn;
+      const byB = b.counts.recordsIn;
+      expect(byA).toBeGreaterThan(0);
+      expect(byB).toBeGreaterThan(0);
+      expect(byA + byB).toBe(20_000);
+
+      await a.stop(); // leaves the group: b gets every partition
+      await until(() => b.partitions.length === 4, 'b holding every partition');
+      await produce(broker, 'shared', records.slice(20_000));
+      const keys = () => new Set(out.got.map((g) => g.key));
+      await until(() => keys().size >= records.length, 'every record answered', 90_000);
+      expect(a.counts.recordsIn).toBe(byA);
+      expect(b.counts.recordsIn).toBeGreaterThanOrEqual(byB + 20_000);
+      expect([...keys()].sort()).toEqual(records.map((r) => r.key).sort());
+      // a committed everything it answered before leaving: nothing needed answering twice.
+      expect(out.got.length).toBe(records.length);
+    } finally {
+      await b.stop();
+      await out.stop();
+    }
+  }, 240_000);
 });

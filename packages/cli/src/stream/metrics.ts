@@ -71,9 +71,10 @@ export function streamMetrics(source: StreamMetricSource): StreamMetrics {
     'outcome',
   );
   fromCounts(
-    'ortline_stream_redeliveries_skipped_total',
-    'Records the client delivered again in this run (a re-fetch after a group join), skipped by offset.',
-    (c) => ({ '': c.duplicatesSkipped }),
+    'ortline_stream_records_skipped_total',
+    'Records not scored because another answer covers them: reason="redelivered" (the client delivered it again in this run, after a group join) or "unassigned" (fetched before a rebalance moved its partition to another member).',
+    (c) => ({ redelivered: c.duplicatesSkipped, unassigned: c.unassignedSkipped }),
+    'reason',
   );
   fromCounts(
     'ortline_stream_commit_failures_total',

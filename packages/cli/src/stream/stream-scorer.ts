@@ -6,7 +6,8 @@
 // Delivery is at least once. A batch's offsets are committed only after the broker has
 // acknowledged every answer and dead letter of that batch and of every batch before it (sends
 // are chained); a crash between the two re-delivers the batch, never loses it. Records the
-// client hands over twice in one run (a re-fetch after a group join) are skipped by offset.
+// client hands over twice in one run (a re-fetch after a group join) are skipped by offset, and
+// records of a partition that moved to another member are left to that member.
 // Back-pressure: at most `maxInFlightBatches` batches are between read and commit; while they
 // are, nothing is read, the client's buffer fills and it stops fetching.
 
@@ -68,6 +69,8 @@ export interface StreamCounts {
   deadLetters: number;
   /** Records the client delivered again in this run, skipped by offset. */
   duplicatesSkipped: number;
+  /** Records of partitions no longer assigned to this member (fetched before a rebalance), skipped. */
+  unassignedSkipped: number;
   batches: number;
   commitFailures: number;
 }
@@ -94,6 +97,7 @@ export class StreamScorer {
     answers: 0,
     deadLetters: 0,
     duplicatesSkipped: 0,
+    unassignedSkipped: 0,
     batches: 0,
     commitFailures: 0,
   };
@@ -176,6 +180,12 @@ export class StreamScorer {
     return this.joined && !this.stopping;
   }
 
+  /** The input partitions this member is assigned now (they change when members join or leave). */
+  get partitions(): number[] {
+    const mine = (this.consumer.assignments ?? []).find((a) => a.topic === this.options.inTopic);
+    return mine ? [...mine.partitions].sort((x, y) => x - y) : [];
+  }
+
   /**
    * Records behind per input partition this member is assigned (the log's end minus the
    * committed offset); partitions it is not assigned, or has not committed yet, are left out.
@@ -224,9 +234,16 @@ export class StreamScorer {
     const limit = this.options.maxInFlightBatches ?? 2;
     while (stream && !this.stopping && this.inFlight < limit) {
       const messages: Message<Buffer, Buffer, Buffer, Buffer>[] = [];
+      const owned = this.consumer.assignments ? new Set(this.partitions) : undefined;
       while (messages.length < this.options.maxBatchRows) {
         const m = stream.read() as Message<Buffer, Buffer, Buffer, Buffer> | null;
         if (m === null) break;
+        // A fetch sent before a rebalance can still bring records of a partition that has moved
+        // to another member since: that member answers them; answering here too would be twice.
+        if (owned && !owned.has(m.partition)) {
+          this.counts.unassignedSkipped++;
+          continue;
+        }
         const next = this.next.get(m.partition);
         if (next !== undefined && m.offset < next) {
           this.counts.duplicatesSkipped++;
