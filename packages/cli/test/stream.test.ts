@@ -53,7 +53,17 @@ describe('ortline stream against a real Kafka broker', () => {
       maxBatchRows: 256,
     });
     await scorer.start();
+    // Back-pressure: whatever the backlog (all 100,000 records are there from the start), what
+    // the process holds stays bounded by its batches and one fetch's bytes, not the backlog.
+    let held = 0;
+    const sampler = setInterval(() => {
+      held = Math.max(held, scorer.heldRecords);
+    }, 2);
     const answers = await readAll(broker, 'scores', records.length - bad.size, 150_000);
+    clearInterval(sampler);
+    console.log(`stream back-pressure: at most ${held} records held of a 100,000-record backlog`);
+    expect(held).toBeGreaterThan(0);
+    expect(held).toBeLessThan(10_000);
     const letters = await readAll(broker, 'customers.dead-letter', bad.size);
     await scorer.stop();
 

@@ -84,6 +84,8 @@ interface Batch {
   readonly scores: Promise<Float64Array>;
 }
 
+const FETCH_MAX_BYTES = 1 << 20;
+
 const sourceOf = (m: Message<Buffer, Buffer, Buffer, Buffer>): Source => ({
   topic: m.topic,
   partition: m.partition,
@@ -107,6 +109,7 @@ export class StreamScorer {
   /** Per input partition, the offset after the last record read in this run. */
   private readonly next = new Map<number, bigint>();
   private inFlight = 0;
+  private inFlightRecords = 0;
   private sending: Promise<void> = Promise.resolve();
   private stopping = false;
   private joined = false;
@@ -125,7 +128,10 @@ export class StreamScorer {
       clientId,
       bootstrapBrokers: [...options.brokers],
       maxWaitTime: options.maxWaitMs ?? 500,
+      // What is read ahead is bounded twice: by records (the stream's buffer) and by the bytes of
+      // one fetch (the broker returns at least one batch even when it is larger).
       highWaterMark: options.maxBatchRows,
+      maxBytes: FETCH_MAX_BYTES,
       // A member that died (SIGKILL, a lost machine) holds its partitions until its session ends:
       // 10 s, not the client's minute, bounds how long its partitions wait.
       sessionTimeout: session,
@@ -178,6 +184,11 @@ export class StreamScorer {
   /** Joined the group and reading, not stopping. */
   get ready(): boolean {
     return this.joined && !this.stopping;
+  }
+
+  /** Records held in this process: fetched and not yet read, or read and not yet committed. */
+  get heldRecords(): number {
+    return (this.stream?.readableLength ?? 0) + this.inFlightRecords;
   }
 
   /** The input partitions this member is assigned now (they change when members join or leave). */
@@ -254,12 +265,14 @@ export class StreamScorer {
       }
       if (messages.length === 0) return;
       this.inFlight++;
+      this.inFlightRecords += messages.length;
       const batch = this.score(messages);
       this.sending = this.sending
         .then(() => this.deliver(batch))
         .catch((err: unknown) => this.fail(err instanceof Error ? err : new Error(String(err))))
         .finally(() => {
           this.inFlight--;
+          this.inFlightRecords -= messages.length;
           this.pump();
         });
     }
