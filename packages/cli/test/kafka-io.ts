@@ -1,11 +1,13 @@
 // Producing to and reading from a test broker's topics, for the stream tests.
-import { Consumer, Producer } from '@platformatic/kafka';
+import { Consumer, type Message, Producer } from '@platformatic/kafka';
+import { unpack } from 'msgpackr';
 import type { KafkaBroker } from './kafka-broker.js';
 
 export interface Produced {
   readonly partition: number;
   readonly key: string;
   readonly value: string | Buffer;
+  readonly contentType?: string;
 }
 
 export interface Got {
@@ -13,6 +15,23 @@ export interface Got {
   readonly offset: bigint;
   readonly key: string | undefined;
   readonly value: Record<string, any>;
+  readonly contentType: string | undefined;
+}
+
+/** A value as JSON, or as MessagePack when its content-type says so. */
+function decoded(value: Buffer, contentType: string | undefined): Record<string, any> {
+  return contentType === 'application/msgpack' ? unpack(value) : JSON.parse(value.toString());
+}
+
+function got(m: Message<Buffer, Buffer, Buffer, Buffer>): Got {
+  const contentType = [...m.headers].find(([k]) => k.toString() === 'content-type')?.[1].toString();
+  return {
+    partition: m.partition,
+    offset: m.offset,
+    key: m.key?.length ? m.key.toString() : undefined,
+    value: decoded(m.value, contentType),
+    contentType,
+  };
 }
 
 export async function produce(broker: KafkaBroker, topic: string, records: readonly Produced[]): Promise<void> {
@@ -25,6 +44,7 @@ export async function produce(broker: KafkaBroker, topic: string, records: reado
           partition: r.partition,
           key: Buffer.from(r.key),
           value: typeof r.value === 'string' ? Buffer.from(r.value) : r.value,
+          ...(r.contentType ? { headers: new Map([[Buffer.from('content-type'), Buffer.from(r.contentType)]]) } : {}),
         })),
       });
   } finally {
@@ -40,25 +60,18 @@ export async function readAll(broker: KafkaBroker, topic: string, count: number,
     bootstrapBrokers: [broker.bootstrap],
     maxWaitTime: 200,
   });
-  const got: Got[] = [];
+  const received: Got[] = [];
   try {
     const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: false });
-    stream.on('data', (m) =>
-      got.push({
-        partition: m.partition,
-        offset: m.offset,
-        key: m.key?.length ? m.key.toString() : undefined,
-        value: JSON.parse(m.value.toString()),
-      }),
-    );
+    stream.on('data', (m) => received.push(got(m)));
     const deadline = Date.now() + timeoutMs;
-    while (got.length < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    while (received.length < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
     await new Promise((r) => setTimeout(r, 500));
     await stream.close();
   } finally {
     await consumer.close();
   }
-  return got;
+  return received;
 }
 
 /** Collects a topic's records from the start as they come, until stopped. */
@@ -69,18 +82,11 @@ export async function collect(broker: KafkaBroker, topic: string): Promise<{ got
     bootstrapBrokers: [broker.bootstrap],
     maxWaitTime: 200,
   });
-  const got: Got[] = [];
+  const received: Got[] = [];
   const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: false });
-  stream.on('data', (m) =>
-    got.push({
-      partition: m.partition,
-      offset: m.offset,
-      key: m.key?.length ? m.key.toString() : undefined,
-      value: JSON.parse(m.value.toString()),
-    }),
-  );
+  stream.on('data', (m) => received.push(got(m)));
   return {
-    got,
+    got: received,
     stop: async () => {
       await stream.close();
       await consumer.close();

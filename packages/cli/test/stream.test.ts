@@ -2,6 +2,7 @@
 // 100,000 records on 4 partitions, every one answered once, in order per partition, with the
 // HTTP API's answer; bad records in the dead-letter topic with their errors while the good ones
 // around them flow.
+import { pack } from 'msgpackr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { churnDir, parity, postJson, startInProcess } from '../../gateway/test/helpers.js';
 import { type BulkModel, loadBulkModel } from '../src/bulk/model.js';
@@ -169,4 +170,55 @@ describe('ortline stream against a real Kafka broker', () => {
       await out.stop();
     }
   }, 240_000);
+
+  it('reads MessagePack values (by content-type, or by their first byte) and answers in MessagePack', async () => {
+    await broker.createTopics(['packed', 'packed.scores', 'packed.dead-letter'], 2);
+    const rows = parity().rows;
+    const features = (i: number) => ({ customerID: `m${i}`, ...rows[i]!.features });
+    const records: Produced[] = [
+      { partition: 0, key: 'm0', value: pack(features(0)), contentType: 'application/msgpack' },
+      { partition: 0, key: 'm1', value: pack(features(1)) }, // no header: a map's first byte says it
+      { partition: 1, key: 'm2', value: JSON.stringify(features(2)), contentType: 'application/json' },
+      { partition: 1, key: 'm3', value: JSON.stringify(features(3)), contentType: 'text/csv' },
+      { partition: 1, key: 'm4', value: Buffer.from([0x82, 0xa1, 0x61]), contentType: 'application/msgpack' },
+    ];
+    await produce(broker, 'packed', records);
+    const scorer = new StreamScorer(model, {
+      brokers: [broker.bootstrap],
+      inTopic: 'packed',
+      outTopic: 'packed.scores',
+      deadLetterTopic: 'packed.dead-letter',
+      groupId: 'packed-scorers',
+      maxBatchRows: 16,
+    });
+    await scorer.start();
+    try {
+      const answers = await readAll(broker, 'packed.scores', 3);
+      const letters = await readAll(broker, 'packed.dead-letter', 2);
+      const byKey = new Map(answers.map((a) => [a.key, a]));
+      expect([...byKey.keys()].sort()).toEqual(['m0', 'm1', 'm2']);
+      expect(byKey.get('m0')!.contentType).toBe('application/msgpack');
+      expect(byKey.get('m1')!.contentType).toBe('application/msgpack');
+      expect(byKey.get('m2')!.contentType).toBe('application/json');
+      const expected = await model.batcher.predict([features(0), features(1), features(2)]);
+      ['m0', 'm1', 'm2'].forEach((k, i) => {
+        const a = byKey.get(k)!.value;
+        expect(a[model.answers.fields.probability]).toBe(expected[i]);
+        expect(a[model.answers.fields.id]).toBe(k);
+        expect(a.offset).toBe(k === 'm1' ? 1 : 0);
+      });
+      const codes = new Map(letters.map((l) => [l.key, l.value.error.code]));
+      expect(codes).toEqual(
+        new Map([
+          ['m3', 'UNSUPPORTED_MEDIA_TYPE'],
+          ['m4', 'MALFORMED_BODY'],
+        ]),
+      );
+      const broken = letters.find((l) => l.key === 'm4')!.value;
+      expect(broken.error.message).toMatch(/MessagePack/);
+      expect(Buffer.from(broken.value_base64, 'base64')).toEqual(records[4]!.value);
+    } finally {
+      await scorer.stop();
+    }
+  }, 120_000);
 });

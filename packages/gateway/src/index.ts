@@ -5,6 +5,17 @@ export { renderConfigMarkdown } from './config/doc.js';
 export { ConfigError, type ConfigSources, defaultConfig, resolveConfig } from './config/load.js';
 export { type GatewayConfig, type GatewayConfigInput, OPTIONS, type OptionSpec } from './config/options.js';
 export { ERROR_TABLE, type ErrorCode, GatewayError } from './errors.js';
+// For `ortline stream`: record values in JSON or MessagePack, read as the HTTP API reads bodies.
+export {
+  DecodeError,
+  decodeBody,
+  type Format,
+  JSON_FORMAT,
+  MSGPACK_FORMAT,
+  packMsgpack,
+  requestFormat,
+  UNSUPPORTED,
+} from './http/codec.js';
 // For `ortline stream` (@ortline/cli): the same model-version series and fast metrics as the gateway's.
 export { modelMetrics } from './metrics/models.js';
 export { registerCounter, registerHistogram } from './metrics/register.js';

@@ -1,8 +1,19 @@
-// What one Kafka record becomes: its value read as the record the HTTP API takes, and the two
-// things written back, an answer (the HTTP API's answer fields, plus where the input was) or a
-// dead letter (the error as the HTTP API would give it, where the input was, and its value as
-// sent). Pure functions: the loop in stream-scorer.ts does the I/O.
-import type { AnswerRenderer } from '@ortline/gateway';
+// What one Kafka record becomes: its value read as the record the HTTP API takes (JSON or
+// MessagePack: by the record's content-type header, else by its first byte), and the two things
+// written back, an answer in the input's format (the HTTP API's answer fields, plus where the
+// input was) or a dead letter in JSON (the error as the HTTP API would give it, where the input
+// was, and its value as sent). Pure functions: the loop in stream-scorer.ts does the I/O.
+import {
+  type AnswerRenderer,
+  DecodeError,
+  decodeBody,
+  type Format,
+  JSON_FORMAT,
+  MSGPACK_FORMAT,
+  packMsgpack,
+  requestFormat,
+  UNSUPPORTED,
+} from '@ortline/gateway';
 import type { FeatureIssue } from '@ortline/scorer';
 
 /** Where an input record was. */
@@ -16,29 +27,52 @@ export interface Source {
 
 /** A record that will not be scored: the gateway's error body, for the dead-letter topic. */
 export interface Rejection {
-  readonly code: 'MALFORMED_BODY' | 'INVALID_FEATURES';
+  readonly code: 'MALFORMED_BODY' | 'UNSUPPORTED_MEDIA_TYPE' | 'INVALID_FEATURES';
   readonly message: string;
   readonly details: Record<string, unknown>;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** The value as a record (a JSON object), or why it is not one. */
-export function decodeValue(value: Buffer | undefined | null): { record: unknown } | { rejection: Rejection } {
+/** The first byte of a MessagePack map (fixmap, map 16, map 32): a record is a map. */
+function startsMsgpackMap(value: Buffer): boolean {
+  const b = value[0]!;
+  return (b >= 0x80 && b <= 0x8f) || b === 0xde || b === 0xdf;
+}
+
+/**
+ * The value as a record and its format, or why it is not one. The format is the record's
+ * content-type header when it has one (as an HTTP body's), else MessagePack when the value
+ * starts as a MessagePack map does (no JSON text can: those bytes are not ASCII), else JSON.
+ */
+export function decodeValue(
+  value: Buffer | undefined | null,
+  contentType: string | undefined,
+): { record: unknown; format: Format } | { rejection: Rejection } {
   if (!value || value.length === 0)
     return { rejection: { code: 'MALFORMED_BODY', message: 'the record has no value', details: {} } };
-  let text: string;
-  try {
-    text = utf8.decode(value);
-  } catch {
-    return { rejection: { code: 'MALFORMED_BODY', message: 'the value is not valid UTF-8', details: {} } };
+  const format =
+    contentType !== undefined ? requestFormat(contentType) : startsMsgpackMap(value) ? MSGPACK_FORMAT : JSON_FORMAT;
+  if (format === UNSUPPORTED)
+    return {
+      rejection: {
+        code: 'UNSUPPORTED_MEDIA_TYPE',
+        message: `content-type "${contentType}" is neither JSON nor MessagePack`,
+        details: {},
+      },
+    };
+  if (format === JSON_FORMAT) {
+    try {
+      utf8.decode(value);
+    } catch {
+      return { rejection: { code: 'MALFORMED_BODY', message: 'the value is not valid UTF-8', details: {} } };
+    }
   }
   try {
-    return { record: JSON.parse(text) };
+    return { record: decodeBody(value, format), format };
   } catch (err) {
-    return {
-      rejection: { code: 'MALFORMED_BODY', message: `the value is not JSON: ${(err as Error).message}`, details: {} },
-    };
+    const message = err instanceof DecodeError ? err.message.replace(/^body/, 'the value') : String(err);
+    return { rejection: { code: 'MALFORMED_BODY', message, details: {} } };
   }
 }
 
@@ -53,10 +87,15 @@ export function invalidFeatures(issues: readonly FeatureIssue[]): Rejection {
   };
 }
 
-/** The answer's JSON: `{"customer_id":...,"churn_probability":...,...,"partition":P,"offset":O}`. */
-export function answerValue(answers: AnswerRenderer, record: unknown, p: number, from: Source): string {
+/**
+ * The answer in the input's format: the HTTP API's answer fields, then `partition` and `offset`
+ * of the input record (`{"customer_id":...,"churn_probability":...,...,"partition":P,"offset":O}`).
+ */
+export function answerValue(answers: AnswerRenderer, record: unknown, p: number, from: Source, format: Format): Buffer {
+  if (format === MSGPACK_FORMAT)
+    return packMsgpack({ ...answers.object(record, p), partition: from.partition, offset: Number(from.offset) });
   const json = answers.json(record, p);
-  return `${json.slice(0, -1)},"partition":${from.partition},"offset":${from.offset}}`;
+  return Buffer.from(`${json.slice(0, -1)},"partition":${from.partition},"offset":${from.offset}}`);
 }
 
 /**

@@ -11,6 +11,7 @@
 // Back-pressure: at most `maxInFlightBatches` batches are between read and commit; while they
 // are, nothing is read, the client's buffer fills and it stops fetching.
 
+import { type Format, MSGPACK_FORMAT } from '@ortline/gateway';
 import { Admin, Consumer, type Message, type MessagesStream, Producer } from '@platformatic/kafka';
 import type { BulkModel } from '../bulk/model.js';
 import {
@@ -80,11 +81,22 @@ interface Batch {
   /** Per message: its score's index, or -1 with its rejection in `rejections`. */
   readonly slot: Int32Array;
   readonly records: unknown[];
+  readonly formats: Format[];
   readonly rejections: (Rejection | undefined)[];
   readonly scores: Promise<Float64Array>;
 }
 
 const FETCH_MAX_BYTES = 1 << 20;
+const CONTENT_TYPE = Buffer.from('content-type');
+const JSON_HEADERS = new Map([[CONTENT_TYPE, Buffer.from('application/json')]]);
+const MSGPACK_HEADERS = new Map([[CONTENT_TYPE, Buffer.from('application/msgpack')]]);
+
+/** A record's content-type header (any case), when it has one. */
+function contentTypeOf(headers: Map<Buffer, Buffer> | undefined): string | undefined {
+  if (!headers) return undefined;
+  for (const [k, v] of headers) if (k.toString('latin1').toLowerCase() === 'content-type') return v.toString('latin1');
+  return undefined;
+}
 
 const sourceOf = (m: Message<Buffer, Buffer, Buffer, Buffer>): Source => ({
   topic: m.topic,
@@ -283,13 +295,16 @@ export class StreamScorer {
     const slot = new Int32Array(n).fill(-1);
     const rejections: (Rejection | undefined)[] = new Array(n);
     const records: unknown[] = new Array(n);
+    const formats: Format[] = new Array(n);
     const decoded: unknown[] = [];
     const at: number[] = [];
     for (let i = 0; i < n; i++) {
-      const d = decodeValue(messages[i]!.value);
+      const m = messages[i]!;
+      const d = decodeValue(m.value, contentTypeOf(m.headers));
       if ('rejection' in d) rejections[i] = d.rejection;
       else {
         records[i] = d.record;
+        formats[i] = d.format;
         decoded.push(d.record);
         at.push(i);
       }
@@ -309,7 +324,7 @@ export class StreamScorer {
     const scores = good.length > 0 ? this.model.batcher.predict(good) : Promise.resolve(new Float64Array(0));
     scores.catch(() => {}); // handled in deliver, in order
     this.counts.recordsIn += n;
-    return { messages, slot, records, rejections, scores };
+    return { messages, slot, records, formats, rejections, scores };
   }
 
   private async deliver(batch: Batch): Promise<void> {
@@ -321,11 +336,13 @@ export class StreamScorer {
       if (j >= 0) {
         const record = batch.records[i];
         const key = answerKey(this.model.answers, record, m.key);
+        const format = batch.formats[i]!;
         return {
           topic: o.outTopic,
           partition: m.partition,
           ...(key ? { key } : {}),
-          value: Buffer.from(answerValue(this.model.answers, record, scores[j]!, from)),
+          value: answerValue(this.model.answers, record, scores[j]!, from, format),
+          headers: format === MSGPACK_FORMAT ? MSGPACK_HEADERS : JSON_HEADERS,
         };
       }
       return {
@@ -333,6 +350,7 @@ export class StreamScorer {
         partition: m.partition,
         ...(m.key && m.key.length > 0 ? { key: m.key } : {}),
         value: Buffer.from(deadLetterValue(batch.rejections[i]!, from, m.value)),
+        headers: JSON_HEADERS,
       };
     });
     await this.producer.send({ messages: out });
