@@ -1,7 +1,7 @@
 // The test broker itself: it starts, takes topics, and a record produced is the record consumed.
 import { Consumer, Producer, stringDeserializers, stringSerializers } from '@platformatic/kafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KafkaBroker } from './kafka-broker.js';
+import { KafkaBroker } from '../../../bench/src/kafka-broker.mjs';
 
 describe('the Kafka broker the stream tests start', () => {
   let broker: KafkaBroker;

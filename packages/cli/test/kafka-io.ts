@@ -1,7 +1,7 @@
 // Producing to and reading from a test broker's topics, for the stream tests.
 import { Consumer, type Message, Producer } from '@platformatic/kafka';
 import { unpack } from 'msgpackr';
-import type { KafkaBroker } from './kafka-broker.js';
+import type { KafkaBroker } from '../../../bench/src/kafka-broker.mjs';
 
 export interface Produced {
   readonly partition: number;

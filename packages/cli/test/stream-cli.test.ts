@@ -6,8 +6,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KafkaBroker } from '../../../bench/src/kafka-broker.mjs';
 import { ensureBuilt, freePort, ortlineBin, parity, repoRoot } from '../../gateway/test/helpers.js';
-import { KafkaBroker } from './kafka-broker.js';
 import { collect, type Produced, produce, until } from './kafka-io.js';
 
 const run = (...args: string[]) => spawnSync(process.execPath, [ortlineBin, 'stream', ...args], { encoding: 'utf8' });

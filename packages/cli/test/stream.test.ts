@@ -4,10 +4,10 @@
 // around them flow.
 import { pack } from 'msgpackr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KafkaBroker } from '../../../bench/src/kafka-broker.mjs';
 import { churnDir, parity, postJson, startInProcess } from '../../gateway/test/helpers.js';
 import { type BulkModel, loadBulkModel } from '../src/bulk/model.js';
 import { StreamScorer } from '../src/stream/stream-scorer.js';
-import { KafkaBroker } from './kafka-broker.js';
 import { collect, type Produced, produce, readAll, until } from './kafka-io.js';
 
 describe('ortline stream against a real Kafka broker', () => {

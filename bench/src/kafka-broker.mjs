@@ -1,16 +1,17 @@
-// A real Apache Kafka broker for the stream tests: the jars scripts/install-kafka.sh put in
-// .tools/kafka/libs, one process in KRaft mode (broker and controller), its log in a fresh
-// temporary folder, on free loopback ports. Started and stopped by the test; never a service.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+// A real Apache Kafka broker for the stream tests and benchmark: the jars scripts/install-kafka.sh
+// put in .tools/kafka/libs, one process in KRaft mode (broker and controller), its data and log in
+// a fresh temporary folder, on free loopback ports. Started and stopped by its user; never a service.
+import { spawn, spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Admin } from '@platformatic/kafka';
-import { freePort, repoRoot } from '../../gateway/test/helpers.js';
+import { freePort, repoRoot } from './common.mjs';
 
 export const kafkaLibs = join(process.env.ORTLINE_TOOLS_DIR ?? join(repoRoot, '.tools'), 'kafka', 'libs');
 
-export function kafkaAvailable(): boolean {
+export function kafkaAvailable() {
   return (
     existsSync(kafkaLibs) &&
     readdirSync(kafkaLibs).some((f) => f.startsWith('kafka_2.13-')) &&
@@ -31,66 +32,68 @@ logger.kafka.level = info
 `;
 
 export class KafkaBroker {
-  private proc: ChildProcess | undefined;
+  /** @type {import('node:child_process').ChildProcess | undefined} */
+  #proc;
+  #controllerPort;
+  #dir;
 
-  private constructor(
-    readonly port: number,
-    private readonly controllerPort: number,
-    private readonly dir: string,
-  ) {}
+  constructor(port, controllerPort, dir) {
+    this.port = port;
+    this.#controllerPort = controllerPort;
+    this.#dir = dir;
+  }
 
   /** `127.0.0.1:PORT`, as clients take it. */
-  get bootstrap(): string {
+  get bootstrap() {
     return `127.0.0.1:${this.port}`;
   }
 
-  get pid(): number | undefined {
-    return this.proc?.pid;
+  get pid() {
+    return this.#proc?.pid;
   }
 
-  /** What the broker logged (its warnings and its own info lines), for a failing test's message. */
-  log(): string {
-    const path = join(this.dir, 'broker.log');
+  /** What the broker logged (its warnings and its own info lines), for a failure's message. */
+  log() {
+    const path = join(this.#dir, 'broker.log');
     return existsSync(path) ? readFileSync(path, 'utf8') : '';
   }
 
   /** Formats a fresh log folder, starts the broker and waits until it serves metadata. */
-  static async start(): Promise<KafkaBroker> {
+  static async start() {
     if (!kafkaAvailable())
       throw new Error(`no Kafka broker in ${kafkaLibs} or no java: run bash scripts/install-kafka.sh`);
     const broker = new KafkaBroker(await freePort(), await freePort(), mkdtempSync(join(tmpdir(), 'ortline-kafka-')));
-    await broker.launch();
+    await broker.#launch();
     return broker;
   }
 
-  private java(args: string[]): string[] {
+  #java(args) {
     return [
       '-Xms128m',
       '-Xmx512m',
       '-XX:+UseSerialGC',
-      `-Dkafka.logs.dir=${this.dir}`,
-      `-Dlog4j2.configurationFile=${join(this.dir, 'log4j2.properties')}`,
+      `-Dkafka.logs.dir=${this.#dir}`,
+      `-Dlog4j2.configurationFile=${join(this.#dir, 'log4j2.properties')}`,
       '-cp',
       `${kafkaLibs}/*`,
       ...args,
     ];
   }
 
-  private async launch(): Promise<void> {
-    const data = join(this.dir, 'data');
-    const props = join(this.dir, 'server.properties');
-    writeFileSync(join(this.dir, 'log4j2.properties'), LOG4J);
+  async #launch() {
+    const props = join(this.#dir, 'server.properties');
+    writeFileSync(join(this.#dir, 'log4j2.properties'), LOG4J);
     writeFileSync(
       props,
       [
         'process.roles=broker,controller',
         'node.id=1',
-        `listeners=PLAINTEXT://127.0.0.1:${this.port},CONTROLLER://127.0.0.1:${this.controllerPort}`,
+        `listeners=PLAINTEXT://127.0.0.1:${this.port},CONTROLLER://127.0.0.1:${this.#controllerPort}`,
         `advertised.listeners=PLAINTEXT://127.0.0.1:${this.port}`,
         'controller.listener.names=CONTROLLER',
         'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
-        `controller.quorum.bootstrap.servers=127.0.0.1:${this.controllerPort}`,
-        `log.dirs=${data}`,
+        `controller.quorum.bootstrap.servers=127.0.0.1:${this.#controllerPort}`,
+        `log.dirs=${join(this.#dir, 'data')}`,
         'offsets.topic.replication.factor=1',
         'offsets.topic.num.partitions=4',
         'transaction.state.log.replication.factor=1',
@@ -102,19 +105,19 @@ export class KafkaBroker {
     );
     const format = spawnSync(
       'java',
-      this.java(['kafka.tools.StorageTool', 'format', '--standalone', '-t', crypto.randomUUID(), '-c', props]),
+      this.#java(['kafka.tools.StorageTool', 'format', '--standalone', '-t', randomUUID(), '-c', props]),
       { encoding: 'utf8', timeout: 60_000 },
     );
     if (format.status !== 0) throw new Error(`kafka storage format failed: ${format.stderr}${format.stdout}`);
     let output = '';
-    const proc = spawn('java', this.java(['kafka.Kafka', props]), { stdio: ['ignore', 'pipe', 'pipe'] });
-    proc.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-    proc.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-    this.proc = proc;
+    const proc = spawn('java', this.#java(['kafka.Kafka', props]), { stdio: ['ignore', 'pipe', 'pipe'] });
+    proc.stdout.on('data', (d) => (output += d.toString()));
+    proc.stderr.on('data', (d) => (output += d.toString()));
+    this.#proc = proc;
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
       if (proc.exitCode !== null) throw new Error(`kafka exited with ${proc.exitCode}: ${output}${this.log()}`);
-      const admin = new Admin({ clientId: 'ortline-test-probe', bootstrapBrokers: [this.bootstrap], retries: 0 });
+      const admin = new Admin({ clientId: 'ortline-probe', bootstrapBrokers: [this.bootstrap], retries: 0 });
       try {
         const meta = await admin.metadata({ topics: [] });
         if (meta.brokers.size > 0) return;
@@ -130,8 +133,8 @@ export class KafkaBroker {
   }
 
   /** Creates topics with `partitions` partitions each (replication 1). */
-  async createTopics(topics: string[], partitions: number): Promise<void> {
-    const admin = new Admin({ clientId: 'ortline-test-admin', bootstrapBrokers: [this.bootstrap] });
+  async createTopics(topics, partitions) {
+    const admin = new Admin({ clientId: 'ortline-admin', bootstrapBrokers: [this.bootstrap] });
     try {
       await admin.createTopics({ topics, partitions, replicas: 1 });
     } finally {
@@ -140,13 +143,13 @@ export class KafkaBroker {
   }
 
   /** Kills the broker and removes its data. */
-  async stop(): Promise<void> {
-    const proc = this.proc;
+  async stop() {
+    const proc = this.#proc;
     if (proc && proc.exitCode === null && proc.signalCode === null) {
       const exited = new Promise((r) => proc.once('exit', r));
       proc.kill('SIGKILL');
       await exited;
     }
-    rmSync(this.dir, { recursive: true, force: true });
+    rmSync(this.#dir, { recursive: true, force: true });
   }
 }
