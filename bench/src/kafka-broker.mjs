@@ -110,7 +110,14 @@ export class KafkaBroker {
     );
     if (format.status !== 0) throw new Error(`kafka storage format failed: ${format.stderr}${format.stdout}`);
     let output = '';
-    const proc = spawn('java', this.#java(['kafka.Kafka', props]), { stdio: ['ignore', 'pipe', 'pipe'] });
+    // A broker must not outlive its user, even one killed before it could stop it (a test's
+    // worker on timeout): a shell runs it, polls this process every second and kills it once this
+    // process is gone. The shell leads a process group of its own, so stop() ends both at once.
+    const watch = `java "$@" & j=$!; while kill -0 ${process.pid} 2>/dev/null && kill -0 $j 2>/dev/null; do sleep 1; done; kill -9 $j 2>/dev/null; wait $j`;
+    const proc = spawn('sh', ['-c', watch, 'sh', ...this.#java(['kafka.Kafka', props])], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     proc.stdout.on('data', (d) => (output += d.toString()));
     proc.stderr.on('data', (d) => (output += d.toString()));
     this.#proc = proc;
@@ -147,7 +154,7 @@ export class KafkaBroker {
     const proc = this.#proc;
     if (proc && proc.exitCode === null && proc.signalCode === null) {
       const exited = new Promise((r) => proc.once('exit', r));
-      proc.kill('SIGKILL');
+      process.kill(-proc.pid, 'SIGKILL'); // the group: the shell and the broker
       await exited;
     }
     rmSync(this.#dir, { recursive: true, force: true });

@@ -5,7 +5,8 @@
 //
 // Delivery is at least once. A batch's offsets are committed only after the broker has
 // acknowledged every answer and dead letter of that batch and of every batch before it (sends
-// are chained); a crash between the two re-delivers the batch, never loses it. Records the
+// are chained; commits follow the acknowledgements, one request at a time, without holding up
+// the next send); a crash between the two re-delivers the batch, never loses it. Records the
 // client hands over twice in one run (a re-fetch after a group join) are skipped by offset, and
 // records of a partition that moved to another member are left to that member.
 // Back-pressure: at most `maxInFlightBatches` batches are between read and commit; while they
@@ -121,6 +122,9 @@ export class StreamScorer {
   /** Per input partition, the offset after the last record read in this run. */
   private readonly next = new Map<number, bigint>();
   private inFlight = 0;
+  /** Per partition, the offset after the last record whose answer the broker acknowledged. */
+  private readonly acked = new Map<number, bigint>();
+  private committing: Promise<void> | undefined;
   private inFlightRecords = 0;
   private sending: Promise<void> = Promise.resolve();
   private stopping = false;
@@ -235,6 +239,7 @@ export class StreamScorer {
     this.stopping = true;
     try {
       await this.sending;
+      while (this.committing) await this.committing;
       await this.stream?.close();
       await this.consumer.close();
       await this.producer.close();
@@ -242,6 +247,35 @@ export class StreamScorer {
       this.finish();
     }
     return this.closed();
+  }
+
+  /**
+   * Commits what is acknowledged, all partitions in one request, one request at a time (so
+   * offsets only rise); what is acknowledged meanwhile goes in the next one. Sending does not wait
+   * for commits: a commit costs a round trip to the group coordinator, and batches would queue
+   * behind it.
+   */
+  private commitAcked(): void {
+    if (this.committing || this.acked.size === 0) return;
+    const offsets = [...this.acked].map(([partition, offset]) => ({
+      topic: this.options.inTopic,
+      partition,
+      offset,
+      leaderEpoch: -1,
+    }));
+    this.acked.clear();
+    this.committing = this.consumer
+      .commit({ offsets })
+      .catch((err: unknown) => {
+        // A partition moved to another member (a rebalance): it reads from the last commit, so
+        // these answers may be given twice, which at-least-once allows; none is lost.
+        this.counts.commitFailures++;
+        this.options.onError?.(err as Error);
+      })
+      .finally(() => {
+        this.committing = undefined;
+        this.commitAcked();
+      });
   }
 
   private fail(err: Error): void {
@@ -365,18 +399,8 @@ export class StreamScorer {
       timestamps: batch.messages.map((m) => m.timestamp),
       ackedAt: Date.now(),
     });
-    // The last record of each partition commits the partition up to it.
-    const last = new Map<number, Message<Buffer, Buffer, Buffer, Buffer>>();
-    for (const m of batch.messages) last.set(m.partition, m);
-    for (const m of last.values()) {
-      try {
-        await m.commit();
-      } catch (err) {
-        // The partition moved to another member (a rebalance): it reads from the last commit, so
-        // this batch's answers may be given twice, which at-least-once allows; none is lost.
-        this.counts.commitFailures++;
-        this.options.onError?.(err as Error);
-      }
-    }
+    // Acknowledged: every partition of the batch may be committed past its last record.
+    for (const m of batch.messages) this.acked.set(m.partition, m.offset + 1n);
+    this.commitAcked();
   }
 }
