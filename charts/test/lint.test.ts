@@ -22,7 +22,7 @@ import {
 beforeAll(requireTools);
 
 /** Custom resources: no schema ships with kubernetes-validate; rendered.test.ts checks them field by field. */
-const CUSTOM_KINDS = new Set(['ServiceMonitor', 'PrometheusRule']);
+const CUSTOM_KINDS = new Set(['ServiceMonitor', 'PodMonitor', 'PrometheusRule']);
 
 const VARIANTS: Record<string, RenderOptions> = {
   'default values': {},
@@ -49,6 +49,15 @@ const VARIANTS: Record<string, RenderOptions> = {
       'bulkJob.volume.persistentVolumeClaim.claimName=churn-batch',
       'models.source=volume',
       'models.volume.persistentVolumeClaim.claimName=ortline-models',
+    ],
+  },
+  'stream members, autoscaled on lag, scraped by a PodMonitor, restricted egress': {
+    set: [
+      'stream.enabled=true',
+      'stream.brokers={kafka-0.kafka:9092,kafka-1.kafka:9093}',
+      'stream.autoscaling.enabled=true',
+      'serviceMonitor.enabled=true',
+      'networkPolicy.egress.allowAll=false',
     ],
   },
   'no autoscaler, ServiceMonitor, PrometheusRule, dashboards, Ingress, admin token, external Redis secret': {

@@ -73,6 +73,21 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 app.kubernetes.io/part-of: ortline
 {{- end }}
 
+{{/* The stream scoring pods (`ortline stream`): members of one consumer group. */}}
+{{- define "ortline.streamSelectorLabels" -}}
+app.kubernetes.io/name: {{ include "ortline.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: stream
+{{- end }}
+
+{{- define "ortline.streamLabels" -}}
+helm.sh/chart: {{ include "ortline.chart" . }}
+{{ include "ortline.streamSelectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: ortline
+{{- end }}
+
 {{- define "ortline.serviceAccountName" -}}
 {{- if .Values.serviceAccount.create }}
 {{- default (include "ortline.fullname" .) .Values.serviceAccount.name }}
