@@ -47,15 +47,6 @@ export const STREAM_USAGE = [
 ].join('\n');
 
 const COMMAND = { name: 'ortline stream', usage: STREAM_USAGE };
-const EMPTY_COUNTS = {
-  recordsIn: 0,
-  answers: 0,
-  deadLetters: 0,
-  duplicatesSkipped: 0,
-  unassignedSkipped: 0,
-  batches: 0,
-  commitFailures: 0,
-};
 
 interface StreamSettings {
   readonly brokers: string[];
@@ -171,7 +162,7 @@ export async function streamCommand(argv: readonly string[]): Promise<number> {
   // Loaded on use: --help and usage errors need no native module.
   const { scanRepository } = await import('@ortline/gateway');
   const { loadBulkModel } = await import('./bulk/model.js');
-  const { StreamScorer } = await import('./stream/stream-scorer.js');
+  const { emptyCounts, StreamScorer } = await import('./stream/stream-scorer.js');
   let versionDir: string;
   try {
     versionDir = existsSync(join(s.model, 'model.onnx'))
@@ -190,7 +181,7 @@ export async function streamCommand(argv: readonly string[]): Promise<number> {
     model: s.model.includes('/') ? basename(dirname(resolve(versionDir))) : s.model,
     version: basename(resolve(versionDir)),
     topic: s.in,
-    counts: () => scorer?.counts ?? EMPTY_COUNTS,
+    counts: () => scorer?.counts ?? emptyCounts(),
     ready: () => scorer?.ready ?? false,
     queueRows: () => model?.batcher.stats.queueRows ?? 0,
     inFlight: () => model?.batcher.stats.inFlight ?? 0,

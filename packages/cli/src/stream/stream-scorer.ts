@@ -77,6 +77,18 @@ export interface StreamCounts {
   commitFailures: number;
 }
 
+export function emptyCounts(): StreamCounts {
+  return {
+    recordsIn: 0,
+    answers: 0,
+    deadLetters: 0,
+    duplicatesSkipped: 0,
+    unassignedSkipped: 0,
+    batches: 0,
+    commitFailures: 0,
+  };
+}
+
 interface Batch {
   readonly messages: Message<Buffer, Buffer, Buffer, Buffer>[];
   /** Per message: its score's index, or -1 with its rejection in `rejections`. */
@@ -107,15 +119,7 @@ const sourceOf = (m: Message<Buffer, Buffer, Buffer, Buffer>): Source => ({
 });
 
 export class StreamScorer {
-  readonly counts: StreamCounts = {
-    recordsIn: 0,
-    answers: 0,
-    deadLetters: 0,
-    duplicatesSkipped: 0,
-    unassignedSkipped: 0,
-    batches: 0,
-    commitFailures: 0,
-  };
+  readonly counts: StreamCounts = emptyCounts();
   private readonly consumer: Consumer<Buffer, Buffer, Buffer, Buffer>;
   private readonly producer: Producer<Buffer, Buffer, Buffer, Buffer>;
   private stream: MessagesStream<Buffer, Buffer, Buffer, Buffer> | undefined;
