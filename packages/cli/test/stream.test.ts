@@ -221,4 +221,47 @@ describe('ortline stream against a real Kafka broker', () => {
       await scorer.stop();
     }
   }, 120_000);
+
+  it('after a batch fails, sends and commits nothing more: a restart answers every record', async () => {
+    await broker.createTopics(['fails', 'fails.scores', 'fails.dead-letter'], 1);
+    const rows = parity().rows;
+    const records: Produced[] = Array.from({ length: 1000 }, (_, i) => ({
+      partition: 0,
+      key: `f${i}`,
+      value: JSON.stringify({ customerID: `f${i}`, ...rows[i % rows.length]!.features }),
+    }));
+    await produce(broker, 'fails', records);
+    // The real model, whose third batch fails as a native run could.
+    let calls = 0;
+    const failing: BulkModel = {
+      ...model,
+      batcher: Object.assign(Object.create(model.batcher), {
+        predict: (records: unknown[]) =>
+          ++calls === 3 ? Promise.reject(new Error('injected run failure')) : model.batcher.predict(records),
+      }),
+    };
+    const options = {
+      brokers: [broker.bootstrap],
+      inTopic: 'fails',
+      outTopic: 'fails.scores',
+      deadLetterTopic: 'fails.dead-letter',
+      groupId: 'fails-scorers',
+      maxBatchRows: 100,
+    };
+    const first = new StreamScorer(failing, options);
+    await first.start();
+    await expect(first.closed()).rejects.toThrow('injected run failure');
+    const before = await readAll(broker, 'fails.scores', 200, 5_000);
+    // Only the batches before the failed one were answered.
+    expect(before.map((a) => a.key)).toEqual(records.slice(0, 200).map((r) => r.key));
+
+    const second = new StreamScorer(model, options);
+    await second.start();
+    try {
+      const all = await readAll(broker, 'fails.scores', records.length);
+      expect(all.map((a) => a.key)).toEqual(records.map((r) => r.key));
+    } finally {
+      await second.stop();
+    }
+  }, 120_000);
 });

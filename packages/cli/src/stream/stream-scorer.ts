@@ -366,6 +366,9 @@ export class StreamScorer {
   }
 
   private async deliver(batch: Batch): Promise<void> {
+    // After a failed batch nothing more is sent: a later batch's commit would pass over the
+    // failed one's records, and they would be lost rather than read again on restart.
+    if (this.failed) return;
     const scores = await batch.scores;
     const o = this.options;
     const out = batch.messages.map((m, i) => {
