@@ -1,6 +1,4 @@
 // Types of kafka-broker.mjs, for the TypeScript tests that start a broker with it.
-export declare const kafkaLibs: string;
-export declare function kafkaAvailable(): boolean;
 export declare class KafkaBroker {
   readonly port: number;
   /** `127.0.0.1:PORT`, as clients take it. */

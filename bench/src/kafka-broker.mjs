@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { Admin } from '@platformatic/kafka';
 import { freePort, repoRoot } from './common.mjs';
 
-export const kafkaLibs = join(process.env.ORTLINE_TOOLS_DIR ?? join(repoRoot, '.tools'), 'kafka', 'libs');
+const kafkaLibs = join(process.env.ORTLINE_TOOLS_DIR ?? join(repoRoot, '.tools'), 'kafka', 'libs');
 
-export function kafkaAvailable() {
+function kafkaAvailable() {
   return (
     existsSync(kafkaLibs) &&
     readdirSync(kafkaLibs).some((f) => f.startsWith('kafka_2.13-')) &&

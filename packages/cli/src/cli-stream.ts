@@ -162,7 +162,7 @@ export async function streamCommand(argv: readonly string[]): Promise<number> {
   // Loaded on use: --help and usage errors need no native module.
   const { scanRepository } = await import('@ortline/gateway');
   const { loadBulkModel } = await import('./bulk/model.js');
-  const { emptyCounts, StreamScorer } = await import('./stream/stream-scorer.js');
+  const { emptyCounts, StreamConfigError, StreamScorer } = await import('./stream/stream-scorer.js');
   let versionDir: string;
   try {
     versionDir = existsSync(join(s.model, 'model.onnx'))
@@ -230,10 +230,8 @@ export async function streamCommand(argv: readonly string[]): Promise<number> {
   } catch (err) {
     say(`failed: ${(err as Error).message}`);
     await running.stop().catch(() => {});
-    code =
-      (err as { code?: string }).code === 'UNKNOWN_TOPIC' || (err as { code?: string }).code === 'TOO_FEW_PARTITIONS'
-        ? 2
-        : 1;
+    // The topics as configured cannot work: a restart would not mend that.
+    code = err instanceof StreamConfigError ? 2 : 1;
   } finally {
     await model.close();
     await status.close();

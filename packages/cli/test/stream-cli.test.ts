@@ -117,6 +117,19 @@ describe('ortline stream: stopping and crashing, against a real broker', () => {
     '64',
   ];
 
+  it('exits 2 naming the topic when a topic is missing or has too few partitions', async () => {
+    await broker.createTopics(['wide'], 4);
+    await broker.createTopics(['narrow', 'wide.dead-letter'], 2);
+    const missing = startStream([...streamArgs('absent', await freePort())]);
+    children.push(missing);
+    expect(await missing.exited, missing.stderr()).toBe(2);
+    expect(missing.stderr()).toContain('topic "absent" does not exist');
+    const narrow = startStream([...streamArgs('wide', await freePort()), '--out', 'narrow']);
+    children.push(narrow);
+    expect(await narrow.exited).toBe(2);
+    expect(narrow.stderr()).toContain('topic "narrow" has 2 partitions, fewer than the 4 of input topic "wide"');
+  }, 60_000);
+
   it('on SIGTERM answers and commits what it read and exits 0; a restart answers the rest, none twice', async () => {
     await broker.createTopics(['term', 'term.scores', 'term.dead-letter'], 4);
     const records = customers(6000, 4);

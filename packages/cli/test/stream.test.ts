@@ -22,6 +22,22 @@ describe('ortline stream against a real Kafka broker', () => {
     await broker?.stop();
   });
 
+  /** A member reading `topic` into `topic.scores` (the first test: `scores`), dead letters to `topic.dead-letter`. */
+  const scorerOn = (
+    topic: string,
+    options: { out?: string; groupId?: string; clientId?: string; maxBatchRows: number },
+    on: BulkModel = model,
+  ) =>
+    new StreamScorer(on, {
+      brokers: [broker.bootstrap],
+      inTopic: topic,
+      outTopic: options.out ?? `${topic}.scores`,
+      deadLetterTopic: `${topic}.dead-letter`,
+      groupId: options.groupId ?? `${topic}-scorers`,
+      maxBatchRows: options.maxBatchRows,
+      ...(options.clientId ? { clientId: options.clientId } : {}),
+    });
+
   it('answers every record once, in order per partition, and dead-letters the bad ones', async () => {
     await broker.createTopics(['customers', 'scores', 'customers.dead-letter'], 4);
     const rows = parity().rows;
@@ -45,14 +61,7 @@ describe('ortline stream against a real Kafka broker', () => {
     }
     await produce(broker, 'customers', records);
 
-    const scorer = new StreamScorer(model, {
-      brokers: [broker.bootstrap],
-      inTopic: 'customers',
-      outTopic: 'scores',
-      deadLetterTopic: 'customers.dead-letter',
-      groupId: 'scorers',
-      maxBatchRows: 256,
-    });
+    const scorer = scorerOn('customers', { out: 'scores', groupId: 'scorers', maxBatchRows: 256 });
     await scorer.start();
     // Back-pressure: whatever the backlog (all 100,000 records are there from the start), what
     // the process holds stays bounded by its batches and one fetch's bytes, not the backlog.
@@ -127,16 +136,7 @@ describe('ortline stream against a real Kafka broker', () => {
       key: `s${i}`,
       value: JSON.stringify({ customerID: `s${i}`, ...rows[i % rows.length]!.features }),
     }));
-    const member = (name: string) =>
-      new StreamScorer(model, {
-        brokers: [broker.bootstrap],
-        inTopic: 'shared',
-        outTopic: 'shared.scores',
-        deadLetterTopic: 'shared.dead-letter',
-        groupId: 'shared-scorers',
-        clientId: name,
-        maxBatchRows: 32,
-      });
+    const member = (name: string) => scorerOn('shared', { clientId: name, maxBatchRows: 32 });
     const a = member('member-a');
     const b = member('member-b');
     await a.start();
@@ -183,14 +183,7 @@ describe('ortline stream against a real Kafka broker', () => {
       { partition: 1, key: 'm4', value: Buffer.from([0x82, 0xa1, 0x61]), contentType: 'application/msgpack' },
     ];
     await produce(broker, 'packed', records);
-    const scorer = new StreamScorer(model, {
-      brokers: [broker.bootstrap],
-      inTopic: 'packed',
-      outTopic: 'packed.scores',
-      deadLetterTopic: 'packed.dead-letter',
-      groupId: 'packed-scorers',
-      maxBatchRows: 16,
-    });
+    const scorer = scorerOn('packed', { maxBatchRows: 16 });
     await scorer.start();
     try {
       const answers = await readAll(broker, 'packed.scores', 3);
@@ -236,26 +229,18 @@ describe('ortline stream against a real Kafka broker', () => {
     const failing: BulkModel = {
       ...model,
       batcher: Object.assign(Object.create(model.batcher), {
-        predict: (records: unknown[]) =>
-          ++calls === 3 ? Promise.reject(new Error('injected run failure')) : model.batcher.predict(records),
+        scoreColumns: (...args: Parameters<typeof model.batcher.scoreColumns>) =>
+          ++calls === 3 ? Promise.reject(new Error('injected run failure')) : model.batcher.scoreColumns(...args),
       }),
     };
-    const options = {
-      brokers: [broker.bootstrap],
-      inTopic: 'fails',
-      outTopic: 'fails.scores',
-      deadLetterTopic: 'fails.dead-letter',
-      groupId: 'fails-scorers',
-      maxBatchRows: 100,
-    };
-    const first = new StreamScorer(failing, options);
+    const first = scorerOn('fails', { maxBatchRows: 100 }, failing);
     await first.start();
     await expect(first.closed()).rejects.toThrow('injected run failure');
     const before = await readAll(broker, 'fails.scores', 200, 5_000);
     // Only the batches before the failed one were answered.
     expect(before.map((a) => a.key)).toEqual(records.slice(0, 200).map((r) => r.key));
 
-    const second = new StreamScorer(model, options);
+    const second = scorerOn('fails', { maxBatchRows: 100 });
     await second.start();
     try {
       const all = await readAll(broker, 'fails.scores', records.length);

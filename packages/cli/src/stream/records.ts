@@ -62,10 +62,23 @@ export function decodeValue(
       },
     };
   if (format === JSON_FORMAT) {
+    // Decoded once, strictly: invalid UTF-8 is refused, not read with replacement characters.
+    let text: string;
     try {
-      utf8.decode(value);
+      text = utf8.decode(value);
     } catch {
       return { rejection: { code: 'MALFORMED_BODY', message: 'the value is not valid UTF-8', details: {} } };
+    }
+    try {
+      return { record: JSON.parse(text), format };
+    } catch (err) {
+      return {
+        rejection: {
+          code: 'MALFORMED_BODY',
+          message: `the value is not valid JSON: ${(err as Error).message}`,
+          details: {},
+        },
+      };
     }
   }
   try {

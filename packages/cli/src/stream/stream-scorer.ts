@@ -13,6 +13,7 @@
 // are, nothing is read, the client's buffer fills and it stops fetching.
 
 import { type Format, MSGPACK_FORMAT } from '@ortline/gateway';
+import type { FeatureIssue } from '@ortline/scorer';
 import { Admin, Consumer, type Message, type MessagesStream, Producer } from '@platformatic/kafka';
 import type { BulkModel } from '../bulk/model.js';
 import {
@@ -34,12 +35,6 @@ export interface StreamOptions {
   readonly clientId?: string;
   /** Most records in one batch (the Batcher's row limit). */
   readonly maxBatchRows: number;
-  /** Batches read but not yet committed, at most. */
-  readonly maxInFlightBatches?: number;
-  /** The longest a fetch waits on the broker for records (ms); also bounds how long stop() waits for one. */
-  readonly maxWaitMs?: number;
-  /** How long the group waits for a silent member before its partitions go to the others (ms). */
-  readonly sessionTimeoutMs?: number;
   readonly onError?: (err: Error) => void;
   /** Called once a batch's answers and dead letters are acknowledged (before its commit). */
   readonly onDelivered?: (delivered: Delivered) => void;
@@ -100,6 +95,16 @@ interface Batch {
 }
 
 const FETCH_MAX_BYTES = 1 << 20;
+/** Batches between read and acknowledgement, at most. */
+const MAX_IN_FLIGHT_BATCHES = 2;
+/** The longest a fetch waits on the broker for records (ms); also bounds how long stop() waits for one. */
+const MAX_WAIT_MS = 500;
+/**
+ * How long the group waits for a silent member before its partitions go to the others (ms). A
+ * member that died (SIGKILL, a lost machine) holds its partitions until its session ends: 10 s,
+ * not the client's minute, bounds how long they wait.
+ */
+const SESSION_TIMEOUT_MS = 10_000;
 const CONTENT_TYPE = Buffer.from('content-type');
 const JSON_HEADERS = new Map([[CONTENT_TYPE, Buffer.from('application/json')]]);
 const MSGPACK_HEADERS = new Map([[CONTENT_TYPE, Buffer.from('application/msgpack')]]);
@@ -142,23 +147,20 @@ export class StreamScorer {
     private readonly options: StreamOptions,
   ) {
     const clientId = options.clientId ?? `ortline-stream-${process.pid}`;
-    const session = options.sessionTimeoutMs ?? 10_000;
     this.consumer = new Consumer({
       groupId: options.groupId,
       clientId,
       bootstrapBrokers: [...options.brokers],
-      maxWaitTime: options.maxWaitMs ?? 500,
+      maxWaitTime: MAX_WAIT_MS,
       // What is read ahead is bounded twice: by records (the stream's buffer) and by the bytes of
       // one fetch (the broker returns at least one batch even when it is larger).
       highWaterMark: options.maxBatchRows,
       maxBytes: FETCH_MAX_BYTES,
-      // A member that died (SIGKILL, a lost machine) holds its partitions until its session ends:
-      // 10 s, not the client's minute, bounds how long its partitions wait.
-      sessionTimeout: session,
-      rebalanceTimeout: session * 2,
-      heartbeatInterval: Math.max(100, Math.floor(session / 10)),
+      sessionTimeout: SESSION_TIMEOUT_MS,
+      rebalanceTimeout: SESSION_TIMEOUT_MS * 2,
+      heartbeatInterval: SESSION_TIMEOUT_MS / 10,
       // A join waits on the broker for the whole rebalance: the request must outlast it.
-      timeout: session * 2 + 5_000,
+      timeout: SESSION_TIMEOUT_MS * 2 + 5_000,
     });
     // Idempotent: a send retried after a partial failure must not append the same answers twice.
     this.producer = new Producer({ clientId, bootstrapBrokers: [...options.brokers], idempotent: true });
@@ -177,10 +179,13 @@ export class StreamScorer {
     const admin = new Admin({ clientId: `${o.clientId ?? 'ortline-stream'}-admin`, bootstrapBrokers: [...o.brokers] });
     try {
       const topics = [o.inTopic, o.outTopic, o.deadLetterTopic];
+      // Asked first: metadata for a topic that does not exist fails as a whole, naming no code.
+      const existing = new Set(await admin.listTopics());
+      for (const t of topics)
+        if (!existing.has(t))
+          throw new StreamConfigError('UNKNOWN_TOPIC', `topic "${t}" does not exist on the brokers`);
       const meta = await admin.metadata({ topics });
       const count = (t: string) => meta.topics.get(t)?.partitionsCount ?? 0;
-      for (const t of topics)
-        if (count(t) === 0) throw new StreamConfigError('UNKNOWN_TOPIC', `topic "${t}" does not exist on the brokers`);
       for (const t of [o.outTopic, o.deadLetterTopic])
         if (count(t) < count(o.inTopic))
           throw new StreamConfigError(
@@ -292,8 +297,7 @@ export class StreamScorer {
 
   private pump(): void {
     const stream = this.stream;
-    const limit = this.options.maxInFlightBatches ?? 2;
-    while (stream && !this.stopping && this.inFlight < limit) {
+    while (stream && !this.stopping && this.inFlight < MAX_IN_FLIGHT_BATCHES) {
       const messages: Message<Buffer, Buffer, Buffer, Buffer>[] = [];
       const owned = this.consumer.assignments ? new Set(this.partitions) : undefined;
       while (messages.length < this.options.maxBatchRows) {
@@ -347,19 +351,33 @@ export class StreamScorer {
         at.push(i);
       }
     }
-    const issues = this.model.schema.validate(decoded);
-    const byRow = new Map<number, typeof issues>();
-    for (const x of issues) byRow.set(x.row, [...(byRow.get(x.row) ?? []), x]);
-    const good: unknown[] = [];
-    at.forEach((i, r) => {
-      const bad = byRow.get(r);
-      if (bad) rejections[i] = invalidFeatures(bad);
-      else {
-        slot[i] = good.length;
-        good.push(records[i]);
-      }
-    });
-    const scores = good.length > 0 ? this.model.batcher.predict(good) : Promise.resolve(new Float64Array(0));
+    // Records go into the model's columns once, checked as they are written (as the bulk path
+    // does); only a batch with a bad record writes its good ones a second time.
+    const schema = this.model.schema;
+    const issues: FeatureIssue[] = [];
+    let cols = schema.allocate(decoded.length);
+    schema.write(decoded, cols, 0, issues);
+    const byRow = new Map<number, FeatureIssue[]>();
+    for (const x of issues) {
+      const list = byRow.get(x.row);
+      if (list) list.push(x);
+      else byRow.set(x.row, [x]);
+    }
+    let good = decoded.length;
+    if (byRow.size > 0) {
+      const kept: unknown[] = [];
+      at.forEach((i, r) => {
+        const bad = byRow.get(r);
+        if (bad) rejections[i] = invalidFeatures(bad);
+        else kept.push(decoded[r]);
+      });
+      good = kept.length;
+      cols = schema.allocate(good);
+      schema.write(kept, cols, 0, []);
+    }
+    let j = 0;
+    for (const i of at) if (!rejections[i]) slot[i] = j++;
+    const scores = good > 0 ? this.model.batcher.scoreColumns(cols, good) : Promise.resolve(new Float64Array(0));
     scores.catch(() => {}); // handled in deliver, in order
     this.counts.recordsIn += n;
     return { messages, slot, records, formats, rejections, scores };
@@ -395,8 +413,8 @@ export class StreamScorer {
       };
     });
     await this.producer.send({ messages: out });
-    const answers = batch.slot.filter((j) => j >= 0).length;
-    const deadLetters = batch.slot.length - answers;
+    const answers = scores.length;
+    const deadLetters = batch.messages.length - answers;
     this.counts.answers += answers;
     this.counts.deadLetters += deadLetters;
     this.counts.batches++;
