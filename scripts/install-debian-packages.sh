@@ -6,10 +6,13 @@
 #   chromium       headless browser for the page tests (the drift report), driven by playwright-core
 #   prometheus     the server and promtool: alert rules checked and unit-tested, queries run for real
 #   openssl        makes the certificate the TLS tests serve
+#   mmdebstrap, umoci, skopeo   build the container image (scripts/image.sh) with no engine
+#   runc, podman   run that image in the tests (podman only with runc: crun fails on hybrid cgroups)
 # Idempotent. It never starts or enables a service.
 set -euo pipefail
 
-declare -A COMMAND_OF=([redis-server]=redis-server [wrk]=wrk [chromium]=chromium [prometheus]=promtool [openssl]=openssl)
+declare -A COMMAND_OF=([redis-server]=redis-server [wrk]=wrk [chromium]=chromium [prometheus]=promtool [openssl]=openssl
+  [mmdebstrap]=mmdebstrap [umoci]=umoci [skopeo]=skopeo [runc]=runc [podman]=podman)
 declare -A LIBRARY_OF=([libgomp1]=libgomp.so.1)
 has_library() { ldconfig -p 2>/dev/null | grep -q "$1"; }
 missing=()
@@ -20,7 +23,7 @@ for pkg in "${!LIBRARY_OF[@]}"; do
   has_library "${LIBRARY_OF[$pkg]}" || missing+=("$pkg")
 done
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "install-debian-packages: $(redis-server --version | head -n1); wrk, libgomp, chromium, promtool, openssl present"
+  echo "install-debian-packages: $(redis-server --version | head -n1); wrk, libgomp, chromium, promtool, openssl, image tools present"
   exit 0
 fi
 
