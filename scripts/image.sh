@@ -64,14 +64,19 @@ if [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then REV
 step "building the project (scripts/setup.sh)"
 bash scripts/setup.sh
 step "copying @ortline/cli with production dependencies"
-pnpm --filter @ortline/cli deploy --prod --legacy "$WORK/app" >"$WORK/deploy.log" 2>&1 \
+# Copied, not hard-linked from pnpm's store: the ownership, modes and times set below must not
+# reach the store or the checkout's node_modules.
+pnpm --filter @ortline/cli deploy --prod --legacy --config.package-import-method=copy "$WORK/app" \
+  >"$WORK/deploy.log" 2>&1 \
   || { cat "$WORK/deploy.log" >&2; exit 1; }
 app=$WORK/app
 ort_dir=$(echo "$app"/node_modules/.pnpm/onnxruntime-node@*/node_modules/onnxruntime-node/bin/napi-v6)
 # Other platforms' binaries: ONNX Runtime and uWebSockets.js ship every platform in one package.
 find "$ort_dir" -mindepth 1 -maxdepth 1 ! -name linux -exec rm -rf {} +
 find "$ort_dir/linux" -mindepth 1 -maxdepth 1 ! -name x64 -exec rm -rf {} +
-find "$app/node_modules/.pnpm" -name 'uws_*.node' ! -name 'uws_linux_x64_115.node' -delete
+# uWebSockets.js loads binaries/uws_<platform>_<arch>_<ABI>.node (ABI 115: Node 20); its dist/
+# holds a pure-JS fallback, and stray binaries that nothing loads.
+find "$app/node_modules/.pnpm" -name 'uws_*.node' ! -path '*/binaries/uws_linux_x64_115.node' -delete
 # Nothing that only development reads: source maps, type declarations, TypeScript sources.
 find "$app" \( -name '*.map' -o -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' \
   -o \( -name '*.ts' -path '*/src/*' \) \) -type f -delete
@@ -110,6 +115,8 @@ printf 'root:x:0:0:root:/root:/usr/sbin/nologin\nortline:x:%s:%s:ortline:/nonexi
 printf 'root:x:0:\nortline:x:%s:\n' "$APP_UID" >"$base/etc/group"
 printf 'passwd: files\ngroup: files\nhosts: files dns\n' >"$base/etc/nsswitch.conf"
 rm -rf "$base/tmp" && mkdir -m 1777 "$base/tmp"
+# The runtime mounts /dev; device nodes in a layer would only shadow it where it does not.
+find "$base/dev" -mindepth 1 -delete
 
 # --- Node: the official binary, as the npm registry publishes it, checked against its pin ---
 step "Node $NODE_VERSION"

@@ -2,13 +2,12 @@
 // from env and flags, start-up failures, and graceful shutdown under load.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { loadUntilClosed } from '../../gateway/test/drain-load.js';
 import {
-  type Child,
   ensureBuilt,
   ortlineBin,
   packageDir,
@@ -129,64 +128,11 @@ describe('ortline CLI', () => {
 });
 
 describe('graceful shutdown', () => {
-  /**
-   * Workers each hold one keep-alive connection and send requests back to back. After SIGTERM
-   * the server answers what it received (closing each connection with its answer), so every
-   * request a worker sent must come back 200: zero failures.
-   */
-  async function loadUntilClosed(child: Child, workers: number, onStarted: () => void) {
-    const results = { ok: 0, failed: [] as string[], afterSignal: 0 };
-    let signalled = false;
-    let started = 0;
-    const body = JSON.stringify({ customer_id: 'x', ...rows[0]!.features });
-    const batch = JSON.stringify({ instances: rows.slice(0, 200).map((r) => r.features) });
-    const worker = (w: number) =>
-      new Promise<void>((resolve) => {
-        const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-        const next = (i: number) => {
-          const payload = (w + i) % 10 === 0 ? batch : body;
-          const sentAfterSignal = signalled;
-          const req = request(
-            `${child.url}/v1/models/churn/predict`,
-            {
-              method: 'POST',
-              agent,
-              headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
-            },
-            (res) => {
-              let text = '';
-              res.on('data', (d) => (text += d));
-              res.on('end', () => {
-                if (res.statusCode === 200) {
-                  results.ok++;
-                  if (sentAfterSignal) results.afterSignal++;
-                } else results.failed.push(`status ${res.statusCode}: ${text}`);
-                if (++started === workers * 5) onStarted();
-                if (res.headers.connection === 'close') {
-                  agent.destroy();
-                  resolve();
-                } else next(i + 1);
-              });
-            },
-          );
-          req.on('error', (err) => {
-            results.failed.push(`${err.message} (sent ${sentAfterSignal ? 'after' : 'before'} SIGTERM)`);
-            agent.destroy();
-            resolve();
-          });
-          req.end(payload);
-        };
-        next(0);
-      });
-    const all = Promise.all(Array.from({ length: workers }, (_, w) => worker(w)));
-    return { all, results, signal: () => (signalled = true) };
-  }
-
   it('SIGTERM under load: stops accepting, answers everything in flight, exits 0 with zero failed requests', async () => {
     const child = await startChild(['--models-dir', models.dir]);
     let fire!: () => void;
     const warmedUp = new Promise<void>((r) => (fire = r));
-    const load = await loadUntilClosed(child, 64, () => fire());
+    const load = loadUntilClosed(child.url, 64, () => fire());
 
     // A WebSocket with frames in flight too.
     const ws = new WebSocket(`${child.url.replace('http', 'ws')}/v1/stream`);

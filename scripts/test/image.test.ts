@@ -1,0 +1,228 @@
+// The container image as users get it: built by scripts/image.sh (no engine, no base-image
+// registry), then run with runc and with podman, and sent real requests on loopback.
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadUntilClosed } from '../../packages/gateway/test/drain-load.js';
+import { bundledChurn, repoRoot } from '../../packages/gateway/test/helpers.js';
+import { RedisServer } from '../../packages/gateway/test/redis.js';
+import { Batcher, FeatureSchema, Model } from '../../packages/scorer/dist/index.js';
+import { RuncContainer, sh, unpack } from './runc.js';
+
+const UID = 10001;
+const SOURCE = 'https://example.invalid/ortline';
+const work = mkdtempSync(join(tmpdir(), 'ortline-image-'));
+const out = join(work, 'out');
+let summary: {
+  image: string;
+  digest: string;
+  compressedBytes: number;
+  layers: unknown[];
+  archives: { oci: string; docker: string };
+};
+let bundle: string;
+let rootfs: string;
+let config: { config: Record<string, any> };
+let manifest: { annotations: Record<string, string>; layers: unknown[] };
+const containers: RuncContainer[] = [];
+
+beforeAll(() => {
+  sh('bash', [join(repoRoot, 'scripts/image.sh'), '--out', out, '--source', SOURCE], 900_000);
+  summary = JSON.parse(readFileSync(join(out, 'image.json'), 'utf8'));
+  const unpacked = unpack(join(out, summary.archives.oci), summary.image, join(work, 'image'));
+  bundle = unpacked.bundle;
+  rootfs = join(bundle, 'rootfs');
+  const blob = (digest: string) => readFileSync(join(unpacked.layout, 'blobs', ...digest.split(':')), 'utf8');
+  manifest = JSON.parse(blob(summary.digest));
+  config = JSON.parse(blob((manifest as any).config.digest));
+}, 900_000);
+
+afterAll(async () => {
+  for (const c of containers) await c.remove();
+  rmSync(work, { recursive: true, force: true });
+});
+
+async function start(options: Parameters<typeof RuncContainer.start>[2] = {}): Promise<RuncContainer> {
+  const c = await RuncContainer.start(bundle, join(work, 'runc'), options);
+  containers.push(c);
+  return c;
+}
+
+/** Every path under `dir`, relative to it, without following symbolic links. */
+function walk(dir: string, prefix = ''): string[] {
+  return readdirSync(join(dir, prefix), { withFileTypes: true }).flatMap((e) => {
+    const path = prefix ? `${prefix}/${e.name}` : e.name;
+    return e.isDirectory() ? [path, ...walk(dir, path)] : [path];
+  });
+}
+
+/** The README's example request body and the answer it says comes back. */
+function readmeExample(): { body: Record<string, unknown>; answer: Record<string, unknown> } {
+  const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+  const body = JSON.parse(/-d '(\{[\s\S]*?\})'/.exec(readme)![1]!);
+  const answer = JSON.parse(/It answers `(\{.*?\})`/.exec(readme)![1]!);
+  return { body, answer };
+}
+
+describe('the image', () => {
+  it('is under 90 MB compressed in three layers, labelled, and runs as a non-root uid through tini', () => {
+    expect(summary.compressedBytes).toBeLessThan(90e6);
+    expect(manifest.layers).toHaveLength(3);
+    const c = config.config;
+    expect(c.User).toBe(`${UID}:${UID}`);
+    expect(c.Entrypoint).toEqual(['/usr/bin/tini', '--', '/usr/local/bin/node', '/app/bin/ortline.js']);
+    expect(c.Cmd).toEqual(['serve']);
+    expect(Object.keys(c.ExposedPorts)).toEqual(['8080/tcp']);
+    const version = JSON.parse(readFileSync(join(repoRoot, 'packages/cli/package.json'), 'utf8')).version;
+    const revision = sh('git', ['-C', repoRoot, 'rev-parse', 'HEAD']).trim();
+    for (const labels of [c.Labels, manifest.annotations])
+      expect(labels).toMatchObject({
+        'org.opencontainers.image.version': version,
+        'org.opencontainers.image.revision': expect.stringMatching(new RegExp(`^${revision}(-dirty)?$`)),
+        'org.opencontainers.image.source': SOURCE,
+        'org.opencontainers.image.licenses': 'Apache-2.0',
+      });
+    expect(summary.image).toBe(`ortline/gateway:${version}`);
+  });
+
+  it('holds what serving needs and nothing else: no shell, package manager, compiler or source maps', () => {
+    const files = walk(rootfs);
+    for (const absent of ['bin/sh', 'bin/bash', 'usr/bin/dpkg', 'usr/bin/apt', 'usr/bin/gcc', 'usr/bin/cargo'])
+      expect(files, absent).not.toContain(absent);
+    expect(files.filter((f) => /\.(map|d\.ts|d\.mts)$/.test(f))).toEqual([]);
+    expect(files.filter((f) => f.startsWith('var/lib/apt') || f.startsWith('var/cache'))).toEqual([]);
+    expect(files.filter((f) => f.startsWith('dev/'))).toEqual([]);
+    // Nothing writable by the app's user, and no setuid binaries.
+    const risky = files.filter((f) => {
+      const s = lstatSync(join(rootfs, f));
+      return !s.isSymbolicLink() && f !== 'tmp' && (s.uid !== 0 || (s.mode & 0o4002) !== 0);
+    });
+    expect(risky).toEqual([]);
+    // The addon, the one ONNX Runtime library it loads, and uWebSockets.js for Node 20 on x64 only.
+    expect(files.filter((f) => f.endsWith('.node')).map((f) => f.split('/').pop())).toEqual(
+      expect.arrayContaining(['ortline.linux-x64-gnu.node', 'uws_linux_x64_115.node']),
+    );
+    expect(files.filter((f) => /uws_.*\.node$/.test(f)).map((f) => f.split('/').pop())).toEqual([
+      'uws_linux_x64_115.node',
+    ]);
+    expect(files.filter((f) => f.endsWith('libonnxruntime.so.1'))).toHaveLength(1);
+    expect(files).toContain('app/models/churn/1/model.onnx');
+    expect(files.filter((f) => f.startsWith('app/models/training'))).toEqual([]);
+    // What went in from Debian is recorded where image scanners look for it.
+    expect(readdirSync(join(rootfs, 'var/lib/dpkg/status.d'))).toEqual(
+      expect.arrayContaining(['libc6', 'libstdc++6', 'libgcc-s1', 'tini']),
+    );
+  });
+});
+
+describe('run with runc', () => {
+  it('is ready within 5 s and answers the README example as the in-process scorer does', async () => {
+    const c = await start();
+    const readyMs = await c.ready();
+    expect(readyMs).toBeLessThan(5000);
+    // uWebSockets.js found its native build (it falls back to a slow pure-JS server when not).
+    expect(c.lines.filter((l) => /fallback|not compatible/i.test(l))).toEqual([]);
+    const { body, answer } = readmeExample();
+    const r = await fetch(`${c.url}/v1/models/churn/predict`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    expect(r.status).toBe(200);
+    const got = (await r.json()) as Record<string, unknown>;
+
+    const model = await Model.load(join(bundledChurn('1'), 'model.onnx'));
+    const card = JSON.parse(readFileSync(join(bundledChurn('1'), 'model.json'), 'utf8'));
+    const batcher = new Batcher(model, FeatureSchema.fromModel(model, card), {
+      output: { name: 'probabilities', index: 1 },
+    });
+    const { customer_id: _id, ...features } = body;
+    const [p] = await batcher.predict([features]);
+    await batcher.close();
+    model.close();
+    expect(got.churn_probability).toBe(p);
+    const { prediction_id: _p, ...rest } = answer;
+    expect(got).toMatchObject(rest);
+  });
+
+  it('runs every process as the non-root uid, on a read-only root; writes only where a volume is mounted', async () => {
+    const logs = join(work, 'traffic-log');
+    mkdirSync(logs);
+    sh('chown', [`${UID}:${UID}`, logs]);
+    const c = await start({
+      args: ['serve', '--traffic-log-sample-rate', '1'],
+      env: { TRAFFIC_LOG_DIR: '/var/log/ortline' },
+      mounts: [{ destination: '/var/log/ortline', source: logs, bind: true }],
+    });
+    await c.ready();
+    const pids = c.pids();
+    expect(pids.length).toBeGreaterThanOrEqual(2); // tini and node
+    for (const pid of pids) {
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+      expect(/^Uid:\s+(.*)$/m.exec(status)![1]!.split(/\s+/)).toEqual(Array(4).fill(String(UID)));
+      expect(/^Gid:\s+(.*)$/m.exec(status)![1]!.split(/\s+/)).toEqual(Array(4).fill(String(UID)));
+    }
+    expect(readFileSync(`/proc/${pids[1]}/cmdline`, 'utf8').split('\0')[0]).toBe('/usr/local/bin/node');
+    for (const path of ['/app/x', '/tmp/x', '/x']) {
+      const r = c.exec(['/usr/local/bin/node', '-e', `require('fs').writeFileSync('${path}', 'x')`]);
+      expect(r.status, path).not.toBe(0);
+      expect(r.stderr, path).toMatch(/EROFS/);
+    }
+    const { body } = readmeExample();
+    const r = await fetch(`${c.url}/v1/models/churn/predict`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    expect(r.status).toBe(200);
+    // The traffic log went to the mounted folder, the one writable place.
+    await expect.poll(() => readdirSync(logs).length, { timeout: 5000 }).toBeGreaterThan(0);
+    expect(readdirSync(logs)[0]).toMatch(/^traffic-.*\.jsonl/);
+  });
+
+  it('on SIGTERM under load answers everything in flight and exits 0', async () => {
+    const c = await start();
+    await c.ready();
+    let fire!: () => void;
+    const warmedUp = new Promise<void>((r) => (fire = r));
+    const load = loadUntilClosed(c.url, 32, () => fire());
+    await warmedUp;
+    load.signal();
+    c.signal('TERM');
+    await load.all;
+    expect(load.results.failed).toEqual([]);
+    expect(load.results.ok).toBeGreaterThan(32 * 5);
+    expect(await c.exited).toBe(0);
+    expect(c.lines.some((l) => l.includes('"drained":true'))).toBe(true);
+  });
+
+  it('uses Redis on loopback when configured: a second container answers from it', async () => {
+    const redis = await RedisServer.start();
+    try {
+      const { body } = readmeExample();
+      const ask = async (c: RuncContainer) => {
+        const r = await fetch(`${c.url}/v1/models/churn/predict`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+        expect(r.status).toBe(200);
+        return r.headers.get('x-ortline-cache');
+      };
+      const first = await start({ env: { REDIS_URL: redis.url } });
+      await first.ready();
+      expect(await ask(first)).toBe('miss');
+      // The store is written off the request path.
+      await expect.poll(() => Number(sh('redis-cli', ['-p', String(redis.port), 'dbsize'])), { timeout: 5000 }).toBe(1);
+      const second = await start({ env: { REDIS_URL: redis.url } });
+      await second.ready();
+      expect(await ask(second)).toBe('l2');
+      expect(await ask(second)).toBe('l1');
+      const metrics = await (await fetch(`${second.url}/metrics`)).text();
+      expect(metrics).toMatch(/ortline_cache_hits_total\{tier="l2"[^}]*\} [1-9]/);
+    } finally {
+      await redis.stop();
+    }
+  });
+});

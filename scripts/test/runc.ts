@@ -1,0 +1,143 @@
+// Runs the built image with runc, as a container engine would: the OCI archive unpacked by umoci
+// into a bundle, then one runc container per start, with the host's network (the sandbox gives
+// no network namespace a route) and a read-only root file system.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort } from '../../packages/gateway/test/helpers.js';
+
+export function sh(cmd: string, args: string[], timeout = 120_000): string {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.error ?? ''}${r.stderr}${r.stdout}`);
+  return r.stdout;
+}
+
+/** The OCI archive extracted into a layout and unpacked into a bundle (rootfs + runc config). */
+export function unpack(archive: string, ref: string, dir: string): { layout: string; bundle: string } {
+  const layout = join(dir, 'layout');
+  const bundle = join(dir, 'bundle');
+  mkdirSync(layout, { recursive: true });
+  sh('tar', ['-xf', archive, '-C', layout]);
+  sh('umoci', ['unpack', '--image', `${layout}:${ref}`, bundle]);
+  return { layout, bundle };
+}
+
+export interface Mount {
+  destination: string;
+  source: string;
+  /** A bind mount of a host folder, writable; otherwise a tmpfs. */
+  bind?: boolean;
+}
+
+export interface RunOptions {
+  env?: Record<string, string>;
+  /** Arguments after the entrypoint; the image's CMD (`serve`) when not given. */
+  args?: string[];
+  mounts?: Mount[];
+}
+
+let count = 0;
+
+export class RuncContainer {
+  readonly lines: string[] = [];
+  readonly exited: Promise<number | null>;
+  private constructor(
+    readonly id: string,
+    readonly port: number,
+    private readonly stateDir: string,
+    readonly proc: ChildProcess,
+    readonly startedAt: number,
+  ) {
+    this.exited = new Promise((resolve) => proc.once('exit', (code) => resolve(code)));
+    const collect = (d: Buffer) => this.lines.push(...d.toString().split('\n').filter(Boolean));
+    proc.stdout!.on('data', collect);
+    proc.stderr!.on('data', collect);
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Starts a container from `bundle`'s rootfs and config; it has its own bundle folder in `work`. */
+  static async start(bundle: string, work: string, options: RunOptions = {}): Promise<RuncContainer> {
+    const port = await freePort();
+    const id = `ortline-test-${process.pid}-${++count}`;
+    const dir = join(work, id);
+    mkdirSync(dir, { recursive: true });
+    const config = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8'));
+    config.root = { path: join(bundle, 'rootfs'), readonly: true };
+    config.process.terminal = false;
+    config.linux.namespaces = config.linux.namespaces.filter((n: { type: string }) => n.type !== 'network');
+    const env = new Map<string, string>(
+      config.process.env.map((e: string) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]),
+    );
+    for (const [k, v] of Object.entries({ PORT: String(port), HOST: '127.0.0.1', ...options.env })) env.set(k, v);
+    config.process.env = [...env].map(([k, v]) => `${k}=${v}`);
+    if (options.args) {
+      const entry = config.process.args.slice(0, config.process.args.indexOf('/app/bin/ortline.js') + 1);
+      config.process.args = [...entry, ...options.args];
+    }
+    for (const m of options.mounts ?? [])
+      config.mounts.push(
+        m.bind
+          ? { destination: m.destination, type: 'bind', source: m.source, options: ['rbind', 'rw'] }
+          : { destination: m.destination, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'size=16m'] },
+      );
+    writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
+    const stateDir = join(work, 'runc-state');
+    const startedAt = performance.now();
+    const proc = spawn('runc', ['--root', stateDir, 'run', '--bundle', dir, id], { stdio: ['ignore', 'pipe', 'pipe'] });
+    return new RuncContainer(id, port, stateDir, proc, startedAt);
+  }
+
+  /** Milliseconds from `runc run` to the first 200 from /readyz; throws after `timeoutMs`. */
+  async ready(timeoutMs = 10_000): Promise<number> {
+    while (performance.now() - this.startedAt < timeoutMs) {
+      if (this.proc.exitCode !== null)
+        throw new Error(`container exited ${this.proc.exitCode}:\n${this.lines.join('\n')}`);
+      const ok = await fetch(`${this.url}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (ok) return performance.now() - this.startedAt;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new Error(`not ready in ${timeoutMs} ms:\n${this.lines.join('\n')}`);
+  }
+
+  runc(args: string[]): ReturnType<typeof spawnSync> {
+    return spawnSync('runc', ['--root', this.stateDir, ...args], { encoding: 'utf8', timeout: 30_000 });
+  }
+
+  /** The host pids of the container's processes: its init (tini) and every descendant. */
+  pids(): number[] {
+    const state = JSON.parse(String(this.runc(['state', this.id]).stdout));
+    const all: number[] = [];
+    const walk = (pid: number) => {
+      all.push(pid);
+      const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+      for (const c of children ? children.split(' ') : []) walk(Number(c));
+    };
+    walk(state.pid);
+    return all;
+  }
+
+  /** Runs a command inside the running container (as its user), e.g. node -e. */
+  exec(args: string[]): { status: number | null; stdout: string; stderr: string } {
+    const r = this.runc(['exec', this.id, ...args]);
+    return { status: r.status, stdout: String(r.stdout), stderr: String(r.stderr) };
+  }
+
+  signal(sig: 'TERM' | 'KILL'): void {
+    this.runc(['kill', this.id, sig]);
+  }
+
+  /** Kills what is left and deletes the container's state. */
+  async remove(): Promise<void> {
+    if (this.proc.exitCode === null) {
+      this.signal('KILL');
+      await this.exited;
+    }
+    this.runc(['delete', '--force', this.id]);
+  }
+}
