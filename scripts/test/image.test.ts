@@ -5,9 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadUntilClosed } from '../../packages/gateway/test/drain-load.js';
-import { bundledChurn, repoRoot } from '../../packages/gateway/test/helpers.js';
+import { bundledChurn, freePort, repoRoot } from '../../packages/gateway/test/helpers.js';
 import { RedisServer } from '../../packages/gateway/test/redis.js';
 import { Batcher, FeatureSchema, Model } from '../../packages/scorer/dist/index.js';
+import { Podman } from './podman.js';
 import { RuncContainer, sh, unpack } from './runc.js';
 
 const UID = 10001;
@@ -54,6 +55,14 @@ function walk(dir: string, prefix = ''): string[] {
   return readdirSync(join(dir, prefix), { withFileTypes: true }).flatMap((e) => {
     const path = prefix ? `${prefix}/${e.name}` : e.name;
     return e.isDirectory() ? [path, ...walk(dir, path)] : [path];
+  });
+}
+
+async function predictReadmeExample(url: string): Promise<Response> {
+  return fetch(`${url}/v1/models/churn/predict`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(readmeExample().body),
   });
 }
 
@@ -124,11 +133,7 @@ describe('run with runc', () => {
     // uWebSockets.js found its native build (it falls back to a slow pure-JS server when not).
     expect(c.lines.filter((l) => /fallback|not compatible/i.test(l))).toEqual([]);
     const { body, answer } = readmeExample();
-    const r = await fetch(`${c.url}/v1/models/churn/predict`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
+    const r = await predictReadmeExample(c.url);
     expect(r.status).toBe(200);
     const got = (await r.json()) as Record<string, unknown>;
 
@@ -169,12 +174,7 @@ describe('run with runc', () => {
       expect(r.status, path).not.toBe(0);
       expect(r.stderr, path).toMatch(/EROFS/);
     }
-    const { body } = readmeExample();
-    const r = await fetch(`${c.url}/v1/models/churn/predict`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
+    const r = await predictReadmeExample(c.url);
     expect(r.status).toBe(200);
     // The traffic log went to the mounted folder, the one writable place.
     await expect.poll(() => readdirSync(logs).length, { timeout: 5000 }).toBeGreaterThan(0);
@@ -200,13 +200,8 @@ describe('run with runc', () => {
   it('uses Redis on loopback when configured: a second container answers from it', async () => {
     const redis = await RedisServer.start();
     try {
-      const { body } = readmeExample();
       const ask = async (c: RuncContainer) => {
-        const r = await fetch(`${c.url}/v1/models/churn/predict`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(body),
-        });
+        const r = await predictReadmeExample(c.url);
         expect(r.status).toBe(200);
         return r.headers.get('x-ortline-cache');
       };
@@ -223,6 +218,54 @@ describe('run with runc', () => {
       expect(metrics).toMatch(/ortline_cache_hits_total\{tier="l2"[^}]*\} [1-9]/);
     } finally {
       await redis.stop();
+    }
+  });
+});
+
+describe('run with podman', () => {
+  it('loads both archives; serves on a published port, read-only, and stops with exit code 0', async () => {
+    const podman = new Podman(join(work, 'podman'));
+    try {
+      // Docker's archive names the image as Docker would (its default registry before the name).
+      expect(podman.load(join(out, summary.archives.docker))).toContain(`/${summary.image}`);
+      expect(podman.load(join(out, summary.archives.oci))).toContain(`localhost/${summary.image}`);
+      // Two names, one image: the same configuration digest.
+      const ids = podman.cmd(['images', '--format', '{{.Id}}']).trim().split('\n');
+      expect(ids).toHaveLength(2);
+      expect(new Set(ids).size).toBe(1);
+      const port = await freePort();
+      const name = `ortline-test-${process.pid}`;
+      podman.cmd([
+        'run',
+        '-d',
+        '--name',
+        name,
+        '--read-only',
+        '-p',
+        `127.0.0.1:${port}:8080`,
+        `localhost/${summary.image}`,
+      ]);
+      const url = `http://127.0.0.1:${port}`;
+      await expect
+        .poll(
+          () =>
+            fetch(`${url}/readyz`).then(
+              (r) => r.status,
+              () => 0,
+            ),
+          { timeout: 10_000, interval: 50 },
+        )
+        .toBe(200);
+      const r = await predictReadmeExample(url);
+      expect(r.status).toBe(200);
+      const { answer } = readmeExample();
+      expect(((await r.json()) as Record<string, unknown>).churn_probability).toBe(answer.churn_probability);
+      expect(podman.cmd(['inspect', name, '--format', '{{.Config.User}}']).trim()).toBe(`${UID}:${UID}`);
+      podman.cmd(['stop', '--time', '10', name]);
+      expect(podman.cmd(['inspect', name, '--format', '{{.State.ExitCode}}']).trim()).toBe('0');
+      expect(podman.cmd(['logs', name])).toMatch(/"drained":true/);
+    } finally {
+      podman.cleanup();
     }
   });
 });
