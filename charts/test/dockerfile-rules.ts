@@ -132,7 +132,7 @@ export function checkDockerfile(text: string, facts: ProjectFacts): Problem[] {
     add(
       'prestop-sleep',
       final.instructions[0]!.line,
-      "the chart's preStop runs `sleep`: the runtime base needs coreutils",
+      "the chart's preStop runs /usr/local/bin/node: the runtime base needs Node there",
     );
 
   // The build runs the script CI runs.

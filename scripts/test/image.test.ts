@@ -1,9 +1,11 @@
 // The container image as users get it: built by scripts/image.sh (no engine, no base-image
 // registry), then run with runc and with podman, and sent real requests on loopback.
-import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { one, RELEASE, render } from '../../charts/test/helpers.js';
 import { loadUntilClosed } from '../../packages/gateway/test/drain-load.js';
 import { bundledChurn, freePort, repoRoot } from '../../packages/gateway/test/helpers.js';
 import { RedisServer } from '../../packages/gateway/test/redis.js';
@@ -21,6 +23,7 @@ let summary: {
   compressedBytes: number;
   layers: unknown[];
   archives: { oci: string; docker: string };
+  sbom: string;
 };
 let bundle: string;
 let rootfs: string;
@@ -48,6 +51,12 @@ async function start(options: Parameters<typeof RuncContainer.start>[2] = {}): P
   const c = await RuncContainer.start(bundle, join(work, 'runc'), options);
   containers.push(c);
   return c;
+}
+
+/** The chart's gateway container, rendered with `set`. */
+function gatewayContainer(set: string[] = []): { image: string; lifecycle: any } {
+  const deployment = one(render({ set }).objects, 'Deployment', RELEASE) as any;
+  return deployment.spec.template.spec.containers.find((c: { name: string }) => c.name === 'gateway');
 }
 
 /** Every path under `dir`, relative to it, without following symbolic links. */
@@ -93,6 +102,8 @@ describe('the image', () => {
         'org.opencontainers.image.licenses': 'Apache-2.0',
       });
     expect(summary.image).toBe(`ortline/gateway:${version}`);
+    // What the chart deploys by default is this image.
+    expect(gatewayContainer().image).toBe(summary.image);
   });
 
   it('holds what serving needs and nothing else: no shell, package manager, compiler or source maps', () => {
@@ -122,6 +133,64 @@ describe('the image', () => {
     expect(readdirSync(join(rootfs, 'var/lib/dpkg/status.d'))).toEqual(
       expect.arrayContaining(['libc6', 'libstdc++6', 'libgcc-s1', 'tini']),
     );
+  });
+});
+
+/**
+ * name@version of every npm package the gateway needs in production, as pnpm resolved and
+ * installed them (optional packages of other platforms are resolved but not installed).
+ */
+function npmProductionPackages(): { name: string; version: string }[] {
+  const r = spawnSync('pnpm', ['--filter', '@ortline/cli...', 'list', '--prod', '--depth', 'Infinity', '--json'], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+  });
+  const seen = new Map<string, { name: string; version: string }>();
+  const walk = (deps: Record<string, { from?: string; version: string; path: string; dependencies?: any }> = {}) => {
+    for (const [name, d] of Object.entries(deps)) {
+      if (!existsSync(d.path)) continue;
+      const pkg = { name: d.from ?? name, version: d.version };
+      const key = `${pkg.name}@${pkg.version}`;
+      if (seen.has(key)) continue;
+      seen.set(key, pkg);
+      walk(d.dependencies);
+    }
+  };
+  for (const project of JSON.parse(r.stdout)) walk(project.dependencies);
+  return [...seen.values()];
+}
+
+describe('its software bill of materials', () => {
+  it('lists Node, ONNX Runtime, the Debian packages, the addon crates and every npm production dependency', () => {
+    const bom = JSON.parse(readFileSync(join(out, summary.sbom), 'utf8'));
+    expect(bom).toMatchObject({ bomFormat: 'CycloneDX', metadata: { component: { name: 'ortline/gateway' } } });
+    type Component = { name: string; version?: string; purl?: string; licenses?: unknown[] };
+    const components: Component[] = bom.components;
+    const byPurl = (prefix: string) => components.filter((c) => c.purl?.startsWith(prefix));
+    const script = readFileSync(join(repoRoot, 'scripts/image.sh'), 'utf8');
+    const nodeVersion = /^NODE_VERSION=(\S+)$/m.exec(script)![1];
+    expect(byPurl('pkg:generic/node@')).toMatchObject([
+      { version: nodeVersion, licenses: [{ license: { id: 'MIT' } }] },
+    ]);
+    const ortNode = JSON.parse(
+      readFileSync(join(repoRoot, 'packages/scorer/node_modules/onnxruntime-node/package.json'), 'utf8'),
+    );
+    expect(byPurl('pkg:generic/onnxruntime@')).toMatchObject([{ version: ortNode.version }]);
+    for (const deb of ['libc6', 'libstdc++6', 'tini'])
+      expect(byPurl(`pkg:deb/debian/${encodeURIComponent(deb)}@`).length, deb).toBe(1);
+    const cargoToml = readFileSync(join(repoRoot, 'crates/ortline-core/Cargo.toml'), 'utf8');
+    const ortCrate = /^ort = \{ version = "=([^"]+)"/m.exec(cargoToml)![1];
+    expect(byPurl('pkg:cargo/ort@')).toMatchObject([
+      { version: ortCrate, licenses: [{ expression: 'MIT OR Apache-2.0' }] },
+    ]);
+    const npm = byPurl('pkg:npm/');
+    const missing = npmProductionPackages().filter(
+      (p) =>
+        !npm.some(
+          (c) => c.name === p.name && (p.version.startsWith('link:') || c.version === p.version) && c.licenses?.length,
+        ),
+    );
+    expect(missing).toEqual([]);
   });
 });
 
@@ -169,6 +238,11 @@ describe('run with runc', () => {
       expect(/^Gid:\s+(.*)$/m.exec(status)![1]!.split(/\s+/)).toEqual(Array(4).fill(String(UID)));
     }
     expect(readFileSync(`/proc/${pids[1]}/cmdline`, 'utf8').split('\0')[0]).toBe('/usr/local/bin/node');
+    // The chart's preStop hook runs in this image (no shell, no sleep), and waits as long as set.
+    const preStop = gatewayContainer(['shutdown.preStopSleepSeconds=1']).lifecycle.preStop.exec.command;
+    const before = performance.now();
+    expect(c.exec(preStop).status).toBe(0);
+    expect(performance.now() - before).toBeGreaterThanOrEqual(1000);
     for (const path of ['/app/x', '/tmp/x', '/x']) {
       const r = c.exec(['/usr/local/bin/node', '-e', `require('fs').writeFileSync('${path}', 'x')`]);
       expect(r.status, path).not.toBe(0);
