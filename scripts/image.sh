@@ -3,7 +3,7 @@
 # Debian's packages (mmdebstrap), the official Node binary from the npm registry, the project
 # built as for scripts/serve.sh, assembled into an OCI image by umoci, archived by skopeo.
 #
-#   bash scripts/image.sh [--out DIR] [--tag TAG] [--source URL]
+#   bash scripts/image.sh [--out DIR] [--tag TAG] [--source URL] [--node-base]
 #
 # Writes to DIR (default dist/image):
 #   ortline-gateway-TAG.oci.tar      OCI archive (podman load, skopeo copy, ctr images import)
@@ -12,6 +12,8 @@
 #                                    npm packages with licences (syft), the addon's Rust crates
 #                                    and ONNX Runtime (scripts/image-sbom.mjs)
 #   image.json                       name, digest, sizes, layers, build time
+# With --node-base, also ortline-node-base-NODE.oci.tar (ortline/node-base:NODE): Debian minbase
+# with the same Node, a base for the Dockerfile's runtime stage where no registry has node images.
 #
 # The final image is distroless in spirit: only the C and C++ runtime libraries that Node, the
 # addon and ONNX Runtime link against, tini as PID 1, the Node binary, the app with production
@@ -28,12 +30,14 @@ ROOT=$(pwd)
 OUT=dist/image
 TAG=$(node -p "require('./packages/cli/package.json').version")
 SOURCE=$(git remote get-url origin 2>/dev/null || true)
+NODE_BASE=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --out) OUT=$2; shift 2 ;;
     --tag) TAG=$2; shift 2 ;;
     --source) SOURCE=$2; shift 2 ;;
-    -h | --help) sed -n '2,20p' "$0"; exit 0 ;;
+    --node-base) NODE_BASE=1; shift ;;
+    -h | --help) sed -n '2,25p' "$0"; exit 0 ;;
     *) echo "image: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -193,6 +197,25 @@ rm -f "$OUT/$base_name.oci.tar" "$OUT/$base_name.docker.tar"
 # --insecure-policy: the copy is local, from the layout just built; no signature to check.
 skopeo --insecure-policy copy --quiet "oci:$layout:$TAG" "oci-archive:$OUT/$base_name.oci.tar:$NAME:$TAG"
 skopeo --insecure-policy copy --quiet "oci:$layout:$TAG" "docker-archive:$OUT/$base_name.docker.tar:$NAME:$TAG"
+
+if [ "$NODE_BASE" -eq 1 ]; then
+  step "Debian $DEBIAN_SUITE minbase with Node $NODE_VERSION (--node-base)"
+  minbase=$WORK/minbase
+  mmdebstrap --quiet --variant=minbase "$DEBIAN_SUITE" "$minbase" >"$WORK/minbase.log" 2>&1 \
+    || { cat "$WORK/minbase.log" >&2; exit 1; }
+  find "$minbase/dev" -mindepth 1 -delete
+  base_layout=$WORK/oci-node-base
+  umoci init --layout "$base_layout"
+  umoci new --image "$base_layout:$NODE_VERSION"
+  umoci insert "${history[@]}" --history.comment "Debian $DEBIAN_SUITE minbase" --image "$base_layout:$NODE_VERSION" "$minbase" /
+  umoci insert "${history[@]}" --history.comment "Node $NODE_VERSION" --image "$base_layout:$NODE_VERSION" "$node_root" /
+  umoci config --image "$base_layout:$NODE_VERSION" --created "$created" --os linux --architecture amd64 \
+    --config.env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin --config.cmd node \
+    "${history[@]}" --history.comment "configuration"
+  rm -f "$OUT/ortline-node-base-$NODE_VERSION.oci.tar"
+  skopeo --insecure-policy copy --quiet "oci:$base_layout:$NODE_VERSION" \
+    "oci-archive:$OUT/ortline-node-base-$NODE_VERSION.oci.tar:ortline/node-base:$NODE_VERSION"
+fi
 
 step "software bill of materials"
 "$SYFT" scan --quiet --source-name "$NAME" --source-version "$TAG" \

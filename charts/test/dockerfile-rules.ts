@@ -55,7 +55,10 @@ export function parseDockerfile(text: string): {
   const globalArgs: Record<string, string> = {};
   for (const ins of instructions.filter((x) => x.stage === -1 && x.cmd === 'ARG')) {
     const [name, value] = ins.args.split('=', 2);
-    globalArgs[name!.trim()] = (value ?? '').trim();
+    // A global ARG's default may use the ones before it, as Docker expands them.
+    globalArgs[name!.trim()] = (value ?? '')
+      .trim()
+      .replace(/\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?/g, (_, n: string) => globalArgs[n] ?? '');
   }
   const stages: Stage[] = [];
   for (const ins of instructions.filter((x) => x.cmd === 'FROM')) {
@@ -130,7 +133,7 @@ export function checkDockerfile(text: string, facts: ProjectFacts): Problem[] {
   }
   if (/distroless|^scratch$/.test(final.image))
     add(
-      'prestop-sleep',
+      'prestop-node',
       final.instructions[0]!.line,
       "the chart's preStop runs /usr/local/bin/node: the runtime base needs Node there",
     );
