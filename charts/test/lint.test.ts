@@ -27,6 +27,7 @@ const CUSTOM_KINDS = new Set(['ServiceMonitor', 'PodMonitor', 'PrometheusRule'])
 const VARIANTS: Record<string, RenderOptions> = {
   'default values': {},
   'values-production.yaml': { values: ['values-production.yaml'] },
+  'values-local-registry.yaml': { values: ['values-local-registry.yaml'] },
   'built-in Redis, restricted egress': { set: ['redis.enabled=true', 'networkPolicy.egress.allowAll=false'] },
   'models from a PersistentVolumeClaim': {
     set: [

@@ -5,13 +5,14 @@ import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { unpackImage } from '../../bench/src/container.mjs';
 import { one, RELEASE, render } from '../../charts/test/helpers.js';
 import { loadUntilClosed } from '../../packages/gateway/test/drain-load.js';
 import { bundledChurn, freePort, repoRoot } from '../../packages/gateway/test/helpers.js';
 import { RedisServer } from '../../packages/gateway/test/redis.js';
 import { Batcher, FeatureSchema, Model } from '../../packages/scorer/dist/index.js';
 import { Podman } from './podman.js';
-import { RuncContainer, sh, unpack } from './runc.js';
+import { RuncContainer, sh } from './runc.js';
 
 const UID = 10001;
 const SOURCE = 'https://example.invalid/ortline';
@@ -34,7 +35,7 @@ const containers: RuncContainer[] = [];
 beforeAll(() => {
   sh('bash', [join(repoRoot, 'scripts/image.sh'), '--out', out, '--source', SOURCE, '--node-base'], 900_000);
   summary = JSON.parse(readFileSync(join(out, 'image.json'), 'utf8'));
-  const unpacked = unpack(join(out, summary.archives.oci), summary.image, join(work, 'image'));
+  const unpacked = unpackImage(join(out, summary.archives.oci), summary.image, join(work, 'image'));
   bundle = unpacked.bundle;
   rootfs = join(bundle, 'rootfs');
   const blob = (digest: string) => readFileSync(join(unpacked.layout, 'blobs', ...digest.split(':')), 'utf8');
@@ -53,9 +54,9 @@ async function start(options: Parameters<typeof RuncContainer.start>[2] = {}): P
   return c;
 }
 
-/** The chart's gateway container, rendered with `set`. */
-function gatewayContainer(set: string[] = []): { image: string; lifecycle: any } {
-  const deployment = one(render({ set }).objects, 'Deployment', RELEASE) as any;
+/** The chart's gateway container, rendered with `set` and values files. */
+function gatewayContainer(set: string[] = [], values: string[] = []): { image: string; lifecycle: any } {
+  const deployment = one(render({ set, values }).objects, 'Deployment', RELEASE) as any;
   return deployment.spec.template.spec.containers.find((c: { name: string }) => c.name === 'gateway');
 }
 
@@ -102,8 +103,9 @@ describe('the image', () => {
         'org.opencontainers.image.licenses': 'Apache-2.0',
       });
     expect(summary.image).toBe(`ortline/gateway:${version}`);
-    // What the chart deploys by default is this image.
+    // What the chart deploys by default is this image, and values-local-registry.yaml names it too.
     expect(gatewayContainer().image).toBe(summary.image);
+    expect(gatewayContainer([], ['values-local-registry.yaml']).image).toBe(`localhost:5000/${summary.image}`);
   });
 
   it('holds what serving needs and nothing else: no shell, package manager, compiler or source maps', () => {
@@ -294,6 +296,26 @@ describe('run with runc', () => {
       await redis.stop();
     }
   });
+});
+
+describe('the image benchmark (bench/src/image.mjs)', () => {
+  it('runs host and container side by side (smoke): both serve the load and exit 0', () => {
+    const results = join(work, 'bench');
+    sh(
+      process.execPath,
+      [join(repoRoot, 'bench/src/image.mjs'), '--smoke', '--image', out, '--out', results, '--connections', '8'],
+      120_000,
+    );
+    const report = JSON.parse(readFileSync(join(results, 'latest.json'), 'utf8'));
+    expect(report.image.digest).toBe(summary.digest);
+    expect(report.results.map((r: { system: string }) => r.system)).toEqual(['host process', 'container (runc)']);
+    for (const r of report.results) {
+      expect(r.rps).toBeGreaterThan(0);
+      expect(r.exit_codes).toEqual([0]);
+      expect(r.ready_ms).toBeLessThan(5000);
+    }
+    expect(report.container_to_host_rps).toBeGreaterThan(0);
+  }, 120_000);
 });
 
 describe('run with podman', () => {

@@ -1,9 +1,9 @@
-// Runs the built image with runc, as a container engine would: the OCI archive unpacked by umoci
-// into a bundle, then one runc container per start, with the host's network (the sandbox gives
-// no network namespace a route) and a read-only root file system.
+// Runs the built image with runc, as a container engine would (bench/src/container.mjs makes the
+// bundles), and looks at it from outside: its processes, a command run inside it, signals.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { type ContainerOptions, containerBundle } from '../../bench/src/container.mjs';
 import { freePort } from '../../packages/gateway/test/helpers.js';
 
 export function sh(cmd: string, args: string[], timeout = 120_000): string {
@@ -12,29 +12,7 @@ export function sh(cmd: string, args: string[], timeout = 120_000): string {
   return r.stdout;
 }
 
-/** The OCI archive extracted into a layout and unpacked into a bundle (rootfs + runc config). */
-export function unpack(archive: string, ref: string, dir: string): { layout: string; bundle: string } {
-  const layout = join(dir, 'layout');
-  const bundle = join(dir, 'bundle');
-  mkdirSync(layout, { recursive: true });
-  sh('tar', ['-xf', archive, '-C', layout]);
-  sh('umoci', ['unpack', '--image', `${layout}:${ref}`, bundle]);
-  return { layout, bundle };
-}
-
-export interface Mount {
-  destination: string;
-  source: string;
-  /** A bind mount of a host folder, writable; otherwise a tmpfs. */
-  bind?: boolean;
-}
-
-export interface RunOptions {
-  env?: Record<string, string>;
-  /** Arguments after the entrypoint; the image's CMD (`serve`) when not given. */
-  args?: string[];
-  mounts?: Mount[];
-}
+export type RunOptions = Omit<ContainerOptions, 'port'>;
 
 let count = 0;
 
@@ -63,27 +41,7 @@ export class RuncContainer {
     const port = await freePort();
     const id = `ortline-test-${process.pid}-${++count}`;
     const dir = join(work, id);
-    mkdirSync(dir, { recursive: true });
-    const config = JSON.parse(readFileSync(join(bundle, 'config.json'), 'utf8'));
-    config.root = { path: join(bundle, 'rootfs'), readonly: true };
-    config.process.terminal = false;
-    config.linux.namespaces = config.linux.namespaces.filter((n: { type: string }) => n.type !== 'network');
-    const env = new Map<string, string>(
-      config.process.env.map((e: string) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]),
-    );
-    for (const [k, v] of Object.entries({ PORT: String(port), HOST: '127.0.0.1', ...options.env })) env.set(k, v);
-    config.process.env = [...env].map(([k, v]) => `${k}=${v}`);
-    if (options.args) {
-      const entry = config.process.args.slice(0, config.process.args.indexOf('/app/bin/ortline.js') + 1);
-      config.process.args = [...entry, ...options.args];
-    }
-    for (const m of options.mounts ?? [])
-      config.mounts.push(
-        m.bind
-          ? { destination: m.destination, type: 'bind', source: m.source, options: ['rbind', 'rw'] }
-          : { destination: m.destination, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'size=16m'] },
-      );
-    writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
+    containerBundle(bundle, dir, { port, ...options });
     const stateDir = join(work, 'runc-state');
     const startedAt = performance.now();
     const proc = spawn('runc', ['--root', stateDir, 'run', '--bundle', dir, id], { stdio: ['ignore', 'pipe', 'pipe'] });
