@@ -90,6 +90,11 @@ find "$app/node_modules/.pnpm" -name 'uws_*.node' ! -path '*/binaries/uws_linux_
 # Nothing that only development reads: source maps, type declarations, TypeScript sources.
 find "$app" \( -name '*.map' -o -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' \
   -o \( -name '*.ts' -path '*/src/*' \) \) -type f -delete
+# pnpm's record of the install (with the time it ran), and its .bin shims (shell scripts, naming
+# the folder the copy was made in): nothing runs them in an image without a shell, and they
+# would make every build's layer differ.
+rm -f "$app/node_modules/.modules.yaml"
+find "$app" -type d -name .bin -prune -exec rm -rf {} +
 test -f "$ort_dir/linux/x64/libonnxruntime.so.1"
 test -f "$app/node_modules/@ortline/scorer/native/ortline.linux-x64-gnu.node"
 mkdir -p "$app/models"

@@ -162,6 +162,17 @@ function npmProductionPackages(): { name: string; version: string }[] {
   return [...seen.values()];
 }
 
+describe('a second build', () => {
+  it('from the same inputs gives the same image, layer for layer', () => {
+    const again = join(work, 'again');
+    sh('bash', [join(repoRoot, 'scripts/image.sh'), '--out', again, '--source', SOURCE], 900_000);
+    const second = JSON.parse(readFileSync(join(again, 'image.json'), 'utf8'));
+    expect(second.layers).toEqual(summary.layers);
+    expect(second.digest).toBe(summary.digest);
+    rmSync(again, { recursive: true, force: true });
+  }, 900_000);
+});
+
 describe('its software bill of materials', () => {
   it('lists Node, ONNX Runtime, the Debian packages, the addon crates and every npm production dependency', () => {
     const bom = JSON.parse(readFileSync(join(out, summary.sbom), 'utf8'));
