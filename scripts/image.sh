@@ -29,7 +29,9 @@ ROOT=$(pwd)
 
 OUT=dist/image
 TAG=$(node -p "require('./packages/cli/package.json').version")
+# The source label: the origin remote when it is a URL (a clone of a local path says nothing).
 SOURCE=$(git remote get-url origin 2>/dev/null || true)
+if ! [[ "$SOURCE" =~ ^[a-z+]+://|^[^/]+@[^/]+: ]]; then SOURCE=; fi
 NODE_BASE=0
 while [ $# -gt 0 ]; do
   case "$1" in
