@@ -232,15 +232,12 @@ cargo metadata --format-version 1 --filter-platform x86_64-unknown-linux-gnu \
 ort_version=$(node -p "require('$ort_dir/../../package.json').version")
 node scripts/image-sbom.mjs "$WORK/syft.cdx.json" "$WORK/cargo.json" "$ort_version" >"$OUT/$base_name.cdx.json"
 
-manifest=$(node -e "
-const fs = require('node:fs');
-const index = JSON.parse(fs.readFileSync('$layout/index.json', 'utf8'));
-process.stdout.write(index.manifests[0].digest);")
-BUILD_SECONDS=$(($(date +%s) - started)) node - "$layout" "$manifest" "$OUT" "$base_name" "$NAME:$TAG" "$WORK" <<'EOF'
+BUILD_SECONDS=$(($(date +%s) - started)) node - "$layout" "$OUT" "$base_name" "$NAME:$TAG" "$WORK" <<'EOF'
 const fs = require('node:fs');
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
-const [layout, digest, out, baseName, ref, work] = process.argv.slice(2);
+const [layout, out, baseName, ref, work] = process.argv.slice(2);
+const digest = JSON.parse(fs.readFileSync(path.join(layout, 'index.json'), 'utf8')).manifests[0].digest;
 const blob = (d) => path.join(layout, 'blobs', ...d.split(':'));
 const manifest = JSON.parse(fs.readFileSync(blob(digest), 'utf8'));
 const config = JSON.parse(fs.readFileSync(blob(manifest.config.digest), 'utf8'));

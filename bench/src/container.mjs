@@ -7,10 +7,28 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-function sh(cmd, args) {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 300_000 });
+/** Runs a command to its end; its stdout, or an error with everything it printed. */
+export function sh(cmd, args, { timeout = 300_000, env } = {}) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout, env: env ? { ...process.env, ...env } : undefined });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.error ?? ''}${r.stderr}${r.stdout}`);
   return r.stdout;
+}
+
+/**
+ * Milliseconds from `started` (a performance.now() time) to the first 200 from `url`/readyz;
+ * throws when `proc` exits first or after `timeoutMs`.
+ */
+export async function waitReady(url, started, proc, timeoutMs = 30_000) {
+  while (performance.now() - started < timeoutMs) {
+    if (proc.exitCode !== null) throw new Error(`exited ${proc.exitCode} before it was ready`);
+    const ok = await fetch(`${url}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) return performance.now() - started;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`not ready within ${timeoutMs} ms`);
 }
 
 /** Extracts the OCI archive into `dir`/layout and unpacks image `ref` into `dir`/bundle. */

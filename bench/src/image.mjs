@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { churnParity, freePort, machineInfo, median, repoRoot } from './common.mjs';
-import { containerBundle, unpackImage } from './container.mjs';
+import { containerBundle, unpackImage, waitReady } from './container.mjs';
 import { treeCpuSeconds } from './cpu.mjs';
 import { load, wrkVersion } from './load.mjs';
 import { writeMix } from './payloads.mjs';
@@ -93,19 +93,6 @@ const SYSTEMS = [
   },
 ];
 
-async function readyAfter(url, started, proc) {
-  while (performance.now() - started < 30_000) {
-    if (proc.exitCode !== null) throw new Error(`exited ${proc.exitCode} before it was ready`);
-    const ok = await fetch(`${url}/readyz`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) return performance.now() - started;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error('not ready within 30 s');
-}
-
 const { parity } = churnParity();
 const mix = writeMix(scratch, 'parity', parity);
 const perRound = SYSTEMS.map(() => []);
@@ -118,7 +105,7 @@ for (let r = 0; r < rounds; r++) {
     const proc = s.spawn(port, `ortline-bench-${process.pid}-${r}-${i}`);
     children.add(proc);
     const exited = new Promise((res) => proc.once('exit', (code) => res(code)));
-    const readyMs = await readyAfter(url, started, proc);
+    const readyMs = await waitReady(url, started, proc);
     const common = { tool: 'wrk', url: `${url}/v1/models/churn/predict`, connections, timeout: 5, mix, scratch };
     await load({ ...common, duration: warmup, seed: 100 + r });
     const cpu0 = treeCpuSeconds(proc.pid);

@@ -5,16 +5,18 @@ import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { unpackImage } from '../../bench/src/container.mjs';
+import { sh, unpackImage } from '../../bench/src/container.mjs';
 import { one, RELEASE, render } from '../../charts/test/helpers.js';
 import { loadUntilClosed } from '../../packages/gateway/test/drain-load.js';
 import { bundledChurn, freePort, repoRoot } from '../../packages/gateway/test/helpers.js';
 import { RedisServer } from '../../packages/gateway/test/redis.js';
 import { Batcher, FeatureSchema, Model } from '../../packages/scorer/dist/index.js';
 import { Podman } from './podman.js';
-import { RuncContainer, sh } from './runc.js';
+import { RuncContainer } from './runc.js';
 
 const UID = 10001;
+/** The Node version scripts/image.sh pins. */
+const NODE_VERSION = /^NODE_VERSION=(\S+)$/m.exec(readFileSync(join(repoRoot, 'scripts/image.sh'), 'utf8'))![1]!;
 const SOURCE = 'https://example.invalid/ortline';
 const work = mkdtempSync(join(tmpdir(), 'ortline-image-'));
 const out = join(work, 'out');
@@ -33,7 +35,9 @@ let manifest: { annotations: Record<string, string>; layers: unknown[] };
 const containers: RuncContainer[] = [];
 
 beforeAll(() => {
-  sh('bash', [join(repoRoot, 'scripts/image.sh'), '--out', out, '--source', SOURCE, '--node-base'], 900_000);
+  sh('bash', [join(repoRoot, 'scripts/image.sh'), '--out', out, '--source', SOURCE, '--node-base'], {
+    timeout: 900_000,
+  });
   summary = JSON.parse(readFileSync(join(out, 'image.json'), 'utf8'));
   const unpacked = unpackImage(join(out, summary.archives.oci), summary.image, join(work, 'image'));
   bundle = unpacked.bundle;
@@ -165,7 +169,7 @@ function npmProductionPackages(): { name: string; version: string }[] {
 describe('a second build', () => {
   it('from the same inputs gives the same image, layer for layer', () => {
     const again = join(work, 'again');
-    sh('bash', [join(repoRoot, 'scripts/image.sh'), '--out', again, '--source', SOURCE], 900_000);
+    sh('bash', [join(repoRoot, 'scripts/image.sh'), '--out', again, '--source', SOURCE], { timeout: 900_000 });
     const second = JSON.parse(readFileSync(join(again, 'image.json'), 'utf8'));
     expect(second.layers).toEqual(summary.layers);
     expect(second.digest).toBe(summary.digest);
@@ -180,10 +184,8 @@ describe('its software bill of materials', () => {
     type Component = { name: string; version?: string; purl?: string; licenses?: unknown[] };
     const components: Component[] = bom.components;
     const byPurl = (prefix: string) => components.filter((c) => c.purl?.startsWith(prefix));
-    const script = readFileSync(join(repoRoot, 'scripts/image.sh'), 'utf8');
-    const nodeVersion = /^NODE_VERSION=(\S+)$/m.exec(script)![1];
     expect(byPurl('pkg:generic/node@')).toMatchObject([
-      { version: nodeVersion, licenses: [{ license: { id: 'MIT' } }] },
+      { version: NODE_VERSION, licenses: [{ license: { id: 'MIT' } }] },
     ]);
     const ortNode = JSON.parse(
       readFileSync(join(repoRoot, 'packages/scorer/node_modules/onnxruntime-node/package.json'), 'utf8'),
@@ -315,7 +317,7 @@ describe('the image benchmark (bench/src/image.mjs)', () => {
     sh(
       process.execPath,
       [join(repoRoot, 'bench/src/image.mjs'), '--smoke', '--image', out, '--out', results, '--connections', '8'],
-      120_000,
+      { timeout: 120_000 },
     );
     const report = JSON.parse(readFileSync(join(results, 'latest.json'), 'utf8'));
     expect(report.image.digest).toBe(summary.digest);
@@ -373,9 +375,8 @@ describe('run with podman', () => {
   }, 120_000);
 
   it('builds the Dockerfile with no registry (the Debian base from image.sh), and that image serves too', async () => {
-    const nodeVersion = /^NODE_VERSION=(\S+)$/m.exec(readFileSync(join(repoRoot, 'scripts/image.sh'), 'utf8'))![1];
-    const base = `ortline/node-base:${nodeVersion}`;
-    expect(podman.load(join(out, `ortline-node-base-${nodeVersion}.oci.tar`))).toContain(`localhost/${base}`);
+    const base = `ortline/node-base:${NODE_VERSION}`;
+    expect(podman.load(join(out, `ortline-node-base-${NODE_VERSION}.oci.tar`))).toContain(`localhost/${base}`);
     const built = 'localhost/ortline/gateway-dockerfile:test';
     // The app stage is the image above (prebuilt /app), so the Rust and Node build stages, which
     // need images from a registry, are skipped; the runtime stage runs as written.

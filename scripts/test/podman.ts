@@ -3,7 +3,7 @@
 // explicit ulimits, since the sandbox may not raise them (no CAP_SYS_RESOURCE).
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { sh } from './runc.js';
+import { sh } from '../../bench/src/container.mjs';
 
 const CONF = `[containers]
 default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]
@@ -26,8 +26,7 @@ export class Podman {
   }
 
   cmd(args: string[]): string {
-    process.env.CONTAINERS_CONF = this.conf;
-    return sh('podman', this.args(args), 180_000);
+    return sh('podman', this.args(args), { timeout: 180_000, env: { CONTAINERS_CONF: this.conf } });
   }
 
   /** Loads an archive; answers podman's output, which names the image. */

@@ -3,14 +3,8 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type ContainerOptions, containerBundle } from '../../bench/src/container.mjs';
+import { type ContainerOptions, containerBundle, waitReady } from '../../bench/src/container.mjs';
 import { freePort } from '../../packages/gateway/test/helpers.js';
-
-export function sh(cmd: string, args: string[], timeout = 120_000): string {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.error ?? ''}${r.stderr}${r.stdout}`);
-  return r.stdout;
-}
 
 export type RunOptions = Omit<ContainerOptions, 'port'>;
 
@@ -50,17 +44,11 @@ export class RuncContainer {
 
   /** Milliseconds from `runc run` to the first 200 from /readyz; throws after `timeoutMs`. */
   async ready(timeoutMs = 10_000): Promise<number> {
-    while (performance.now() - this.startedAt < timeoutMs) {
-      if (this.proc.exitCode !== null)
-        throw new Error(`container exited ${this.proc.exitCode}:\n${this.lines.join('\n')}`);
-      const ok = await fetch(`${this.url}/readyz`).then(
-        (r) => r.ok,
-        () => false,
-      );
-      if (ok) return performance.now() - this.startedAt;
-      await new Promise((r) => setTimeout(r, 20));
+    try {
+      return await waitReady(this.url, this.startedAt, this.proc, timeoutMs);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}:\n${this.lines.join('\n')}`);
     }
-    throw new Error(`not ready in ${timeoutMs} ms:\n${this.lines.join('\n')}`);
   }
 
   runc(args: string[]): ReturnType<typeof spawnSync> {
